@@ -1,0 +1,135 @@
+package main
+
+// Every subcommand lives in its own file and registers itself with register in an init
+// function; main only dispatches. Subcommands use one flag.FlagSet each (see newFlagSet).
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// command is one (possibly nested, e.g. "bench kl") subcommand.
+type command struct {
+	path    string // "train", "bench kl", "kl categorical"
+	summary string // one line for `klppo help`
+	run     func(args []string, stdout, stderr io.Writer) error
+}
+
+var commands = map[string]*command{}
+
+// register adds a subcommand. path is the words that select it, separated by single spaces.
+func register(path, summary string, run func(args []string, stdout, stderr io.Writer) error) {
+	if _, dup := commands[path]; dup {
+		panic("klppo: command registered twice: " + path) // programming error at init
+	}
+	commands[path] = &command{path: path, summary: summary, run: run}
+}
+
+// usageError marks bad input from the user: klppo prints it and exits with status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a usageError; the message should name the flag and the offending value.
+func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
+
+// newFlagSet returns a FlagSet for the command at path whose -h output lists every flag.
+// Parse errors are returned (ContinueOnError) and become exit status 2.
+func newFlagSet(path, synopsis string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("klppo "+path, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: klppo %s %s\n", path, synopsis)
+		if c := commands[path]; c != nil && c.summary != "" {
+			fmt.Fprintf(stderr, "\n%s\n", c.summary)
+		}
+		fmt.Fprintf(stderr, "\nflags:\n")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args with fs and turns every failure into a usageError.
+// It returns flag.ErrHelp unchanged for -h so that the caller exits 0.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{msg: err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
+}
+
+// lookup finds the longest registered path that prefixes args.
+func lookup(args []string) (*command, []string) {
+	for n := len(args); n > 0; n-- {
+		if c, ok := commands[strings.Join(args[:n], " ")]; ok {
+			return c, args[n:]
+		}
+	}
+	return nil, args
+}
+
+func printHelp(w io.Writer, prefix string) {
+	var paths []string
+	for p := range commands {
+		if prefix == "" || p == prefix || strings.HasPrefix(p, prefix+" ") {
+			paths = append(paths, p)
+		}
+	}
+	sort.Strings(paths)
+	fmt.Fprintf(w, "klppo — PPO with the KL divergence made visible\n\nusage: klppo <command> [flags]\n\ncommands:\n")
+	for _, p := range paths {
+		fmt.Fprintf(w, "  %-22s %s\n", p, commands[p].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'klppo <command> -h' for the flags of a command.\n")
+}
+
+// run executes klppo with args (without the program name) and returns the exit status.
+func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		args = []string{"train"} // the main job: a training run on the embedded default
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		printHelp(stdout, strings.Join(args[1:], " "))
+		return 0
+	}
+	c, rest := lookup(args)
+	if c == nil {
+		// A group word such as "bench" or "kl" alone: list its subcommands.
+		prefix := strings.Join(args, " ")
+		for p := range commands {
+			if strings.HasPrefix(p, prefix+" ") {
+				printHelp(stderr, prefix)
+				return 2
+			}
+		}
+		fmt.Fprintf(stderr, "klppo: unknown command %q (run 'klppo help')\n", strings.Join(args, " "))
+		return 2
+	}
+	err := c.run(rest, stdout, stderr)
+	var ue *usageError
+	switch {
+	case err == nil:
+		return 0
+	case errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "klppo %s: %v\n", c.path, err)
+		return 2
+	default:
+		fmt.Fprintf(stderr, "klppo %s: error: %v\n", c.path, err)
+		return 1
+	}
+}
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
