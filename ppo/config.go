@@ -1,0 +1,283 @@
+package ppo
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config is the fully resolved training configuration. JSON (and YAML) keys are CleanRL's
+// snake_case names where CleanRL has one.
+type Config struct {
+	EnvID           string  `json:"env_id" yaml:"env_id"`
+	Penalty         string  `json:"penalty" yaml:"penalty"` // penalty spec, see ParsePenalty
+	TotalTimesteps  int     `json:"total_timesteps" yaml:"total_timesteps"`
+	Seed            uint64  `json:"seed" yaml:"seed"`
+	NumEnvs         int     `json:"num_envs" yaml:"num_envs"`
+	NumSteps        int     `json:"num_steps" yaml:"num_steps"` // steps per env per update (rollout length)
+	NumMinibatches  int     `json:"num_minibatches" yaml:"num_minibatches"`
+	UpdateEpochs    int     `json:"update_epochs" yaml:"update_epochs"`
+	LearningRate    float64 `json:"learning_rate" yaml:"learning_rate"`
+	AnnealLR        bool    `json:"anneal_lr" yaml:"anneal_lr"` // linear decay to 0 over the run
+	Gamma           float64 `json:"gamma" yaml:"gamma"`
+	GAELambda       float64 `json:"gae_lambda" yaml:"gae_lambda"`
+	NormAdv         bool    `json:"norm_adv" yaml:"norm_adv"` // per-minibatch advantage normalisation
+	ClipVLoss       bool    `json:"clip_vloss" yaml:"clip_vloss"`
+	VFClip          float64 `json:"vf_clip" yaml:"vf_clip"` // ε of the clipped value loss
+	EntCoef         float64 `json:"ent_coef" yaml:"ent_coef"`
+	VFCoef          float64 `json:"vf_coef" yaml:"vf_coef"`
+	MaxGradNorm     float64 `json:"max_grad_norm" yaml:"max_grad_norm"` // global norm over both nets; 0 disables
+	AdamEps         float64 `json:"adam_eps" yaml:"adam_eps"`
+	Hidden          []int   `json:"hidden" yaml:"hidden"`         // hidden layer widths of both nets
+	Activation      string  `json:"activation" yaml:"activation"` // tanh or relu
+	InitBeta        float64 `json:"init_beta" yaml:"init_beta"`   // β of the first update for kl-adaptive / kl-prop
+	KLPropHorizon   float64 `json:"kl_prop_horizon" yaml:"kl_prop_horizon"`
+	InitLogStd      float64 `json:"init_log_std" yaml:"init_log_std"` // Gaussian policies
+	NormObs         bool    `json:"norm_obs" yaml:"norm_obs"`
+	NormReward      bool    `json:"norm_reward" yaml:"norm_reward"`
+	ClipObs         float64 `json:"clip_obs" yaml:"clip_obs"`                 // after normalisation
+	ClipReward      float64 `json:"clip_reward" yaml:"clip_reward"`           // after normalisation
+	DType           string  `json:"dtype" yaml:"dtype"`                       // float32 or float64 (training graphs)
+	CheckpointEvery int     `json:"checkpoint_every" yaml:"checkpoint_every"` // updates between checkpoints; 0 = only at the end
+}
+
+// BatchSize is NumEnvs·NumSteps, the number of transitions per update.
+func (c Config) BatchSize() int { return c.NumEnvs * c.NumSteps }
+
+// MinibatchSize is BatchSize/NumMinibatches.
+func (c Config) MinibatchSize() int {
+	if c.NumMinibatches <= 0 {
+		return 0
+	}
+	return c.BatchSize() / c.NumMinibatches
+}
+
+// NumUpdates is the number of updates of a run: TotalTimesteps/BatchSize (at least 1).
+func (c Config) NumUpdates() int {
+	b := c.BatchSize()
+	if b <= 0 {
+		return 0
+	}
+	n := c.TotalTimesteps / b
+	if n < 1 {
+		n = 1
+	}
+	return n
+}
+
+// cleanRLDiscrete is CleanRL ppo.py's configuration (CartPole-v1, Acrobot-v1 and other discrete envs).
+func cleanRLDiscrete(envID string) Config {
+	return Config{
+		EnvID: envID, Penalty: "kl-adaptive:0.01", TotalTimesteps: 500_000, Seed: 1,
+		NumEnvs: 4, NumSteps: 128, NumMinibatches: 4, UpdateEpochs: 4,
+		LearningRate: 2.5e-4, AnnealLR: true, Gamma: 0.99, GAELambda: 0.95,
+		NormAdv: true, ClipVLoss: true, VFClip: 0.2, EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5,
+		AdamEps: 1e-5, Hidden: []int{64, 64}, Activation: "tanh",
+		InitBeta: 1, KLPropHorizon: 10000, ClipObs: 10, ClipReward: 10,
+		DType: "float32", CheckpointEvery: 50,
+	}
+}
+
+// cleanRLContinuous is CleanRL ppo_continuous_action.py's configuration.
+func cleanRLContinuous(envID string) Config {
+	c := cleanRLDiscrete(envID)
+	c.TotalTimesteps = 1_000_000
+	c.NumEnvs, c.NumSteps, c.NumMinibatches, c.UpdateEpochs = 1, 2048, 32, 10
+	c.LearningRate = 3e-4
+	c.EntCoef = 0
+	c.NormObs, c.NormReward = true, true
+	return c
+}
+
+// pendulum is this project's tuned configuration for Pendulum-v1 (rl-zoo-like: short horizon
+// γ=0.9, larger rollouts, lr 1e-3, 10 epochs, normalised observations and rewards).
+func pendulum() Config {
+	c := cleanRLContinuous("Pendulum-v1")
+	c.TotalTimesteps = 200_000
+	c.NumEnvs, c.NumSteps, c.NumMinibatches, c.UpdateEpochs = 4, 1024, 64, 10
+	c.LearningRate = 1e-3
+	c.Gamma, c.GAELambda = 0.9, 0.95
+	c.ClipVLoss = false
+	return c
+}
+
+// continuousEnvs lists the known environments with Box action spaces.
+var continuousEnvs = map[string]bool{"Pendulum-v1": true, "MountainCarContinuous-v0": true}
+
+// knownEnvs lists the environment ids DefaultConfig accepts.
+var knownEnvs = []string{"CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1", "MountainCarContinuous-v0"}
+
+// DefaultConfig returns the per-environment defaults: CleanRL ppo.py's for CartPole-v1,
+// Acrobot-v1 and MountainCar-v0, CleanRL ppo_continuous_action.py's for
+// MountainCarContinuous-v0 and this project's tuned settings for Pendulum-v1. The penalty
+// defaults to kl-adaptive:0.01 and the seed to 1.
+func DefaultConfig(envID string) (Config, error) {
+	switch {
+	case envID == "Pendulum-v1":
+		return pendulum(), nil
+	case continuousEnvs[envID]:
+		return cleanRLContinuous(envID), nil
+	}
+	for _, k := range knownEnvs {
+		if k == envID {
+			return cleanRLDiscrete(envID), nil
+		}
+	}
+	return Config{}, fmt.Errorf("env_id %q: unknown environment (known: %s)", envID, strings.Join(knownEnvs, ", "))
+}
+
+// Validate checks every field; the error names the field and its value.
+func (c Config) Validate() error {
+	if _, err := DefaultConfig(c.EnvID); err != nil {
+		return err
+	}
+	if _, err := ParsePenalty(c.Penalty); err != nil {
+		return fmt.Errorf("penalty: %w", err)
+	}
+	pos := []struct {
+		name string
+		v    int
+	}{
+		{"total_timesteps", c.TotalTimesteps}, {"num_envs", c.NumEnvs}, {"num_steps", c.NumSteps},
+		{"num_minibatches", c.NumMinibatches}, {"update_epochs", c.UpdateEpochs},
+	}
+	for _, f := range pos {
+		if f.v <= 0 {
+			return fmt.Errorf("%s = %d: must be > 0", f.name, f.v)
+		}
+	}
+	if c.BatchSize()%c.NumMinibatches != 0 {
+		return fmt.Errorf("num_minibatches = %d: does not divide the batch size num_envs*num_steps = %d", c.NumMinibatches, c.BatchSize())
+	}
+	if c.MinibatchSize() < 2 {
+		return fmt.Errorf("num_minibatches = %d: minibatches of %d transitions are too small (need ≥ 2)", c.NumMinibatches, c.MinibatchSize())
+	}
+	if c.TotalTimesteps < c.BatchSize() {
+		return fmt.Errorf("total_timesteps = %d: smaller than one batch num_envs*num_steps = %d", c.TotalTimesteps, c.BatchSize())
+	}
+	type fl struct {
+		name   string
+		v      float64
+		lo, hi float64
+		loOpen bool
+	}
+	inf := math.Inf(1)
+	fields := []fl{
+		{"learning_rate", c.LearningRate, 0, inf, true},
+		{"gamma", c.Gamma, 0, 1, false},
+		{"gae_lambda", c.GAELambda, 0, 1, false},
+		{"vf_clip", c.VFClip, 0, inf, false},
+		{"ent_coef", c.EntCoef, 0, inf, false},
+		{"vf_coef", c.VFCoef, 0, inf, false},
+		{"max_grad_norm", c.MaxGradNorm, 0, inf, false},
+		{"adam_eps", c.AdamEps, 0, inf, true},
+		{"init_beta", c.InitBeta, 0, inf, false},
+		{"kl_prop_horizon", c.KLPropHorizon, 0, inf, true},
+		{"init_log_std", c.InitLogStd, -20, 5, false},
+		{"clip_obs", c.ClipObs, 0, inf, true},
+		{"clip_reward", c.ClipReward, 0, inf, true},
+	}
+	for _, f := range fields {
+		bad := math.IsNaN(f.v) || math.IsInf(f.v, 0) || f.v < f.lo || f.v > f.hi || (f.loOpen && f.v == f.lo)
+		if bad {
+			op := "≥"
+			if f.loOpen {
+				op = ">"
+			}
+			if f.hi < inf {
+				return fmt.Errorf("%s = %v: must be in [%v, %v]", f.name, f.v, f.lo, f.hi)
+			}
+			return fmt.Errorf("%s = %v: must be finite and %s %v", f.name, f.v, op, f.lo)
+		}
+	}
+	if c.ClipVLoss && c.VFClip <= 0 {
+		return fmt.Errorf("vf_clip = %v: must be > 0 when clip_vloss is on", c.VFClip)
+	}
+	if len(c.Hidden) == 0 {
+		return fmt.Errorf("hidden = %v: need at least one hidden layer", c.Hidden)
+	}
+	for _, h := range c.Hidden {
+		if h <= 0 || h > 4096 {
+			return fmt.Errorf("hidden = %v: widths must be in [1, 4096]", c.Hidden)
+		}
+	}
+	if c.Activation != "tanh" && c.Activation != "relu" {
+		return fmt.Errorf("activation = %q: want tanh or relu", c.Activation)
+	}
+	if c.DType != "float32" && c.DType != "float64" {
+		return fmt.Errorf("dtype = %q: want float32 or float64", c.DType)
+	}
+	if c.CheckpointEvery < 0 {
+		return fmt.Errorf("checkpoint_every = %d: must be ≥ 0", c.CheckpointEvery)
+	}
+	return nil
+}
+
+// LoadConfig reads a JSON (.json) or YAML (.yaml, .yml; other extensions are tried as JSON
+// first, then YAML) configuration file. Fields the file does not set keep the defaults of its
+// env_id (CartPole-v1 when env_id is absent). Unknown keys are an error. The result is not
+// validated: call Validate.
+func LoadConfig(path string) (Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	cfg, err := ParseConfig(data, filepath.Ext(path))
+	if err != nil {
+		return Config{}, fmt.Errorf("config %s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+// ParseConfig decodes a configuration from JSON or YAML (ext ".json", ".yaml", ".yml" or ""
+// to guess) over the defaults of its env_id.
+func ParseConfig(data []byte, ext string) (Config, error) {
+	ext = strings.ToLower(ext)
+	var probe struct {
+		EnvID string `json:"env_id" yaml:"env_id"`
+	}
+	isYAML := ext == ".yaml" || ext == ".yml"
+	if !isYAML && ext != ".json" {
+		isYAML = json.Unmarshal(data, &probe) != nil
+	}
+	if isYAML {
+		if err := yaml.Unmarshal(data, &probe); err != nil {
+			return Config{}, fmt.Errorf("invalid YAML: %w", err)
+		}
+	} else if err := json.Unmarshal(data, &probe); err != nil {
+		return Config{}, fmt.Errorf("invalid JSON: %w", err)
+	}
+	id := probe.EnvID
+	if id == "" {
+		id = "CartPole-v1"
+	}
+	cfg, err := DefaultConfig(id)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.Hidden = nil // a list in the file replaces the default rather than merging into it
+	if isYAML {
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		dec.KnownFields(true)
+		if err := dec.Decode(&cfg); err != nil {
+			return Config{}, fmt.Errorf("invalid YAML: %w", err)
+		}
+	} else {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return Config{}, fmt.Errorf("invalid JSON: %w", err)
+		}
+	}
+	if cfg.Hidden == nil {
+		def, _ := DefaultConfig(id)
+		cfg.Hidden = def.Hidden
+	}
+	return cfg, nil
+}

@@ -1,0 +1,101 @@
+package ppo
+
+import (
+	"math"
+	"strconv"
+)
+
+// MetricsHeader is the header row of metrics.csv.
+const MetricsHeader = "update,global_step,wall_s,sps,episodic_return,kl,approx_kl_k1,approx_kl_k3,beta,clipfrac,entropy,policy_loss,value_loss,explained_variance,lr,epochs"
+
+// UpdateMetrics is one row of metrics.csv: the diagnostics of one PPO update.
+//
+// KL is the mean over the batch of the exact KL(π_old(·|s)‖π_θ(·|s)) after the update;
+// ApproxKLK1 and ApproxKLK3 are CleanRL's old_approx_kl = mean(−log r) and
+// approx_kl = mean((r−1) − log r), r = π_θ(a|s)/π_old(a|s), over the last epoch's minibatches.
+// Beta is the β used during the update (0 without a KL term), ClipFrac the fraction of
+// samples with |r−1| > ε (ε = the clip value, 0.2 for non-clip objectives), Entropy, PolicyLoss
+// and ValueLoss are means over the last epoch's minibatches, ExplainedVariance is
+// 1 − Var[returns − values]/Var[returns] of the rollout, LR the learning rate of the update,
+// Epochs the epochs actually run (fewer than update_epochs after an early stop), SPS the
+// environment steps per second of the run so far and EpisodicReturn the mean return of the
+// last 10 finished episodes (NaN before the first).
+type UpdateMetrics struct {
+	Update, GlobalStep                     int
+	WallS, SPS, EpisodicReturn, KL         float64
+	ApproxKLK1, ApproxKLK3, Beta, ClipFrac float64
+	Entropy, PolicyLoss, ValueLoss         float64
+	ExplainedVariance, LR                  float64
+	Epochs                                 int
+}
+
+// Record returns the metrics.csv fields of m in header order.
+func (m UpdateMetrics) Record() []string {
+	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
+	return []string{
+		strconv.Itoa(m.Update), strconv.Itoa(m.GlobalStep), strconv.FormatFloat(m.WallS, 'f', 3, 64),
+		strconv.FormatFloat(m.SPS, 'f', 1, 64), f(m.EpisodicReturn), f(m.KL), f(m.ApproxKLK1),
+		f(m.ApproxKLK3), f(m.Beta), f(m.ClipFrac), f(m.Entropy), f(m.PolicyLoss), f(m.ValueLoss),
+		f(m.ExplainedVariance), f(m.LR), strconv.Itoa(m.Epochs),
+	}
+}
+
+// Summary is summary.json.
+type Summary struct {
+	EnvID           string  `json:"env_id"`
+	Penalty         string  `json:"penalty"`
+	Seed            uint64  `json:"seed"`
+	Steps           int     `json:"steps"`
+	WallS           float64 `json:"wall_s"`
+	SPS             float64 `json:"sps"`
+	FinalReturn     float64 `json:"final_return"`     // mean of the last 10 episodes (NaN if none finished)
+	SolvedThreshold float64 `json:"solved_threshold"` // env's reward threshold
+	// FirstStepReturnGE is the first global step at which the mean of the last 10 episodes was ≥
+	// SolvedThreshold; -1 if never.
+	FirstStepReturnGE int    `json:"first_step_return_ge"`
+	Episodes          int    `json:"episodes"`
+	Updates           int    `json:"updates"`
+	Stopped           string `json:"stopped"` // "" when complete, else why (interrupted, nan)
+}
+
+// returnWindow tracks the mean of the last n episode returns.
+type returnWindow struct {
+	buf  []float64
+	next int
+	full bool
+}
+
+func newReturnWindow(n int) *returnWindow { return &returnWindow{buf: make([]float64, n)} }
+
+func (w *returnWindow) add(r float64) {
+	w.buf[w.next] = r
+	w.next++
+	if w.next == len(w.buf) {
+		w.next, w.full = 0, true
+	}
+}
+
+func (w *returnWindow) count() int {
+	if w.full {
+		return len(w.buf)
+	}
+	return w.next
+}
+
+// mean returns the mean of the stored returns, NaN when there are none.
+func (w *returnWindow) mean() float64 {
+	n := w.count()
+	if n == 0 {
+		return math.NaN()
+	}
+	// Sum in insertion order so the value does not depend on the ring position.
+	s := 0.0
+	start := 0
+	if w.full {
+		start = w.next
+	}
+	for i := 0; i < n; i++ {
+		s += w.buf[(start+i)%len(w.buf)]
+	}
+	return s / float64(n)
+}
