@@ -213,13 +213,17 @@ var graphFuncs = []graphFunc{
 		func(in ...*gorgonia.Node) (*gorgonia.Node, error) {
 			return DiagNormalKLNode(in[0], in[1], in[2], in[3])
 		},
-		func(in [][]float64, cols int) []float64 { return graphRefDiagNormalKL(in[0], in[1], in[2], in[3], cols) }},
+		func(in [][]float64, cols int) []float64 {
+			return graphRefDiagNormalKL(in[0], in[1], in[2], in[3], cols)
+		}},
 	{"VAEPriorKLPerDimNode", 2, true,
 		func(in ...*gorgonia.Node) (*gorgonia.Node, error) { return VAEPriorKLPerDimNode(in[0], in[1]) },
 		func(in [][]float64, cols int) []float64 { return graphRefVAEPerDim(in[0], in[1]) }},
 	{"VAEPriorKLNode", 2, false,
 		func(in ...*gorgonia.Node) (*gorgonia.Node, error) { return VAEPriorKLNode(in[0], in[1]) },
-		func(in [][]float64, cols int) []float64 { return graphRefSumRows(graphRefVAEPerDim(in[0], in[1]), cols) }},
+		func(in [][]float64, cols int) []float64 {
+			return graphRefSumRows(graphRefVAEPerDim(in[0], in[1]), cols)
+		}},
 }
 
 func graphRandom(r *rand.Rand, n int, scale float64) []float64 {
