@@ -1,0 +1,269 @@
+package kl
+
+import (
+	"fmt"
+	"math"
+)
+
+// Float is the element type of the slice functions: float32 or float64 (or a type based on
+// them). Values are widened to float64 and every result is a float64.
+type Float interface{ ~float32 | ~float64 }
+
+// SumTolerance is how far from 1 the sum of a probability vector may be: |Σpᵢ − 1| ≤ 1e-6.
+// Use Normalize (or Smooth) for vectors that are only proportional to probabilities.
+const SumTolerance = 1e-6
+
+// ValidateProbs checks that p is a probability vector: not empty, every element finite and ≥ 0,
+// and |Σpᵢ − 1| ≤ SumTolerance. name is used in the error (an *ArgError), e.g. "p" or "q".
+func ValidateProbs[F Float](name string, p []F) error {
+	if len(p) == 0 {
+		return aggErr(name, "len", 0, "must be ≥ 1")
+	}
+	var sum float64
+	for i, v := range p {
+		x := float64(v)
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			return argErr(name, i, x, "must be a finite probability")
+		case x < 0:
+			return argErr(name, i, x, "probability must be ≥ 0")
+		}
+		sum += x
+	}
+	if math.Abs(sum-1) > SumTolerance {
+		return aggErr(name, "sum", sum, fmt.Sprintf("must be 1 within %g (normalise explicitly if meant)", SumTolerance))
+	}
+	return nil
+}
+
+// validatePair checks the lengths, then p, then q.
+func validatePair[F Float](pn string, p []F, qn string, q []F) error {
+	if len(p) != len(q) {
+		return lengthErr(pn, len(p), qn, len(q))
+	}
+	if err := ValidateProbs(pn, p); err != nil {
+		return err
+	}
+	return ValidateProbs(qn, q)
+}
+
+// checkWeights checks that w is a non-empty vector of finite, non-negative numbers and returns its sum.
+func checkWeights[F Float](name string, w []F) (float64, error) {
+	if len(w) == 0 {
+		return 0, aggErr(name, "len", 0, "must be ≥ 1")
+	}
+	var sum float64
+	for i, v := range w {
+		x := float64(v)
+		switch {
+		case math.IsNaN(x) || math.IsInf(x, 0):
+			return 0, argErr(name, i, x, "must be finite")
+		case x < 0:
+			return 0, argErr(name, i, x, "must be ≥ 0")
+		}
+		sum += x
+	}
+	return sum, nil
+}
+
+// Normalize returns w / Σw, for non-negative weights w that are proportional to a probability
+// vector (computed in float64, returned in w's type). The error names "w" (an *ArgError) when an
+// element is negative or not finite or when Σw is 0 or overflows.
+func Normalize[F Float](w []F) ([]F, error) {
+	sum, err := checkWeights("w", w)
+	if err != nil {
+		return nil, err
+	}
+	if sum == 0 || math.IsInf(sum, 0) {
+		return nil, aggErr("w", "sum", sum, "must be finite and > 0 to normalise")
+	}
+	out := make([]F, len(w))
+	for i, v := range w {
+		out[i] = F(float64(v) / sum)
+	}
+	return out, nil
+}
+
+// Smooth returns additively smoothed probabilities
+//
+//	p̃ᵢ = (pᵢ + ε) / Σⱼ (pⱼ + ε),
+//
+// for users who want a finite divergence where Q has zeros (KL(P‖Q̃) is finite). It is never
+// applied implicitly. Because it renormalises, w need only be non-negative weights. eps must be
+// finite and > 0 (the error names "eps").
+func Smooth[F Float](w []F, eps float64) ([]F, error) {
+	if !(eps > 0) || math.IsInf(eps, 1) {
+		return nil, argErr("eps", -1, eps, "smoothing must be finite and > 0")
+	}
+	sum, err := checkWeights("w", w)
+	if err != nil {
+		return nil, err
+	}
+	total := sum + eps*float64(len(w))
+	if math.IsInf(total, 0) {
+		return nil, aggErr("w", "sum", total, "must be finite to smooth")
+	}
+	out := make([]F, len(w))
+	for i, v := range w {
+		out[i] = F((float64(v) + eps) / total)
+	}
+	return out, nil
+}
+
+// klTerm returns the contribution of one outcome to KL(P‖Q) in the form
+//
+//	p ln(p/q) − p + q  (≥ 0 for all p, q ≥ 0),
+//
+// whose sum over outcomes equals Σ p ln(p/q) when P and Q both sum to 1. Each term is ≥ 0, so
+// rounding can never make a divergence negative, and near p = q the term is computed from a
+// series (q·Σₖ₌₂ (−d)ᵏ/(k(k−1)), d = p/q − 1) instead of by cancellation.
+// p = 0 gives q (0·ln 0 = 0); p > 0 with q = 0 gives +Inf.
+func klTerm(p, q float64) float64 {
+	switch {
+	case p == 0:
+		return q
+	case q == 0:
+		return math.Inf(1)
+	}
+	r := p / q
+	if d := r - 1; math.Abs(d) < 0.1 {
+		// Σ_{k≥2} (−1)ᵏ dᵏ / (k(k−1)).
+		pow := d * d
+		sum := pow / 2
+		for k := 3.0; k < 25; k++ {
+			pow *= -d
+			t := pow / (k * (k - 1))
+			sum += t
+			if math.Abs(t) < 1e-18*sum {
+				break
+			}
+		}
+		return q * sum
+	}
+	return p*(math.Log(p)-math.Log(q)) - p + q
+}
+
+// jsTerm returns one outcome's contribution to JS(P,Q):
+//
+//	½ p ln(p/m) + ½ q ln(q/m),  m = (p+q)/2,
+//
+// which is ≥ 0 and ≤ m ln 2. Near p = q it uses the series ½m·Σₖ t²ᵏ/(k(2k−1)), t = (p−q)/(p+q).
+func jsTerm(p, q float64) float64 {
+	s := p + q
+	if s == 0 {
+		return 0
+	}
+	m := s / 2
+	t := (p - q) / s
+	if math.Abs(t) < 0.1 {
+		t2 := t * t
+		pow := t2
+		sum := t2
+		for k := 2.0; k < 20; k++ {
+			pow *= t2
+			term := pow / (k * (2*k - 1))
+			sum += term
+			if term < 1e-18*sum {
+				break
+			}
+		}
+		return m * sum / 2
+	}
+	var v float64
+	if p > 0 {
+		v += p * math.Log1p(t)
+	}
+	if q > 0 {
+		v += q * math.Log1p(-t)
+	}
+	v /= 2
+	if v < 0 {
+		return 0
+	}
+	return v
+}
+
+// KL returns the Kullback-Leibler divergence of Q from P in nats,
+//
+//	KL(P‖Q) = Σᵢ pᵢ ln(pᵢ/qᵢ),
+//
+// with 0·ln(0/q) = 0 and +Inf when some pᵢ > 0 has qᵢ = 0 (never NaN, never a silent epsilon;
+// see Smooth for a finite alternative). p and q must be probability vectors of the same length
+// (ValidateProbs; errors name "p" and "q"). The sum is accumulated term-wise as
+// Σ [pᵢ ln(pᵢ/qᵢ) − pᵢ + qᵢ], equal to the formula above for normalised inputs, so the result is
+// ≥ 0 and accurate even when P ≈ Q.
+func KL[F Float](p, q []F) (float64, error) {
+	if err := validatePair("p", p, "q", q); err != nil {
+		return 0, err
+	}
+	return klSum(p, q), nil
+}
+
+func klSum[F Float](p, q []F) float64 {
+	var s float64
+	for i := range p {
+		s += klTerm(float64(p[i]), float64(q[i]))
+	}
+	return s
+}
+
+// ReverseKL returns KL(Q‖P) = Σᵢ qᵢ ln(qᵢ/pᵢ), the same as KL(q, p) but with errors that still
+// name p and q as passed. It is the direction of variational inference and of RLHF's penalty
+// (the model Q measured against the reference P): mode-seeking where KL(P‖Q) is mode-covering.
+func ReverseKL[F Float](p, q []F) (float64, error) {
+	if err := validatePair("p", p, "q", q); err != nil {
+		return 0, err
+	}
+	return klSum(q, p), nil
+}
+
+// JS returns the Jensen-Shannon divergence in nats,
+//
+//	JS(P,Q) = ½ KL(P‖M) + ½ KL(Q‖M),  M = ½(P+Q),
+//
+// which is symmetric, always finite and 0 ≤ JS ≤ ln 2 (1 bit).
+func JS[F Float](p, q []F) (float64, error) {
+	if err := validatePair("p", p, "q", q); err != nil {
+		return 0, err
+	}
+	var s float64
+	for i := range p {
+		s += jsTerm(float64(p[i]), float64(q[i]))
+	}
+	return math.Min(s, math.Ln2), nil
+}
+
+// Entropy returns the Shannon entropy H(P) = −Σᵢ pᵢ ln pᵢ in nats, with 0·ln 0 = 0.
+func Entropy[F Float](p []F) (float64, error) {
+	if err := ValidateProbs("p", p); err != nil {
+		return 0, err
+	}
+	var s float64
+	for _, v := range p {
+		if x := float64(v); x > 0 {
+			s -= x * math.Log(x)
+		}
+	}
+	return s, nil
+}
+
+// CrossEntropy returns H(P,Q) = −Σᵢ pᵢ ln qᵢ = H(P) + KL(P‖Q) in nats: the expected code length
+// of symbols drawn from P under a code built for Q. 0·ln q = 0; pᵢ > 0 with qᵢ = 0 gives +Inf.
+func CrossEntropy[F Float](p, q []F) (float64, error) {
+	if err := validatePair("p", p, "q", q); err != nil {
+		return 0, err
+	}
+	var s float64
+	for i := range p {
+		x := float64(p[i])
+		if x == 0 {
+			continue
+		}
+		y := float64(q[i])
+		if y == 0 {
+			return math.Inf(1), nil
+		}
+		s -= x * math.Log(y)
+	}
+	return s, nil
+}

@@ -1,0 +1,184 @@
+package kl
+
+import "math"
+
+// validateLogits checks that x is a non-empty logit vector: no NaN, no +Inf, and not every
+// element −Inf. A −Inf logit is allowed and means probability 0 (a masked outcome).
+func validateLogits[F Float](name string, x []F) error {
+	if len(x) == 0 {
+		return aggErr(name, "len", 0, "must be ≥ 1")
+	}
+	finite := false
+	for i, v := range x {
+		f := float64(v)
+		switch {
+		case math.IsNaN(f) || math.IsInf(f, 1):
+			return argErr(name, i, f, "logit must be finite or −Inf")
+		case !math.IsInf(f, -1):
+			finite = true
+		}
+	}
+	if !finite {
+		return argErr(name, 0, math.Inf(-1), "every logit is −Inf (no outcome has probability > 0)")
+	}
+	return nil
+}
+
+// logSoftmaxInto writes the log-probabilities of logits x into dst (len(dst) == len(x)):
+//
+//	log softmax(x)ᵢ = xᵢ − m − ln Σⱼ exp(xⱼ − m),  m = maxⱼ xⱼ,
+//
+// so no exponential overflows whatever the logits' magnitude. x must be valid (validateLogits).
+func logSoftmaxInto[F Float](dst []float64, x []F) {
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, float64(v))
+	}
+	var s float64
+	for _, v := range x {
+		s += math.Exp(float64(v) - m)
+	}
+	lse := m + math.Log(s)
+	for i, v := range x {
+		dst[i] = float64(v) - lse
+	}
+}
+
+// LogSoftmax returns the log-probabilities of logits x, computed with the row maximum subtracted
+// (stable for any finite logits; −Inf logits give −Inf). NaN or +Inf logits, or all −Inf, are an
+// error naming "logits".
+func LogSoftmax[F Float](x []F) ([]float64, error) {
+	if err := validateLogits("logits", x); err != nil {
+		return nil, err
+	}
+	out := make([]float64, len(x))
+	logSoftmaxInto(out, x)
+	return out, nil
+}
+
+// klTermLog is klTerm from log-probabilities: p ln(p/q) − p + q with p = e^lp, q = e^lq.
+// With d = lp − lq it is q·((d−1)e^d + 1), summed near d = 0 as q·Σₖ₌₂ (k−1)dᵏ/k!. It stays
+// exact when p or q underflow (lp = 0, lq = −900 gives 900 − 1 + e⁻⁹⁰⁰).
+func klTermLog(lp, lq float64) float64 {
+	switch {
+	case math.IsInf(lp, -1):
+		return math.Exp(lq)
+	case math.IsInf(lq, -1):
+		return math.Inf(1)
+	}
+	d := lp - lq
+	q := math.Exp(lq)
+	if math.Abs(d) < 0.1 {
+		pow := d * d
+		sum := pow / 2 // k = 2: (k−1)/k! = 1/2
+		fact := 2.0
+		for k := 3.0; k < 25; k++ {
+			pow *= d
+			fact *= k
+			t := (k - 1) * pow / fact
+			sum += t
+			if math.Abs(t) < 1e-18*sum {
+				break
+			}
+		}
+		return q * sum
+	}
+	p := math.Exp(lp)
+	return p*d - p + q
+}
+
+// logitPair validates two logit vectors and returns their log-softmaxes.
+func logitPair[F Float](pl, ql []F) (lp, lq []float64, err error) {
+	if len(pl) != len(ql) {
+		return nil, nil, lengthErr("p_logits", len(pl), "q_logits", len(ql))
+	}
+	if err := validateLogits("p_logits", pl); err != nil {
+		return nil, nil, err
+	}
+	if err := validateLogits("q_logits", ql); err != nil {
+		return nil, nil, err
+	}
+	buf := make([]float64, 2*len(pl))
+	lp, lq = buf[:len(pl)], buf[len(pl):]
+	logSoftmaxInto(lp, pl)
+	logSoftmaxInto(lq, ql)
+	return lp, lq, nil
+}
+
+func klLogSum(lp, lq []float64) float64 {
+	var s float64
+	for i := range lp {
+		s += klTermLog(lp[i], lq[i])
+	}
+	return s
+}
+
+// KLLogits returns KL(P‖Q) in nats for P = softmax(pLogits), Q = softmax(qLogits), computed
+// from stable log-softmaxes: logits [800, 0, −800] against [0, 900, 1] give exactly 900, where
+// exponentiating first would give NaN. A −Inf logit is a zero probability (so a −Inf in qLogits
+// where pLogits is finite gives +Inf). Errors name "p_logits" and "q_logits".
+func KLLogits[F Float](pLogits, qLogits []F) (float64, error) {
+	lp, lq, err := logitPair(pLogits, qLogits)
+	if err != nil {
+		return 0, err
+	}
+	return klLogSum(lp, lq), nil
+}
+
+// ReverseKLLogits returns KL(Q‖P) for P = softmax(pLogits), Q = softmax(qLogits).
+func ReverseKLLogits[F Float](pLogits, qLogits []F) (float64, error) {
+	lp, lq, err := logitPair(pLogits, qLogits)
+	if err != nil {
+		return 0, err
+	}
+	return klLogSum(lq, lp), nil
+}
+
+// JSLogits returns the Jensen-Shannon divergence of softmax(pLogits) and softmax(qLogits).
+func JSLogits[F Float](pLogits, qLogits []F) (float64, error) {
+	lp, lq, err := logitPair(pLogits, qLogits)
+	if err != nil {
+		return 0, err
+	}
+	var s float64
+	for i := range lp {
+		s += jsTerm(math.Exp(lp[i]), math.Exp(lq[i]))
+	}
+	return math.Min(s, math.Ln2), nil
+}
+
+// EntropyLogits returns H(P) = −Σ pᵢ ln pᵢ for P = softmax(logits); errors name "p_logits".
+func EntropyLogits[F Float](logits []F) (float64, error) {
+	if err := validateLogits("p_logits", logits); err != nil {
+		return 0, err
+	}
+	lp := make([]float64, len(logits))
+	logSoftmaxInto(lp, logits)
+	var s float64
+	for _, l := range lp {
+		if p := math.Exp(l); p > 0 {
+			s -= p * l
+		}
+	}
+	return s, nil
+}
+
+// CrossEntropyLogits returns H(P,Q) = −Σ pᵢ ln qᵢ for P = softmax(pLogits), Q = softmax(qLogits).
+func CrossEntropyLogits[F Float](pLogits, qLogits []F) (float64, error) {
+	lp, lq, err := logitPair(pLogits, qLogits)
+	if err != nil {
+		return 0, err
+	}
+	var s float64
+	for i := range lp {
+		p := math.Exp(lp[i])
+		if p == 0 {
+			continue
+		}
+		if math.IsInf(lq[i], -1) {
+			return math.Inf(1), nil
+		}
+		s -= p * lq[i]
+	}
+	return s, nil
+}

@@ -1,0 +1,88 @@
+package kl
+
+import "math"
+
+// Digamma returns ψ(x) = d/dx ln Γ(x), the logarithmic derivative of the gamma function.
+//
+// For x > 0 it shifts x up with ψ(x) = ψ(x+1) − 1/x until x ≥ 10 and then sums the asymptotic
+// series
+//
+//	ψ(x) ≈ ln x − 1/(2x) − Σₖ B₂ₖ/(2k x²ᵏ),  k = 1..8,
+//
+// whose truncation error at x = 10 is below 1e-17. Negative non-integers use the reflection
+// ψ(1−x) − ψ(x) = π cot(πx). ψ(0) = −Inf for x = +0 (+Inf for −0), NaN at negative integers,
+// ψ(+Inf) = +Inf and ψ(NaN) = NaN.
+func Digamma(x float64) float64 {
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, -1):
+		return math.NaN()
+	case math.IsInf(x, 1):
+		return x
+	case x == 0:
+		return math.Copysign(math.Inf(1), -x)
+	case x < 0:
+		if x == math.Floor(x) {
+			return math.NaN()
+		}
+		// ψ(x) = ψ(1−x) − π cot(πx); reduce the angle first so tan stays accurate.
+		_, frac := math.Modf(x)
+		return Digamma(1-x) - math.Pi/math.Tan(math.Pi*frac)
+	}
+	var acc float64
+	for x < 10 {
+		acc -= 1 / x
+		x++
+	}
+	// B₂ₖ/(2k) for k = 1..8.
+	const (
+		c1 = 1.0 / 12
+		c2 = -1.0 / 120
+		c3 = 1.0 / 252
+		c4 = -1.0 / 240
+		c5 = 1.0 / 132
+		c6 = -691.0 / 32760
+		c7 = 1.0 / 12
+		c8 = -3617.0 / 8160
+	)
+	z := 1 / (x * x)
+	series := z * (c1 + z*(c2+z*(c3+z*(c4+z*(c5+z*(c6+z*(c7+z*c8)))))))
+	return acc + math.Log(x) - 0.5/x - series
+}
+
+// lbeta returns ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a+b) for a, b > 0.
+func lbeta(a, b float64) float64 {
+	la, _ := math.Lgamma(a)
+	lb, _ := math.Lgamma(b)
+	lab, _ := math.Lgamma(a + b)
+	return la + lb - lab
+}
+
+// expm1MinusX returns eˣ − 1 − x without cancellation near 0 (where it is ≈ x²/2).
+// It is the building block of every "u − 1 − ln u" term: with u = eˣ, u − 1 − ln u = eˣ − 1 − x.
+func expm1MinusX(x float64) float64 {
+	if math.Abs(x) >= 0.5 {
+		return math.Expm1(x) - x
+	}
+	// Σ_{k≥2} xᵏ/k!; at |x| < 0.5 the terms fall by ≥ 1/6 per step.
+	term := x * x / 2
+	sum := term
+	for k := 3.0; k < 30; k++ {
+		term *= x / k
+		if math.Abs(term) < 1e-18*math.Abs(sum) {
+			break
+		}
+		sum += term
+	}
+	return sum
+}
+
+// uMinus1MinusLog returns u − 1 − ln u ≥ 0 for u ≥ 0, accurately near u = 1; +Inf at u = 0 or +Inf.
+func uMinus1MinusLog(u float64) float64 {
+	switch {
+	case u == 0 || math.IsInf(u, 1):
+		return math.Inf(1)
+	case math.Abs(u-1) < 0.5:
+		return expm1MinusX(math.Log1p(u - 1))
+	}
+	return u - 1 - math.Log(u)
+}
