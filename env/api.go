@@ -66,3 +66,30 @@ type VectorStep struct {
 	FinalObs [][]float64
 	Episodes []EpisodeStat // episodes that finished in this step
 }
+
+// RawStepper is implemented by Box-action environments (and wrappers around them) that can, like
+// Gymnasium, accept a finite action outside the action space and clip it inside the dynamics.
+// Step rejects such actions; StepRaw is for replaying reference trajectories.
+type RawStepper interface {
+	StepRaw(action []float64) (StepResult, error)
+}
+
+// Unwrapper is implemented by wrappers: Unwrap returns the wrapped environment.
+type Unwrapper interface {
+	Unwrap() Env
+}
+
+// VectorEnv is N copies of an environment stepped together with same-step auto-reset
+// (see VectorStep). Observations and actions are row-major N×dim slices.
+type VectorEnv interface {
+	// Num is the number of copies N.
+	Num() int
+	// ObservationSpace and ActionSpace are the spaces of a single copy.
+	ObservationSpace() Space
+	ActionSpace() Space
+	// Reset resets every copy; a non-nil seed gives copy i the seed *seed+i, nil continues each
+	// copy's stream. The returned N×obsDim slice is owned by the vector environment.
+	Reset(seed *uint64) ([]float64, error)
+	// Step applies one N×actDim row-major action batch (for Discrete spaces one index per copy).
+	Step(actions []float64) (VectorStep, error)
+}
