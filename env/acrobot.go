@@ -8,15 +8,15 @@ import (
 // Acrobot constants of Gymnasium 0.29.1 (classic_control/acrobot.py, "book" dynamics of Sutton
 // and Barto, no torque noise).
 const (
-	acDt      = 0.2
-	acL1      = 1.0 // length of link 1
-	acM1      = 1.0
-	acM2      = 1.0
-	acLC1     = 0.5 // position of the centre of mass of link 1
-	acLC2     = 0.5
-	acI1      = 1.0 // moments of inertia
-	acI2      = 1.0
-	acG       = 9.8
+	acDt  = 0.2
+	acL1  = 1.0 // length of link 1
+	acM1  = 1.0
+	acM2  = 1.0
+	acLC1 = 0.5 // position of the centre of mass of link 1
+	acLC2 = 0.5
+	acI1  = 1.0 // moments of inertia
+	acI2  = 1.0
+	acG   = 9.8
 )
 
 // Velocity bounds computed at run time in float64, as Python computes them.

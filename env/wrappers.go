@@ -50,7 +50,7 @@ func (w *TimeLimit) MaxSteps() int { return w.maxSteps }
 // Elapsed is the number of steps taken in the current episode.
 func (w *TimeLimit) Elapsed() int { return w.elapsed }
 
-func (w *TimeLimit) Unwrap() Env              { return w.env }
+func (w *TimeLimit) Unwrap() Env             { return w.env }
 func (w *TimeLimit) ObservationSpace() Space { return w.env.ObservationSpace() }
 func (w *TimeLimit) ActionSpace() Space      { return w.env.ActionSpace() }
 
@@ -128,7 +128,7 @@ func NewEpisodeStatistics(e Env) *EpisodeStatistics {
 	return &EpisodeStatistics{env: e, info: Info{}}
 }
 
-func (w *EpisodeStatistics) Unwrap() Env              { return w.env }
+func (w *EpisodeStatistics) Unwrap() Env             { return w.env }
 func (w *EpisodeStatistics) ObservationSpace() Space { return w.env.ObservationSpace() }
 func (w *EpisodeStatistics) ActionSpace() Space      { return w.env.ActionSpace() }
 
@@ -188,7 +188,7 @@ func NewClipAction(e Env) (*ClipAction, error) {
 	return &ClipAction{env: e, box: b, buf: make([]float64, b.Dim())}, nil
 }
 
-func (w *ClipAction) Unwrap() Env              { return w.env }
+func (w *ClipAction) Unwrap() Env             { return w.env }
 func (w *ClipAction) ObservationSpace() Space { return w.env.ObservationSpace() }
 
 // ActionSpace is the wrapped Box; any finite action of the right length is accepted.
@@ -384,7 +384,7 @@ func NewNormalizeObservation(e Env, clip float64) *NormalizeObservation {
 	return &NormalizeObservation{env: e, obsNormalizer: newObsNormalizer(d, math.Max(clip, 0)), obs: make([]float64, d)}
 }
 
-func (w *NormalizeObservation) Unwrap() Env         { return w.env }
+func (w *NormalizeObservation) Unwrap() Env        { return w.env }
 func (w *NormalizeObservation) ActionSpace() Space { return w.env.ActionSpace() }
 
 // ObservationSpace is the wrapped space; normalised values may leave it.
@@ -524,7 +524,7 @@ func NewNormalizeReward(e Env, gamma, clip float64) (*NormalizeReward, error) {
 	return &NormalizeReward{env: e, rewardScaler: s}, nil
 }
 
-func (w *NormalizeReward) Unwrap() Env              { return w.env }
+func (w *NormalizeReward) Unwrap() Env             { return w.env }
 func (w *NormalizeReward) ObservationSpace() Space { return w.env.ObservationSpace() }
 func (w *NormalizeReward) ActionSpace() Space      { return w.env.ActionSpace() }
 
