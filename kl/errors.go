@@ -21,7 +21,8 @@ type ArgError struct {
 
 var _ error = (*ArgError)(nil)
 
-// Error returns e.g. "kl: p[1] = -0.2: must be ≥ 0" or "kl: sigma_p = 0: must be > 0".
+// Error returns e.g. "kl: p[1] = -0.2: must be ≥ 0" or "kl: sigma_p = 0: must be > 0" (the value
+// printed to 10 significant digits).
 func (e *ArgError) Error() string {
 	name := e.Arg
 	if e.Of != "" {
@@ -29,7 +30,7 @@ func (e *ArgError) Error() string {
 	} else if e.Index >= 0 {
 		name += "[" + strconv.Itoa(e.Index) + "]"
 	}
-	return fmt.Sprintf("kl: %s = %s: %s", name, strconv.FormatFloat(e.Value, 'g', -1, 64), e.Reason)
+	return fmt.Sprintf("kl: %s = %s: %s", name, strconv.FormatFloat(e.Value, 'g', 10, 64), e.Reason)
 }
 
 func argErr(arg string, index int, value float64, reason string) error {

@@ -1,0 +1,101 @@
+package kl
+
+import (
+	"fmt"
+	"math"
+)
+
+// Estimator is one of J. Schulman's sample estimators of KL(Q‖P) ("Approximating KL
+// Divergence", 2020). Each maps a log-ratio
+//
+//	ℓ = ln p(x) − ln q(x) = ln r,  x ~ Q (the sampling distribution, e.g. the old policy),
+//
+// to one sample whose mean over x ~ Q estimates KL(Q‖P) = E_Q[−ln r]. In PPO, Q = π_old and
+// P = π_new, so ℓ = new log-prob − old log-prob: CleanRL logs old_approx_kl = mean K1 and
+// approx_kl = mean K3.
+type Estimator int
+
+const (
+	// K1 = −ℓ = −ln r: unbiased (E_Q[−ln r] is the definition of KL(Q‖P)) but high-variance,
+	// and single samples — even the mean of a small batch — can be negative.
+	K1 Estimator = iota + 1
+	// K2 = ½ℓ² = ½(ln r)²: always ≥ 0 and low-variance, but biased. Its mean is an f-divergence
+	// that agrees with KL(Q‖P) to second order, so the bias is small when Q ≈ P (it is ¼ of the
+	// KL when Q and P are unit-variance normals with KL = ½: mean 0.625 instead of 0.5).
+	K2
+	// K3 = (r − 1) − ln r = e^ℓ − 1 − ℓ: unbiased (E_Q[r] = 1 adds a zero-mean control variate to
+	// K1), always ≥ 0 (since ln r ≤ r − 1), and low-variance when Q ≈ P. Heavy-tailed when p(x) ≫
+	// q(x) somewhere. Used as a differentiable loss its gradient is biased (see verl, OpenRLHF).
+	K3
+)
+
+var _ fmt.Stringer = K1
+
+// String returns "k1", "k2" or "k3".
+func (e Estimator) String() string {
+	switch e {
+	case K1:
+		return "k1"
+	case K2:
+		return "k2"
+	case K3:
+		return "k3"
+	}
+	return fmt.Sprintf("Estimator(%d)", int(e))
+}
+
+// Sample returns the estimator's value for one log-ratio ℓ = ln p(x) − ln q(x), x ~ Q.
+// K3 is computed as e^ℓ − 1 − ℓ without cancellation near ℓ = 0. An unknown estimator gives NaN.
+func (e Estimator) Sample(logRatio float64) float64 {
+	switch e {
+	case K1:
+		return -logRatio
+	case K2:
+		return 0.5 * logRatio * logRatio
+	case K3:
+		return expm1MinusX(logRatio)
+	}
+	return math.NaN()
+}
+
+// Estimate returns the mean of e over log-ratios ℓᵢ = ln p(xᵢ) − ln q(xᵢ), xᵢ ~ Q: an estimate
+// of KL(Q‖P) in nats. Errors name "estimator", or "log_ratio" for a NaN or an empty slice.
+// A ±Inf log-ratio is allowed (a sample that P or Q rules out) and gives an infinite estimate.
+func Estimate[F Float](e Estimator, logRatio []F) (float64, error) {
+	if e < K1 || e > K3 {
+		return 0, argErr("estimator", -1, float64(e), "must be K1, K2 or K3")
+	}
+	if len(logRatio) == 0 {
+		return 0, aggErr("log_ratio", "len", 0, "must be ≥ 1")
+	}
+	var s float64
+	for i, v := range logRatio {
+		x := float64(v)
+		if math.IsNaN(x) {
+			return 0, argErr("log_ratio", i, x, "must not be NaN")
+		}
+		s += e.Sample(x)
+	}
+	return s / float64(len(logRatio)), nil
+}
+
+// EstimateFromLogProbs is Estimate with ℓᵢ = logP[i] − logQ[i], the log-probabilities that
+// P and Q assign to the samples xᵢ ~ Q (e.g. new and old policy log-probs of the taken actions).
+// Errors name "log_p" and "log_q".
+func EstimateFromLogProbs[F Float](e Estimator, logP, logQ []F) (float64, error) {
+	if len(logP) != len(logQ) {
+		return 0, lengthErr("log_p", len(logP), "log_q", len(logQ))
+	}
+	lr := make([]float64, len(logP))
+	for i := range logP {
+		a, b := float64(logP[i]), float64(logQ[i])
+		if math.IsNaN(a) || math.IsInf(a, 1) {
+			return 0, argErr("log_p", i, a, "log-probability must not be NaN or +Inf")
+		}
+		if math.IsNaN(b) || math.IsInf(b, 0) {
+			return 0, argErr("log_q", i, b, "log-probability of a sample from Q must be finite")
+		}
+		lr[i] = a - b
+	}
+	return Estimate(e, lr)
+}
