@@ -100,8 +100,8 @@ func TestResetNilContinuesStream(t *testing.T) {
 func TestInitialStateDistributions(t *testing.T) {
 	const n = 20000
 	cases := []struct {
-		name   string
-		env    interface {
+		name string
+		env  interface {
 			Env
 			StateSetter
 		}
