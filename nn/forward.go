@@ -1,0 +1,168 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"unsafe"
+
+	"gorgonia.org/tensor"
+)
+
+// Workspace holds the scratch buffers of MLP.Forward. The zero value is ready to use; it grows
+// to the largest batch seen and then Forward allocates nothing. A Workspace may serve several
+// MLPs but only one goroutine at a time.
+type Workspace struct {
+	a64, b64, out []float64
+	a32, b32      []float32
+}
+
+func grow64(s []float64, n int) []float64 {
+	if cap(s) < n {
+		return make([]float64, n)
+	}
+	return s[:n]
+}
+
+func grow32(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
+	}
+	return s[:n]
+}
+
+// Forward computes the network's output for a batch in plain Go over the same parameter tensors
+// the graphs use: x is rows×In (row-major) and the result is rows×Out (row-major). Arithmetic is
+// done in the MLP's dtype (a float32 MLP rounds x to float32 and widens the output back), so the
+// result matches the graph's to rounding. The returned slice belongs to ws and is overwritten by
+// ws's next use.
+func (m *MLP) Forward(ws *Workspace, x []float64, rows int) ([]float64, error) {
+	if ws == nil {
+		return nil, fmt.Errorf("nn: MLP %q Forward: nil workspace", m.name)
+	}
+	if rows <= 0 || len(x) != rows*m.in {
+		return nil, fmt.Errorf("nn: MLP %q Forward: len(x)=%d, rows=%d: want len(x) = rows×%d with rows > 0", m.name, len(x), rows, m.in)
+	}
+	width := 0
+	for _, s := range m.sizes[1:] {
+		width = max(width, s)
+	}
+	out := m.Out()
+	ws.out = grow64(ws.out, rows*out)
+	nl := len(m.w)
+	if m.dtype == tensor.Float64 {
+		ws.a64 = grow64(ws.a64, rows*width)
+		ws.b64 = grow64(ws.b64, rows*width)
+		src, dst := x, ws.a64
+		for l := 0; l < nl; l++ {
+			if l == nl-1 {
+				dst = ws.out
+			}
+			w, b := m.layer64(l)
+			affine64(dst, src, w, b, rows, m.sizes[l], m.sizes[l+1])
+			if l < nl-1 {
+				activate64(m.act, dst[:rows*m.sizes[l+1]])
+				if l%2 == 0 {
+					src, dst = ws.a64, ws.b64
+				} else {
+					src, dst = ws.b64, ws.a64
+				}
+			}
+		}
+		return ws.out, nil
+	}
+	ws.a32 = grow32(ws.a32, rows*max(width, m.in))
+	ws.b32 = grow32(ws.b32, rows*max(width, m.in))
+	for i, v := range x {
+		ws.b32[i] = float32(v)
+	}
+	src, dst := ws.b32, ws.a32
+	for l := 0; l < nl; l++ {
+		w, b := m.layer32(l)
+		affine32(dst, src, w, b, rows, m.sizes[l], m.sizes[l+1])
+		if l < nl-1 {
+			activate32(m.act, dst[:rows*m.sizes[l+1]])
+		}
+		src, dst = dst, src
+	}
+	for i := range ws.out {
+		ws.out[i] = float64(src[i])
+	}
+	return ws.out, nil
+}
+
+// layer64 returns layer l's weight and bias data without allocating: the slices cached at
+// construction while they still back the tensors (parameters are updated in place), the
+// tensors' current data otherwise.
+func (m *MLP) layer64(l int) (w, b []float64) {
+	w, b = m.w64[l], m.b64[l]
+	if m.w[l].Uintptr() != uintptr(unsafe.Pointer(unsafe.SliceData(w))) || m.b[l].Uintptr() != uintptr(unsafe.Pointer(unsafe.SliceData(b))) {
+		return m.w[l].Data().([]float64), m.b[l].Data().([]float64)
+	}
+	return w, b
+}
+
+// layer32 is layer64 for float32 MLPs.
+func (m *MLP) layer32(l int) (w, b []float32) {
+	w, b = m.w32[l], m.b32[l]
+	if m.w[l].Uintptr() != uintptr(unsafe.Pointer(unsafe.SliceData(w))) || m.b[l].Uintptr() != uintptr(unsafe.Pointer(unsafe.SliceData(b))) {
+		return m.w[l].Data().([]float32), m.b[l].Data().([]float32)
+	}
+	return w, b
+}
+
+// affine64 sets dst[r,:] = src[r,:]·W + b for every row r (W is in×out, row-major).
+func affine64(dst, src, w, b []float64, rows, in, out int) {
+	for r := 0; r < rows; r++ {
+		d := dst[r*out : (r+1)*out]
+		copy(d, b)
+		s := src[r*in : (r+1)*in]
+		for i, xi := range s {
+			wr := w[i*out : (i+1)*out]
+			for j, wij := range wr {
+				d[j] += xi * wij
+			}
+		}
+	}
+}
+
+func affine32(dst, src, w, b []float32, rows, in, out int) {
+	for r := 0; r < rows; r++ {
+		d := dst[r*out : (r+1)*out]
+		copy(d, b)
+		s := src[r*in : (r+1)*in]
+		for i, xi := range s {
+			wr := w[i*out : (i+1)*out]
+			for j, wij := range wr {
+				d[j] += xi * wij
+			}
+		}
+	}
+}
+
+func activate64(a Activation, h []float64) {
+	if a == ReLU {
+		for i, v := range h {
+			if v < 0 {
+				h[i] = 0
+			}
+		}
+		return
+	}
+	for i, v := range h {
+		h[i] = math.Tanh(v)
+	}
+}
+
+func activate32(a Activation, h []float32) {
+	if a == ReLU {
+		for i, v := range h {
+			if v < 0 {
+				h[i] = 0
+			}
+		}
+		return
+	}
+	for i, v := range h {
+		h[i] = float32(math.Tanh(float64(v)))
+	}
+}
