@@ -1,0 +1,115 @@
+package kl_test
+
+import (
+	"fmt"
+
+	"gorgonia.org/tensor"
+
+	"klppo/kl"
+)
+
+// The explainer's biased coin: coding flips of a 70/30 coin with a code built for a fair coin
+// costs 0.118709 extra bits per flip.
+func ExampleKL() {
+	p := []float64{0.7, 0.3} // the real coin
+	q := []float64{0.5, 0.5} // the model: a fair coin
+	d, err := kl.KL(p, q)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("KL(P‖Q) = %.7f nats = %.6f bits\n", d, kl.ToBits(d))
+	r, _ := kl.ReverseKL(p, q)
+	fmt.Printf("KL(Q‖P) = %.7f nats\n", r)
+	// Output:
+	// KL(P‖Q) = 0.0822829 nats = 0.118709 bits
+	// KL(Q‖P) = 0.0871767 nats
+}
+
+// Q gives probability 0 to an outcome P can produce: the divergence is +Inf, not NaN and not a
+// silently smoothed number. Smooth gives a finite value when that is what you want.
+func ExampleSmooth() {
+	p := []float64{0.5, 0.5, 0}
+	q := []float64{1, 0, 0}
+	d, _ := kl.KL(p, q)
+	fmt.Println("KL(P‖Q) =", d)
+	r, _ := kl.KL(q, p)
+	fmt.Printf("KL(Q‖P) = %.6f (= ln 2)\n", r)
+	qs, _ := kl.Smooth(q, 1e-3)
+	d, _ = kl.KL(p, qs)
+	fmt.Printf("KL(P‖smoothed Q) = %.4f\n", d)
+	// Output:
+	// KL(P‖Q) = +Inf
+	// KL(Q‖P) = 0.693147 (= ln 2)
+	// KL(P‖smoothed Q) = 2.7632
+}
+
+// Logits far beyond exp's range are handled in log space.
+func ExampleKLLogits() {
+	d, err := kl.KLLogits([]float64{800, 0, -800}, []float64{0, 900, 1})
+	fmt.Println(d, err)
+	// Output:
+	// 900 <nil>
+}
+
+// Jensen-Shannon is symmetric and never exceeds ln 2 nats = 1 bit.
+func ExampleJS() {
+	a, _ := kl.JS([]float64{1, 0}, []float64{0, 1})
+	b, _ := kl.JS([]float64{0.7, 0.3}, []float64{0.5, 0.5})
+	c, _ := kl.JS([]float64{0.5, 0.5}, []float64{0.7, 0.3})
+	fmt.Printf("disjoint: %.6f bits\ncoin: %.8f = %.8f nats\n", kl.ToBits(a), b, c)
+	// Output:
+	// disjoint: 1.000000 bits
+	// coin: 0.02100593 = 0.02100593 nats
+}
+
+// Two normal peaks of equal width six standard deviations apart: KL = 6²/2 both ways. Different
+// widths make the divergence asymmetric.
+func ExampleNormal_KL() {
+	p, q := kl.Normal{Mu: -3, Sigma: 1}, kl.Normal{Mu: 3, Sigma: 1}
+	pq, _ := p.KL(q)
+	qp, _ := q.KL(p)
+	fmt.Println(pq, qp)
+	narrow, wide := kl.Normal{Mu: 0, Sigma: 1}, kl.Normal{Mu: 0, Sigma: 3}
+	nw, _ := narrow.KL(wide)
+	wn, _ := wide.KL(narrow)
+	fmt.Printf("narrow‖wide %.4f, wide‖narrow %.4f\n", nw, wn)
+	_, err := kl.Normal{Mu: 0, Sigma: 0}.KL(q)
+	fmt.Println(err)
+	// Output:
+	// 18 18
+	// narrow‖wide 0.6542, wide‖narrow 2.9014
+	// kl: sigma_p = 0: must be finite and > 0
+}
+
+// The VAE prior term from an encoder's mean and log-variance.
+func ExampleVAEPriorKL() {
+	d, _ := kl.VAEPriorKL([]float64{0, 1}, []float64{0, 0})
+	fmt.Println(d)
+	// Output:
+	// 0.5
+}
+
+// PPO's approx_kl: log-ratios ln π_new(a|s) − ln π_old(a|s) of actions sampled from π_old.
+func ExampleEstimate() {
+	logRatio := []float64{0.1, -0.2, 0.05, 0.0}
+	for _, e := range []kl.Estimator{kl.K1, kl.K2, kl.K3} {
+		v, _ := kl.Estimate(e, logRatio)
+		fmt.Printf("%v %.6f\n", e, v)
+	}
+	// Output:
+	// k1 0.012500
+	// k2 0.006563
+	// k3 0.006293
+}
+
+// One divergence per row of a (batch, classes) tensor of logits, and their mean.
+func ExampleRows() {
+	p := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 2, 0}))
+	q := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 0, 2}))
+	rows, _ := kl.Rows(kl.KLLogits, p, q)
+	mean, _ := kl.Reduce(kl.KLLogits, p, q, kl.Mean)
+	fmt.Printf("%.4f mean %.4f\n", rows.Data(), mean)
+	// Output:
+	// [0.0000 1.5232] mean 0.7616
+}
