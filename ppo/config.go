@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"klppo/env"
 )
 
 // Config is the fully resolved training configuration. JSON (and YAML) keys are CleanRL's
@@ -107,29 +109,23 @@ func pendulum() Config {
 	return c
 }
 
-// continuousEnvs lists the known environments with Box action spaces.
-var continuousEnvs = map[string]bool{"Pendulum-v1": true, "MountainCarContinuous-v0": true}
-
-// knownEnvs lists the environment ids DefaultConfig accepts.
-var knownEnvs = []string{"CartPole-v1", "Acrobot-v1", "MountainCar-v0", "Pendulum-v1", "MountainCarContinuous-v0"}
-
-// DefaultConfig returns the per-environment defaults: CleanRL ppo.py's for CartPole-v1,
-// Acrobot-v1 and MountainCar-v0, CleanRL ppo_continuous_action.py's for
-// MountainCarContinuous-v0 and this project's tuned settings for Pendulum-v1. The penalty
-// defaults to kl-adaptive:0.01 and the seed to 1.
+// DefaultConfig returns the per-environment defaults: CleanRL ppo.py's for environments with
+// a Discrete action space (CartPole-v1, Acrobot-v1, MountainCar-v0, …), CleanRL
+// ppo_continuous_action.py's for Box action spaces, and this project's tuned settings for
+// Pendulum-v1. The penalty defaults to kl-adaptive:0.01 and the seed to 1. An id the env
+// registry does not know is an error naming env_id.
 func DefaultConfig(envID string) (Config, error) {
-	switch {
-	case envID == "Pendulum-v1":
+	spec, err := env.Lookup(envID)
+	if err != nil {
+		return Config{}, fmt.Errorf("env_id %q: unknown environment (known: %s)", envID, strings.Join(env.IDs(), ", "))
+	}
+	if envID == "Pendulum-v1" {
 		return pendulum(), nil
-	case continuousEnvs[envID]:
+	}
+	if _, ok := spec.New().ActionSpace().(*env.Box); ok {
 		return cleanRLContinuous(envID), nil
 	}
-	for _, k := range knownEnvs {
-		if k == envID {
-			return cleanRLDiscrete(envID), nil
-		}
-	}
-	return Config{}, fmt.Errorf("env_id %q: unknown environment (known: %s)", envID, strings.Join(knownEnvs, ", "))
+	return cleanRLDiscrete(envID), nil
 }
 
 // Validate checks every field; the error names the field and its value.

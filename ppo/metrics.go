@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"encoding/json"
 	"math"
 	"strconv"
 )
@@ -98,4 +99,51 @@ func (w *returnWindow) mean() float64 {
 		s += w.buf[(start+i)%len(w.buf)]
 	}
 	return s / float64(n)
+}
+
+// summaryJSON mirrors Summary with nullable floats (JSON has no NaN).
+type summaryJSON struct {
+	EnvID             string   `json:"env_id"`
+	Penalty           string   `json:"penalty"`
+	Seed              uint64   `json:"seed"`
+	Steps             int      `json:"steps"`
+	WallS             float64  `json:"wall_s"`
+	SPS               float64  `json:"sps"`
+	FinalReturn       *float64 `json:"final_return"`
+	SolvedThreshold   *float64 `json:"solved_threshold"`
+	FirstStepReturnGE int      `json:"first_step_return_ge"`
+	Episodes          int      `json:"episodes"`
+	Updates           int      `json:"updates"`
+	Stopped           string   `json:"stopped"`
+}
+
+func nullable(v float64) *float64 {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return &v
+}
+
+func fromNullable(p *float64) float64 {
+	if p == nil {
+		return math.NaN()
+	}
+	return *p
+}
+
+// MarshalJSON writes NaN final_return / solved_threshold (no episode yet / no threshold) as null.
+func (s Summary) MarshalJSON() ([]byte, error) {
+	return json.Marshal(summaryJSON{s.EnvID, s.Penalty, s.Seed, s.Steps, s.WallS, s.SPS, nullable(s.FinalReturn),
+		nullable(s.SolvedThreshold), s.FirstStepReturnGE, s.Episodes, s.Updates, s.Stopped})
+}
+
+// UnmarshalJSON reads null floats back as NaN.
+func (s *Summary) UnmarshalJSON(b []byte) error {
+	var j summaryJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*s = Summary{j.EnvID, j.Penalty, j.Seed, j.Steps, j.WallS, j.SPS, fromNullable(j.FinalReturn),
+		fromNullable(j.SolvedThreshold), j.FirstStepReturnGE, j.Episodes, j.Updates, j.Stopped}
+	return nil
 }

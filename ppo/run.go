@@ -1,0 +1,535 @@
+package ppo
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"klppo/env"
+	"klppo/nn"
+	"klppo/policy"
+
+	"gorgonia.org/tensor"
+)
+
+// errNonFinite marks a NaN/Inf loss, gradient or KL; the run stops and keeps the last good checkpoint.
+var errNonFinite = errors.New("non-finite value")
+
+// envSlot is one copy of the environment with the bookkeeping the rollout needs. The time limit
+// is applied here (not by a wrapper) so that a checkpoint can record and restore it.
+type envSlot struct {
+	e       env.Env
+	ss      env.StateSetter
+	elapsed int
+	ret     float64
+	length  int
+}
+
+// trainer holds the whole mutable state of one run.
+type trainer struct {
+	cfg       Config
+	pen       Penalty
+	spec      env.Spec
+	threshold float64 // NaN when the env has none
+	maxSteps  int
+	envs      []envSlot
+	N, T, O   int
+	B, MB     int
+	ac        *policy.ActorCritic
+	actor     *policy.Actor
+	pObj      *policyObjective
+	vObj      *valueObjective
+	adam      *nn.Adam
+	params    []*tensor.Dense // Adam order: policy params then value params
+	names     []string
+
+	pcgAct, pcgShuf, pcgEnv *rand.PCG
+	rngAct, rngShuf, rngEnv *rand.Rand
+
+	obsRMS *env.RunningMeanStd // nil unless norm_obs
+	retRMS *env.RunningMeanStd // nil unless norm_reward
+	retAcc []float64
+
+	rawObs, curObs []float64 // N×O current observations, raw and as the policy sees them
+
+	update, globalStep int
+	beta               float64
+	window             *returnWindow
+	firstSolved        int
+	episodes           int
+	wallBefore         float64
+
+	// rollout buffers, time-major (t·N + i)
+	bObs, bAct, bLogP, bVal, bDist, bRew, bFinalV, bAdv, bRet []float64
+	bTerm, bTrunc                                             []bool
+	lastV                                                     []float64
+	// minibatch scratch
+	mObs, mAct, mDist, mLogP, mAdv, mRet, mVal []float64
+	perm                                       []int
+	finalRows                                  []int
+	finalObs                                   []float64
+	klScratchP, klScratchQ                     []float64
+	hooks                                      Hooks
+	onEpisode                                  func(step int, ep env.EpisodeStat) error
+}
+
+// pcgSeeds derives the PCG seeds of a named stream from the run seed.
+func pcgSeeds(seed uint64, stream uint64) (uint64, uint64) {
+	z := seed*0x9E3779B97F4A7C15 + stream*0xD1B54A32D192ED03 + 0x632BE59BD9B4E019
+	mix := func(x uint64) uint64 {
+		x ^= x >> 30
+		x *= 0xBF58476D1CE4E5B9
+		x ^= x >> 27
+		x *= 0x94D049BB133111EB
+		return x ^ x>>31
+	}
+	return mix(z), mix(z + 0x9E3779B97F4A7C15)
+}
+
+// newTrainer builds a fresh run from cfg (validated by the caller).
+func newTrainer(cfg Config) (*trainer, error) {
+	pen, err := ParsePenalty(cfg.Penalty)
+	if err != nil {
+		return nil, fmt.Errorf("penalty: %w", err)
+	}
+	spec, err := env.Lookup(cfg.EnvID)
+	if err != nil {
+		return nil, fmt.Errorf("env_id: %w", err)
+	}
+	t := &trainer{cfg: cfg, pen: pen, spec: spec, maxSteps: spec.MaxEpisodeSteps, N: cfg.NumEnvs, T: cfg.NumSteps,
+		B: cfg.BatchSize(), MB: cfg.MinibatchSize(), firstSolved: -1, window: newReturnWindow(10)}
+	t.threshold = math.NaN()
+	if th, ok := spec.Threshold(); ok {
+		t.threshold = th
+	}
+	for i := 0; i < t.N; i++ {
+		e := spec.New()
+		ss, ok := e.(env.StateSetter)
+		if !ok {
+			return nil, fmt.Errorf("env_id %q: environment cannot save its state (needed for checkpoints)", cfg.EnvID)
+		}
+		t.envs = append(t.envs, envSlot{e: e, ss: ss})
+	}
+	e0 := t.envs[0].e
+	t.O = e0.ObservationSpace().Dim()
+	pcfg := policy.Config{ObsDim: t.O, Hidden: append([]int(nil), cfg.Hidden...), Activation: cfg.Activation,
+		DType: cfg.DType}
+	switch sp := e0.ActionSpace().(type) {
+	case *env.Discrete:
+		pcfg.Discrete, pcfg.NumActions = true, sp.N
+	case *env.Box:
+		pcfg.ActDim = sp.Dim()
+		pcfg.ActLow = append([]float64(nil), sp.Low...)
+		pcfg.ActHigh = append([]float64(nil), sp.High...)
+		pcfg.InitLogStd = cfg.InitLogStd
+	default:
+		return nil, fmt.Errorf("env_id %q: unsupported action space %v", cfg.EnvID, sp)
+	}
+	a, b := pcgSeeds(cfg.Seed, 0)
+	initRNG := rand.New(rand.NewPCG(a, b))
+	if t.ac, err = policy.New(initRNG, pcfg); err != nil {
+		return nil, err
+	}
+	t.actor = policy.NewActor(t.ac)
+	t.pcgAct = rand.NewPCG(pcgSeeds(cfg.Seed, 1))
+	t.pcgShuf = rand.NewPCG(pcgSeeds(cfg.Seed, 2))
+	t.pcgEnv = rand.NewPCG(pcgSeeds(cfg.Seed, 3))
+	t.rngAct, t.rngShuf, t.rngEnv = rand.New(t.pcgAct), rand.New(t.pcgShuf), rand.New(t.pcgEnv)
+	if t.pObj, err = newPolicyObjective(t.ac, t.MB, pen, cfg.EntCoef); err != nil {
+		return nil, err
+	}
+	if t.vObj, err = newValueObjective(t.ac, t.MB, cfg.ClipVLoss, cfg.VFClip, cfg.VFCoef); err != nil {
+		return nil, err
+	}
+	t.params = append(t.pObj.trainer.Params(), t.vObj.trainer.Params()...)
+	t.names = t.ac.ParamNames()
+	if t.adam, err = nn.NewAdam(t.params, nn.AdamConfig{Eps: cfg.AdamEps}); err != nil {
+		return nil, err
+	}
+	t.beta = pen.InitialBeta(cfg.InitBeta)
+	if cfg.NormObs {
+		t.obsRMS = env.NewRunningMeanStd(t.O)
+	}
+	if cfg.NormReward {
+		t.retRMS = env.NewRunningMeanStd(1)
+	}
+	t.retAcc = make([]float64, t.N)
+	t.alloc()
+	// Initial reset: copy i gets seed+i (as CleanRL); later resets draw seeds from rngEnv.
+	for i := range t.envs {
+		s := cfg.Seed + uint64(i)
+		obs, _, err := t.envs[i].e.Reset(&s)
+		if err != nil {
+			return nil, fmt.Errorf("env reset: %w", err)
+		}
+		copy(t.rawObs[i*t.O:], obs)
+	}
+	if t.obsRMS != nil {
+		if err := t.obsRMS.Update(t.rawObs); err != nil {
+			return nil, err
+		}
+	}
+	t.normalizeObs(t.curObs, t.rawObs)
+	return t, nil
+}
+
+func (t *trainer) alloc() {
+	B, N, O, MB := t.B, t.N, t.O, t.MB
+	pc := t.ac.Config()
+	aw, hw := pc.ActionWidth(), pc.HeadWidth()
+	t.rawObs, t.curObs = make([]float64, N*O), make([]float64, N*O)
+	t.bObs, t.bAct, t.bDist = make([]float64, B*O), make([]float64, B*aw), make([]float64, B*hw)
+	t.bLogP, t.bVal, t.bRew, t.bFinalV = make([]float64, B), make([]float64, B), make([]float64, B), make([]float64, B)
+	t.bAdv, t.bRet = make([]float64, B), make([]float64, B)
+	t.bTerm, t.bTrunc = make([]bool, B), make([]bool, B)
+	t.mObs, t.mAct, t.mDist = make([]float64, MB*O), make([]float64, MB*aw), make([]float64, MB*hw)
+	t.mLogP, t.mAdv, t.mRet, t.mVal = make([]float64, MB), make([]float64, MB), make([]float64, MB), make([]float64, MB)
+	t.perm = make([]int, B)
+	t.klScratchP, t.klScratchQ = make([]float64, hw), make([]float64, hw)
+}
+
+// normalizeObs writes the policy's view of raw observations into dst: with norm_obs,
+// clip((x − mean)/√(var + 1e-8), ±clip_obs) with the current statistics; otherwise a copy.
+func (t *trainer) normalizeObs(dst, raw []float64) {
+	if t.obsRMS == nil {
+		copy(dst, raw)
+		return
+	}
+	c := t.cfg.ClipObs
+	for k, x := range raw {
+		j := k % t.O
+		y := (x - t.obsRMS.Mean[j]) / math.Sqrt(t.obsRMS.Var[j]+1e-8)
+		dst[k] = math.Max(-c, math.Min(c, y))
+	}
+}
+
+// rollout collects T steps of N envs into the buffers.
+func (t *trainer) rollout() error {
+	N, O := t.N, t.O
+	pc := t.ac.Config()
+	aw, hw := pc.ActionWidth(), pc.HeadWidth()
+	rew := make([]float64, N)
+	term := make([]bool, N)
+	for s := 0; s < t.T; s++ {
+		base := s * N
+		copy(t.bObs[base*O:(base+N)*O], t.curObs)
+		act, err := t.actor.Act(t.curObs, N, t.rngAct, false, true)
+		if err != nil {
+			return err
+		}
+		copy(t.bAct[base*aw:(base+N)*aw], act.Actions)
+		copy(t.bDist[base*hw:(base+N)*hw], act.Dist)
+		copy(t.bLogP[base:base+N], act.LogP)
+		copy(t.bVal[base:base+N], act.Values)
+		t.globalStep += N
+		t.finalRows = t.finalRows[:0]
+		t.finalObs = t.finalObs[:0]
+		for i := range t.envs {
+			sl := &t.envs[i]
+			res, err := sl.e.Step(t.actor.EnvAction(act, i))
+			if err != nil {
+				return fmt.Errorf("env %d step: %w", i, err)
+			}
+			if math.IsNaN(res.Reward) || math.IsInf(res.Reward, 0) {
+				return fmt.Errorf("%w: env %d returned reward %v", errNonFinite, i, res.Reward)
+			}
+			sl.elapsed++
+			sl.ret += res.Reward
+			sl.length++
+			tr := res.Truncated || (t.maxSteps > 0 && sl.elapsed >= t.maxSteps)
+			rew[i], term[i] = res.Reward, res.Terminated
+			t.bTerm[base+i], t.bTrunc[base+i] = res.Terminated, tr
+			copy(t.rawObs[i*O:(i+1)*O], res.Obs)
+			if res.Terminated || tr {
+				if err := t.onEpisode(t.globalStep, env.EpisodeStat{Env: i, Return: sl.ret, Length: sl.length}); err != nil {
+					return err
+				}
+				if tr && !res.Terminated {
+					t.finalRows = append(t.finalRows, i)
+					t.finalObs = append(t.finalObs, res.Obs...)
+				}
+				seed := t.rngEnv.Uint64()
+				obs, _, err := sl.e.Reset(&seed)
+				if err != nil {
+					return fmt.Errorf("env %d reset: %w", i, err)
+				}
+				copy(t.rawObs[i*O:(i+1)*O], obs)
+				sl.elapsed, sl.ret, sl.length = 0, 0, 0
+			}
+		}
+		if t.obsRMS != nil {
+			if err := t.obsRMS.Update(t.rawObs); err != nil {
+				return err
+			}
+		}
+		t.normalizeObs(t.curObs, t.rawObs)
+		for i := 0; i < N; i++ {
+			t.bFinalV[base+i] = 0
+		}
+		if len(t.finalRows) > 0 {
+			fo := make([]float64, len(t.finalObs))
+			t.normalizeObs(fo, t.finalObs)
+			v, err := t.actor.Values(fo, len(t.finalRows))
+			if err != nil {
+				return err
+			}
+			for k, i := range t.finalRows {
+				t.bFinalV[base+i] = v[k]
+			}
+		}
+		if t.retRMS != nil {
+			for i := 0; i < N; i++ {
+				keep := 1.0
+				if term[i] {
+					keep = 0
+				}
+				t.retAcc[i] = t.retAcc[i]*t.cfg.Gamma*keep + rew[i]
+			}
+			if err := t.retRMS.Update(t.retAcc); err != nil {
+				return err
+			}
+			inv := 1 / math.Sqrt(t.retRMS.Var[0]+1e-8)
+			c := t.cfg.ClipReward
+			for i := 0; i < N; i++ {
+				rew[i] = math.Max(-c, math.Min(c, rew[i]*inv))
+			}
+		}
+		copy(t.bRew[base:base+N], rew)
+	}
+	return nil
+}
+
+// updateStats accumulates the per-minibatch diagnostics of one update.
+type updateStats struct {
+	n                             int
+	k1, k3, clip, ent, pg, vl, kl float64
+	epochs                        int
+	stopped                       bool
+}
+
+// learn runs the epoch loop of one update with learning rate lr.
+func (t *trainer) learn(lr float64) (updateStats, error) {
+	var st updateStats
+	pc := t.ac.Config()
+	O, aw, hw, MB := t.O, pc.ActionWidth(), pc.HeadWidth(), t.MB
+	oldLogStd := t.ac.LogStdValues()
+	clipEps := 0.2
+	if t.pen.Kind == PenaltyClip {
+		clipEps = t.pen.Value
+	}
+	maxNorm := t.cfg.MaxGradNorm
+	if maxNorm <= 0 {
+		maxNorm = math.Inf(1)
+	}
+	grads := make([]*tensor.Dense, 0, len(t.params))
+	for i := range t.perm {
+		t.perm[i] = i
+	}
+	lrBuf := make([]float64, MB)
+	for epoch := 0; epoch < t.cfg.UpdateEpochs && !st.stopped; epoch++ {
+		t.rngShuf.Shuffle(len(t.perm), func(i, j int) { t.perm[i], t.perm[j] = t.perm[j], t.perm[i] })
+		stepped := false
+		for start := 0; start+MB <= t.B; start += MB {
+			idx := t.perm[start : start+MB]
+			for r, k := range idx {
+				copy(t.mObs[r*O:(r+1)*O], t.bObs[k*O:(k+1)*O])
+				copy(t.mAct[r*aw:(r+1)*aw], t.bAct[k*aw:(k+1)*aw])
+				copy(t.mDist[r*hw:(r+1)*hw], t.bDist[k*hw:(k+1)*hw])
+				t.mLogP[r], t.mAdv[r], t.mRet[r], t.mVal[r] = t.bLogP[k], t.bAdv[k], t.bRet[k], t.bVal[k]
+			}
+			if t.cfg.NormAdv {
+				normalizeAdv(t.mAdv)
+			}
+			if err := t.pObj.setInputs(t.mObs, t.mAct, t.mDist, oldLogStd, t.mLogP, t.mAdv, t.beta); err != nil {
+				return st, err
+			}
+			if err := t.vObj.setInputs(t.mObs, t.mRet, t.mVal); err != nil {
+				return st, err
+			}
+			// The policy and value graphs are independent: run them on both cores.
+			var pg, vg []*tensor.Dense
+			var perr, verr error
+			var wg sync.WaitGroup
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				vg, verr = t.vObj.trainer.Run()
+			}()
+			pg, perr = t.pObj.trainer.Run()
+			wg.Wait()
+			if perr != nil {
+				return st, perr
+			}
+			if verr != nil {
+				return st, verr
+			}
+			kl, err := nn.Scalar(t.pObj.klMean)
+			if err != nil {
+				return st, err
+			}
+			if t.pen.StopKL > 0 && kl > t.pen.StopKL {
+				st.stopped = true
+				break
+			}
+			surr, _ := nn.Scalar(t.pObj.surr)
+			ent, _ := nn.Scalar(t.pObj.ent)
+			vl, _ := nn.Scalar(t.vObj.loss)
+			for _, x := range []float64{kl, surr, ent, vl} {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					return st, fmt.Errorf("%w in the losses (policy loss %v, value loss %v, entropy %v, KL %v)", errNonFinite, surr, vl, ent, kl)
+				}
+			}
+			grads = append(append(grads[:0], pg...), vg...)
+			if _, err := nn.ClipGradNorm(grads, maxNorm); err != nil {
+				if errors.Is(err, nn.ErrNonFinite) {
+					return st, fmt.Errorf("%w in the gradients: %v", errNonFinite, err)
+				}
+				return st, err
+			}
+			if err := t.adam.Step(lr, grads); err != nil {
+				return st, err
+			}
+			stepped = true
+			lrs := policy.ValueOf(t.pObj.logRatio, lrBuf[:0])
+			var k1, k3, cf float64
+			for _, x := range lrs {
+				r := math.Exp(x)
+				k1 += -x
+				k3 += (r - 1) - x
+				if math.Abs(r-1) > clipEps {
+					cf++
+				}
+			}
+			n := float64(len(lrs))
+			st.k1 += k1 / n
+			st.k3 += k3 / n
+			st.clip += cf / n
+			st.ent += ent
+			st.pg += surr
+			st.vl += vl
+			st.kl += kl
+			st.n++
+		}
+		if stepped {
+			st.epochs++
+		}
+	}
+	return st, nil
+}
+
+// normalizeAdv sets a ← (a − mean)/(std + 1e-8) with the unbiased std (as torch's .std()).
+func normalizeAdv(a []float64) {
+	n := float64(len(a))
+	m := 0.0
+	for _, x := range a {
+		m += x
+	}
+	m /= n
+	v := 0.0
+	for _, x := range a {
+		v += (x - m) * (x - m)
+	}
+	sd := math.Sqrt(v / (n - 1))
+	for i := range a {
+		a[i] = (a[i] - m) / (sd + 1e-8)
+	}
+}
+
+// batchKL is the mean exact KL(π_old(·|s)‖π_θ(·|s)) over the rollout's states with the current
+// parameters (plain-Go forward pass).
+func (t *trainer) batchKL(oldLogStd []float64) (float64, error) {
+	pc := t.ac.Config()
+	hw := pc.HeadWidth()
+	newDist, err := t.actor.Dist(t.bObs, t.B)
+	if err != nil {
+		return 0, err
+	}
+	newLogStd := t.ac.LogStdValues()
+	s := 0.0
+	for k := 0; k < t.B; k++ {
+		p := t.bDist[k*hw : (k+1)*hw]
+		q := newDist[k*hw : (k+1)*hw]
+		if pc.Discrete {
+			s += policy.CategoricalKL(p, q, t.klScratchP, t.klScratchQ)
+		} else {
+			s += policy.DiagGaussianKL(p, oldLogStd, q, newLogStd)
+		}
+	}
+	return s / float64(t.B), nil
+}
+
+// explainedVariance is 1 − Var[y − ŷ]/Var[y] (NaN when Var[y] = 0), as CleanRL.
+func explainedVariance(pred, y []float64) float64 {
+	n := float64(len(y))
+	my, md := 0.0, 0.0
+	for i := range y {
+		my += y[i]
+		md += y[i] - pred[i]
+	}
+	my /= n
+	md /= n
+	vy, vd := 0.0, 0.0
+	for i := range y {
+		vy += (y[i] - my) * (y[i] - my)
+		d := y[i] - pred[i] - md
+		vd += d * d
+	}
+	if vy == 0 {
+		return math.NaN()
+	}
+	return 1 - vd/vy
+}
+
+// step runs one full update (rollout, GAE, epochs, β rule) and returns its metrics row.
+func (t *trainer) step(sessionStart time.Time, sessionStep0 int) (UpdateMetrics, error) {
+	nUp := t.cfg.NumUpdates()
+	lr := t.cfg.LearningRate
+	if t.cfg.AnnealLR {
+		lr = (1 - float64(t.update)/float64(nUp)) * t.cfg.LearningRate
+	}
+	if err := t.rollout(); err != nil {
+		return UpdateMetrics{}, err
+	}
+	lastV, err := t.actor.Values(t.curObs, t.N)
+	if err != nil {
+		return UpdateMetrics{}, err
+	}
+	t.lastV = append(t.lastV[:0], lastV...)
+	if err := GAE(t.bRew, t.bVal, t.bTerm, t.bTrunc, t.bFinalV, t.lastV, t.N, t.cfg.Gamma, t.cfg.GAELambda, t.bAdv, t.bRet); err != nil {
+		return UpdateMetrics{}, err
+	}
+	ev := explainedVariance(t.bVal, t.bRet)
+	oldLogStd := t.ac.LogStdValues()
+	betaUsed := t.beta
+	st, err := t.learn(lr)
+	if err != nil {
+		return UpdateMetrics{}, err
+	}
+	kl, err := t.batchKL(oldLogStd)
+	if err != nil {
+		return UpdateMetrics{}, err
+	}
+	if math.IsNaN(kl) || math.IsInf(kl, 0) {
+		return UpdateMetrics{}, fmt.Errorf("%w: KL after the update is %v", errNonFinite, kl)
+	}
+	t.beta = t.pen.NextBeta(t.beta, kl, t.B, t.cfg.KLPropHorizon)
+	t.update++
+	wall := time.Since(sessionStart).Seconds()
+	m := UpdateMetrics{
+		Update: t.update, GlobalStep: t.globalStep, WallS: t.wallBefore + wall,
+		SPS: float64(t.globalStep-sessionStep0) / math.Max(wall, 1e-9), EpisodicReturn: t.window.mean(),
+		KL: kl, Beta: betaUsed, ExplainedVariance: ev, LR: lr, Epochs: st.epochs,
+	}
+	if st.n > 0 {
+		n := float64(st.n)
+		m.ApproxKLK1, m.ApproxKLK3, m.ClipFrac = st.k1/n, st.k3/n, st.clip/n
+		m.Entropy, m.PolicyLoss, m.ValueLoss = st.ent/n, st.pg/n, st.vl/n
+	} else {
+		m.ApproxKLK1, m.ApproxKLK3, m.ClipFrac = math.NaN(), math.NaN(), math.NaN()
+		m.Entropy, m.PolicyLoss, m.ValueLoss = math.NaN(), math.NaN(), math.NaN()
+	}
+	return m, nil
+}
