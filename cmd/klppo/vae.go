@@ -80,6 +80,7 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed (data, weights, batch order, reparameterisation noise)")
 	nTrain := fs.Int("train-size", 0, "training examples (0 = the dataset's default: 5000 glyphs, 4000 ring points)")
 	nTest := fs.Int("test-size", 0, "test examples (0 = default 1000)")
+	maxShift := fs.Int("max-shift", 0, "glyphs: largest random shift in pixels along each axis (the distill data uses 2; with shifts a small latent encodes position first)")
 	obsStd := fs.Float64("obs-std", def.ObsStd, "σ of the Gaussian decoder (ring only)")
 	out := fs.String("out", "runs/vae", "output directory for metrics.csv and the PNGs")
 	quiet := fs.Bool("quiet", false, "no progress bar and no per-epoch lines")
@@ -109,6 +110,8 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 		return usagef("--test-size %d: want ≥ 0", *nTest)
 	case !(*obsStd > 0) || *obsStd > 1e6:
 		return usagef("--obs-std %v: want a number > 0", *obsStd)
+	case *maxShift < 0 || *maxShift > 4:
+		return usagef("--max-shift %d: want 0 to 4 pixels", *maxShift)
 	case *out == "":
 		return usagef("--out %q: want a directory", *out)
 	}
@@ -119,7 +122,9 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 	var data *datasets.Split
 	cfg := def
 	if *dataset == "glyphs" {
-		data, err = datasets.Glyphs(datasets.GlyphConfig{Train: *nTrain, Test: *nTest, Seed: *seed})
+		gc := datasets.DefaultGlyphConfig()
+		gc.Train, gc.Test, gc.Seed, gc.MaxShift = *nTrain, *nTest, *seed, *maxShift
+		data, err = datasets.Glyphs(gc)
 		cfg.Decoder = vae.Bernoulli
 	} else {
 		data, err = datasets.Ring(datasets.RingConfig{Train: *nTrain, Test: *nTest, Seed: *seed})

@@ -56,25 +56,27 @@ type Split struct {
 	Test  *Set
 }
 
-// GlyphConfig sets how digit glyphs are rendered. A zero field takes its default (see
-// DefaultGlyphConfig); to switch all noise and shifts off, set NoNoise.
+// GlyphConfig sets how digit glyphs are rendered. Size, Train and Test take their defaults when
+// zero; the noise fields are used as given (zero means no noise of that kind), so start from
+// DefaultGlyphConfig for the standard noisy glyphs.
 type GlyphConfig struct {
 	Size       int     // canvas side in pixels, 8 to 32 (default 12)
 	Train      int     // number of training examples (default 5000)
 	Test       int     // number of test examples (default 1000)
 	Seed       uint64  // random seed; the same seed gives the same data
-	MaxShift   int     // largest shift from the centred position along each axis (default 2)
-	BoldProb   float64 // probability a glyph is drawn with strokes two pixels wide (default 0.4)
-	StrokeDrop float64 // probability each ink pixel is erased (default 0.08)
-	StrokeGrow float64 // probability each ink pixel spills ink onto a random neighbour (default 0.08)
-	PixelNoise float64 // probability each pixel is replaced by a uniform grey in [0, 1] (default 0.02)
-	NoNoise    bool    // render clean, centred glyphs: all noise off, MaxShift 0
+	MaxShift   int     // largest shift from the centred position along each axis (standard 2)
+	BoldProb   float64 // probability a glyph is drawn with strokes two pixels wide (standard 0.4)
+	StrokeDrop float64 // probability each ink pixel is erased (standard 0.08)
+	StrokeGrow float64 // probability each ink pixel spills ink onto a random neighbour (standard 0.08)
+	PixelNoise float64 // probability each pixel is replaced by a uniform grey in [0, 1] (standard 0.02)
+	// Jitter makes the ink intensity of each glyph uniform in [0.7, 1] instead of 1 (standard true).
+	Jitter bool
 }
 
-// DefaultGlyphConfig returns the defaults used by the klppo vae and distill commands.
+// DefaultGlyphConfig returns the standard noisy glyphs used by the klppo vae and distill commands.
 func DefaultGlyphConfig() GlyphConfig {
 	return GlyphConfig{Size: 12, Train: 5000, Test: 1000, MaxShift: 2,
-		BoldProb: 0.4, StrokeDrop: 0.08, StrokeGrow: 0.08, PixelNoise: 0.02}
+		BoldProb: 0.4, StrokeDrop: 0.08, StrokeGrow: 0.08, PixelNoise: 0.02, Jitter: true}
 }
 
 func (c GlyphConfig) withDefaults() GlyphConfig {
@@ -88,25 +90,6 @@ func (c GlyphConfig) withDefaults() GlyphConfig {
 	if c.Test == 0 {
 		c.Test = d.Test
 	}
-	if c.NoNoise {
-		c.MaxShift, c.BoldProb, c.StrokeDrop, c.StrokeGrow, c.PixelNoise = 0, 0, 0, 0, 0
-		return c
-	}
-	if c.MaxShift == 0 {
-		c.MaxShift = d.MaxShift
-	}
-	if c.BoldProb == 0 {
-		c.BoldProb = d.BoldProb
-	}
-	if c.StrokeDrop == 0 {
-		c.StrokeDrop = d.StrokeDrop
-	}
-	if c.StrokeGrow == 0 {
-		c.StrokeGrow = d.StrokeGrow
-	}
-	if c.PixelNoise == 0 {
-		c.PixelNoise = d.PixelNoise
-	}
 	return c
 }
 
@@ -119,8 +102,8 @@ func checkProb(name string, p float64) error {
 
 // Glyphs renders noisy images of the ten digits from the embedded 5×7 font: each example is a
 // digit (classes balanced) placed at a random shift around the centre of a Size×Size canvas,
-// optionally bold, with ink pixels erased or spilled onto neighbours (stroke noise), a random ink
-// intensity in [0.7, 1], and pixels replaced by random greys (pixel noise). Train and test sets
+// optionally bold, with ink pixels erased or spilled onto neighbours (stroke noise), optionally a
+// random ink intensity in [0.7, 1], and pixels replaced by random greys (pixel noise). Train and test sets
 // come from independent streams of the seed, so one does not change when the other's size does.
 func Glyphs(cfg GlyphConfig) (*Split, error) {
 	c := cfg.withDefaults()
@@ -214,7 +197,10 @@ func renderOne(c GlyphConfig, digit int, rng *rand.Rand, inkMap []bool, out []fl
 	for _, p := range spill {
 		inkMap[p] = true
 	}
-	intensity := 0.7 + 0.3*rng.Float64()
+	intensity := 1.0
+	if c.Jitter {
+		intensity = 0.7 + 0.3*rng.Float64()
+	}
 	for p, on := range inkMap {
 		v := 0.0
 		if on {

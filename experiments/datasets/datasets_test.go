@@ -8,7 +8,7 @@ import (
 )
 
 func TestGlyphsDeterministic(t *testing.T) {
-	cfg := GlyphConfig{Train: 300, Test: 100, Seed: 7}
+	cfg := withSeed(7, 300, 100)
 	a, err := Glyphs(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -29,7 +29,7 @@ func TestGlyphsDeterministic(t *testing.T) {
 		t.Fatal("different seeds gave identical glyph data")
 	}
 	// The training set does not depend on the test set's size.
-	d, err := Glyphs(GlyphConfig{Train: 300, Test: 17, Seed: 7})
+	d, err := Glyphs(withSeed(7, 300, 17))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestRingDeterministic(t *testing.T) {
 }
 
 func TestGlyphsProperties(t *testing.T) {
-	s, err := Glyphs(GlyphConfig{Train: 1000, Test: 10, Seed: 1})
+	s, err := Glyphs(withSeed(1, 1000, 10))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestGlyphsProperties(t *testing.T) {
 // A clean glyph is the font drawn centred: compare pixel by pixel with the font strings.
 func TestGlyphsCleanMatchesFont(t *testing.T) {
 	for _, size := range []int{8, 12} {
-		s, err := Glyphs(GlyphConfig{Size: size, Train: 20, Test: 1, Seed: 5, NoNoise: true})
+		s, err := Glyphs(GlyphConfig{Size: size, Train: 20, Test: 1, Seed: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -187,7 +187,7 @@ func TestBadConfigs(t *testing.T) {
 }
 
 func TestImage(t *testing.T) {
-	s, err := Glyphs(GlyphConfig{Size: 8, Train: 2, Test: 1, Seed: 1, NoNoise: true})
+	s, err := Glyphs(GlyphConfig{Size: 8, Train: 2, Test: 1, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -206,4 +206,10 @@ func TestImage(t *testing.T) {
 	if _, err := s.Train.Image(2); err == nil {
 		t.Fatal("out-of-range index accepted")
 	}
+}
+
+func withSeed(seed uint64, train, test int) GlyphConfig {
+	c := DefaultGlyphConfig()
+	c.Seed, c.Train, c.Test = seed, train, test
+	return c
 }

@@ -9,7 +9,7 @@ import (
 
 // A clean, centred 8×8 glyph drawn as text.
 func ExampleGlyphs() {
-	s, err := datasets.Glyphs(datasets.GlyphConfig{Size: 8, Train: 10, Test: 1, Seed: 1, NoNoise: true})
+	s, err := datasets.Glyphs(datasets.GlyphConfig{Size: 8, Train: 10, Test: 1, Seed: 1})
 	if err != nil {
 		fmt.Println(err)
 		return

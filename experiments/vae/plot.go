@@ -109,6 +109,10 @@ func latentPlot(path, title string, mu []float64, labels []int, classes int) err
 	if err := scatterByClass(p, mu, labels, classes, vg.Points(1.6), true); err != nil {
 		return err
 	}
+	// Leave room on the right for the legend.
+	if lo, hi := p.X.Min, p.X.Max; hi > lo {
+		p.X.Max = hi + 0.2*(hi-lo)
+	}
 	if err := p.Save(4.2*vg.Inch, 4*vg.Inch, path); err != nil {
 		return fmt.Errorf("vae: saving %s: %w", path, err)
 	}
