@@ -139,6 +139,7 @@ func (res *Results) updateChart(file, what, ylabel string, get func(Curves) []fl
 	p.Y.Scale = plot.LogScale{}
 	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	var entries []legendItem
+	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, setting := range res.Sweep.Penalties {
 		curves := res.Curves[setting]
 		if !keep(setting) || len(curves) == 0 {
@@ -158,7 +159,9 @@ func (res *Results) updateChart(file, what, ylabel string, get func(Curves) []fl
 			if math.IsNaN(m) {
 				continue
 			}
-			pts = append(pts, plotter.XY{X: curves[0].UpdateSteps[u], Y: math.Max(m, klFloor)})
+			y := math.Max(m, klFloor)
+			lo, hi = math.Min(lo, y), math.Max(hi, y)
+			pts = append(pts, plotter.XY{X: curves[0].UpdateSteps[u], Y: y})
 		}
 		if len(pts) == 0 {
 			continue
@@ -171,6 +174,10 @@ func (res *Results) updateChart(file, what, ylabel string, get func(Curves) []fl
 		line.Width = vg.Points(1.2)
 		p.Add(line)
 		entries = append(entries, legendItem{setting, line})
+	}
+	if len(entries) > 0 {
+		// explicit log-axis limits: gonum pads a zero-width range into negative values
+		p.Y.Min, p.Y.Max = lo/1.5, hi*1.5
 	}
 	if len(entries) == 0 {
 		// an empty log axis cannot be drawn: show an explanatory title on a linear axis instead
@@ -187,7 +194,13 @@ type legendItem struct {
 }
 
 // savePlot draws p on the left and its legend in a column on the right, and writes a PNG.
-func savePlot(p *plot.Plot, entries []legendItem, file string) error {
+// gonum/plot panics on some degenerate inputs; such a panic is returned as an error.
+func savePlot(p *plot.Plot, entries []legendItem, file string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("drawing the chart: %v", r)
+		}
+	}()
 	c := vgimg.NewWith(vgimg.UseWH(chartW, chartH), vgimg.UseDPI(chartDPI))
 	dc := draw.New(c)
 	dc.SetColor(color.White)
