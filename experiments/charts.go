@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -137,7 +138,7 @@ func (res *Results) updateChart(file, what, ylabel string, get func(Curves) []fl
 	p.Y.Label.Text = ylabel
 	p.X.Tick.Marker = stepTicks{}
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = logTicks{}
 	var entries []legendItem
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for i, setting := range res.Sweep.Penalties {
@@ -280,6 +281,33 @@ func (stepTicks) Ticks(lo, hi float64) []plot.Tick {
 	for i := range ticks {
 		if ticks[i].Label != "" {
 			ticks[i].Label = fmtSteps(ticks[i].Value)
+		}
+	}
+	return ticks
+}
+
+// logTicks labels a log axis at powers of ten and, when the range spans less than two decades, also
+// at 2× and 5× of them.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0) || !(hi >= lo) {
+		return nil
+	}
+	dense := math.Log10(hi/lo) < 2
+	var ticks []plot.Tick
+	for e := math.Floor(math.Log10(lo)); e <= math.Ceil(math.Log10(hi)); e++ {
+		p := math.Pow(10, e)
+		for m := 1; m <= 9; m++ {
+			v := float64(m) * p
+			if v < lo || v > hi {
+				continue
+			}
+			label := ""
+			if m == 1 || (dense && (m == 2 || m == 5)) {
+				label = strconv.FormatFloat(v, 'g', 3, 64)
+			}
+			ticks = append(ticks, plot.Tick{Value: v, Label: label})
 		}
 	}
 	return ticks

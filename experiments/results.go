@@ -71,6 +71,10 @@ func WriteRunsCSV(path string, recs []RunRecord) error {
 		tmp.Close()
 		return fmt.Errorf("runs.csv: %w", err)
 	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("runs.csv: %w", err)
+	}
 	if err := tmp.Close(); err != nil {
 		return fmt.Errorf("runs.csv: %w", err)
 	}
