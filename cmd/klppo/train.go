@@ -1,0 +1,277 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"klppo/ppo"
+
+	"github.com/schollz/progressbar/v3"
+)
+
+func init() {
+	register("train", "train a PPO policy (default: CartPole-v1 with kl-adaptive:0.01) and record the KL of every update", runTrain)
+}
+
+// intList is a flag.Value for comma-separated integers such as "64,64".
+type intList []int
+
+func (l *intList) String() string {
+	if l == nil {
+		return ""
+	}
+	parts := make([]string, len(*l))
+	for i, v := range *l {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *intList) Set(s string) error {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil {
+			return fmt.Errorf("%q is not an integer", p)
+		}
+		out = append(out, v)
+	}
+	*l = out
+	return nil
+}
+
+// trainFlags holds every hyper-parameter flag; values are applied only for flags that were set.
+type trainFlags struct {
+	fs                                                   *flag.FlagSet
+	env, penalty, out, config, resume, activation, dtype string
+	steps, numEnvs, numSteps, numMinibatches, epochs     int
+	ckEvery                                              int
+	seed                                                 uint64
+	lr, gamma, lambda, entCoef, vfCoef, maxGrad, vfClip  float64
+	initBeta, klHorizon, initLogStd, adamEps             float64
+	clipV, annealLR, normAdv, normObs, normRew           bool
+	hidden                                               intList
+	quiet, force                                         bool
+}
+
+func newTrainFlags(path string, stderr io.Writer) *trainFlags {
+	f := &trainFlags{}
+	fs := newFlagSet(path, "[flags]", stderr)
+	f.fs = fs
+	fs.StringVar(&f.env, "env", "CartPole-v1", "environment id (CartPole-v1, Acrobot-v1, MountainCar-v0, Pendulum-v1, MountainCarContinuous-v0)")
+	fs.StringVar(&f.penalty, "penalty", "kl-adaptive:0.01", "policy objective: clip:EPS, kl-fixed:BETA, kl-adaptive:DTARG, kl-prop:DTARG or none, optionally +stop:KL")
+	fs.IntVar(&f.steps, "steps", 0, "total environment steps (CleanRL --total-timesteps; default: the env's, 500000 for CartPole-v1)")
+	fs.IntVar(&f.steps, "total-timesteps", 0, "alias of --steps")
+	fs.Uint64Var(&f.seed, "seed", 1, "random seed (weights, actions, minibatches, env resets)")
+	fs.StringVar(&f.out, "out", "", "output directory (default runs/<env>-<penalty>-s<seed>-<UTC time>, so a re-run never collides)")
+	fs.StringVar(&f.config, "config", "", "JSON or YAML config file (keys as in config.json); flags override it")
+	fs.StringVar(&f.resume, "resume", "", "continue the run in DIR from its checkpoint (only --steps may change)")
+	fs.BoolVar(&f.force, "force", false, "overwrite the run files in an existing --out directory")
+	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
+	fs.IntVar(&f.numEnvs, "num-envs", 0, "parallel environment copies (default 4)")
+	fs.IntVar(&f.numSteps, "num-steps", 0, "steps per environment per update (default 128)")
+	fs.IntVar(&f.numMinibatches, "num-minibatches", 0, "minibatches per epoch; must divide num-envs*num-steps (default 4)")
+	fs.IntVar(&f.epochs, "update-epochs", 0, "epochs over each batch (default 4)")
+	fs.Float64Var(&f.lr, "lr", 0, "Adam learning rate (default 2.5e-4)")
+	fs.Float64Var(&f.lr, "learning-rate", 0, "alias of --lr")
+	fs.Float64Var(&f.gamma, "gamma", 0, "discount γ (default 0.99)")
+	fs.Float64Var(&f.lambda, "gae-lambda", 0, "GAE λ (default 0.95)")
+	fs.Float64Var(&f.entCoef, "ent-coef", 0, "entropy bonus coefficient (default 0.01)")
+	fs.Float64Var(&f.vfCoef, "vf-coef", 0, "value loss coefficient (default 0.5)")
+	fs.Float64Var(&f.maxGrad, "max-grad-norm", 0, "global gradient-norm clip over both networks, 0 = off (default 0.5)")
+	fs.Float64Var(&f.vfClip, "vf-clip", 0, "ε of the clipped value loss (default 0.2)")
+	fs.BoolVar(&f.clipV, "clip-vloss", true, "clip the value loss")
+	fs.BoolVar(&f.annealLR, "anneal-lr", true, "anneal the learning rate linearly to 0")
+	fs.BoolVar(&f.normAdv, "norm-adv", true, "normalise advantages per minibatch")
+	fs.BoolVar(&f.normObs, "norm-obs", false, "normalise observations with running statistics (default: per env)")
+	fs.BoolVar(&f.normRew, "norm-reward", false, "scale rewards by the running std of the discounted return (default: per env)")
+	fs.Var(&f.hidden, "hidden", "hidden layer widths of both networks (default 64,64)")
+	fs.StringVar(&f.activation, "activation", "", "hidden activation: tanh or relu (default tanh)")
+	fs.Float64Var(&f.initBeta, "init-beta", 0, "initial β of kl-adaptive and kl-prop (default 1)")
+	fs.Float64Var(&f.klHorizon, "kl-prop-horizon", 0, "horizon of the kl-prop controller in env steps (default 10000)")
+	fs.Float64Var(&f.initLogStd, "init-log-std", 0, "initial log σ of Gaussian policies (default 0)")
+	fs.Float64Var(&f.adamEps, "adam-eps", 0, "Adam ε (default 1e-5)")
+	fs.StringVar(&f.dtype, "dtype", "", "training graph precision: float32 or float64 (default float32)")
+	fs.IntVar(&f.ckEvery, "checkpoint-every", -1, "updates between checkpoints, 0 = only at the end, -1 = the config value (50)")
+	return f
+}
+
+// resolve builds the config: env defaults ← --config file ← flags that were set.
+func (f *trainFlags) resolve() (ppo.Config, error) {
+	set := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	var cfg ppo.Config
+	var err error
+	switch {
+	case f.config != "":
+		if cfg, err = ppo.LoadConfig(f.config); err != nil {
+			return cfg, usagef("--config %s: %v", f.config, err)
+		}
+		if set["env"] && f.env != cfg.EnvID {
+			return cfg, usagef("--env %s conflicts with env_id %q in --config %s", f.env, cfg.EnvID, f.config)
+		}
+	default:
+		if cfg, err = ppo.DefaultConfig(f.env); err != nil {
+			return cfg, usagef("--env %s: %v", f.env, err)
+		}
+		cfg.Penalty = f.penalty
+	}
+	apply := map[string]func(){
+		"penalty": func() { cfg.Penalty = f.penalty }, "steps": func() { cfg.TotalTimesteps = f.steps },
+		"total-timesteps": func() { cfg.TotalTimesteps = f.steps }, "seed": func() { cfg.Seed = f.seed },
+		"num-envs": func() { cfg.NumEnvs = f.numEnvs }, "num-steps": func() { cfg.NumSteps = f.numSteps },
+		"num-minibatches": func() { cfg.NumMinibatches = f.numMinibatches }, "update-epochs": func() { cfg.UpdateEpochs = f.epochs },
+		"lr": func() { cfg.LearningRate = f.lr }, "learning-rate": func() { cfg.LearningRate = f.lr },
+		"gamma": func() { cfg.Gamma = f.gamma }, "gae-lambda": func() { cfg.GAELambda = f.lambda },
+		"ent-coef": func() { cfg.EntCoef = f.entCoef }, "vf-coef": func() { cfg.VFCoef = f.vfCoef },
+		"max-grad-norm": func() { cfg.MaxGradNorm = f.maxGrad }, "vf-clip": func() { cfg.VFClip = f.vfClip },
+		"clip-vloss": func() { cfg.ClipVLoss = f.clipV }, "anneal-lr": func() { cfg.AnnealLR = f.annealLR },
+		"norm-adv": func() { cfg.NormAdv = f.normAdv }, "norm-obs": func() { cfg.NormObs = f.normObs },
+		"norm-reward": func() { cfg.NormReward = f.normRew }, "hidden": func() { cfg.Hidden = append([]int(nil), f.hidden...) },
+		"activation": func() { cfg.Activation = f.activation }, "init-beta": func() { cfg.InitBeta = f.initBeta },
+		"kl-prop-horizon": func() { cfg.KLPropHorizon = f.klHorizon }, "init-log-std": func() { cfg.InitLogStd = f.initLogStd },
+		"adam-eps": func() { cfg.AdamEps = f.adamEps }, "dtype": func() { cfg.DType = f.dtype },
+		"checkpoint-every": func() { cfg.CheckpointEvery = f.ckEvery },
+	}
+	for name, fn := range apply {
+		if set[name] {
+			fn()
+		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return cfg, usagef("invalid configuration: %v", err)
+	}
+	return cfg, nil
+}
+
+// defaultOutDir is runs/<env>-<penalty>-s<seed>-<UTC time>.
+func defaultOutDir(cfg ppo.Config, now time.Time) string {
+	pen := strings.NewReplacer(":", "_", "+", "_").Replace(cfg.Penalty)
+	return filepath.Join("runs", fmt.Sprintf("%s-%s-s%d-%s", cfg.EnvID, pen, cfg.Seed, now.UTC().Format("20060102-150405")))
+}
+
+func runTrain(args []string, stdout, stderr io.Writer) error {
+	f := newTrainFlags("train", stderr)
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	var cfg ppo.Config
+	out := f.out
+	opts := ppo.Options{Force: f.force}
+	if f.resume != "" {
+		ok := map[string]bool{"resume": true, "steps": true, "total-timesteps": true, "quiet": true, "checkpoint-every": true}
+		var bad []string
+		f.fs.Visit(func(fl *flag.Flag) {
+			if !ok[fl.Name] {
+				bad = append(bad, "--"+fl.Name)
+			}
+		})
+		if len(bad) > 0 {
+			return usagef("--resume %s: %s cannot be combined with --resume (the run keeps its saved config; only --steps may change)", f.resume, strings.Join(bad, ", "))
+		}
+		c, err := ppo.ReadConfig(f.resume)
+		if err != nil {
+			return usagef("--resume %s: %v", f.resume, err)
+		}
+		cfg = c
+		if f.steps > 0 {
+			cfg.TotalTimesteps = f.steps
+		}
+		if f.ckEvery >= 0 {
+			cfg.CheckpointEvery = f.ckEvery
+		}
+		if err := cfg.Validate(); err != nil {
+			return usagef("--resume %s: %v", f.resume, err)
+		}
+		out, opts.Resume = f.resume, true
+	} else {
+		c, err := f.resolve()
+		if err != nil {
+			return err
+		}
+		cfg = c
+		if out == "" {
+			out = defaultOutDir(cfg, time.Now())
+		}
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	verb := "training"
+	if opts.Resume {
+		verb = "resuming"
+	}
+	fmt.Fprintf(stdout, "klppo train: %s %s with %s, seed %d, %d steps (%d envs × %d steps, %d minibatches × %d epochs) → %s\n",
+		verb, cfg.EnvID, cfg.Penalty, cfg.Seed, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, out)
+	var bar *progressbar.ProgressBar
+	if !f.quiet {
+		bar = progressbar.NewOptions(cfg.NumUpdates()*cfg.BatchSize(),
+			progressbar.OptionSetWriter(stderr),
+			progressbar.OptionSetWidth(24),
+			progressbar.OptionShowCount(),
+			progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetRenderBlankState(true),
+			progressbar.OptionSetElapsedTime(true),
+			progressbar.OptionSetPredictTime(true),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetDescription("steps"),
+		)
+		opts.Hooks.OnUpdate = func(m ppo.UpdateMetrics) {
+			desc := fmt.Sprintf("steps | %5.0f SPS | return %6.1f | KL %.4f", m.SPS, m.EpisodicReturn, m.KL)
+			if m.Beta != 0 {
+				desc += fmt.Sprintf(" β %.3g", m.Beta)
+			}
+			bar.Describe(desc)
+			bar.Set(m.GlobalStep)
+		}
+	}
+	s, err := ppo.Train(ctx, cfg, out, opts)
+	if bar != nil {
+		bar.Finish()
+		bar.Clear()
+		fmt.Fprintln(stderr)
+	}
+	if err != nil && s.Steps == 0 && s.Updates == 0 && s.Stopped == "" {
+		return err // failed before training (bad directory, corrupt checkpoint, …)
+	}
+	fmt.Fprintf(stdout, "\n%s %d steps in %.1f s (%.0f steps/s); final return %s (mean of the last 10 episodes)",
+		map[bool]string{true: "stopped after", false: "done:"}[s.Stopped != ""], s.Steps, s.WallS, s.SPS, fmtReturn(s.FinalReturn))
+	if !math.IsNaN(s.SolvedThreshold) {
+		if s.FirstStepReturnGE >= 0 {
+			fmt.Fprintf(stdout, "; 10-episode mean first ≥ %g at step %d", s.SolvedThreshold, s.FirstStepReturnGE)
+		} else {
+			fmt.Fprintf(stdout, "; 10-episode mean never reached %g", s.SolvedThreshold)
+		}
+	}
+	fmt.Fprintln(stdout)
+	if ms, rerr := ppo.ReadMetrics(filepath.Join(out, ppo.MetricsFile)); rerr == nil && len(ms) > 0 {
+		fmt.Fprintf(stdout, "\nHow far each update moved the policy (exact KL(π_old‖π_new), mean over the batch), per quarter of training:\n\n%s",
+			ppo.FormatQuarters(ppo.Quarters(ms)))
+	}
+	fmt.Fprintf(stdout, "\nfiles: %s/{%s,%s,%s,%s,%s}\n", out, ppo.ConfigFile, ppo.MetricsFile, ppo.EpisodesFile, ppo.SummaryFile, ppo.CheckpointFile)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stdout, "interrupted: checkpoint written; continue with: klppo train --resume %s\n", out)
+		}
+		return err
+	}
+	return nil
+}
+
+func fmtReturn(r float64) string {
+	if math.IsNaN(r) {
+		return "n/a"
+	}
+	return strconv.FormatFloat(r, 'f', 1, 64)
+}

@@ -1,0 +1,115 @@
+package ppo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"path/filepath"
+
+	"klppo/env"
+	"klppo/policy"
+)
+
+// EvalResult summarises evaluation episodes of a trained policy (raw, unnormalised returns).
+type EvalResult struct {
+	Deterministic bool      `json:"deterministic"`
+	Episodes      int       `json:"episodes"`
+	Mean, Std     float64   `json:"-"`
+	Min, Max      float64   `json:"-"`
+	Returns       []float64 `json:"returns"`
+	Lengths       []int     `json:"lengths"`
+}
+
+// Evaluate loads the checkpoint of the run in runDir and plays episodes full episodes of its
+// environment (with its time limit) with deterministic actions (argmax / mean) or sampled ones.
+// Episode k is reset with seed seed+k; sampled actions draw from a PCG seeded with seed.
+// Observation normalisation uses the checkpoint's statistics, frozen.
+func Evaluate(ctx context.Context, runDir string, episodes int, deterministic bool, seed uint64) (EvalResult, error) {
+	if episodes <= 0 {
+		return EvalResult{}, fmt.Errorf("ppo: evaluate: episodes = %d: must be > 0", episodes)
+	}
+	c, err := policy.ReadCheckpoint(filepath.Join(runDir, CheckpointFile))
+	if err != nil {
+		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w", err)
+	}
+	var meta checkpointMeta
+	if err := json.Unmarshal(c.Meta, &meta); err != nil || meta.Format != metaFormat {
+		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w: training state unreadable", policy.ErrCorrupt)
+	}
+	ac, err := policy.Load(c)
+	if err != nil {
+		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w", err)
+	}
+	spec, err := env.Lookup(meta.Config.EnvID)
+	if err != nil {
+		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w", err)
+	}
+	e := spec.Make()
+	if d := e.ObservationSpace().Dim(); d != ac.Config().ObsDim {
+		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w: env observation has %d dims, policy %d", policy.ErrMismatch, d, ac.Config().ObsDim)
+	}
+	actor := policy.NewActor(ac)
+	rng := rand.New(rand.NewPCG(seed, 0x5EED))
+	res := EvalResult{Deterministic: deterministic, Episodes: episodes}
+	o := ac.Config().ObsDim
+	x := make([]float64, o)
+	norm := func(raw []float64) {
+		for j, v := range raw {
+			if meta.ObsRMS != nil {
+				y := (v - meta.ObsRMS.Mean[j]) / math.Sqrt(meta.ObsRMS.Var[j]+1e-8)
+				c := meta.Config.ClipObs
+				v = math.Max(-c, math.Min(c, y))
+			}
+			x[j] = v
+		}
+	}
+	for k := 0; k < episodes; k++ {
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("ppo: evaluate: %w", err)
+		}
+		s := seed + uint64(k)
+		obs, _, err := e.Reset(&s)
+		if err != nil {
+			return res, fmt.Errorf("ppo: evaluate: reset: %w", err)
+		}
+		ret, length := 0.0, 0
+		for {
+			norm(obs)
+			a, err := actor.Act(x, 1, rng, deterministic, false)
+			if err != nil {
+				return res, err
+			}
+			r, err := e.Step(actor.EnvAction(a, 0))
+			if err != nil {
+				return res, fmt.Errorf("ppo: evaluate: step: %w", err)
+			}
+			ret += r.Reward
+			length++
+			obs = r.Obs
+			if r.Terminated || r.Truncated {
+				break
+			}
+		}
+		res.Returns = append(res.Returns, ret)
+		res.Lengths = append(res.Lengths, length)
+	}
+	res.Min, res.Max = math.Inf(1), math.Inf(-1)
+	for _, r := range res.Returns {
+		res.Mean += r
+		res.Min = math.Min(res.Min, r)
+		res.Max = math.Max(res.Max, r)
+	}
+	res.Mean /= float64(episodes)
+	for _, r := range res.Returns {
+		res.Std += (r - res.Mean) * (r - res.Mean)
+	}
+	res.Std = math.Sqrt(res.Std / float64(episodes))
+	return res, nil
+}
+
+// ReadConfig reads the resolved config.json of a run directory (what `train --resume` uses).
+func ReadConfig(runDir string) (Config, error) {
+	return LoadConfig(filepath.Join(runDir, ConfigFile))
+}
