@@ -204,6 +204,13 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if out == "" {
 			out = defaultOutDir(cfg, time.Now())
 		}
+		if !f.force {
+			for _, name := range []string{ppo.ConfigFile, ppo.MetricsFile, ppo.CheckpointFile} {
+				if _, err := os.Stat(filepath.Join(out, name)); err == nil {
+					return usagef("--out %s: the directory already holds a run (%s); use --resume %s to continue it or --force to overwrite it", out, name, out)
+				}
+			}
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
