@@ -116,7 +116,7 @@ func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 		learn = append(learn, ls)
 		pg.oldT = denseFrom(dt, []int{B, w}, nil)
 		pg.old = G.NewMatrix(g, dt, G.WithShape(B, w), G.WithName("old_log_std"))
-		zeros := G.NewConstant(denseFrom(dt, []int{B, w}, nil), G.WithName("zeros_bd"))
+		zeros := G.NewMatrix(g, dt, G.WithShape(B, w), G.WithName("zeros_bd"), G.WithValue(denseFrom(dt, []int{B, w}, nil)))
 		lsB, err := G.BroadcastAdd(zeros, ls, nil, []byte{0}) // (B, D)
 		if err != nil {
 			return nil, wrap("broadcast log-std", err)

@@ -15,6 +15,9 @@ import (
 	"gorgonia.org/tensor"
 )
 
+// testHookAfterUpdate, when non-nil (tests only), runs after every update.
+var testHookAfterUpdate func(t *trainer)
+
 // errNonFinite marks a NaN/Inf loss, gradient or KL; the run stops and keeps the last good checkpoint.
 var errNonFinite = errors.New("non-finite value")
 
@@ -517,6 +520,9 @@ func (t *trainer) step(sessionStart time.Time, sessionStep0 int) (UpdateMetrics,
 	}
 	t.beta = t.pen.NextBeta(t.beta, kl, t.B, t.cfg.KLPropHorizon)
 	t.update++
+	if testHookAfterUpdate != nil {
+		testHookAfterUpdate(t)
+	}
 	wall := time.Since(sessionStart).Seconds()
 	m := UpdateMetrics{
 		Update: t.update, GlobalStep: t.globalStep, WallS: t.wallBefore + wall,

@@ -1,0 +1,310 @@
+package ppo
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"klppo/nn"
+	"klppo/policy"
+)
+
+// objCase is one minibatch for the objective tests.
+type objCase struct {
+	obs, act, oldDist, oldLogStd, oldLogP, adv []float64
+}
+
+func newTestAC(t *testing.T, discrete bool) *policy.ActorCritic {
+	t.Helper()
+	cfg := policy.Config{ObsDim: 3, Hidden: []int{5, 4}, Activation: "tanh", DType: "float64"}
+	if discrete {
+		cfg.Discrete, cfg.NumActions = true, 3
+	} else {
+		cfg.ActDim, cfg.InitLogStd = 2, -0.3
+	}
+	ac, err := policy.New(rand.New(rand.NewPCG(7, 8)), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Bigger head weights than the 0.01-gain default so that the policy is far from uniform.
+	for _, p := range ac.PolicyParams() {
+		d := p.Data().([]float64)
+		for i := range d {
+			d[i] += 0.3 * math.Sin(float64(i)+1)
+		}
+	}
+	return ac
+}
+
+// refLogP returns log π(a|s), the distribution parameters and the entropies in plain Go.
+func refPolicy(ac *policy.ActorCritic, obs, act []float64, B int) (logp, dist, ent []float64) {
+	cfg := ac.Config()
+	a := policy.NewActor(ac)
+	d, _ := a.Dist(obs, B)
+	dist = append([]float64(nil), d...)
+	w := cfg.HeadWidth()
+	lsm := make([]float64, w)
+	for r := 0; r < B; r++ {
+		if cfg.Discrete {
+			policy.LogSoftmax(lsm, dist[r*w:(r+1)*w])
+			logp = append(logp, lsm[int(act[r])])
+			h := 0.0
+			for _, l := range lsm {
+				h -= math.Exp(l) * l
+			}
+			ent = append(ent, h)
+		} else {
+			ls := ac.LogStdValues()
+			lp, h := 0.0, 0.0
+			for j := 0; j < w; j++ {
+				z := (act[r*w+j] - dist[r*w+j]) / math.Exp(ls[j])
+				lp += -0.5*z*z - ls[j] - 0.5*math.Log(2*math.Pi)
+				h += ls[j] + 0.5 + 0.5*math.Log(2*math.Pi)
+			}
+			logp = append(logp, lp)
+			ent = append(ent, h)
+		}
+	}
+	return
+}
+
+// refCost is the policy cost written directly from the formulas.
+func refCost(ac *policy.ActorCritic, c objCase, B int, pen Penalty, beta, entCoef float64) (cost, surr, kl float64) {
+	cfg := ac.Config()
+	logp, dist, ent := refPolicy(ac, c.obs, c.act, B)
+	w := cfg.HeadWidth()
+	sp, sq := make([]float64, w), make([]float64, w)
+	var h float64
+	for r := 0; r < B; r++ {
+		ratio := math.Exp(logp[r] - c.oldLogP[r])
+		A := c.adv[r]
+		if pen.Kind == PenaltyClip {
+			cr := math.Max(1-pen.Value, math.Min(1+pen.Value, ratio))
+			surr += math.Max(-A*ratio, -A*cr)
+		} else {
+			surr += -A * ratio
+		}
+		if cfg.Discrete {
+			kl += policy.CategoricalKL(c.oldDist[r*w:(r+1)*w], dist[r*w:(r+1)*w], sp, sq)
+		} else {
+			kl += policy.DiagGaussianKL(c.oldDist[r*w:(r+1)*w], c.oldLogStd, dist[r*w:(r+1)*w], ac.LogStdValues())
+		}
+		h += ent[r]
+	}
+	n := float64(B)
+	surr, kl, h = surr/n, kl/n, h/n
+	cost = surr - entCoef*h
+	if pen.UsesBeta() {
+		cost += beta * kl
+	}
+	return cost, surr, kl
+}
+
+// makeCase builds a minibatch whose log-ratios are logShift (so r = e^logShift) and whose
+// advantages have sign advSign (0: mixed signs).
+func makeCase(ac *policy.ActorCritic, B int, logShift, advSign float64, rng *rand.Rand) objCase {
+	cfg := ac.Config()
+	var c objCase
+	w := cfg.HeadWidth()
+	for r := 0; r < B; r++ {
+		for j := 0; j < cfg.ObsDim; j++ {
+			c.obs = append(c.obs, rng.NormFloat64())
+		}
+		if cfg.Discrete {
+			c.act = append(c.act, float64(rng.IntN(w)))
+		} else {
+			for j := 0; j < w; j++ {
+				c.act = append(c.act, rng.NormFloat64())
+			}
+		}
+		A := rng.NormFloat64()
+		if advSign != 0 {
+			A = advSign * (0.5 + math.Abs(A))
+		}
+		c.adv = append(c.adv, A)
+	}
+	logp, dist, _ := refPolicy(ac, c.obs, c.act, B)
+	for r := 0; r < B; r++ {
+		c.oldLogP = append(c.oldLogP, logp[r]-logShift)
+	}
+	// The old distribution differs from the current one so that the KL term is not at its minimum.
+	for k, d := range dist {
+		c.oldDist = append(c.oldDist, d+0.4*math.Cos(float64(3*k)))
+	}
+	if !cfg.Discrete {
+		c.oldLogStd = []float64{-0.1, -0.5}
+	}
+	return c
+}
+
+func TestPolicyObjectiveLossAndGradient(t *testing.T) {
+	const B = 6
+	for _, tc := range []struct {
+		name     string
+		discrete bool
+		spec     string
+		beta     float64
+		entCoef  float64
+		logShift float64 // log r of every sample
+		advSign  float64
+		zeroGrad bool // the whole batch is in the clipped region: no gradient
+	}{
+		{"clip unclipped region", true, "clip:0.2", 0, 0.01, 0, 0, false},
+		{"clip clipped region (r>1+ε, A>0)", true, "clip:0.2", 0, 0, 0.5, 1, true},
+		{"clip clipped region (r<1−ε, A<0)", true, "clip:0.2", 0, 0, -0.5, -1, true},
+		{"clip r>1+ε with A<0 is not clipped", true, "clip:0.2", 0, 0, 0.5, -1, false},
+		{"kl-fixed", true, "kl-fixed:0.7", 0.7, 0.01, 0.1, 0, false},
+		{"kl-adaptive", true, "kl-adaptive:0.01", 2.5, 0, -0.05, 0, false},
+		{"kl-prop", true, "kl-prop:0.01", 0.3, 0.01, 0, 0, false},
+		{"none", true, "none", 0, 0.01, 0.3, 0, false},
+		{"gaussian clip unclipped", false, "clip:0.2", 0, 0.01, 0.05, 0, false},
+		{"gaussian clip clipped", false, "clip:0.2", 0, 0, 0.5, 1, true},
+		{"gaussian kl-fixed", false, "kl-fixed:1.3", 1.3, 0.01, 0.1, 0, false},
+		{"gaussian none", false, "none", 0, 0, 0.2, 0, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ac := newTestAC(t, tc.discrete)
+			pen, err := ParsePenalty(tc.spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := newPolicyObjective(ac, B, pen, tc.entCoef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := makeCase(ac, B, tc.logShift, tc.advSign, rand.New(rand.NewPCG(3, 4)))
+			run := func() []float64 {
+				if err := o.setInputs(c.obs, c.act, c.oldDist, c.oldLogStd, c.oldLogP, c.adv, tc.beta); err != nil {
+					t.Fatal(err)
+				}
+				grads, err := o.trainer.Run()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var flat []float64
+				for _, g := range grads {
+					flat = append(flat, g.Data().([]float64)...)
+				}
+				return flat
+			}
+			grad := run()
+			wantCost, wantSurr, wantKL := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
+			surr, _ := nn.Scalar(o.surr)
+			kl, _ := nn.Scalar(o.klMean)
+			ent, _ := nn.Scalar(o.ent)
+			gotCost := surr - tc.entCoef*ent
+			if pen.UsesBeta() {
+				gotCost += tc.beta * kl
+			}
+			if math.Abs(surr-wantSurr) > 1e-10 || math.Abs(kl-wantKL) > 1e-10 || math.Abs(gotCost-wantCost) > 1e-10 {
+				t.Fatalf("graph surr %v KL %v cost %v, reference %v %v %v", surr, kl, gotCost, wantSurr, wantKL, wantCost)
+			}
+			// Central finite differences of the reference cost over every parameter.
+			const h = 1e-6
+			k := 0
+			maxAbs := 0.0
+			for _, p := range ac.PolicyParams() {
+				d := p.Data().([]float64)
+				for i := range d {
+					old := d[i]
+					d[i] = old + h
+					cp, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
+					d[i] = old - h
+					cm, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
+					d[i] = old
+					fd := (cp - cm) / (2 * h)
+					if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
+						t.Fatalf("gradient element %d: graph %v, finite difference %v", k, grad[k], fd)
+					}
+					maxAbs = math.Max(maxAbs, math.Abs(grad[k]))
+					k++
+				}
+			}
+			if k != len(grad) {
+				t.Fatalf("%d gradient values, %d parameters", len(grad), k)
+			}
+			if tc.zeroGrad && maxAbs != 0 {
+				t.Fatalf("clipped region: max |gradient| = %v, want 0", maxAbs)
+			}
+			if !tc.zeroGrad && maxAbs < 1e-4 {
+				t.Fatalf("max |gradient| = %v: the objective does not move the policy", maxAbs)
+			}
+		})
+	}
+}
+
+func TestValueObjectiveLossAndGradient(t *testing.T) {
+	const B = 5
+	for _, tc := range []struct {
+		name  string
+		clipV bool
+		shift float64 // V_old = V − shift
+	}{
+		{"unclipped loss", false, 0.5},
+		{"clipped, inside ±c", true, 0.05},
+		{"clipped, outside ±c", true, 0.5},
+		{"clipped, outside −c", true, -0.5},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ac := newTestAC(t, true)
+			const vfClip, vfCoef = 0.2, 0.5
+			o, err := newValueObjective(ac, B, tc.clipV, vfClip, vfCoef)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rng := rand.New(rand.NewPCG(5, 6))
+			obs := make([]float64, B*3)
+			for i := range obs {
+				obs[i] = rng.NormFloat64()
+			}
+			actor := policy.NewActor(ac)
+			v0, _ := actor.Values(obs, B)
+			oldV, ret := make([]float64, B), make([]float64, B)
+			for i := range ret {
+				oldV[i] = v0[i] - tc.shift
+				ret[i] = v0[i] + rng.NormFloat64()
+			}
+			ref := func() float64 {
+				v, _ := actor.Values(obs, B)
+				s := 0.0
+				for i := range v {
+					l := (v[i] - ret[i]) * (v[i] - ret[i])
+					if tc.clipV {
+						vc := oldV[i] + math.Max(-vfClip, math.Min(vfClip, v[i]-oldV[i]))
+						l = math.Max(l, (vc-ret[i])*(vc-ret[i]))
+					}
+					s += l
+				}
+				return 0.5 * s / B
+			}
+			if err := o.setInputs(obs, ret, oldV); err != nil {
+				t.Fatal(err)
+			}
+			grads, err := o.trainer.Run()
+			if err != nil {
+				t.Fatal(err)
+			}
+			loss, _ := nn.Scalar(o.loss)
+			if want := ref(); math.Abs(loss-want) > 1e-10 {
+				t.Fatalf("value loss %v, reference %v", loss, want)
+			}
+			const h = 1e-6
+			for pi, p := range ac.ValueParams() {
+				d := p.Data().([]float64)
+				g := grads[pi].Data().([]float64)
+				for i := range d {
+					old := d[i]
+					d[i] = old + h
+					lp := ref()
+					d[i] = old - h
+					lm := ref()
+					d[i] = old
+					fd := vfCoef * (lp - lm) / (2 * h)
+					if math.Abs(g[i]-fd) > 1e-6*(1+math.Abs(fd)) {
+						t.Fatalf("param %d element %d: graph %v, finite difference %v", pi, i, g[i], fd)
+					}
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,123 @@
+package ppo
+
+import (
+	"math"
+	"strings"
+	"testing"
+)
+
+func TestParsePenalty(t *testing.T) {
+	for _, tc := range []struct {
+		spec   string
+		kind   PenaltyKind
+		value  float64
+		stop   float64
+		canon  string
+		errHas string
+	}{
+		{spec: "clip:0.2", kind: PenaltyClip, value: 0.2, canon: "clip:0.2"},
+		{spec: "kl-fixed:1", kind: PenaltyKLFixed, value: 1, canon: "kl-fixed:1"},
+		{spec: "kl-adaptive:0.01", kind: PenaltyKLAdaptive, value: 0.01, canon: "kl-adaptive:0.01"},
+		{spec: "kl-prop:0.01", kind: PenaltyKLProp, value: 0.01, canon: "kl-prop:0.01"},
+		{spec: "none", kind: PenaltyNone, canon: "none"},
+		{spec: "clip:0.2+stop:0.02", kind: PenaltyClip, value: 0.2, stop: 0.02, canon: "clip:0.2+stop:0.02"},
+		{spec: "none+stop:0.015", kind: PenaltyNone, stop: 0.015, canon: "none+stop:0.015"},
+		{spec: " kl-adaptive:1e-2 ", kind: PenaltyKLAdaptive, value: 0.01, canon: "kl-adaptive:0.01"},
+		{spec: "", errHas: "empty"},
+		{spec: "clip", errHas: "needs a value"},
+		{spec: "clip:1.5", errHas: "(0, 1)"},
+		{spec: "clip:-0.2", errHas: "> 0"},
+		{spec: "kl-fixed:abc", errHas: "not a number"},
+		{spec: "kl-fixed:NaN", errHas: "finite"},
+		{spec: "none:1", errHas: "no value"},
+		{spec: "trust-region:0.1", errHas: "unknown kind"},
+		{spec: "clip:0.2+halt:0.1", errHas: "unknown suffix"},
+		{spec: "clip:0.2+stop:0", errHas: "> 0"},
+	} {
+		p, err := ParsePenalty(tc.spec)
+		if tc.errHas != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.errHas) {
+				t.Errorf("ParsePenalty(%q) error = %v, want one containing %q", tc.spec, err, tc.errHas)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("ParsePenalty(%q): %v", tc.spec, err)
+			continue
+		}
+		if p.Kind != tc.kind || p.Value != tc.value || p.StopKL != tc.stop {
+			t.Errorf("ParsePenalty(%q) = %+v", tc.spec, p)
+		}
+		if p.String() != tc.canon {
+			t.Errorf("ParsePenalty(%q).String() = %q, want %q", tc.spec, p.String(), tc.canon)
+		}
+		q, err := ParsePenalty(p.String())
+		if err != nil || q != p {
+			t.Errorf("round trip of %q: %+v, %v", p.String(), q, err)
+		}
+		if p.UsesBeta() != (tc.kind == PenaltyKLFixed || tc.kind == PenaltyKLAdaptive || tc.kind == PenaltyKLProp) {
+			t.Errorf("%q UsesBeta = %v", tc.spec, p.UsesBeta())
+		}
+	}
+}
+
+// TestAdaptiveBetaRule walks the PPO paper's rule step by step with d_targ = 0.01:
+// below 0.01/1.5 halves β, above 0.015 doubles it, in between leaves it.
+func TestAdaptiveBetaRule(t *testing.T) {
+	p, _ := ParsePenalty("kl-adaptive:0.01")
+	beta := p.InitialBeta(1)
+	steps := []struct{ d, want float64 }{
+		{0.001, 0.5},   // d < 0.00667 → β/2
+		{0.005, 0.25},  // still below
+		{0.0067, 0.25}, // just above d_targ/1.5: unchanged
+		{0.01, 0.25},   // on target
+		{0.015, 0.25},  // exactly 1.5·d_targ: not above, unchanged
+		{0.0151, 0.5},  // above → 2β
+		{0.1, 1},
+		{math.NaN(), 1}, // non-finite KL leaves β alone
+	}
+	for i, s := range steps {
+		beta = p.NextBeta(beta, s.d, 512, 10000)
+		if beta != s.want {
+			t.Fatalf("step %d (d=%v): β = %v, want %v", i, s.d, beta, s.want)
+		}
+	}
+}
+
+// TestPropBetaRule checks TRL's proportional controller: e = clip(d/d_targ − 1, ±0.2),
+// β ← β(1 + e·n/horizon).
+func TestPropBetaRule(t *testing.T) {
+	p, _ := ParsePenalty("kl-prop:0.01")
+	beta := p.InitialBeta(0.2)
+	if beta != 0.2 {
+		t.Fatalf("initial β = %v", beta)
+	}
+	steps := []struct{ d, e float64 }{
+		{0.011, 0.1},  // 10% above target
+		{0.009, -0.1}, // 10% below
+		{0.5, 0.2},    // clipped at +0.2
+		{0, -0.2},     // clipped at −0.2
+		{0.01, 0},     // on target
+	}
+	for i, s := range steps {
+		want := beta * (1 + s.e*512/10000)
+		beta = p.NextBeta(beta, s.d, 512, 10000)
+		if math.Abs(beta-want) > 1e-15 {
+			t.Fatalf("step %d: β = %v, want %v", i, beta, want)
+		}
+	}
+}
+
+func TestFixedAndClipBeta(t *testing.T) {
+	f, _ := ParsePenalty("kl-fixed:3")
+	if b := f.InitialBeta(1); b != 3 {
+		t.Fatalf("kl-fixed:3 initial β = %v", b)
+	}
+	if b := f.NextBeta(3, 100, 512, 1e4); b != 3 {
+		t.Fatalf("kl-fixed β moved to %v", b)
+	}
+	c, _ := ParsePenalty("clip:0.2")
+	if b := c.InitialBeta(1); b != 0 {
+		t.Fatalf("clip initial β = %v, want 0", b)
+	}
+}

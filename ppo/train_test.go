@@ -1,0 +1,323 @@
+package ppo
+
+import (
+	"context"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"klppo/policy"
+)
+
+// tinyConfig is a CartPole run of a few small updates (fast enough for the default test run).
+func tinyConfig(t *testing.T, updates int) Config {
+	t.Helper()
+	cfg, err := DefaultConfig("CartPole-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs = 2, 64, 2, 2
+	cfg.TotalTimesteps = updates * cfg.BatchSize()
+	cfg.LearningRate = 1e-3
+	cfg.CheckpointEvery = 2
+	return cfg
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// dropTimeColumns removes wall_s and sps (columns 3 and 4) from metrics.csv.
+func dropTimeColumns(csv string) string {
+	var out []string
+	for _, line := range strings.Split(strings.TrimSpace(csv), "\n") {
+		f := strings.Split(line, ",")
+		out = append(out, strings.Join(append(f[:2:2], f[4:]...), ","))
+	}
+	return strings.Join(out, "\n")
+}
+
+func TestTrainWritesFilesAndIsDeterministic(t *testing.T) {
+	cfg := tinyConfig(t, 6)
+	dirs := []string{filepath.Join(t.TempDir(), "a"), filepath.Join(t.TempDir(), "b")}
+	var sums []Summary
+	for _, d := range dirs {
+		s, err := Train(context.Background(), cfg, d, Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sums = append(sums, s)
+	}
+	m0 := readFile(t, filepath.Join(dirs[0], MetricsFile))
+	if !strings.HasPrefix(m0, MetricsHeader+"\n") {
+		t.Fatalf("metrics.csv header: %q", strings.SplitN(m0, "\n", 2)[0])
+	}
+	if n := strings.Count(m0, "\n"); n != 7 {
+		t.Fatalf("metrics.csv has %d lines, want header + 6", n)
+	}
+	if e := readFile(t, filepath.Join(dirs[0], EpisodesFile)); !strings.HasPrefix(e, EpisodesHeader+"\n") || strings.Count(e, "\n") < 10 {
+		t.Fatalf("episodes.csv: %q…", e[:min(len(e), 80)])
+	}
+	if dropTimeColumns(m0) != dropTimeColumns(readFile(t, filepath.Join(dirs[1], MetricsFile))) {
+		t.Fatal("metrics.csv differs between two runs with the same config and seed")
+	}
+	if readFile(t, filepath.Join(dirs[0], EpisodesFile)) != readFile(t, filepath.Join(dirs[1], EpisodesFile)) {
+		t.Fatal("episodes.csv differs between two runs with the same config and seed")
+	}
+	s := sums[0]
+	if s.Steps != cfg.TotalTimesteps || s.Updates != 6 || s.Stopped != "" || s.SolvedThreshold != 475 || s.EnvID != "CartPole-v1" {
+		t.Fatalf("summary %+v", s)
+	}
+	rs, err := ReadSummary(filepath.Join(dirs[0], SummaryFile))
+	if err != nil || rs.Steps != s.Steps || rs.FinalReturn != s.FinalReturn {
+		t.Fatalf("summary.json round trip: %+v, %v", rs, err)
+	}
+	c, err := LoadConfig(filepath.Join(dirs[0], ConfigFile))
+	if err != nil || c.NumSteps != cfg.NumSteps || c.Penalty != cfg.Penalty {
+		t.Fatalf("config.json: %+v, %v", c, err)
+	}
+	// A different seed gives a different run.
+	cfg.Seed = 2
+	d3 := filepath.Join(t.TempDir(), "c")
+	if _, err := Train(context.Background(), cfg, d3, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	if readFile(t, filepath.Join(d3, EpisodesFile)) == readFile(t, filepath.Join(dirs[0], EpisodesFile)) {
+		t.Fatal("seeds 1 and 2 gave identical episodes")
+	}
+}
+
+func TestTrainRefusesExistingDir(t *testing.T) {
+	cfg := tinyConfig(t, 1)
+	d := t.TempDir()
+	if _, err := Train(context.Background(), cfg, d, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Train(context.Background(), cfg, d, Options{})
+	if err == nil || !strings.Contains(err.Error(), "already holds a run") {
+		t.Fatalf("second Train into the same dir: %v", err)
+	}
+	if _, err := Train(context.Background(), cfg, d, Options{Force: true}); err != nil {
+		t.Fatalf("Force: %v", err)
+	}
+}
+
+// TestResumeEqualsUninterrupted interrupts a run after 3 of 7 updates (checkpoint at update 3
+// is written by the cancellation), resumes it and compares everything with an uninterrupted run.
+func TestResumeEqualsUninterrupted(t *testing.T) {
+	cfg := tinyConfig(t, 7)
+	cfg.CheckpointEvery = 0
+	full := filepath.Join(t.TempDir(), "full")
+	if _, err := Train(context.Background(), cfg, full, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	part := filepath.Join(t.TempDir(), "part")
+	ctx, cancel := context.WithCancel(context.Background())
+	s, err := Train(ctx, cfg, part, Options{Hooks: Hooks{OnUpdate: func(m UpdateMetrics) {
+		if m.Update == 3 {
+			cancel()
+		}
+	}}})
+	if !errors.Is(err, context.Canceled) || s.Stopped != "interrupted" || s.Updates != 3 {
+		t.Fatalf("interrupted run: %+v, %v", s, err)
+	}
+	if rs, _ := ReadSummary(filepath.Join(part, SummaryFile)); rs.Stopped != "interrupted" {
+		t.Fatalf("summary.json after interruption: %+v", rs)
+	}
+	if _, err := Train(context.Background(), cfg, part, Options{Resume: true}); err != nil {
+		t.Fatal(err)
+	}
+	if a, b := dropTimeColumns(readFile(t, filepath.Join(full, MetricsFile))), dropTimeColumns(readFile(t, filepath.Join(part, MetricsFile))); a != b {
+		t.Fatalf("metrics differ after resume:\n%s\n---\n%s", a, b)
+	}
+	if readFile(t, filepath.Join(full, EpisodesFile)) != readFile(t, filepath.Join(part, EpisodesFile)) {
+		t.Fatal("episodes.csv differs after resume")
+	}
+	ca, err := policy.ReadCheckpoint(filepath.Join(full, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := policy.ReadCheckpoint(filepath.Join(part, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, a := range ca.Arrays {
+		b := cb.Arrays[i]
+		for j := range a.Values {
+			if a.Values[j] != b.Values[j] {
+				t.Fatalf("final %s[%d]: %v uninterrupted, %v resumed", a.Name, j, a.Values[j], b.Values[j])
+			}
+		}
+	}
+	// A resume with a different configuration is refused, naming the field.
+	cfg2 := cfg
+	cfg2.GAELambda = 0.9
+	_, err = Train(context.Background(), cfg2, part, Options{Resume: true})
+	if err == nil || !strings.Contains(err.Error(), "gae_lambda") || !errors.Is(err, policy.ErrMismatch) {
+		t.Fatalf("resume with another gae_lambda: %v", err)
+	}
+}
+
+// TestNaNGuard poisons a weight after update 3: update 4 must stop with ErrNonFinite, and the
+// checkpoint on disk must stay the last good one (update 2, checkpoint_every = 2).
+func TestNaNGuard(t *testing.T) {
+	cfg := tinyConfig(t, 6)
+	testHookAfterUpdate = func(tr *trainer) {
+		if tr.update == 3 {
+			tr.ac.Pi.Params()[0].Data().([]float32)[0] = float32(math.NaN())
+		}
+	}
+	defer func() { testHookAfterUpdate = nil }()
+	d := t.TempDir()
+	s, err := Train(context.Background(), cfg, d, Options{})
+	if !errors.Is(err, ErrNonFinite) || s.Stopped != "nan" {
+		t.Fatalf("Train: %+v, %v", s, err)
+	}
+	if !strings.Contains(err.Error(), "last good checkpoint (update 2)") {
+		t.Fatalf("error does not name the kept checkpoint: %v", err)
+	}
+	c, err := policy.ReadCheckpoint(filepath.Join(d, CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(c.Meta), `"update":2,`) {
+		t.Fatalf("checkpoint meta is not update 2: %.200s", c.Meta)
+	}
+	if _, err := policy.Load(c); err != nil {
+		t.Fatalf("kept checkpoint does not load: %v", err)
+	}
+	if n := strings.Count(readFile(t, filepath.Join(d, MetricsFile)), "\n"); n != 4 {
+		t.Fatalf("metrics.csv has %d lines, want header + 3 good updates", n)
+	}
+}
+
+// TestEarlyStop: with a tiny stop KL only the first minibatch (taken at KL = 0, before any
+// step) is trained, so every update runs 1 epoch; with a huge one all epochs run.
+func TestEarlyStop(t *testing.T) {
+	for _, tc := range []struct {
+		spec   string
+		epochs int
+	}{{"none+stop:1e-12", 1}, {"kl-fixed:1+stop:1e-12", 1}, {"clip:0.2+stop:1000", 2}} {
+		cfg := tinyConfig(t, 3)
+		cfg.Penalty = tc.spec
+		var got []int
+		_, err := Train(context.Background(), cfg, t.TempDir(), Options{Hooks: Hooks{OnUpdate: func(m UpdateMetrics) { got = append(got, m.Epochs) }}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for u, e := range got {
+			if e != tc.epochs {
+				t.Fatalf("%s: update %d ran %d epochs, want %d", tc.spec, u+1, e, tc.epochs)
+			}
+		}
+	}
+}
+
+func TestInvalidConfigs(t *testing.T) {
+	base := tinyConfig(t, 2)
+	for _, tc := range []struct {
+		field string
+		edit  func(c *Config)
+	}{
+		{"num_minibatches", func(c *Config) { c.NumMinibatches = 3 }},
+		{"num_minibatches", func(c *Config) { c.NumMinibatches = 0 }},
+		{"ent_coef", func(c *Config) { c.EntCoef = -0.01 }},
+		{"vf_coef", func(c *Config) { c.VFCoef = -1 }},
+		{"learning_rate", func(c *Config) { c.LearningRate = 0 }},
+		{"gamma", func(c *Config) { c.Gamma = 1.5 }},
+		{"max_grad_norm", func(c *Config) { c.MaxGradNorm = math.NaN() }},
+		{"env_id", func(c *Config) { c.EnvID = "Pong-v5" }},
+		{"penalty", func(c *Config) { c.Penalty = "kl-magic:0.1" }},
+		{"num_envs", func(c *Config) { c.NumEnvs = -4 }},
+		{"total_timesteps", func(c *Config) { c.TotalTimesteps = 10 }},
+		{"hidden", func(c *Config) { c.Hidden = nil }},
+		{"activation", func(c *Config) { c.Activation = "sigmoid" }},
+		{"dtype", func(c *Config) { c.DType = "float16" }},
+		{"init_beta", func(c *Config) { c.InitBeta = -1 }},
+	} {
+		c := base
+		c.Hidden = append([]int(nil), base.Hidden...)
+		tc.edit(&c)
+		err := c.Validate()
+		if err == nil || !strings.Contains(err.Error(), tc.field) {
+			t.Errorf("%s: Validate() = %v, want an error naming %s", tc.field, err, tc.field)
+			continue
+		}
+		d := t.TempDir()
+		if _, err := Train(context.Background(), c, d, Options{}); err == nil {
+			t.Errorf("%s: Train accepted an invalid config", tc.field)
+		}
+		if entries, _ := os.ReadDir(d); len(entries) != 0 {
+			t.Errorf("%s: Train wrote files before failing validation", tc.field)
+		}
+	}
+	if err := base.Validate(); err != nil {
+		t.Fatalf("base config invalid: %v", err)
+	}
+}
+
+func TestLoadConfigJSONAndYAML(t *testing.T) {
+	d := t.TempDir()
+	j := filepath.Join(d, "c.json")
+	os.WriteFile(j, []byte(`{"env_id": "Acrobot-v1", "penalty": "clip:0.1", "hidden": [32], "num_envs": 8}`), 0o644)
+	c, err := LoadConfig(j)
+	if err != nil {
+		t.Fatal(err)
+	}
+	def, _ := DefaultConfig("Acrobot-v1")
+	if c.EnvID != "Acrobot-v1" || c.Penalty != "clip:0.1" || len(c.Hidden) != 1 || c.Hidden[0] != 32 || c.NumEnvs != 8 || c.NumSteps != def.NumSteps || c.Gamma != def.Gamma {
+		t.Fatalf("JSON config: %+v", c)
+	}
+	y := filepath.Join(d, "c.yaml")
+	os.WriteFile(y, []byte("env_id: Pendulum-v1\nlearning_rate: 0.0005\nnorm_obs: false\n"), 0o644)
+	c, err = LoadConfig(y)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pd, _ := DefaultConfig("Pendulum-v1")
+	if c.EnvID != "Pendulum-v1" || c.LearningRate != 0.0005 || c.NormObs || c.NumSteps != pd.NumSteps || len(c.Hidden) != 2 {
+		t.Fatalf("YAML config: %+v", c)
+	}
+	bad := filepath.Join(d, "bad.json")
+	os.WriteFile(bad, []byte(`{"env_id": "CartPole-v1", "learning_rat": 0.1}`), 0o644)
+	if _, err := LoadConfig(bad); err == nil || !strings.Contains(err.Error(), "learning_rat") {
+		t.Fatalf("unknown key: %v", err)
+	}
+	unk := filepath.Join(d, "unk.yaml")
+	os.WriteFile(unk, []byte("env_id: Nope-v0\n"), 0o644)
+	if _, err := LoadConfig(unk); err == nil || !strings.Contains(err.Error(), "env_id") {
+		t.Fatalf("unknown env: %v", err)
+	}
+}
+
+func TestGaussianTrainSmoke(t *testing.T) {
+	cfg, err := DefaultConfig("Pendulum-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs = 2, 100, 4, 2
+	cfg.TotalTimesteps = 3 * cfg.BatchSize()
+	d := t.TempDir()
+	s, err := Train(context.Background(), cfg, d, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Episodes != 2 || !math.IsNaN(s.SolvedThreshold) || s.FirstStepReturnGE != -1 {
+		t.Fatalf("Pendulum summary %+v (want 2 episodes: 300 steps per copy, 200-step episodes; no threshold)", s)
+	}
+	r, err := Evaluate(context.Background(), d, 2, true, 0)
+	if err != nil || len(r.Returns) != 2 || r.Lengths[0] != 200 {
+		t.Fatalf("Evaluate: %+v, %v", r, err)
+	}
+	if !strings.Contains(readFile(t, filepath.Join(d, SummaryFile)), `"solved_threshold": null`) {
+		t.Fatal("summary.json should write the missing threshold as null")
+	}
+}
