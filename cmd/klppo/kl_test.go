@@ -1,0 +1,293 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// klTestGolden loads ../shared/golden/kl.json from the repo root, or the copy in kl/testdata;
+// it fails (never skips) if neither exists.
+func klTestGolden(t *testing.T) []map[string]any {
+	t.Helper()
+	dir, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			break
+		}
+		if filepath.Dir(dir) == dir {
+			t.Fatal("go.mod not found")
+		}
+		dir = filepath.Dir(dir)
+	}
+	paths := []string{filepath.Join(dir, "..", "shared", "golden", "kl.json"), filepath.Join(dir, "kl", "testdata", "kl.json")}
+	for _, path := range paths {
+		b, err := os.ReadFile(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Cases []map[string]any `json:"cases"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil || len(doc.Cases) == 0 {
+			t.Fatalf("%s: %v (%d cases)", path, err, len(doc.Cases))
+		}
+		return doc.Cases
+	}
+	t.Fatalf("kl.json found in none of %v", paths)
+	return nil
+}
+
+// klTestArg formats a golden value (number or list) as a flag value that round-trips exactly.
+func klTestArg(t *testing.T, v any) string {
+	t.Helper()
+	switch x := v.(type) {
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case []any:
+		parts := make([]string, len(x))
+		for i, e := range x {
+			parts[i] = klTestArg(t, e)
+		}
+		return strings.Join(parts, ",")
+	}
+	t.Fatalf("unexpected golden value %v (%T)", v, v)
+	return ""
+}
+
+// klTestNum reads a JSON number or the strings "+Inf"/"-Inf".
+func klTestNum(t *testing.T, v any) float64 {
+	t.Helper()
+	switch x := v.(type) {
+	case float64:
+		return x
+	case string:
+		switch x {
+		case "+Inf":
+			return math.Inf(1)
+		case "-Inf":
+			return math.Inf(-1)
+		}
+	}
+	t.Fatalf("not a number: %v (%T)", v, v)
+	return 0
+}
+
+// TestKLGoldenThroughCLI drives every golden case through `klppo kl <kind> ... --json`.
+func TestKLGoldenThroughCLI(t *testing.T) {
+	kinds := map[string]struct {
+		cmd   string
+		flags []string // golden field names; the flag is "--" + name with "_" → "-"
+		key   string   // the JSON key compared with kl_nats
+	}{
+		"categorical_probs":   {"categorical", []string{"p", "q"}, "kl_pq"},
+		"categorical_logits":  {"categorical", []string{"p_logits", "q_logits"}, "kl_pq"},
+		"jensen_shannon":      {"categorical", []string{"p", "q"}, "js"},
+		"normal":              {"normal", []string{"mu_p", "sigma_p", "mu_q", "sigma_q"}, "kl_pq"},
+		"diag_normal":         {"diag-normal", []string{"mu_p", "sigma_p", "mu_q", "sigma_q"}, "kl_pq"},
+		"vae_standard_normal": {"vae", []string{"mu", "logvar"}, "kl_pq"},
+		"bernoulli":           {"bernoulli", []string{"p", "q"}, "kl_pq"},
+		"beta":                {"beta", []string{"alpha_p", "beta_p", "alpha_q", "beta_q"}, "kl_pq"},
+		"dirichlet":           {"dirichlet", []string{"alpha_p", "alpha_q"}, "kl_pq"},
+		"poisson":             {"poisson", []string{"rate_p", "rate_q"}, "kl_pq"},
+		"exponential":         {"exponential", []string{"rate_p", "rate_q"}, "kl_pq"},
+		"gamma":               {"gamma", []string{"shape_p", "rate_p", "shape_q", "rate_q"}, "kl_pq"},
+	}
+	seen := map[string]int{}
+	for i, c := range klTestGolden(t) {
+		kind, _ := c["kind"].(string)
+		k, ok := kinds[kind]
+		if !ok {
+			t.Errorf("case %d: unknown kind %q", i, kind)
+			continue
+		}
+		args := []string{"kl", k.cmd, "--json"}
+		for _, name := range k.flags {
+			v, ok := c[name]
+			if !ok {
+				t.Fatalf("case %d (%s): no field %q", i, kind, name)
+			}
+			args = append(args, "--"+strings.ReplaceAll(name, "_", "-"), klTestArg(t, v))
+		}
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 0 {
+			t.Errorf("case %d: klppo %s: exit %d: %s", i, strings.Join(args, " "), code, errb.String())
+			continue
+		}
+		var got map[string]any
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Errorf("case %d: output %q is not one JSON object: %v", i, out.String(), err)
+			continue
+		}
+		for _, key := range []string{"kl_pq", "kl_qp"} {
+			if _, ok := got[key]; !ok {
+				t.Errorf("case %d: JSON lacks %s: %s", i, key, out.String())
+			}
+		}
+		want, have := klTestNum(t, c["kl_nats"]), klTestNum(t, got[k.key])
+		if math.IsInf(want, 0) || math.IsInf(have, 0) {
+			if want != have {
+				t.Errorf("case %d (%s): %s = %v, want %v", i, kind, k.key, have, want)
+			}
+		} else if math.Abs(have-want) > 1e-9*math.Abs(want) {
+			t.Errorf("case %d (%s): %s = %.17g, want %.17g", i, kind, k.key, have, want)
+		}
+		seen[kind]++
+	}
+	if len(seen) != len(kinds) {
+		t.Errorf("kinds exercised: %v", seen)
+	}
+}
+
+func TestKLCommandText(t *testing.T) {
+	tests := []struct {
+		args []string
+		want []string // substrings of stdout
+	}{
+		{[]string{"kl", "categorical", "--p", "0.7,0.3", "--q", "0.5,0.5"},
+			[]string{"KL(P‖Q)   = 0.0822829 nats (0.118709 bits)", "KL(Q‖P)", "JS(P,Q)", "H(P)", "H(P,Q)", "code built for Q"}},
+		{[]string{"kl", "categorical", "--p", "0.7,0.3", "--q", "0.5,0.5", "--bits"},
+			[]string{"0.118709 bits (0.0822829 nats)"}},
+		{[]string{"kl", "categorical", "--p", "0.5,0.5,0", "--q", "1,0,0"},
+			[]string{"KL(P‖Q)   = +Inf", "Q gives zero probability to outcome 1 where P doesn't → infinite"}},
+		{[]string{"kl", "categorical", "--p", "0.5,0.5,0", "--q", "1,0,0", "--smooth", "1e-3"},
+			[]string{"smoothed", "KL(P‖Q)   = 2.75947 nats"}}, // both smoothed: checked by hand
+		{[]string{"kl", "categorical", "--p", "7,3", "--q", "1,1", "--normalize"},
+			[]string{"0.0822829 nats"}},
+		{[]string{"kl", "categorical", "--p-logits", "800,0,-800", "--q-logits", "0,900,1"},
+			[]string{"KL(P‖Q)   = 900 nats"}},
+		{[]string{"kl", "normal", "--mu-p", "-3", "--sigma-p", "1", "--mu-q", "3", "--sigma-q", "1"},
+			[]string{"KL(P‖Q)   = 18 nats", "KL(Q‖P)   = 18 nats", "* P = N(μ=-3, σ=1)", "o Q", "0.399 |", "      0 +---"}},
+		{[]string{"kl", "bernoulli", "--p", "0.7", "--q", "0.5"}, []string{"0.0822829 nats", "JS(P,Q)"}},
+		{[]string{"kl", "vae", "--mu", "0,1", "--logvar", "0,0"}, []string{"KL(P‖Q)   = 0.5 nats"}},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != 0 {
+			t.Errorf("%v: exit %d: %s", tc.args, code, errb.String())
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: output lacks %q:\n%s", tc.args, w, out.String())
+			}
+		}
+	}
+}
+
+// TestKLNormalChartShape checks the terminal chart: 15 plot rows of ≤ 60 columns plus axes.
+func TestKLNormalChartShape(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"kl", "normal", "--mu-p", "-3", "--sigma-p", "1", "--mu-q", "3", "--sigma-q", "1"}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	var rows, stars, os int
+	for _, line := range strings.Split(out.String(), "\n") {
+		if i := strings.Index(line, " |"); i == 7 {
+			rows++
+			body := line[i+2:]
+			if len(body) > 60 {
+				t.Errorf("chart row wider than 60: %q", body)
+			}
+			stars += strings.Count(body, "*")
+			os += strings.Count(body, "o")
+		}
+	}
+	if rows != 15 || stars < 20 || os < 20 {
+		t.Errorf("chart: %d rows, %d '*', %d 'o'; want 15 rows and both curves:\n%s", rows, stars, os, out.String())
+	}
+}
+
+func TestKLNormalPlotPNG(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.png")
+	var out, errb bytes.Buffer
+	if code := run([]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "1", "--sigma-q", "2", "--plot", path, "--json"}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	b, err := os.ReadFile(path)
+	if err != nil || !bytes.HasPrefix(b, []byte("\x89PNG")) {
+		t.Fatalf("--plot did not write a PNG: %v", err)
+	}
+	if !json.Valid(out.Bytes()) {
+		t.Errorf("--json with --plot printed %q", out.String())
+	}
+}
+
+func TestKLJSONInfinity(t *testing.T) {
+	var out, errb bytes.Buffer
+	if code := run([]string{"kl", "categorical", "--p", "0.5,0.5", "--q", "1,0", "--json"}, &out, &errb); code != 0 {
+		t.Fatal(errb.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if got["kl_pq"] != "+Inf" || got["kl_qp"] != math.Ln2 || got["js"] == nil {
+		t.Errorf("JSON = %s", out.String())
+	}
+}
+
+func TestKLCommandBadInput(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string // a substring of the one-line error
+	}{
+		{[]string{"kl", "categorical", "--p", "0.7,-0.3", "--q", "0.5,0.5"}, "--p 0.7,-0.3"},
+		{[]string{"kl", "categorical", "--p", "0.7,0.2", "--q", "0.5,0.5"}, "sum(p) = 0.9"},
+		{[]string{"kl", "categorical", "--p", "0.7,0.3", "--q", "0.2,0.3,0.5"}, "lengths differ"},
+		{[]string{"kl", "categorical", "--p", "0.7,x", "--q", "0.5,0.5"}, "-p"},
+		{[]string{"kl", "categorical", "--p", "1", "--p-logits", "0", "--q", "1"}, "give only one"},
+		{[]string{"kl", "categorical", "--q", "1"}, "missing --p or --p-logits"},
+		{[]string{"kl", "categorical", "--p", "1", "--q", "1", "--smooth", "-1"}, "--smooth -1"},
+		{[]string{"kl", "categorical", "--p-logits", "NaN,0", "--q", "0.5,0.5"}, "--p-logits NaN,0"},
+		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "0", "--mu-q", "0", "--sigma-q", "1"}, "--sigma-p 0"},
+		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "0"}, "missing --sigma-q"},
+		{[]string{"kl", "diag-normal", "--mu-p", "0,0", "--sigma-p", "1,1", "--mu-q", "0", "--sigma-q", "1"}, "--mu-q 0"},
+		{[]string{"kl", "diag-normal", "--mu-p", "0", "--sigma-p", "-1", "--mu-q", "0", "--sigma-q", "1"}, "--sigma-p -1"},
+		{[]string{"kl", "vae", "--mu", "0,0", "--logvar", "0"}, "--logvar 0"},
+		{[]string{"kl", "bernoulli", "--p", "1.5", "--q", "0.5"}, "--p 1.5"},
+		{[]string{"kl", "beta", "--alpha-p", "1", "--beta-p", "0", "--alpha-q", "1", "--beta-q", "1"}, "--beta-p 0"},
+		{[]string{"kl", "dirichlet", "--alpha-p", "1,2", "--alpha-q", "1,-2"}, "--alpha-q 1,-2"},
+		{[]string{"kl", "poisson", "--rate-p", "0", "--rate-q", "1"}, "--rate-p 0"},
+		{[]string{"kl", "exponential", "--rate-p", "1", "--rate-q", "-3"}, "--rate-q -3"},
+		{[]string{"kl", "gamma", "--shape-p", "1", "--rate-p", "1", "--shape-q", "-1", "--rate-q", "1"}, "--shape-q -1"},
+		{[]string{"kl", "gamma", "--shape-p", "1", "--rate-p", "1", "--shape-q", "1", "--rate-q", "1", "--bogus"}, "bogus"},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb)
+		msg := strings.TrimRight(errb.String(), "\n")
+		if code != 2 || !strings.Contains(msg, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, msg, tc.want)
+		}
+		// Flag-syntax errors are followed by the usage text (the shared parseFlags); the error
+		// itself is the last line. Errors found after parsing are exactly one line.
+		if !strings.Contains(msg, "invalid value") && !strings.Contains(msg, "not defined") && strings.Contains(msg, "\n") {
+			t.Errorf("%v: error is not one line: %q", tc.args, msg)
+		}
+		if lines := strings.Split(msg, "\n"); !strings.Contains(lines[len(lines)-1], tc.want) {
+			t.Errorf("%v: last line %q lacks %q", tc.args, lines[len(lines)-1], tc.want)
+		}
+	}
+}
+
+func TestKLCommandsHaveHelp(t *testing.T) {
+	for _, kind := range []string{"categorical", "normal", "diag-normal", "vae", "bernoulli", "beta", "dirichlet", "poisson", "exponential", "gamma"} {
+		var out, errb bytes.Buffer
+		if code := run([]string{"kl", kind, "-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "-json") {
+			t.Errorf("kl %s -h: exit %d, %q", kind, code, errb.String())
+		}
+	}
+}
