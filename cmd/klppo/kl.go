@@ -132,7 +132,7 @@ func klCmdFmt(nats float64, bits bool) string {
 
 // klCmdLine prints one labelled value and its reading.
 func klCmdLine(w io.Writer, label string, nats float64, bits bool, reading string) {
-	fmt.Fprintf(w, "%-9s = %-30s %s\n", label, klCmdFmt(nats, bits), reading)
+	fmt.Fprintf(w, "%-9s = %-32s %s\n", label, klCmdFmt(nats, bits), reading)
 }
 
 // klCmdObj is a JSON object that keeps its keys in insertion order.
