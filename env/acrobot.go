@@ -75,8 +75,8 @@ func (e *Acrobot) Reset(seed *uint64) ([]float64, Info, error) {
 }
 
 func (e *Acrobot) observe() []float64 {
-	s1, c1 := math.Sincos(e.state[0])
-	s2, c2 := math.Sincos(e.state[1])
+	s1, c1 := sincos(e.state[0])
+	s2, c2 := sincos(e.state[1])
 	e.obs = [6]float64{f32(c1), f32(s1), f32(c2), f32(s2), f32(e.state[2]), f32(e.state[3])}
 	return e.obs[:]
 }
@@ -84,7 +84,7 @@ func (e *Acrobot) observe() []float64 {
 // acrobotDeriv is the time derivative of [θ1, θ2, θ̇1, θ̇2] under torque a (book dynamics).
 func acrobotDeriv(s [4]float64, a float64) [4]float64 {
 	theta1, theta2, dtheta1, dtheta2 := s[0], s[1], s[2], s[3]
-	sin2, cos2 := math.Sincos(theta2)
+	sin2, cos2 := sincos(theta2)
 	d1 := acM1*acLC1*acLC1 + acM2*(acL1*acL1+acLC2*acLC2+2*acL1*acLC2*cos2) + acI1 + acI2
 	d2 := acM2*(acLC2*acLC2+acL1*acLC2*cos2) + acI2
 	phi2 := acM2 * acLC2 * acG * math.Cos(theta1+theta2-math.Pi/2.0)
@@ -112,16 +112,16 @@ func wrapAngle(x, lo, hi float64) float64 {
 func clamp(x, lo, hi float64) float64 { return math.Min(math.Max(x, lo), hi) }
 
 // Step applies one torque.
-func (e *Acrobot) Step(action []float64) (StepResult, error) {
+func (e *Acrobot) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
 	if !e.started {
-		return StepResult{}, errNotReset
+		return nil, 0, false, false, errNotReset
 	}
 	a, err := checkDiscrete(action, 3)
 	if err != nil {
-		return StepResult{}, fmt.Errorf("Acrobot: %w", err)
+		return nil, 0, false, false, fmt.Errorf("Acrobot: %w", err)
 	}
 	if e.terminated {
-		return StepResult{}, errFinished
+		return nil, 0, false, false, errFinished
 	}
 	torque := float64(a - 1)
 	// One RK4 step over [0, dt], in Gymnasium's order of operations.
@@ -156,8 +156,10 @@ func (e *Acrobot) Step(action []float64) (StepResult, error) {
 	if e.terminated {
 		reward = 0
 	}
-	return StepResult{Obs: e.observe(), Reward: reward, Terminated: e.terminated}, nil
+	return e.observe(), reward, e.terminated, false, nil
 }
+
+func (e *Acrobot) Step(action []float64) (StepResult, error) { return result(e.stepCore(action)) }
 
 // SetState sets [θ1, θ2, θ̇1, θ̇2] and starts an episode from it.
 func (e *Acrobot) SetState(s []float64) error {

@@ -97,16 +97,16 @@ func (e *Bandit) Reset(seed *uint64) ([]float64, Info, error) {
 }
 
 // Step pulls one arm and terminates the episode.
-func (e *Bandit) Step(action []float64) (StepResult, error) {
+func (e *Bandit) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
 	if !e.started {
-		return StepResult{}, errNotReset
+		return nil, 0, false, false, errNotReset
 	}
 	a, err := checkDiscrete(action, e.actSpace.N)
 	if err != nil {
-		return StepResult{}, fmt.Errorf("Bandit: %w", err)
+		return nil, 0, false, false, fmt.Errorf("Bandit: %w", err)
 	}
 	if e.terminated {
-		return StepResult{}, errFinished
+		return nil, 0, false, false, errFinished
 	}
 	m := e.cfg.Means[a]
 	var r float64
@@ -117,5 +117,7 @@ func (e *Bandit) Step(action []float64) (StepResult, error) {
 	}
 	e.terminated = true
 	e.obs[0] = 1
-	return StepResult{Obs: e.obs[:], Reward: r, Terminated: true}, nil
+	return e.obs[:], r, true, false, nil
 }
+
+func (e *Bandit) Step(action []float64) (StepResult, error) { return result(e.stepCore(action)) }

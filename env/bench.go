@@ -66,6 +66,10 @@ type BenchResult struct {
 	MinPerSec      float64
 	MaxPerSec      float64
 	NanosPerEnvStp float64 // at the median
+	// MedianPerCPUSec divides the env-steps by the process CPU time instead of wall time: on a
+	// loaded machine it shows the cost of the code rather than the share of CPU it was given
+	// (0 when the platform cannot measure CPU time).
+	MedianPerCPUSec float64
 }
 
 // Bench measures Make(id) stepped with random actions (pre-drawn, uniform over the action space)
@@ -118,20 +122,34 @@ func Bench(id string, copies, workers, rounds int, total time.Duration) (BenchRe
 	}
 	n = max(n, 1)
 	rates := make([]float64, rounds)
+	cpuRates := make([]float64, 0, rounds)
 	for r := range rates {
+		c0, cok := processCPUTime()
 		t0 := time.Now()
 		if err := step(n); err != nil {
 			return res, err
 		}
 		rates[r] = float64(n*copies) / time.Since(t0).Seconds()
+		if c1, ok := processCPUTime(); ok && cok && c1 > c0 {
+			cpuRates = append(cpuRates, float64(n*copies)/(c1-c0).Seconds())
+		}
+	}
+	if len(cpuRates) > 0 {
+		res.MedianPerCPUSec = median(cpuRates)
 	}
 	sort.Float64s(rates)
 	res.MinPerSec, res.MaxPerSec = rates[0], rates[len(rates)-1]
-	if rounds%2 == 1 {
-		res.MedianPerSec = rates[rounds/2]
-	} else {
-		res.MedianPerSec = (rates[rounds/2-1] + rates[rounds/2]) / 2
-	}
+	res.MedianPerSec = median(rates)
 	res.NanosPerEnvStp = 1e9 / res.MedianPerSec
 	return res, nil
+}
+
+// median sorts x and returns its median.
+func median(x []float64) float64 {
+	sort.Float64s(x)
+	k := len(x)
+	if k%2 == 1 {
+		return x[k/2]
+	}
+	return (x[k/2-1] + x[k/2]) / 2
 }

@@ -85,17 +85,17 @@ func (e *CartPole) observe() []float64 {
 }
 
 // Step applies one push.
-func (e *CartPole) Step(action []float64) (StepResult, error) {
+func (e *CartPole) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
 	if !e.started {
-		return StepResult{}, errNotReset
+		return nil, 0, false, false, errNotReset
 	}
 	if len(action) != 1 || !(action[0] == 0 || action[0] == 1) {
 		_, err := checkDiscrete(action, 2)
-		return StepResult{}, fmt.Errorf("CartPole: %w", err)
+		return nil, 0, false, false, fmt.Errorf("CartPole: %w", err)
 	}
 	if e.terminated {
 		if !e.StepsAfterTermination {
-			return StepResult{}, errFinished
+			return nil, 0, false, false, errFinished
 		}
 	}
 	force := -cpForceMag
@@ -103,7 +103,7 @@ func (e *CartPole) Step(action []float64) (StepResult, error) {
 		force = cpForceMag
 	}
 	x, xDot, theta, thetaDot := e.state[0], e.state[1], e.state[2], e.state[3]
-	sinT, cosT := math.Sincos(theta)
+	sinT, cosT := sincos(theta)
 	temp := (force + cpPoleML*thetaDot*thetaDot*sinT) / cpTotalMass
 	thetaAcc := (cpGravity*sinT - cosT*temp) / (cpLength * (4.0/3.0 - cpMassPole*cosT*cosT/cpTotalMass))
 	xAcc := temp - cpPoleML*thetaAcc*cosT/cpTotalMass
@@ -119,8 +119,10 @@ func (e *CartPole) Step(action []float64) (StepResult, error) {
 		// Gymnasium: every step after the terminating one is rewarded 0 (and stays terminated).
 		reward, e.terminated = 0, true
 	}
-	return StepResult{Obs: e.observe(), Reward: reward, Terminated: e.terminated}, nil
+	return e.observe(), reward, e.terminated, false, nil
 }
+
+func (e *CartPole) Step(action []float64) (StepResult, error) { return result(e.stepCore(action)) }
 
 // SetState sets [x, ẋ, θ, θ̇] and starts an episode from it.
 func (e *CartPole) SetState(s []float64) error {

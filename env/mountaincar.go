@@ -70,16 +70,16 @@ func (e *MountainCar) observe() []float64 {
 }
 
 // Step applies one acceleration.
-func (e *MountainCar) Step(action []float64) (StepResult, error) {
+func (e *MountainCar) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
 	if !e.started {
-		return StepResult{}, errNotReset
+		return nil, 0, false, false, errNotReset
 	}
 	a, err := checkDiscrete(action, 3)
 	if err != nil {
-		return StepResult{}, fmt.Errorf("MountainCar: %w", err)
+		return nil, 0, false, false, fmt.Errorf("MountainCar: %w", err)
 	}
 	if e.terminated {
-		return StepResult{}, errFinished
+		return nil, 0, false, false, errFinished
 	}
 	p, v := e.state[0], e.state[1]
 	v += float64(a-1)*mcForce + math.Cos(3*p)*(-mcGravity)
@@ -91,8 +91,10 @@ func (e *MountainCar) Step(action []float64) (StepResult, error) {
 	}
 	e.state = [2]float64{p, v}
 	e.terminated = p >= mcGoalPos && v >= 0
-	return StepResult{Obs: e.observe(), Reward: -1, Terminated: e.terminated}, nil
+	return e.observe(), -1, e.terminated, false, nil
 }
+
+func (e *MountainCar) Step(action []float64) (StepResult, error) { return result(e.stepCore(action)) }
 
 // SetState sets [position, velocity] and starts an episode from it.
 func (e *MountainCar) SetState(s []float64) error {
@@ -159,24 +161,24 @@ func (e *MountainCarContinuous) observe() []float64 {
 
 // Step applies a force in [−1, 1]; other actions are errors.
 func (e *MountainCarContinuous) Step(action []float64) (StepResult, error) {
-	return e.step(action, true)
+	return result(e.step(action, true))
 }
 
 // StepRaw accepts any finite force, clipping it to [−1, 1] in the dynamics while the reward uses
 // the unclipped value, exactly as Gymnasium does.
 func (e *MountainCarContinuous) StepRaw(action []float64) (StepResult, error) {
-	return e.step(action, false)
+	return result(e.step(action, false))
 }
 
-func (e *MountainCarContinuous) step(action []float64, strict bool) (StepResult, error) {
+func (e *MountainCarContinuous) step(action []float64, strict bool) ([]float64, float64, bool, bool, error) {
 	if !e.started {
-		return StepResult{}, errNotReset
+		return nil, 0, false, false, errNotReset
 	}
 	if err := checkBox(action, e.actSpace, strict); err != nil {
-		return StepResult{}, fmt.Errorf("MountainCarContinuous: %w", err)
+		return nil, 0, false, false, fmt.Errorf("MountainCarContinuous: %w", err)
 	}
 	if e.terminated {
-		return StepResult{}, errFinished
+		return nil, 0, false, false, errFinished
 	}
 	a := action[0]
 	force := math.Min(math.Max(a, -1), 1)
@@ -205,7 +207,11 @@ func (e *MountainCarContinuous) step(action []float64, strict bool) (StepResult,
 	}
 	reward -= a * a * 0.1
 	e.state = [2]float64{f32(p), f32(v)}
-	return StepResult{Obs: e.observe(), Reward: reward, Terminated: e.terminated}, nil
+	return e.observe(), reward, e.terminated, false, nil
+}
+
+func (e *MountainCarContinuous) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
+	return e.step(action, true)
 }
 
 // SetState sets [position, velocity] and starts an episode from it.

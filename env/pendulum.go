@@ -64,7 +64,7 @@ func (e *Pendulum) Reset(seed *uint64) ([]float64, Info, error) {
 }
 
 func (e *Pendulum) observe() []float64 {
-	s, c := math.Sincos(e.state[0])
+	s, c := sincos(e.state[0])
 	e.obs = [3]float64{f32(c), f32(s), f32(e.state[1])}
 	return e.obs[:]
 }
@@ -81,17 +81,19 @@ func AngleNormalize(theta float64) float64 {
 }
 
 // Step applies a torque in [−2, 2]; other actions are errors.
-func (e *Pendulum) Step(action []float64) (StepResult, error) { return e.step(action, true) }
+func (e *Pendulum) Step(action []float64) (StepResult, error) { return result(e.step(action, true)) }
 
 // StepRaw accepts any finite torque and clips it to [−2, 2] before use, as Gymnasium does.
-func (e *Pendulum) StepRaw(action []float64) (StepResult, error) { return e.step(action, false) }
+func (e *Pendulum) StepRaw(action []float64) (StepResult, error) {
+	return result(e.step(action, false))
+}
 
-func (e *Pendulum) step(action []float64, strict bool) (StepResult, error) {
+func (e *Pendulum) step(action []float64, strict bool) ([]float64, float64, bool, bool, error) {
 	if !e.started {
-		return StepResult{}, errNotReset
+		return nil, 0, false, false, errNotReset
 	}
 	if err := checkBox(action, e.actSpace, strict); err != nil {
-		return StepResult{}, fmt.Errorf("Pendulum: %w", err)
+		return nil, 0, false, false, fmt.Errorf("Pendulum: %w", err)
 	}
 	th, thDot := e.state[0], e.state[1]
 	u := clamp(action[0], -pdMaxTorque, pdMaxTorque)
@@ -100,7 +102,11 @@ func (e *Pendulum) step(action []float64, strict bool) (StepResult, error) {
 	newThDot := thDot + (3*pdG/(2*pdL)*math.Sin(th)+3.0/(pdM*pdL*pdL)*u)*pdDt
 	newThDot = clamp(newThDot, -pdMaxSpeed, pdMaxSpeed)
 	e.state = [2]float64{th + newThDot*pdDt, newThDot}
-	return StepResult{Obs: e.observe(), Reward: -cost}, nil
+	return e.observe(), -cost, false, false, nil
+}
+
+func (e *Pendulum) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
+	return e.step(action, true)
 }
 
 // SetState sets [θ, θ̇] and starts an episode from it.

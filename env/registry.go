@@ -84,7 +84,7 @@ func Make(id string) (Env, error) {
 func (s Spec) Make() Env {
 	e := s.New()
 	if s.MaxEpisodeSteps > 0 {
-		return &TimeLimit{env: e, maxSteps: s.MaxEpisodeSteps}
+		return newTimeLimit(e, s.MaxEpisodeSteps)
 	}
 	return e
 }

@@ -50,3 +50,19 @@ func (s *seeder) uniform(lo, hi float64) float64 { return lo + (hi-lo)*s.rng.Flo
 // Rand returns the environment's generator (nil before the first Reset); use it, for example, to
 // sample actions reproducibly.
 func (s *seeder) Rand() *rand.Rand { return s.rng }
+
+// coreStepper is implemented by the built-in environments and TimeLimit: Step's result as plain
+// values, which travel in registers. StepResult has five fields, so the compiler keeps it in
+// memory and copies it block-wise through every layer; the wrappers and Vector use this path to
+// avoid that cost (Info is not part of it: the built-in environments have none).
+type coreStepper interface {
+	stepCore(action []float64) (obs []float64, reward float64, terminated, truncated bool, err error)
+}
+
+// result assembles a StepResult from stepCore's values.
+func result(obs []float64, reward float64, terminated, truncated bool, err error) (StepResult, error) {
+	if err != nil {
+		return StepResult{}, err
+	}
+	return StepResult{Obs: obs, Reward: reward, Terminated: terminated, Truncated: truncated}, nil
+}

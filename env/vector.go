@@ -12,11 +12,11 @@ import (
 // A Vector is not safe for concurrent use.
 type Vector struct {
 	envs     []Env
+	cores    []coreStepper // fast path per copy (nil: use Step); Vector drops Info anyway
 	obsSpace Space
 	actSpace Space
 	obsDim   int
 	actDim   int
-	strict   bool // reject actions outside the action space before stepping any copy
 	started  bool
 
 	obs        []float64
@@ -43,7 +43,7 @@ func NewVector(n int, factory func(i int) (Env, error)) (*Vector, error) {
 	if factory == nil {
 		return nil, errors.New("env: NewVector: factory is nil")
 	}
-	v := &Vector{envs: make([]Env, n), strict: true}
+	v := &Vector{envs: make([]Env, n)}
 	for i := range v.envs {
 		e, err := factory(i)
 		if err != nil {
@@ -53,6 +53,12 @@ func NewVector(n int, factory func(i int) (Env, error)) (*Vector, error) {
 			return nil, fmt.Errorf("env: NewVector: copy %d: factory returned nil", i)
 		}
 		v.envs[i] = e
+	}
+	v.cores = make([]coreStepper, n)
+	for i, e := range v.envs {
+		if c, ok := e.(coreStepper); ok {
+			v.cores[i] = c
+		}
 	}
 	v.obsSpace, v.actSpace = v.envs[0].ObservationSpace(), v.envs[0].ActionSpace()
 	v.obsDim, v.actDim = v.obsSpace.Dim(), v.actSpace.Dim()
@@ -129,12 +135,8 @@ func (v *Vector) Step(actions []float64) (VectorStep, error) {
 	if len(actions) != n*v.actDim {
 		return VectorStep{}, fmt.Errorf("env: Vector.Step: %d actions, want %d copies × %d", len(actions), n, v.actDim)
 	}
-	if v.strict {
-		for i := 0; i < n; i++ {
-			if a := actions[i*v.actDim : (i+1)*v.actDim]; !v.actSpace.Contains(a) {
-				return VectorStep{}, fmt.Errorf("env: Vector.Step: action %v of copy %d is not in %v", a, i, v.actSpace)
-			}
-		}
+	if err := v.checkActions(actions); err != nil {
+		return VectorStep{}, err
 	}
 	var err error
 	if v.pool != nil {
@@ -163,28 +165,76 @@ func (v *Vector) Step(actions []float64) (VectorStep, error) {
 	}, nil
 }
 
+// checkActions rejects a batch with any action outside the action space (Discrete and Box
+// spaces are checked inline, other spaces through Contains).
+func (v *Vector) checkActions(actions []float64) error {
+	bad := -1
+	switch sp := v.actSpace.(type) {
+	case *Discrete:
+		n := float64(sp.N)
+		for i, a := range actions {
+			if !(a >= 0 && a < n) || a != float64(int64(a)) {
+				bad = i
+				break
+			}
+		}
+	case *Box:
+		d := len(sp.Low)
+		for i, a := range actions {
+			if j := i % d; !(a >= sp.Low[j] && a <= sp.High[j]) {
+				bad = i / d
+				break
+			}
+		}
+	default:
+		for i := range v.envs {
+			if !sp.Contains(actions[i*v.actDim : (i+1)*v.actDim]) {
+				bad = i
+				break
+			}
+		}
+	}
+	if bad >= 0 {
+		a := actions[bad*v.actDim : (bad+1)*v.actDim]
+		return fmt.Errorf("env: Vector.Step: action %v of copy %d is not in %v", a, bad, v.actSpace)
+	}
+	return nil
+}
+
 // stepRange steps copies lo..hi−1; it touches only their rows, so ranges may run concurrently.
 func (v *Vector) stepRange(actions []float64, lo, hi int) error {
 	od, ad := v.obsDim, v.actDim
 	for i := lo; i < hi; i++ {
 		e := v.envs[i]
-		r, err := e.Step(actions[i*ad : (i+1)*ad])
+		var (
+			obs         []float64
+			reward      float64
+			term, trunc bool
+			err         error
+		)
+		if c := v.cores[i]; c != nil {
+			obs, reward, term, trunc, err = c.stepCore(actions[i*ad : (i+1)*ad])
+		} else {
+			var r StepResult
+			r, err = e.Step(actions[i*ad : (i+1)*ad])
+			obs, reward, term, trunc = r.Obs, r.Reward, r.Terminated, r.Truncated
+		}
 		if err != nil {
 			return fmt.Errorf("env: Vector.Step: copy %d: %w", i, err)
 		}
-		v.rewards[i], v.terminated[i], v.truncated[i] = r.Reward, r.Terminated, r.Truncated
-		v.epReturn[i] += r.Reward
+		v.rewards[i], v.terminated[i], v.truncated[i] = reward, term, trunc
+		v.epReturn[i] += reward
 		v.epLength[i]++
 		row := v.obs[i*od : (i+1)*od]
-		done := r.Terminated || r.Truncated
+		done := term || trunc
 		v.ended[i] = done
 		if !done {
 			v.finalObs[i] = nil
-			copy(row, r.Obs)
+			copy(row, obs)
 			continue
 		}
 		fin := v.finalBuf[i*od : (i+1)*od]
-		copy(fin, r.Obs)
+		copy(fin, obs)
 		v.finalObs[i] = fin
 		o, _, err := e.Reset(nil)
 		if err != nil {

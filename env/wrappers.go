@@ -22,6 +22,7 @@ func Unwrapped(e Env) Env {
 // again before Reset is an error.
 type TimeLimit struct {
 	env       Env
+	core      coreStepper // env's fast path, nil when it has none or may return Info
 	maxSteps  int
 	elapsed   int
 	truncated bool
@@ -41,7 +42,17 @@ func NewTimeLimit(e Env, maxSteps int) (*TimeLimit, error) {
 	if maxSteps <= 0 {
 		return nil, fmt.Errorf("env: NewTimeLimit: maxSteps must be positive, got %d", maxSteps)
 	}
-	return &TimeLimit{env: e, maxSteps: maxSteps}, nil
+	return newTimeLimit(e, maxSteps), nil
+}
+
+func newTimeLimit(e Env, maxSteps int) *TimeLimit {
+	w := &TimeLimit{env: e, maxSteps: maxSteps}
+	switch e.(type) {
+	case *CartPole, *Acrobot, *MountainCar, *MountainCarContinuous, *Pendulum, *Bandit, *TimeLimit:
+		// Built-in environments never return Info, so the fast path loses nothing.
+		w.core = e.(coreStepper)
+	}
+	return w
 }
 
 // MaxSteps is the episode length limit.
@@ -62,19 +73,56 @@ func (w *TimeLimit) Reset(seed *uint64) ([]float64, Info, error) {
 
 // Step steps the wrapped environment and sets Truncated when the limit is reached.
 func (w *TimeLimit) Step(action []float64) (StepResult, error) {
+	if w.core != nil {
+		return result(w.stepCore(action))
+	}
 	if w.truncated {
 		return StepResult{}, errFinished
 	}
 	r, err := w.env.Step(action)
 	if err != nil {
-		return r, err
+		return StepResult{}, err
 	}
-	w.elapsed++
-	if w.elapsed >= w.maxSteps {
+	if w.tick() {
 		r.Truncated = true
-		w.truncated = true
 	}
 	return r, nil
+}
+
+// tick counts a step and reports whether it reached the limit.
+func (w *TimeLimit) tick() bool {
+	w.elapsed++
+	if w.elapsed >= w.maxSteps {
+		w.truncated = true
+	}
+	return w.truncated
+}
+
+// stepCore is Step as plain values (see coreStepper); the wrapped environment's Info is dropped.
+func (w *TimeLimit) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
+	if w.truncated {
+		return nil, 0, false, false, errFinished
+	}
+	var (
+		obs         []float64
+		reward      float64
+		term, trunc bool
+		err         error
+	)
+	if w.core != nil {
+		obs, reward, term, trunc, err = w.core.stepCore(action)
+	} else {
+		var r StepResult
+		r, err = w.env.Step(action)
+		obs, reward, term, trunc = r.Obs, r.Reward, r.Terminated, r.Truncated
+	}
+	if err != nil {
+		return nil, 0, false, false, err
+	}
+	if w.tick() {
+		trunc = true
+	}
+	return obs, reward, term, trunc, nil
 }
 
 // SetState forwards to the wrapped environment (which must be a StateSetter) and restarts the
