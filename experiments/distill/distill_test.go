@@ -149,12 +149,12 @@ func TestDistillLossSpecialCases(t *testing.T) {
 	tests := []struct {
 		name        string
 		temp, alpha float64
-		want        func(s []float64, temp float64) float64
+		want        func(t *testing.T, s []float64, temp float64) float64
 	}{
-		{"α=1 is T²·KL", 4, 1, func(s []float64, temp float64) float64 { return temp * temp * handKL(t, s, temp) }},
-		{"α=1, T=1 is KL", 1, 1, func(s []float64, temp float64) float64 { return handKL(t, s, temp) }},
-		{"α=0 is CE", 3, 0, func(s []float64, _ float64) float64 { return handCE(s) }},
-		{"α=0.3 mixes", 2.5, 0.3, func(s []float64, temp float64) float64 {
+		{"α=1 is T²·KL", 4, 1, func(t *testing.T, s []float64, temp float64) float64 { return temp * temp * handKL(t, s, temp) }},
+		{"α=1, T=1 is KL", 1, 1, func(t *testing.T, s []float64, temp float64) float64 { return handKL(t, s, temp) }},
+		{"α=0 is CE", 3, 0, func(_ *testing.T, s []float64, _ float64) float64 { return handCE(s) }},
+		{"α=0.3 mixes", 2.5, 0.3, func(t *testing.T, s []float64, temp float64) float64 {
 			return 0.3*temp*temp*handKL(t, s, temp) + 0.7*handCE(s)
 		}},
 	}
@@ -162,7 +162,7 @@ func TestDistillLossSpecialCases(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			m := tinyNet(t, 7)
 			got, _, _ := runTiny(t, m, tc.temp, tc.alpha)
-			want := tc.want(handTanhNet(m, tinyX), tc.temp)
+			want := tc.want(t, handTanhNet(m, tinyX), tc.temp)
 			if math.Abs(got-want) > 1e-12*math.Max(1, math.Abs(want)) {
 				t.Fatalf("graph loss %.15g, want %.15g", got, want)
 			}

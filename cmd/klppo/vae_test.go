@@ -1,0 +1,113 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func vaeRunCLI(args ...string) (int, string, string) {
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+func TestVAEBadFlags(t *testing.T) {
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"vae", "--dataset", "mnist"}, `--dataset "mnist"`},
+		{[]string{"vae", "--latent", "0"}, "--latent 0"},
+		{[]string{"vae", "--beta", "-1"}, "--beta -1"},
+		{[]string{"vae", "--warmup", "-2"}, "--warmup -2"},
+		{[]string{"vae", "--free-bits", "NaN"}, "--free-bits NaN"},
+		{[]string{"vae", "--lr", "0"}, "--lr 0"},
+		{[]string{"vae", "--batch", "0"}, "--batch 0"},
+		{[]string{"vae", "--epochs", "-3"}, "--epochs -3"},
+		{[]string{"vae", "--hidden", "64,x"}, "-hidden"},
+		{[]string{"vae", "--activation", "gelu"}, `--activation "gelu"`},
+		{[]string{"vae", "--max-shift", "9"}, "--max-shift 9"},
+		{[]string{"vae", "--obs-std", "0"}, "--obs-std 0"},
+		{[]string{"vae", "--train-size", "100", "--batch", "500"}, "--batch 500"},
+		{[]string{"vae", "extra"}, `"extra"`},
+	}
+	for _, tc := range tests {
+		code, _, stderr := vaeRunCLI(tc.args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+func TestVAEHelp(t *testing.T) {
+	code, _, stderr := vaeRunCLI("vae", "-h")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, f := range []string{"-dataset", "-latent", "-beta", "-warmup", "-free-bits", "-hidden", "-lr", "-batch", "-epochs", "-seed", "-out", "-quiet"} {
+		if !strings.Contains(stderr, f) {
+			t.Errorf("help lacks %s:\n%s", f, stderr)
+		}
+	}
+}
+
+// vaeMetricsWithoutTime reads metrics.csv and drops the wall-time column.
+func vaeMetricsWithoutTime(t *testing.T, path string) [][]string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := csv.NewReader(bytes.NewReader(b)).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	col := -1
+	for i, h := range rows[0] {
+		if h == "seconds" {
+			col = i
+		}
+	}
+	if col < 0 {
+		t.Fatalf("no seconds column in %v", rows[0])
+	}
+	for i := range rows {
+		rows[i] = append(append([]string(nil), rows[i][:col]...), rows[i][col+1:]...)
+	}
+	return rows
+}
+
+func TestVAESmokeDeterministic(t *testing.T) {
+	for _, ds := range []string{"glyphs", "ring"} {
+		var runs [][][]string
+		for i := 0; i < 2; i++ {
+			dir := filepath.Join(t.TempDir(), "out")
+			code, stdout, stderr := vaeRunCLI("vae", "--dataset", ds, "--epochs", "2", "--train-size", "256",
+				"--test-size", "64", "--hidden", "16", "--batch", "32", "--warmup", "1", "--free-bits", "0.1",
+				"--seed", "3", "--quiet", "--out", dir)
+			if code != 0 {
+				t.Fatalf("%s: exit %d: %s", ds, code, stderr)
+			}
+			if !strings.Contains(stdout, "final test: ELBO") || stderr != "" {
+				t.Fatalf("%s: stdout %q stderr %q", ds, stdout, stderr)
+			}
+			for _, f := range []string{"metrics.csv", "samples.png", "kl.png", "latent.png"} {
+				if st, err := os.Stat(filepath.Join(dir, f)); err != nil || st.Size() == 0 {
+					t.Errorf("%s: %s: %v", ds, f, err)
+				}
+			}
+			rows := vaeMetricsWithoutTime(t, filepath.Join(dir, "metrics.csv"))
+			if len(rows) != 3 {
+				t.Fatalf("%s: %d rows", ds, len(rows))
+			}
+			runs = append(runs, rows)
+		}
+		if a, b := runs[0], runs[1]; len(a) != len(b) || strings.Join(a[2], ",") != strings.Join(b[2], ",") {
+			t.Errorf("%s: same seed, different metrics:\n%v\n%v", ds, a, b)
+		}
+	}
+}
