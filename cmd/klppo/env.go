@@ -191,17 +191,22 @@ func runEnvBench(args []string, stdout, stderr io.Writer) error {
 	}
 	total := time.Duration(*seconds * float64(time.Second))
 	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "env\tcopies\tworkers\tmedian env-steps/s\tmin\tmax\tns/env-step\t")
+	fmt.Fprintln(tw, "env\tcopies\tworkers\tmedian env-steps/s\tmin\tmax\tns/env-step\tper CPU-second\t")
 	for _, c := range []struct{ copies, workers int }{{1, 1}, {*n, *workers}} {
 		r, err := env.Bench(*id, c.copies, c.workers, *rounds, total)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4g\t%.4g\t%.4g\t%.1f\t\n", r.Env, r.Copies, r.Workers, r.MedianPerSec, r.MinPerSec, r.MaxPerSec, r.NanosPerEnvStp)
+		cpu := "n/a"
+		if r.MedianPerCPUSec > 0 {
+			cpu = fmt.Sprintf("%.4g", r.MedianPerCPUSec)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4g\t%.4g\t%.4g\t%.1f\t%s\t\n", r.Env, r.Copies, r.Workers, r.MedianPerSec, r.MinPerSec, r.MaxPerSec, r.NanosPerEnvStp, cpu)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "(%d rounds of %.2gs each; random actions; episodes reset as they end)\n", *rounds, *seconds/float64(*rounds))
+	fmt.Fprintf(stdout, "(%d rounds of %.2gs each, medians; random actions; episodes reset as they end;\n"+
+		" per CPU-second = env-steps / process CPU time, robust to other load on the machine)\n", *rounds, *seconds/float64(*rounds))
 	return nil
 }
