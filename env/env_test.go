@@ -506,3 +506,23 @@ func TestJSONSpecs(t *testing.T) {
 		t.Fatalf("unexpected JSON %s", b)
 	}
 }
+
+// Gymnasium stores MountainCarContinuous's state as float32 after each step (and uses the
+// float64 value drawn by reset for the first step); the reference cases are too short to see it.
+func TestMountainCarContinuousFloat32State(t *testing.T) {
+	e := NewMountainCarContinuous()
+	e.Reset(u64(4))
+	if s := e.State(); s[0] == f32(s[0]) {
+		t.Fatalf("reset position %v is already a float32: the draw should be float64", s[0])
+	}
+	for i := 0; i < 20; i++ {
+		if _, err := e.Step([]float64{0.3}); err != nil {
+			t.Fatal(err)
+		}
+		for j, v := range e.State() {
+			if v != f32(v) {
+				t.Fatalf("step %d: state[%d] = %v is not a float32 value", i, j, v)
+			}
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package env_test
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"klppo/env"
@@ -57,4 +58,18 @@ func ExampleVector() {
 	}
 	// Output:
 	// step 200 truncated: true true final obs kept: true episodes: 2 length: 200
+}
+
+// RunningMeanStd pools batches with Gymnasium's update; its state is plain JSON. The values are
+// those of the data 1, 2, 3, 4 pooled directly with the prior (mean 0, variance 1, weight 1e-4):
+// mean = 10/4.0001, variance = (1e-4·(1 + mean²) + Σ(x − mean)²)/4.0001.
+func ExampleRunningMeanStd() {
+	r := env.NewRunningMeanStd(1)
+	r.Update([]float64{1, 2, 3}) // three rows of dimension 1
+	r.Update([]float64{4})
+	b, _ := json.Marshal(r)
+	fmt.Printf("mean %.4f var %.4f count %.4f\n%s\n", r.Mean[0], r.Var[0], r.Count, b)
+	// Output:
+	// mean 2.4999 var 1.2501 count 4.0001
+	// {"mean":[2.499937501562461],"var":[1.2501499923440391],"count":4.0001}
 }
