@@ -67,9 +67,12 @@ func ExampleRunningMeanStd() {
 	r := env.NewRunningMeanStd(1)
 	r.Update([]float64{1, 2, 3}) // three rows of dimension 1
 	r.Update([]float64{4})
+	fmt.Printf("mean %.12g var %.12g count %.12g\n", r.Mean[0], r.Var[0], r.Count)
 	b, _ := json.Marshal(r)
-	fmt.Printf("mean %.4f var %.4f count %.4f\n%s\n", r.Mean[0], r.Var[0], r.Count, b)
+	var back env.RunningMeanStd
+	json.Unmarshal(b, &back)
+	fmt.Println("JSON round trip exact:", back.Mean[0] == r.Mean[0] && back.Var[0] == r.Var[0] && back.Count == r.Count)
 	// Output:
-	// mean 2.4999 var 1.2501 count 4.0001
-	// {"mean":[2.499937501562461],"var":[1.2501499923440391],"count":4.0001}
+	// mean 2.49993750156 var 1.25014999234 count 4.0001
+	// JSON round trip exact: true
 }
