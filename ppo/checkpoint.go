@@ -83,11 +83,12 @@ func (t *trainer) snapshot(wallS float64) (*policy.Checkpoint, error) {
 	for _, s := range t.envs {
 		meta.Envs = append(meta.Envs, envMeta{State: s.ss.State(), Elapsed: s.elapsed, Return: s.ret, Length: s.length})
 	}
-	as := t.adam.State()
-	meta.AdamStep = as.Step
+	ap, av := t.adamP.State(), t.adamV.State()
+	meta.AdamStep = ap.Step
+	m, v := append(ap.M, av.M...), append(ap.V, av.V...)
 	var extra []policy.Array
 	for i, n := range t.names {
-		extra = append(extra, policy.Array{Name: "adam.m." + n, Values: as.M[i]}, policy.Array{Name: "adam.v." + n, Values: as.V[i]})
+		extra = append(extra, policy.Array{Name: "adam.m." + n, Values: m[i]}, policy.Array{Name: "adam.v." + n, Values: v[i]})
 	}
 	return t.ac.Snapshot(extra, meta)
 }
@@ -110,15 +111,23 @@ func (t *trainer) restore(c *policy.Checkpoint) error {
 	if err := t.ac.Restore(c); err != nil {
 		return err
 	}
-	as := nn.AdamState{Config: t.adam.Config(), Step: meta.AdamStep}
-	for _, n := range t.names {
+	ap := nn.AdamState{Config: t.adamP.Config(), Step: meta.AdamStep}
+	av := nn.AdamState{Config: t.adamV.Config(), Step: meta.AdamStep}
+	for i, n := range t.names {
 		m, v := c.Array("adam.m."+n), c.Array("adam.v."+n)
 		if m == nil || v == nil {
 			return fmt.Errorf("%w: Adam moments of %q are missing", errMismatch, n)
 		}
-		as.M, as.V = append(as.M, m), append(as.V, v)
+		if i < t.nPolicy {
+			ap.M, ap.V = append(ap.M, m), append(ap.V, v)
+		} else {
+			av.M, av.V = append(av.M, m), append(av.V, v)
+		}
 	}
-	if err := t.adam.SetState(as); err != nil {
+	if err := t.adamP.SetState(ap); err != nil {
+		return fmt.Errorf("%w: %v", errMismatch, err)
+	}
+	if err := t.adamV.SetState(av); err != nil {
 		return fmt.Errorf("%w: %v", errMismatch, err)
 	}
 	for name, p := range map[string]*rand.PCG{"act": t.pcgAct, "shuffle": t.pcgShuf, "env": t.pcgEnv} {

@@ -45,9 +45,11 @@ type trainer struct {
 	actor     *policy.Actor
 	pObj      *policyObjective
 	vObj      *valueObjective
-	adam      *nn.Adam
-	params    []*tensor.Dense // Adam order: policy params then value params
-	names     []string
+	// Adam is element-wise, so one optimiser per network is the same algorithm as one over
+	// both; two let the networks step on both cores.
+	adamP, adamV *nn.Adam
+	nPolicy      int // number of policy parameter tensors (ParamNames order: policy, then value)
+	names        []string
 
 	pcgAct, pcgShuf, pcgEnv *rand.PCG
 	rngAct, rngShuf, rngEnv *rand.Rand
@@ -147,9 +149,12 @@ func newTrainer(cfg Config) (*trainer, error) {
 	if t.vObj, err = newValueObjective(t.ac, t.MB, cfg.ClipVLoss, cfg.VFClip, cfg.VFCoef); err != nil {
 		return nil, err
 	}
-	t.params = append(t.pObj.trainer.Params(), t.vObj.trainer.Params()...)
 	t.names = t.ac.ParamNames()
-	if t.adam, err = nn.NewAdam(t.params, nn.AdamConfig{Eps: cfg.AdamEps}); err != nil {
+	t.nPolicy = len(t.pObj.trainer.Params())
+	if t.adamP, err = nn.NewAdam(t.pObj.trainer.Params(), nn.AdamConfig{Eps: cfg.AdamEps}); err != nil {
+		return nil, err
+	}
+	if t.adamV, err = nn.NewAdam(t.vObj.trainer.Params(), nn.AdamConfig{Eps: cfg.AdamEps}); err != nil {
 		return nil, err
 	}
 	t.beta = pen.InitialBeta(cfg.InitBeta)
@@ -327,7 +332,6 @@ func (t *trainer) learn(lr float64) (updateStats, error) {
 	if maxNorm <= 0 {
 		maxNorm = math.Inf(1)
 	}
-	grads := make([]*tensor.Dense, 0, len(t.params))
 	for i := range t.perm {
 		t.perm[i] = i
 	}
@@ -355,13 +359,18 @@ func (t *trainer) learn(lr float64) (updateStats, error) {
 			// The policy and value graphs are independent: run them on both cores.
 			var pg, vg []*tensor.Dense
 			var perr, verr error
+			var pss, vss float64
 			var wg sync.WaitGroup
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				vg, verr = t.vObj.trainer.Run()
+				if vg, verr = t.vObj.trainer.Run(); verr == nil {
+					vss = sumSquares(vg)
+				}
 			}()
-			pg, perr = t.pObj.trainer.Run()
+			if pg, perr = t.pObj.trainer.Run(); perr == nil {
+				pss = sumSquares(pg)
+			}
 			wg.Wait()
 			if perr != nil {
 				return st, perr
@@ -385,15 +394,31 @@ func (t *trainer) learn(lr float64) (updateStats, error) {
 					return st, fmt.Errorf("%w in the losses (policy loss %v, value loss %v, entropy %v, KL %v)", errNonFinite, surr, vl, ent, kl)
 				}
 			}
-			grads = append(append(grads[:0], pg...), vg...)
-			if _, err := nn.ClipGradNorm(grads, maxNorm); err != nil {
-				if errors.Is(err, nn.ErrNonFinite) {
-					return st, fmt.Errorf("%w in the gradients: %v", errNonFinite, err)
-				}
-				return st, err
+			// Global gradient-norm clipping over both networks (torch's clip_grad_norm_ rule):
+			// norm = √(Σ g²), and every gradient is scaled by max_grad_norm/(norm + 1e-6) when that is < 1.
+			norm := math.Sqrt(pss + vss)
+			if math.IsNaN(norm) || math.IsInf(norm, 0) {
+				return st, fmt.Errorf("%w in the gradients (global norm %v)", errNonFinite, norm)
 			}
-			if err := t.adam.Step(lr, grads); err != nil {
-				return st, err
+			coef := maxNorm / (norm + 1e-6)
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if coef < 1 {
+					scaleGrads(vg, coef)
+				}
+				verr = t.adamV.Step(lr, vg)
+			}()
+			if coef < 1 {
+				scaleGrads(pg, coef)
+			}
+			perr = t.adamP.Step(lr, pg)
+			wg.Wait()
+			if perr != nil {
+				return st, perr
+			}
+			if verr != nil {
+				return st, verr
 			}
 			stepped = true
 			lrs := policy.ValueOf(t.pObj.logRatio, lrBuf[:0])
@@ -421,6 +446,41 @@ func (t *trainer) learn(lr float64) (updateStats, error) {
 		}
 	}
 	return st, nil
+}
+
+// sumSquares is Σ g² over the gradient tensors, accumulated in float64.
+func sumSquares(gs []*tensor.Dense) float64 {
+	s := 0.0
+	for _, g := range gs {
+		switch d := g.Data().(type) {
+		case []float32:
+			for _, x := range d {
+				s += float64(x) * float64(x)
+			}
+		case []float64:
+			for _, x := range d {
+				s += x * x
+			}
+		}
+	}
+	return s
+}
+
+// scaleGrads multiplies the gradients by c in place.
+func scaleGrads(gs []*tensor.Dense, c float64) {
+	for _, g := range gs {
+		switch d := g.Data().(type) {
+		case []float32:
+			c32 := float32(c)
+			for i := range d {
+				d[i] *= c32
+			}
+		case []float64:
+			for i := range d {
+				d[i] *= c
+			}
+		}
+	}
 }
 
 // normalizeAdv sets a ← (a − mean)/(std + 1e-8) with the unbiased std (as torch's .std()).

@@ -7,12 +7,22 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"syscall"
 
 	"klppo/ppo"
 )
 
 func init() {
 	register("bench train", "measure training throughput (env steps per second) with the default configuration", runBenchTrain)
+}
+
+// cpuSeconds is the process's user+system CPU time.
+func cpuSeconds() float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }
 
 func runBenchTrain(args []string, stdout, stderr io.Writer) error {
@@ -37,6 +47,7 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return usagef("invalid configuration: %v", err)
 	}
+	tuneGC()
 	if *repeat <= 0 {
 		return usagef("--repeat %d: must be > 0", *repeat)
 	}
@@ -53,21 +64,30 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "bench train: %s, %s, %d steps (%d envs × %d steps, %d minibatches × %d epochs, %s), %d runs\n",
 		cfg.EnvID, cfg.Penalty, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, cfg.DType, *repeat)
-	var sps []float64
+	var sps, cpus []float64
 	for i := 0; i < *repeat; i++ {
 		dir, err := os.MkdirTemp("", "klppo-bench-")
 		if err != nil {
 			return err
 		}
+		cpu0 := cpuSeconds()
 		s, err := ppo.Train(context.Background(), cfg, dir, ppo.Options{Force: true})
+		cpu := cpuSeconds() - cpu0
 		os.RemoveAll(dir)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(stdout, "run %d: %d steps in %.2f s = %.0f steps/s (final return %.1f)\n", i+1, s.Steps, s.WallS, s.SPS, s.FinalReturn)
+		fmt.Fprintf(stdout, "run %d: %d steps in %.2f s = %.0f steps/s; CPU %.2f s (%.0f steps per CPU-second, %.2f cores busy); final return %.1f\n",
+			i+1, s.Steps, s.WallS, s.SPS, cpu, float64(s.Steps)/cpu, cpu/s.WallS, s.FinalReturn)
 		sps = append(sps, s.SPS)
+		cpus = append(cpus, float64(s.Steps)/cpu)
 	}
 	sort.Float64s(sps)
-	fmt.Fprintf(stdout, "median: %.0f steps/s (CleanRL ppo.py reference on this kind of machine: 11.3k steps/s)\n", sps[len(sps)/2])
+	sort.Float64s(cpus)
+	fmt.Fprintf(stdout, "median: %.0f steps/s wall, %.0f steps per CPU-second (CleanRL ppo.py reference on this kind of machine: 11.3k steps/s)\n",
+		sps[len(sps)/2], cpus[len(cpus)/2])
+	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(stdout, "load average during the runs: %s", l)
+	}
 	return nil
 }

@@ -1,0 +1,91 @@
+package ppo
+
+import (
+	"context"
+	"math/rand/v2"
+	"testing"
+
+	"klppo/env"
+)
+
+func benchTrainer(b *testing.B) *trainer {
+	cfg, err := DefaultConfig("CartPole-v1")
+	if err != nil {
+		b.Fatal(err)
+	}
+	t, err := newTrainer(cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t.onEpisode = func(int, env.EpisodeStat) error { return nil }
+	return t
+}
+
+// fillMinibatch puts a random but valid minibatch into the trainer's scratch buffers.
+func fillMinibatch(t *trainer) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for i := range t.mObs {
+		t.mObs[i] = rng.NormFloat64()
+	}
+	for i := range t.mAct {
+		t.mAct[i] = float64(rng.IntN(2))
+	}
+	for i := range t.mDist {
+		t.mDist[i] = 0.1 * rng.NormFloat64()
+	}
+	for i := range t.mAdv {
+		t.mAdv[i], t.mLogP[i], t.mRet[i], t.mVal[i] = rng.NormFloat64(), -0.7, rng.NormFloat64(), 0
+	}
+}
+
+// BenchmarkPolicyRun is one forward+backward pass of the CartPole policy objective (minibatch 128).
+func BenchmarkPolicyRun(b *testing.B) {
+	t := benchTrainer(b)
+	fillMinibatch(t)
+	for b.Loop() {
+		if err := t.pObj.setInputs(t.mObs, t.mAct, t.mDist, nil, t.mLogP, t.mAdv, 1); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := t.pObj.trainer.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkValueRun is one forward+backward pass of the CartPole value objective (minibatch 128).
+func BenchmarkValueRun(b *testing.B) {
+	t := benchTrainer(b)
+	fillMinibatch(t)
+	for b.Loop() {
+		if err := t.vObj.setInputs(t.mObs, t.mRet, t.mVal); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := t.vObj.trainer.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRollout is one 4×128-step CartPole rollout with the acting pass.
+func BenchmarkRollout(b *testing.B) {
+	t := benchTrainer(b)
+	for b.Loop() {
+		if err := t.rollout(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkTrainCartPole100k is `klppo bench train`'s workload: 100k CartPole steps with the
+// default (CleanRL-shaped, kl-adaptive:0.01) configuration; it reports env steps per second.
+func BenchmarkTrainCartPole100k(b *testing.B) {
+	cfg, _ := DefaultConfig("CartPole-v1")
+	cfg.TotalTimesteps = 100_000
+	for b.Loop() {
+		s, err := Train(context.Background(), cfg, b.TempDir(), Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportMetric(s.SPS, "steps/s")
+	}
+}
