@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"strings"
 
 	"gorgonia.org/gorgonia"
@@ -326,4 +327,25 @@ func Bind(g *gorgonia.ExprGraph, name string, t *tensor.Dense) (*gorgonia.Node, 
 		return nil, fmt.Errorf("nn: Bind %q: the graph already has a node with this name and shape holding another tensor (use distinct names)", name)
 	}
 	return n, nil
+}
+
+// CopyFrom copies src's parameter values into m's tensors in place (e.g. to freeze a reference
+// or teacher copy of a network). The two MLPs must have the same layer sizes and dtype; their
+// names and activations may differ.
+func (m *MLP) CopyFrom(src *MLP) error {
+	if src == nil {
+		return fmt.Errorf("nn: MLP %q CopyFrom: nil source", m.name)
+	}
+	if src.dtype != m.dtype || !slices.Equal(src.sizes, m.sizes) {
+		return fmt.Errorf("nn: MLP %q CopyFrom %q: source is %v %v, want %v %v", m.name, src.name, src.dtype, src.sizes, m.dtype, m.sizes)
+	}
+	for i, p := range m.params {
+		switch d := p.Data().(type) {
+		case []float32:
+			copy(d, src.params[i].Data().([]float32))
+		case []float64:
+			copy(d, src.params[i].Data().([]float64))
+		}
+	}
+	return nil
 }

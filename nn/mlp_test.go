@@ -245,3 +245,40 @@ func TestGraphNodes(t *testing.T) {
 		}
 	})
 }
+
+func TestCopyFrom(t *testing.T) {
+	src, _ := NewMLP(seeded(1), MLPConfig{Name: "student", In: 3, Hidden: []int{5}, Out: 2})
+	dst, _ := NewMLP(seeded(2), MLPConfig{Name: "teacher", In: 3, Hidden: []int{5}, Out: 2, Activation: ReLU})
+	keep := dst.Params()
+	if err := dst.CopyFrom(src); err != nil {
+		t.Fatal(err)
+	}
+	for i, p := range dst.Params() {
+		if p != keep[i] {
+			t.Errorf("param %d: tensor replaced instead of copied into", i)
+		}
+		a, b := toF64(src.Params()[i]), toF64(p)
+		for j := range a {
+			if a[j] != b[j] {
+				t.Fatalf("param %d[%d]: %v, want %v", i, j, b[j], a[j])
+			}
+		}
+	}
+	// A later change to src does not leak into the copy.
+	fill(src.Params()[1], []float64{9, 9, 9, 9, 9})
+	if toF64(dst.Params()[1])[0] == 9 {
+		t.Error("the copy shares storage with the source")
+	}
+	for _, c := range []MLPConfig{
+		{In: 3, Hidden: []int{6}, Out: 2},
+		{In: 3, Hidden: []int{5}, Out: 2, Dtype: tensor.Float64},
+	} {
+		other, _ := NewMLP(seeded(3), c)
+		if err := other.CopyFrom(src); err == nil {
+			t.Errorf("CopyFrom into %v %v: no error", c.Dtype, c.Hidden)
+		}
+	}
+	if err := dst.CopyFrom(nil); err == nil {
+		t.Error("CopyFrom(nil): no error")
+	}
+}
