@@ -393,6 +393,9 @@ func TestRegistry(t *testing.T) {
 			t.Errorf("%s: steps %d threshold %v/%v, want %d %v/%v", s.ID, s.MaxEpisodeSteps, th, has, w.steps, w.threshold, w.has)
 		}
 		e := s.Make()
+		if o, a := s.Spaces(); o.String() != e.ObservationSpace().String() || a.String() != e.ActionSpace().String() {
+			t.Errorf("%s: Spaces() = %v, %v; env has %v, %v", s.ID, o, a, e.ObservationSpace(), e.ActionSpace())
+		}
 		_, isTL := e.(*TimeLimit)
 		if isTL != (w.steps > 0) {
 			t.Errorf("%s: Make returned %T", s.ID, e)

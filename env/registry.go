@@ -88,3 +88,9 @@ func (s Spec) Make() Env {
 	}
 	return e
 }
+
+// Spaces returns the observation and action spaces of the spec's environment.
+func (s Spec) Spaces() (observation, action Space) {
+	e := s.New()
+	return e.ObservationSpace(), e.ActionSpace()
+}
