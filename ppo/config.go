@@ -17,29 +17,34 @@ import (
 // Config is the fully resolved training configuration. JSON (and YAML) keys are CleanRL's
 // snake_case names where CleanRL has one.
 type Config struct {
-	EnvID           string  `json:"env_id" yaml:"env_id"`
-	Penalty         string  `json:"penalty" yaml:"penalty"` // penalty spec, see ParsePenalty
-	TotalTimesteps  int     `json:"total_timesteps" yaml:"total_timesteps"`
-	Seed            uint64  `json:"seed" yaml:"seed"`
-	NumEnvs         int     `json:"num_envs" yaml:"num_envs"`
-	NumSteps        int     `json:"num_steps" yaml:"num_steps"` // steps per env per update (rollout length)
-	NumMinibatches  int     `json:"num_minibatches" yaml:"num_minibatches"`
-	UpdateEpochs    int     `json:"update_epochs" yaml:"update_epochs"`
-	LearningRate    float64 `json:"learning_rate" yaml:"learning_rate"`
-	AnnealLR        bool    `json:"anneal_lr" yaml:"anneal_lr"` // linear decay to 0 over the run
-	Gamma           float64 `json:"gamma" yaml:"gamma"`
-	GAELambda       float64 `json:"gae_lambda" yaml:"gae_lambda"`
-	NormAdv         bool    `json:"norm_adv" yaml:"norm_adv"` // per-minibatch advantage normalisation
-	ClipVLoss       bool    `json:"clip_vloss" yaml:"clip_vloss"`
-	VFClip          float64 `json:"vf_clip" yaml:"vf_clip"` // ε of the clipped value loss
-	EntCoef         float64 `json:"ent_coef" yaml:"ent_coef"`
-	VFCoef          float64 `json:"vf_coef" yaml:"vf_coef"`
-	MaxGradNorm     float64 `json:"max_grad_norm" yaml:"max_grad_norm"` // global norm over both nets; 0 disables
-	AdamEps         float64 `json:"adam_eps" yaml:"adam_eps"`
-	Hidden          []int   `json:"hidden" yaml:"hidden"`         // hidden layer widths of both nets
-	Activation      string  `json:"activation" yaml:"activation"` // tanh or relu
-	InitBeta        float64 `json:"init_beta" yaml:"init_beta"`   // β of the first update for kl-adaptive / kl-prop
-	KLPropHorizon   float64 `json:"kl_prop_horizon" yaml:"kl_prop_horizon"`
+	EnvID          string  `json:"env_id" yaml:"env_id"`
+	Penalty        string  `json:"penalty" yaml:"penalty"` // penalty spec, see ParsePenalty
+	TotalTimesteps int     `json:"total_timesteps" yaml:"total_timesteps"`
+	Seed           uint64  `json:"seed" yaml:"seed"`
+	NumEnvs        int     `json:"num_envs" yaml:"num_envs"`
+	NumSteps       int     `json:"num_steps" yaml:"num_steps"` // steps per env per update (rollout length)
+	NumMinibatches int     `json:"num_minibatches" yaml:"num_minibatches"`
+	UpdateEpochs   int     `json:"update_epochs" yaml:"update_epochs"`
+	LearningRate   float64 `json:"learning_rate" yaml:"learning_rate"`
+	AnnealLR       bool    `json:"anneal_lr" yaml:"anneal_lr"` // linear decay to 0 over the run
+	Gamma          float64 `json:"gamma" yaml:"gamma"`
+	GAELambda      float64 `json:"gae_lambda" yaml:"gae_lambda"`
+	NormAdv        bool    `json:"norm_adv" yaml:"norm_adv"` // per-minibatch advantage normalisation
+	ClipVLoss      bool    `json:"clip_vloss" yaml:"clip_vloss"`
+	VFClip         float64 `json:"vf_clip" yaml:"vf_clip"` // ε of the clipped value loss
+	EntCoef        float64 `json:"ent_coef" yaml:"ent_coef"`
+	VFCoef         float64 `json:"vf_coef" yaml:"vf_coef"`
+	MaxGradNorm    float64 `json:"max_grad_norm" yaml:"max_grad_norm"` // global norm over both nets; 0 disables
+	AdamEps        float64 `json:"adam_eps" yaml:"adam_eps"`
+	Hidden         []int   `json:"hidden" yaml:"hidden"`         // hidden layer widths of both nets
+	Activation     string  `json:"activation" yaml:"activation"` // tanh or relu
+	InitBeta       float64 `json:"init_beta" yaml:"init_beta"`   // β of the first update for kl-adaptive / kl-prop
+	KLPropHorizon  float64 `json:"kl_prop_horizon" yaml:"kl_prop_horizon"`
+	// BetaMin and BetaMax bound the β of kl-adaptive and kl-prop after every update (the
+	// published rules have no bounds; without a floor, a run whose per-update KL stays below
+	// d_targ/1.5 halves β towards 1e-300 and then needs hundreds of updates to react).
+	BetaMin         float64 `json:"beta_min" yaml:"beta_min"`
+	BetaMax         float64 `json:"beta_max" yaml:"beta_max"`
 	InitLogStd      float64 `json:"init_log_std" yaml:"init_log_std"` // Gaussian policies
 	NormObs         bool    `json:"norm_obs" yaml:"norm_obs"`
 	NormReward      bool    `json:"norm_reward" yaml:"norm_reward"`
@@ -81,7 +86,7 @@ func cleanRLDiscrete(envID string) Config {
 		LearningRate: 2.5e-4, AnnealLR: true, Gamma: 0.99, GAELambda: 0.95,
 		NormAdv: true, ClipVLoss: true, VFClip: 0.2, EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5,
 		AdamEps: 1e-5, Hidden: []int{64, 64}, Activation: "tanh",
-		InitBeta: 1, KLPropHorizon: 10000, ClipObs: 10, ClipReward: 10,
+		InitBeta: 1, KLPropHorizon: 10000, BetaMin: 1e-4, BetaMax: 1e4, ClipObs: 10, ClipReward: 10,
 		DType: "float32", CheckpointEvery: 50,
 	}
 }
@@ -175,6 +180,8 @@ func (c Config) Validate() error {
 		{"adam_eps", c.AdamEps, 0, inf, true},
 		{"init_beta", c.InitBeta, 0, inf, false},
 		{"kl_prop_horizon", c.KLPropHorizon, 0, inf, true},
+		{"beta_min", c.BetaMin, 0, inf, false},
+		{"beta_max", c.BetaMax, 0, inf, true},
 		{"init_log_std", c.InitLogStd, -20, 5, false},
 		{"clip_obs", c.ClipObs, 0, inf, true},
 		{"clip_reward", c.ClipReward, 0, inf, true},
@@ -191,6 +198,9 @@ func (c Config) Validate() error {
 			}
 			return fmt.Errorf("%s = %v: must be finite and %s %v", f.name, f.v, op, f.lo)
 		}
+	}
+	if c.BetaMin > c.BetaMax {
+		return fmt.Errorf("beta_min = %v: larger than beta_max = %v", c.BetaMin, c.BetaMax)
 	}
 	if c.ClipVLoss && c.VFClip <= 0 {
 		return fmt.Errorf("vf_clip = %v: must be > 0 when clip_vloss is on", c.VFClip)

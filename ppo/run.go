@@ -579,6 +579,9 @@ func (t *trainer) step(sessionStart time.Time, sessionStep0 int) (UpdateMetrics,
 		return UpdateMetrics{}, fmt.Errorf("%w: KL after the update is %v", errNonFinite, kl)
 	}
 	t.beta = t.pen.NextBeta(t.beta, kl, t.B, t.cfg.KLPropHorizon)
+	if t.pen.Kind == PenaltyKLAdaptive || t.pen.Kind == PenaltyKLProp {
+		t.beta = math.Max(t.cfg.BetaMin, math.Min(t.cfg.BetaMax, t.beta))
+	}
 	t.update++
 	if testHookAfterUpdate != nil {
 		testHookAfterUpdate(t)

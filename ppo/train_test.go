@@ -321,3 +321,26 @@ func TestGaussianTrainSmoke(t *testing.T) {
 		t.Fatal("summary.json should write the missing threshold as null")
 	}
 }
+
+// TestBetaBounds: CartPole's per-update KL is far below d_targ/1.5 = 0.0067·10, so β halves
+// each update from init_beta until it reaches beta_min, where it stays.
+func TestBetaBounds(t *testing.T) {
+	cfg := tinyConfig(t, 6)
+	cfg.Penalty = "kl-adaptive:0.1"
+	cfg.LearningRate = 1e-5
+	cfg.InitBeta, cfg.BetaMin = 1, 0.2
+	var betas []float64
+	if _, err := Train(context.Background(), cfg, t.TempDir(), Options{Hooks: Hooks{OnUpdate: func(m UpdateMetrics) { betas = append(betas, m.Beta) }}}); err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{1, 0.5, 0.25, 0.2, 0.2, 0.2}
+	for i := range want {
+		if betas[i] != want[i] {
+			t.Fatalf("β per update %v, want %v", betas, want)
+		}
+	}
+	cfg.BetaMin, cfg.BetaMax = 2, 1
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "beta_min") {
+		t.Fatalf("beta_min > beta_max: %v", err)
+	}
+}

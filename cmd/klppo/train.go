@@ -61,6 +61,7 @@ type trainFlags struct {
 	seed                                                 uint64
 	lr, gamma, lambda, entCoef, vfCoef, maxGrad, vfClip  float64
 	initBeta, klHorizon, initLogStd, adamEps             float64
+	betaMin, betaMax                                     float64
 	clipV, annealLR, normAdv, normObs, normRew           bool
 	hidden                                               intList
 	quiet, force                                         bool
@@ -100,6 +101,8 @@ func newTrainFlags(path string, stderr io.Writer) *trainFlags {
 	fs.Var(&f.hidden, "hidden", "hidden layer widths of both networks (default 64,64)")
 	fs.StringVar(&f.activation, "activation", "", "hidden activation: tanh or relu (default tanh)")
 	fs.Float64Var(&f.initBeta, "init-beta", 0, "initial β of kl-adaptive and kl-prop (default 1)")
+	fs.Float64Var(&f.betaMin, "beta-min", 0, "lower bound of the adaptive β after each update (default 1e-4)")
+	fs.Float64Var(&f.betaMax, "beta-max", 0, "upper bound of the adaptive β after each update (default 1e4)")
 	fs.Float64Var(&f.klHorizon, "kl-prop-horizon", 0, "horizon of the kl-prop controller in env steps (default 10000)")
 	fs.Float64Var(&f.initLogStd, "init-log-std", 0, "initial log σ of Gaussian policies (default 0)")
 	fs.Float64Var(&f.adamEps, "adam-eps", 0, "Adam ε (default 1e-5)")
@@ -141,7 +144,8 @@ func (f *trainFlags) resolve() (ppo.Config, error) {
 		"norm-adv": func() { cfg.NormAdv = f.normAdv }, "norm-obs": func() { cfg.NormObs = f.normObs },
 		"norm-reward": func() { cfg.NormReward = f.normRew }, "hidden": func() { cfg.Hidden = append([]int(nil), f.hidden...) },
 		"activation": func() { cfg.Activation = f.activation }, "init-beta": func() { cfg.InitBeta = f.initBeta },
-		"kl-prop-horizon": func() { cfg.KLPropHorizon = f.klHorizon }, "init-log-std": func() { cfg.InitLogStd = f.initLogStd },
+		"kl-prop-horizon": func() { cfg.KLPropHorizon = f.klHorizon },
+		"beta-min":        func() { cfg.BetaMin = f.betaMin }, "beta-max": func() { cfg.BetaMax = f.betaMax }, "init-log-std": func() { cfg.InitLogStd = f.initLogStd },
 		"adam-eps": func() { cfg.AdamEps = f.adamEps }, "dtype": func() { cfg.DType = f.dtype },
 		"checkpoint-every": func() { cfg.CheckpointEvery = f.ckEvery },
 	}
@@ -243,13 +247,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			progressbar.OptionSetElapsedTime(true),
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetDescription("steps"),
+			progressbar.OptionSetDescription("starting"),
+			progressbar.OptionSetItsString("steps"),
 		)
 		opts.Hooks.OnUpdate = func(m ppo.UpdateMetrics) {
-			desc := fmt.Sprintf("steps | %5.0f SPS | return %6.1f | KL %.4f", m.SPS, m.EpisodicReturn, m.KL)
+			desc := fmt.Sprintf("return %6.1f | KL %.2e", m.EpisodicReturn, m.KL)
 			if m.Beta != 0 {
-				desc += fmt.Sprintf(" β %.3g", m.Beta)
+				desc += fmt.Sprintf(" β %.2e", m.Beta)
 			}
+			desc += fmt.Sprintf(" | %5.0f SPS", m.SPS)
 			bar.Describe(desc)
 			bar.Set(m.GlobalStep)
 		}
