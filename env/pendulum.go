@@ -73,9 +73,18 @@ func (e *Pendulum) observe() []float64 {
 // Python's floored modulo.
 func AngleNormalize(theta float64) float64 {
 	const twoPi = 2 * math.Pi
-	m := math.Mod(theta+math.Pi, twoPi)
-	if m != 0 && m < 0 {
-		m += twoPi
+	x := theta + math.Pi
+	var m float64
+	switch {
+	case x >= 0 && x < twoPi: // fmod(x, 2π) = x exactly: skip the slow math.Mod
+		m = x
+	case x < 0 && x > -twoPi: // fmod = x, then Python's floor adjustment
+		m = x + twoPi
+	default:
+		m = math.Mod(x, twoPi)
+		if m != 0 && m < 0 {
+			m += twoPi
+		}
 	}
 	return m - math.Pi
 }

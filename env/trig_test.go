@@ -24,3 +24,27 @@ func TestSincosMatchesMath(t *testing.T) {
 		}
 	}
 }
+
+// AngleNormalize agrees with the general floored-modulo formula ((θ+π) mod 2π) − π on all ranges.
+func TestAngleNormalize(t *testing.T) {
+	ref := func(th float64) float64 {
+		m := math.Mod(th+math.Pi, 2*math.Pi)
+		if m != 0 && (m < 0) != (2*math.Pi < 0) {
+			m += 2 * math.Pi
+		}
+		return m - math.Pi
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	xs := []float64{0, math.Pi, -math.Pi, 3 * math.Pi, -3 * math.Pi, 2 * math.Pi, -2 * math.Pi, 1e6, -1e6}
+	for i := 0; i < 100000; i++ {
+		xs = append(xs, (rng.Float64()*2-1)*20)
+	}
+	for _, x := range xs {
+		if got, want := AngleNormalize(x), ref(x); math.Float64bits(got) != math.Float64bits(want) {
+			t.Fatalf("AngleNormalize(%v) = %v, want %v", x, got, want)
+		}
+		if got := AngleNormalize(x); got < -math.Pi || got >= math.Pi+1e-12 {
+			t.Fatalf("AngleNormalize(%v) = %v outside [−π, π)", x, got)
+		}
+	}
+}
