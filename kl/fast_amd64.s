@@ -1,0 +1,254 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// AVX2 + FMA kernels of the fused KL pass for float32 logits (see fast_amd64.go and fast.go).
+// Constants: eight float32 (or int32) copies each, 32 bytes, read as memory operands.
+
+DATA fastc<>+0(SB)/4, $0x3fb8aa3b
+DATA fastc<>+4(SB)/4, $0x3fb8aa3b
+DATA fastc<>+8(SB)/4, $0x3fb8aa3b
+DATA fastc<>+12(SB)/4, $0x3fb8aa3b
+DATA fastc<>+16(SB)/4, $0x3fb8aa3b
+DATA fastc<>+20(SB)/4, $0x3fb8aa3b
+DATA fastc<>+24(SB)/4, $0x3fb8aa3b
+DATA fastc<>+28(SB)/4, $0x3fb8aa3b
+DATA fastc<>+32(SB)/4, $0x3f318000
+DATA fastc<>+36(SB)/4, $0x3f318000
+DATA fastc<>+40(SB)/4, $0x3f318000
+DATA fastc<>+44(SB)/4, $0x3f318000
+DATA fastc<>+48(SB)/4, $0x3f318000
+DATA fastc<>+52(SB)/4, $0x3f318000
+DATA fastc<>+56(SB)/4, $0x3f318000
+DATA fastc<>+60(SB)/4, $0x3f318000
+DATA fastc<>+64(SB)/4, $0xb95e8083
+DATA fastc<>+68(SB)/4, $0xb95e8083
+DATA fastc<>+72(SB)/4, $0xb95e8083
+DATA fastc<>+76(SB)/4, $0xb95e8083
+DATA fastc<>+80(SB)/4, $0xb95e8083
+DATA fastc<>+84(SB)/4, $0xb95e8083
+DATA fastc<>+88(SB)/4, $0xb95e8083
+DATA fastc<>+92(SB)/4, $0xb95e8083
+DATA fastc<>+96(SB)/4, $0xc2ae0000
+DATA fastc<>+100(SB)/4, $0xc2ae0000
+DATA fastc<>+104(SB)/4, $0xc2ae0000
+DATA fastc<>+108(SB)/4, $0xc2ae0000
+DATA fastc<>+112(SB)/4, $0xc2ae0000
+DATA fastc<>+116(SB)/4, $0xc2ae0000
+DATA fastc<>+120(SB)/4, $0xc2ae0000
+DATA fastc<>+124(SB)/4, $0xc2ae0000
+DATA fastc<>+128(SB)/4, $0x3f800000
+DATA fastc<>+132(SB)/4, $0x3f800000
+DATA fastc<>+136(SB)/4, $0x3f800000
+DATA fastc<>+140(SB)/4, $0x3f800000
+DATA fastc<>+144(SB)/4, $0x3f800000
+DATA fastc<>+148(SB)/4, $0x3f800000
+DATA fastc<>+152(SB)/4, $0x3f800000
+DATA fastc<>+156(SB)/4, $0x3f800000
+DATA fastc<>+160(SB)/4, $0x3f000000
+DATA fastc<>+164(SB)/4, $0x3f000000
+DATA fastc<>+168(SB)/4, $0x3f000000
+DATA fastc<>+172(SB)/4, $0x3f000000
+DATA fastc<>+176(SB)/4, $0x3f000000
+DATA fastc<>+180(SB)/4, $0x3f000000
+DATA fastc<>+184(SB)/4, $0x3f000000
+DATA fastc<>+188(SB)/4, $0x3f000000
+DATA fastc<>+192(SB)/4, $0x3e2aaaab
+DATA fastc<>+196(SB)/4, $0x3e2aaaab
+DATA fastc<>+200(SB)/4, $0x3e2aaaab
+DATA fastc<>+204(SB)/4, $0x3e2aaaab
+DATA fastc<>+208(SB)/4, $0x3e2aaaab
+DATA fastc<>+212(SB)/4, $0x3e2aaaab
+DATA fastc<>+216(SB)/4, $0x3e2aaaab
+DATA fastc<>+220(SB)/4, $0x3e2aaaab
+DATA fastc<>+224(SB)/4, $0x3d2aaaab
+DATA fastc<>+228(SB)/4, $0x3d2aaaab
+DATA fastc<>+232(SB)/4, $0x3d2aaaab
+DATA fastc<>+236(SB)/4, $0x3d2aaaab
+DATA fastc<>+240(SB)/4, $0x3d2aaaab
+DATA fastc<>+244(SB)/4, $0x3d2aaaab
+DATA fastc<>+248(SB)/4, $0x3d2aaaab
+DATA fastc<>+252(SB)/4, $0x3d2aaaab
+DATA fastc<>+256(SB)/4, $0x3c088889
+DATA fastc<>+260(SB)/4, $0x3c088889
+DATA fastc<>+264(SB)/4, $0x3c088889
+DATA fastc<>+268(SB)/4, $0x3c088889
+DATA fastc<>+272(SB)/4, $0x3c088889
+DATA fastc<>+276(SB)/4, $0x3c088889
+DATA fastc<>+280(SB)/4, $0x3c088889
+DATA fastc<>+284(SB)/4, $0x3c088889
+DATA fastc<>+288(SB)/4, $0x3ab60b61
+DATA fastc<>+292(SB)/4, $0x3ab60b61
+DATA fastc<>+296(SB)/4, $0x3ab60b61
+DATA fastc<>+300(SB)/4, $0x3ab60b61
+DATA fastc<>+304(SB)/4, $0x3ab60b61
+DATA fastc<>+308(SB)/4, $0x3ab60b61
+DATA fastc<>+312(SB)/4, $0x3ab60b61
+DATA fastc<>+316(SB)/4, $0x3ab60b61
+DATA fastc<>+320(SB)/4, $0x0000007f
+DATA fastc<>+324(SB)/4, $0x0000007f
+DATA fastc<>+328(SB)/4, $0x0000007f
+DATA fastc<>+332(SB)/4, $0x0000007f
+DATA fastc<>+336(SB)/4, $0x0000007f
+DATA fastc<>+340(SB)/4, $0x0000007f
+DATA fastc<>+344(SB)/4, $0x0000007f
+DATA fastc<>+348(SB)/4, $0x0000007f
+DATA fastc<>+352(SB)/4, $0x39500d01
+DATA fastc<>+356(SB)/4, $0x39500d01
+DATA fastc<>+360(SB)/4, $0x39500d01
+DATA fastc<>+364(SB)/4, $0x39500d01
+DATA fastc<>+368(SB)/4, $0x39500d01
+DATA fastc<>+372(SB)/4, $0x39500d01
+DATA fastc<>+376(SB)/4, $0x39500d01
+DATA fastc<>+380(SB)/4, $0x39500d01
+GLOBL fastc<>(SB), RODATA|NOPTR, $384
+
+#define C_LOG2E fastc<>+0(SB)
+#define C_LN2HI fastc<>+32(SB)
+#define C_LN2LO fastc<>+64(SB)
+#define C_MIN fastc<>+96(SB)
+#define C_ONE fastc<>+128(SB)
+#define C_C2 fastc<>+160(SB)
+#define C_C3 fastc<>+192(SB)
+#define C_C4 fastc<>+224(SB)
+#define C_C5 fastc<>+256(SB)
+#define C_C6 fastc<>+288(SB)
+#define C_BIAS fastc<>+320(SB)
+#define C_C7 fastc<>+352(SB)
+
+// EXP8(A, N, P): P = e^A for the eight float32 lanes of A (A and N are clobbered).
+// A is clamped below at −87 (e^−87 ≈ 1.6e−38 > 0, the float32 normal range); then
+// n = round(A·log2 e), r = A − n·ln2 (ln2 split hi/lo, fused), e^r by the degree-6 Taylor
+// polynomial (|r| ≤ ln2/2, truncation error ≤ 1.2e−7 relative) and 2^n built in the exponent bits.
+#define EXP8(A, N, P) \
+	VMAXPS C_MIN, A, A \
+	VMULPS C_LOG2E, A, N \
+	VCVTPS2DQ N, N \
+	VCVTDQ2PS N, P \
+	VFNMADD231PS C_LN2HI, P, A \
+	VFNMADD231PS C_LN2LO, P, A \
+	VMOVUPS C_C7, P \
+	VFMADD213PS C_C6, A, P \
+	VFMADD213PS C_C5, A, P \
+	VFMADD213PS C_C4, A, P \
+	VFMADD213PS C_C3, A, P \
+	VFMADD213PS C_C2, A, P \
+	VFMADD213PS C_ONE, A, P \
+	VFMADD213PS C_ONE, A, P \
+	VPADDD C_BIAS, N, N \
+	VPSLLD $23, N, N \
+	VMULPS N, P, P
+
+// HALF(OFF, SX, SY, T): one block of eight lanes at byte offset OFF of x (SI) and y (DI).
+// mx is in Y14, my in Y15. The weight of T is the difference of the two exp arguments as
+// computed (not x − y), so their rounding acts like a tiny change of the logits.
+#define HALF(OFF, SX, SY, T) \
+	VMOVUPS OFF(SI), Y0 \
+	VMOVUPS OFF(DI), Y1 \
+	VSUBPS Y14, Y0, Y2 \
+	VSUBPS Y15, Y1, Y5 \
+	VSUBPS Y5, Y2, Y0 \
+	EXP8(Y2, Y3, Y4) \
+	EXP8(Y5, Y6, Y7) \
+	VADDPS Y4, SX, SX \
+	VADDPS Y7, SY, SY \
+	VFMADD231PS Y0, Y4, T
+
+// FLUSH(F, OFF): adds the eight float32 lanes of F (YF) into the four float64 at OFF(DX).
+#define FLUSH(F, XF, OFF) \
+	VCVTPS2PD XF, Y0 \
+	VEXTRACTF128 $1, F, X1 \
+	VCVTPS2PD X1, Y1 \
+	VADDPD Y1, Y0, Y0 \
+	VADDPD OFF(DX), Y0, Y0 \
+	VMOVUPD Y0, OFF(DX)
+
+// func fastSumsAVX2(x, y *float32, n int, mx, my float32, acc *[12]float64)
+// n > 0 is a multiple of 16. Writes acc[0:4] (lanes of Σ e^(x−mx)), acc[4:8] (Σ e^(y−my)) and
+// acc[8:12] (Σ e^(x−mx)·((x−mx)−(y−my))). The float32 lane sums cover at most 128 elements (8 terms per
+// lane) before they are added into the float64 accumulators, which keeps the summation error
+// at the level of a few float32 roundings whatever n is.
+TEXT ·fastSumsAVX2(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS mx+24(FP), Y14
+	VBROADCASTSS my+28(FP), Y15
+	MOVQ acc+32(FP), DX
+	VXORPD Y0, Y0, Y0
+	VMOVUPD Y0, 0(DX)
+	VMOVUPD Y0, 32(DX)
+	VMOVUPD Y0, 64(DX)
+
+sumsblock:
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	MOVQ CX, BX
+	SHRQ $4, BX
+	CMPQ BX, $8
+	JLE  sumsloop
+	MOVQ $8, BX
+
+sumsloop:
+	HALF(0, Y8, Y9, Y10)
+	HALF(32, Y11, Y12, Y13)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	DECQ BX
+	JNZ  sumsloop
+
+	VADDPS Y11, Y8, Y8
+	VADDPS Y12, Y9, Y9
+	VADDPS Y13, Y10, Y10
+	FLUSH(Y8, X8, 0)
+	FLUSH(Y9, X9, 32)
+	FLUSH(Y10, X10, 64)
+	TESTQ CX, CX
+	JNZ   sumsblock
+	VZEROUPPER
+	RET
+
+// HMAX(Y, X, T): horizontal max of the eight lanes of Y into the low lane of X (T clobbered).
+#define HMAX(Y, X, XT) \
+	VEXTRACTF128 $1, Y, XT \
+	VMAXPS XT, X, X \
+	VPERMILPS $0x4E, X, XT \
+	VMAXPS XT, X, X \
+	VPERMILPS $0xB1, X, XT \
+	VMAXPS XT, X, X
+
+// func fastMax2AVX2(x, y *float32, n int, out *[2]float32)
+// n > 0 is a multiple of 16. out[0] = max x[0:n], out[1] = max y[0:n].
+TEXT ·fastMax2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ out+24(FP), DX
+	VMOVUPS (SI), Y0
+	VMOVUPS Y0, Y1
+	VMOVUPS (DI), Y2
+	VMOVUPS Y2, Y3
+
+maxloop:
+	VMAXPS (SI), Y0, Y0
+	VMAXPS 32(SI), Y1, Y1
+	VMAXPS (DI), Y2, Y2
+	VMAXPS 32(DI), Y3, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $16, CX
+	JNZ  maxloop
+
+	VMAXPS Y1, Y0, Y0
+	VMAXPS Y3, Y2, Y2
+	HMAX(Y0, X0, X4)
+	HMAX(Y2, X2, X5)
+	VMOVSS X0, 0(DX)
+	VMOVSS X2, 4(DX)
+	VZEROUPPER
+	RET

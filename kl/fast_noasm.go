@@ -1,0 +1,11 @@
+//go:build !amd64
+
+package kl
+
+// Without the amd64 assembly the pure-Go kernels run; these stubs are never called.
+
+const fastHaveAVX2 = false
+
+func fastSumsAVX2(x, y *float32, n int, mx, my float32, acc *[12]float64) {}
+
+func fastMax2AVX2(x, y *float32, n int, out *[2]float32) {}
