@@ -55,7 +55,7 @@ func NewAcrobot() *Acrobot {
 	for i := range h {
 		l[i] = -h[i]
 	}
-	return &Acrobot{obsSpace: mustBox(l, h), actSpace: &Discrete{N: 3}}
+	return &Acrobot{obsSpace: fixedBox(l, h), actSpace: &Discrete{N: 3}}
 }
 
 // ObservationSpace is Box([−1 −1 −1 −1 −4π −9π], [1 1 1 1 4π 9π]).

@@ -45,7 +45,6 @@ func NewBandit(cfg BanditConfig) (*Bandit, error) {
 	if len(cfg.Means) == 0 {
 		return nil, fmt.Errorf("env: Bandit: Means is empty, want at least one arm")
 	}
-	best := 0
 	for i, m := range cfg.Means {
 		if math.IsNaN(m) || math.IsInf(m, 0) {
 			return nil, fmt.Errorf("env: Bandit: Means[%d] = %v is not finite", i, m)
@@ -53,20 +52,28 @@ func NewBandit(cfg BanditConfig) (*Bandit, error) {
 		if !cfg.Gaussian && (m < 0 || m > 1) {
 			return nil, fmt.Errorf("env: Bandit: Means[%d] = %v is not a Bernoulli probability in [0, 1]", i, m)
 		}
-		if m > cfg.Means[best] {
-			best = i
-		}
 	}
 	if cfg.Gaussian && !(cfg.Std > 0 && !math.IsInf(cfg.Std, 0)) {
 		return nil, fmt.Errorf("env: Bandit: Std = %v, want a finite positive value for Gaussian arms", cfg.Std)
 	}
+	return newBandit(cfg), nil
+}
+
+// newBandit builds a bandit from a configuration already known to be valid.
+func newBandit(cfg BanditConfig) *Bandit {
 	cfg.Means = append([]float64(nil), cfg.Means...)
+	best := 0
+	for i, m := range cfg.Means {
+		if m > cfg.Means[best] {
+			best = i
+		}
+	}
 	return &Bandit{
 		cfg:      cfg,
-		obsSpace: mustBox([]float64{1}, []float64{1}),
+		obsSpace: fixedBox([]float64{1}, []float64{1}),
 		actSpace: &Discrete{N: len(cfg.Means)},
 		best:     best,
-	}, nil
+	}
 }
 
 // Config returns a copy of the bandit's configuration.

@@ -56,7 +56,7 @@ var (
 func NewCartPole() *CartPole {
 	h := []float64{f32(cpXMax * 2), math.MaxFloat32, f32(cpThetaMax * 2), math.MaxFloat32}
 	return &CartPole{
-		obsSpace: mustBox([]float64{-h[0], -h[1], -h[2], -h[3]}, h),
+		obsSpace: fixedBox([]float64{-h[0], -h[1], -h[2], -h[3]}, h),
 		actSpace: &Discrete{N: 2},
 	}
 }

@@ -220,6 +220,20 @@ func TestSpaces(t *testing.T) {
 	if _, err := NewBox([]float64{0, 0}, []float64{1, 1}, 3); err == nil {
 		t.Error("NewBox accepted a shape that does not match the bounds")
 	}
+	// The fixed boxes of the built-in environments satisfy NewBox's rules.
+	for _, s := range Specs() {
+		o, a := s.Spaces()
+		for _, sp := range []Space{o, a} {
+			if b, ok := sp.(*Box); ok {
+				if _, err := NewBox(b.Low, b.High, b.Shape...); err != nil {
+					t.Errorf("%s: %v", s.ID, err)
+				}
+			}
+		}
+	}
+	if _, err := NewBandit(DefaultBanditConfig()); err != nil {
+		t.Errorf("default bandit configuration: %v", err)
+	}
 	if _, err := NewDiscrete(0); err == nil {
 		t.Error("NewDiscrete accepted 0")
 	}

@@ -19,7 +19,7 @@ const (
 )
 
 func mountainCarObsSpace() Space {
-	return mustBox([]float64{f32(mcMinPos), f32(-mcMaxSpeed)}, []float64{f32(mcMaxPos), f32(mcMaxSpeed)})
+	return fixedBox([]float64{f32(mcMinPos), f32(-mcMaxSpeed)}, []float64{f32(mcMaxPos), f32(mcMaxSpeed)})
 }
 
 // MountainCar is MountainCar-v0 without its time limit: an under-powered car in a valley,
@@ -137,7 +137,7 @@ var (
 
 // NewMountainCarContinuous returns an unwrapped MountainCarContinuous; Make adds the 999-step limit.
 func NewMountainCarContinuous() *MountainCarContinuous {
-	return &MountainCarContinuous{obsSpace: mountainCarObsSpace(), actSpace: mustBox([]float64{-1}, []float64{1})}
+	return &MountainCarContinuous{obsSpace: mountainCarObsSpace(), actSpace: fixedBox([]float64{-1}, []float64{1})}
 }
 
 // ObservationSpace is Box([−1.2, −0.07], [0.6, 0.07]).

@@ -43,8 +43,8 @@ var (
 // NewPendulum returns an unwrapped Pendulum; Make("Pendulum-v1") adds the 200-step limit.
 func NewPendulum() *Pendulum {
 	return &Pendulum{
-		obsSpace: mustBox([]float64{-1, -1, -pdMaxSpeed}, []float64{1, 1, pdMaxSpeed}),
-		actSpace: mustBox([]float64{-pdMaxTorque}, []float64{pdMaxTorque}),
+		obsSpace: fixedBox([]float64{-1, -1, -pdMaxSpeed}, []float64{1, 1, pdMaxSpeed}),
+		actSpace: fixedBox([]float64{-pdMaxTorque}, []float64{pdMaxTorque}),
 	}
 }
 

@@ -39,13 +39,7 @@ var registry = []Spec{
 		Source: gym0291 + "pendulum.py", New: func() Env { return NewPendulum() }},
 	{ID: "Bandit-v0",
 		Source: "klppo (teaching environment): 5 Bernoulli arms, means 0.2 0.4 0.8 0.5 0.3",
-		New: func() Env {
-			b, err := NewBandit(DefaultBanditConfig())
-			if err != nil {
-				panic(err) // unreachable: the default configuration is valid
-			}
-			return b
-		}},
+		New:    func() Env { return newBandit(DefaultBanditConfig()) }},
 }
 
 // Specs returns the registered environments in a fixed order.

@@ -33,8 +33,11 @@ func (d *Discrete) Contains(x []float64) bool {
 	return a >= 0 && a < float64(d.N) && a == math.Trunc(a)
 }
 
-// Sample draws a uniformly from {0, …, N−1}.
+// Sample draws a uniformly from {0, …, N−1} (nil when N ≤ 0).
 func (d *Discrete) Sample(rng *rand.Rand) []float64 {
+	if d.N <= 0 {
+		return nil // an empty space has no element
+	}
 	return []float64{float64(rng.IntN(d.N))}
 }
 
@@ -94,13 +97,10 @@ func NewBox(low, high []float64, shape ...int) (*Box, error) {
 	return &Box{Low: append([]float64(nil), low...), High: append([]float64(nil), high...), Shape: append([]int(nil), shape...)}, nil
 }
 
-// mustBox builds the fixed boxes of the built-in environments (their bounds are constants).
-func mustBox(low, high []float64) *Box {
-	b, err := NewBox(low, high)
-	if err != nil {
-		panic(err) // unreachable: constant bounds of the built-in environments
-	}
-	return b
+// fixedBox builds the one-dimensional boxes of the built-in environments, whose constant bounds
+// are valid by construction (TestSpaces checks them with NewBox's rules).
+func fixedBox(low, high []float64) *Box {
+	return &Box{Low: low, High: high, Shape: []int{len(low)}}
 }
 
 // Contains reports whether x has Dim elements, none NaN, each within its bounds.

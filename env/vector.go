@@ -222,6 +222,9 @@ func (v *Vector) stepRange(actions []float64, lo, hi int) error {
 		if err != nil {
 			return fmt.Errorf("env: Vector.Step: copy %d: %w", i, err)
 		}
+		if len(obs) != od {
+			return fmt.Errorf("env: Vector.Step: copy %d returned %d observation values, want %d", i, len(obs), od)
+		}
 		v.rewards[i], v.terminated[i], v.truncated[i] = reward, term, trunc
 		v.epReturn[i] += reward
 		v.epLength[i]++
@@ -239,6 +242,9 @@ func (v *Vector) stepRange(actions []float64, lo, hi int) error {
 		o, _, err := e.Reset(nil)
 		if err != nil {
 			return fmt.Errorf("env: Vector.Step: auto-reset of copy %d: %w", i, err)
+		}
+		if len(o) != od {
+			return fmt.Errorf("env: Vector.Step: auto-reset of copy %d returned %d values, want %d", i, len(o), od)
 		}
 		copy(row, o)
 	}

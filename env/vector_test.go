@@ -208,7 +208,7 @@ type scripted struct {
 	obs     [1]float64
 }
 
-func (s *scripted) ObservationSpace() Space { return mustBox([]float64{-100}, []float64{100}) }
+func (s *scripted) ObservationSpace() Space { return fixedBox([]float64{-100}, []float64{100}) }
 func (s *scripted) ActionSpace() Space      { return &Discrete{N: 1} }
 func (s *scripted) Reset(*uint64) ([]float64, Info, error) {
 	s.obs[0] = float64(s.i)
