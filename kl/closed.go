@@ -1,8 +1,25 @@
 package kl
 
 import (
+	"errors"
+	"fmt"
 	"math"
 )
+
+// ErrNotRepresentable is returned (wrapped) when valid but extreme parameters make a closed
+// form's float64 evaluation meaningless (terms of +Inf and −Inf that would give NaN): only
+// Beta, Dirichlet and Gamma, and only for parameters outside [1e-300, 1e300] (subnormal or near
+// the float64 maximum); TestClosedFormsExtremeParameters and FuzzClosedForms check this.
+var ErrNotRepresentable = errors.New("result not representable in float64 (parameters too extreme)")
+
+// notNaN turns a NaN from valid parameters into an error wrapping ErrNotRepresentable and
+// clamps rounding below 0 (every KL is ≥ 0).
+func notNaN(what string, v float64) (float64, error) {
+	if math.IsNaN(v) {
+		return 0, fmt.Errorf("kl: %s: %w", what, ErrNotRepresentable)
+	}
+	return math.Max(v, 0), nil
+}
 
 // Divergence is implemented by the closed-form distribution types: d.KL(q) returns KL(d‖q) in
 // nats, or an *ArgError if either distribution's parameters are invalid. The reverse direction
@@ -51,7 +68,7 @@ func normalKLLog(mu1, logSigma1, mu2, logSigma2 float64) float64 {
 // normalKL is normalKLLog from σ; the ratio σ₁/σ₂ is taken before the logarithm.
 func normalKL(mu1, sigma1, mu2, sigma2 float64) float64 {
 	z := (mu1 - mu2) / sigma2
-	return 0.5 * (expm1MinusX(2*math.Log(sigma1/sigma2)) + z*z)
+	return 0.5 * (expm1MinusX(2*logRatio(sigma1, sigma2)) + z*z)
 }
 
 // Normal is the univariate normal distribution N(Mu, Sigma²); Sigma must be finite and > 0.
@@ -246,10 +263,12 @@ func (p Beta) KL(q Beta) (float64, error) {
 	if err := q.validate("q"); err != nil {
 		return 0, err
 	}
+	// Grouped as ln B(a₂,b₂) − ln B(a₁,b₁) + (a₁−a₂)(ψ(a₁)−ψ(s)) + (b₁−b₂)(ψ(b₁)−ψ(s)),
+	// s = a₁+b₁, so the large ψ(s) terms cancel before they are multiplied.
 	a1, b1, a2, b2 := p.Alpha, p.Beta, q.Alpha, q.Beta
-	v := lbeta(a2, b2) - lbeta(a1, b1) + (a1-a2)*Digamma(a1) + (b1-b2)*Digamma(b1) +
-		(a2-a1+b2-b1)*Digamma(a1+b1)
-	return math.Max(v, 0), nil
+	psiS := Digamma(a1 + b1)
+	v := lbeta(a2, b2) - lbeta(a1, b1) + (a1-a2)*(Digamma(a1)-psiS) + (b1-b2)*(Digamma(b1)-psiS)
+	return notNaN("Beta", v)
 }
 
 // Dirichlet is the Dirichlet(Alpha) distribution on the simplex; every αᵢ must be > 0 and there
@@ -300,7 +319,7 @@ func (p Dirichlet) KL(q Dirichlet) (float64, error) {
 		lb, _ := math.Lgamma(b)
 		v += lb - la + (a-b)*(Digamma(a)-psi0)
 	}
-	return math.Max(v, 0), nil
+	return notNaN("Dirichlet", v)
 }
 
 // Poisson is the Poisson distribution with mean Rate (λ > 0).
@@ -317,7 +336,7 @@ func (p Poisson) KL(q Poisson) (float64, error) {
 	if err := positive("rate_q", q.Rate); err != nil {
 		return 0, err
 	}
-	return p.Rate * uMinus1MinusLog(q.Rate/p.Rate), nil
+	return p.Rate * ratioPhi(q.Rate, p.Rate), nil
 }
 
 // Exponential is the exponential distribution with rate λ > 0 (mean 1/λ).
@@ -334,7 +353,7 @@ func (p Exponential) KL(q Exponential) (float64, error) {
 	if err := positive("rate_q", q.Rate); err != nil {
 		return 0, err
 	}
-	return uMinus1MinusLog(q.Rate / p.Rate), nil
+	return ratioPhi(q.Rate, p.Rate), nil
 }
 
 // Gamma is the gamma distribution with shape k > 0 and rate θ > 0 (density ∝ x^(k−1) e^(−θx),
@@ -365,6 +384,6 @@ func (p Gamma) KL(q Gamma) (float64, error) {
 	k1, t1, k2, t2 := p.Shape, p.Rate, q.Shape, q.Rate
 	l1, _ := math.Lgamma(k1)
 	l2, _ := math.Lgamma(k2)
-	v := (k1-k2)*Digamma(k1) - l1 + l2 + k2*math.Log(t1/t2) + k1*(t2-t1)/t1
-	return math.Max(v, 0), nil
+	v := (k1-k2)*Digamma(k1) - l1 + l2 + k2*logRatio(t1, t2) + k1*(t2/t1-1)
+	return notNaN("Gamma", v)
 }

@@ -60,6 +60,9 @@ func lbeta(a, b float64) float64 {
 // expm1MinusX returns eˣ − 1 − x without cancellation near 0 (where it is ≈ x²/2).
 // It is the building block of every "u − 1 − ln u" term: with u = eˣ, u − 1 − ln u = eˣ − 1 − x.
 func expm1MinusX(x float64) float64 {
+	if math.IsInf(x, 0) {
+		return math.Inf(1) // e^∞ − 1 − ∞ and e^−∞ − 1 + ∞ are both +∞
+	}
 	if math.Abs(x) >= 0.5 {
 		return math.Expm1(x) - x
 	}
@@ -76,13 +79,17 @@ func expm1MinusX(x float64) float64 {
 	return sum
 }
 
-// uMinus1MinusLog returns u − 1 − ln u ≥ 0 for u ≥ 0, accurately near u = 1; +Inf at u = 0 or +Inf.
-func uMinus1MinusLog(u float64) float64 {
-	switch {
-	case u == 0 || math.IsInf(u, 1):
-		return math.Inf(1)
-	case math.Abs(u-1) < 0.5:
-		return expm1MinusX(math.Log1p(u - 1))
+// logRatio returns ln(a/b) for a, b > 0: from the ratio when it is representable (exact near
+// a = b), else as ln a − ln b (when a/b would overflow or underflow).
+func logRatio(a, b float64) float64 {
+	if r := a / b; r > 0 && !math.IsInf(r, 1) {
+		return math.Log(r)
 	}
-	return u - 1 - math.Log(u)
+	return math.Log(a) - math.Log(b)
+}
+
+// ratioPhi returns u − 1 − ln u ≥ 0 for u = a/b with a, b > 0: e^x − 1 − x with x = ln u,
+// accurate near u = 1 and finite where a/b itself underflows to 0.
+func ratioPhi(a, b float64) float64 {
+	return expm1MinusX(logRatio(a, b))
 }
