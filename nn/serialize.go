@@ -16,24 +16,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// File format ("KLNN" version 1). All integers are little-endian; floats are IEEE 754 bit
-// patterns, so values round-trip exactly.
-//
-//	offset  size  field
-//	0       4     magic "KLNN"
-//	4       4     uint32 format version (1)
-//	8       4     uint32 number of arrays n
-//	then n arrays, each:
-//	        2     uint16 name length k (1 ≤ k)
-//	        k     name, UTF-8, unique within the file
-//	        1     uint8 dtype: 1 = float32, 2 = float64
-//	        1     uint8 number of dimensions d (0 means a single value)
-//	        4·d   uint32 dimensions, outermost first
-//	        4·N or 8·N  the N = Π dims values, row-major
-//	end-4   4     uint32 CRC-32 (IEEE, as zlib.crc32) of every preceding byte
-//
-// Decode verifies the checksum before parsing, so a corrupt or truncated file gives a
-// "checksum mismatch" error; loading into an MLP or Adam checks every name, dtype and shape.
+// Constants of the KLNN format (see Encode).
 const (
 	fileMagic   = "KLNN"
 	fileVersion = 1
@@ -90,7 +73,24 @@ func (a Array) check() error {
 	return nil
 }
 
-// Encode writes arrays in the KLNN format (see the format description above).
+// Encode writes arrays in the KLNN parameter-file format, version 1. All integers are little-endian; floats are IEEE 754 bit
+// patterns, so values round-trip exactly.
+//
+//	offset  size  field
+//	0       4     magic "KLNN"
+//	4       4     uint32 format version (1)
+//	8       4     uint32 number of arrays n
+//	then n arrays, each:
+//	        2     uint16 name length k (1 ≤ k)
+//	        k     name, UTF-8, unique within the file
+//	        1     uint8 dtype: 1 = float32, 2 = float64
+//	        1     uint8 number of dimensions d (0 means a single value)
+//	        4·d   uint32 dimensions, outermost first
+//	        4·N or 8·N  the N = Π dims values, row-major
+//	end-4   4     uint32 CRC-32 (IEEE, as zlib.crc32) of every preceding byte
+//
+// Decode verifies the checksum before parsing, so a corrupt or truncated file gives a
+// "checksum mismatch" error; loading into an MLP or Adam checks every name, dtype and shape.
 func Encode(w io.Writer, arrays []Array) error {
 	var buf bytes.Buffer
 	buf.WriteString(fileMagic)
