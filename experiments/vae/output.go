@@ -83,6 +83,12 @@ func WriteOutputs(dir string, res *Result, data *datasets.Split, seed uint64) ([
 	m, test := res.Model, data.Test
 	cfg := res.Config
 	title := fmt.Sprintf("%s, β=%g, latent %d", data.Name, cfg.Beta, cfg.Latent)
+	if cfg.Warmup > 0 {
+		title += fmt.Sprintf(", warm-up %d", cfg.Warmup)
+	}
+	if cfg.FreeBits > 0 {
+		title += fmt.Sprintf(", free bits %g", cfg.FreeBits)
+	}
 	rng := rand.New(rand.NewPCG(seed, 99))
 	var ws nn.Workspace
 	L := cfg.Latent
