@@ -65,7 +65,7 @@ type BenchResult struct {
 	MedianPerSec   float64
 	MinPerSec      float64
 	MaxPerSec      float64
-	NanosPerEnvStp float64 // at the median
+	NanosPerEnvStep float64 // at the median
 	// MedianPerCPUSec divides the env-steps by the process CPU time instead of wall time: on a
 	// loaded machine it shows the cost of the code rather than the share of CPU it was given
 	// (0 when the platform cannot measure CPU time).
@@ -140,7 +140,7 @@ func Bench(id string, copies, workers, rounds int, total time.Duration) (BenchRe
 	sort.Float64s(rates)
 	res.MinPerSec, res.MaxPerSec = rates[0], rates[len(rates)-1]
 	res.MedianPerSec = median(rates)
-	res.NanosPerEnvStp = 1e9 / res.MedianPerSec
+	res.NanosPerEnvStep = 1e9 / res.MedianPerSec
 	return res, nil
 }
 

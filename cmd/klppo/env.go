@@ -201,7 +201,7 @@ func runEnvBench(args []string, stdout, stderr io.Writer) error {
 		if r.MedianPerCPUSec > 0 {
 			cpu = fmt.Sprintf("%.4g", r.MedianPerCPUSec)
 		}
-		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4g\t%.4g\t%.4g\t%.1f\t%s\t\n", r.Env, r.Copies, r.Workers, r.MedianPerSec, r.MinPerSec, r.MaxPerSec, r.NanosPerEnvStp, cpu)
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%.4g\t%.4g\t%.4g\t%.1f\t%s\t\n", r.Env, r.Copies, r.Workers, r.MedianPerSec, r.MinPerSec, r.MaxPerSec, r.NanosPerEnvStep, cpu)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
