@@ -58,13 +58,13 @@ func runVector(v VectorEnv, acts []float64, steps int) error {
 // BenchResult is the measured throughput of one configuration: env-steps per second (a vector
 // step of N copies counts N env-steps) over Rounds timed rounds.
 type BenchResult struct {
-	Env            string
-	Copies         int // 1: a single environment; N: a Vector of N copies
-	Workers        int // goroutines stepping the vector (1: sequential)
-	Rounds         int
-	MedianPerSec   float64
-	MinPerSec      float64
-	MaxPerSec      float64
+	Env             string
+	Copies          int // 1: a single environment; N: a Vector of N copies
+	Workers         int // goroutines stepping the vector (1: sequential)
+	Rounds          int
+	MedianPerSec    float64
+	MinPerSec       float64
+	MaxPerSec       float64
 	NanosPerEnvStep float64 // at the median
 	// MedianPerCPUSec divides the env-steps by the process CPU time instead of wall time: on a
 	// loaded machine it shows the cost of the code rather than the share of CPU it was given
