@@ -12,6 +12,11 @@ import "math"
 // whose truncation error at x = 10 is below 1e-17. Negative non-integers use the reflection
 // ψ(1−x) − ψ(x) = π cot(πx). ψ(0) = −Inf for x = +0 (+Inf for −0), NaN at negative integers,
 // ψ(+Inf) = +Inf and ψ(NaN) = NaN.
+//
+// Against mpmath (40 digits) the error is ≤ 4 ulps at points from 1e-10 to 1e100; near the
+// positive zero x₀ ≈ 1.4616 the recurrence cancels, so there the error is absolute (< 1e-15)
+// rather than relative (44 ulps at x = 1.5). KL formulas multiply ψ by parameters, so the
+// absolute error is what reaches them.
 func Digamma(x float64) float64 {
 	switch {
 	case math.IsNaN(x) || math.IsInf(x, -1):
