@@ -413,3 +413,52 @@ func TestVectorNormalizeObservationFinalObs(t *testing.T) {
 	}
 	t.Fatal("no episode ended")
 }
+
+func TestEpisodeStatisticsAndClipAction(t *testing.T) {
+	e, _ := Make("CartPole-v1")
+	w := NewEpisodeStatistics(e)
+	w.Reset(u64(2))
+	if _, ok := w.Last(); ok {
+		t.Fatal("Last reports an episode before any ended")
+	}
+	var sum float64
+	for n := 1; ; n++ {
+		r, err := w.Step([]float64{0})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum += r.Reward
+		if !(r.Terminated || r.Truncated) {
+			if r.Info != nil {
+				t.Fatalf("step %d: Info %v before the episode ended", n, r.Info)
+			}
+			continue
+		}
+		if r.Info[InfoEpisodeReturn] != sum || r.Info[InfoEpisodeLength] != float64(n) {
+			t.Fatalf("Info %v, want return %v length %d", r.Info, sum, n)
+		}
+		if last, ok := w.Last(); !ok || last.Return != sum || last.Length != n || w.Episodes() != 1 {
+			t.Fatalf("Last() = %+v, %v; episodes %d", last, ok, w.Episodes())
+		}
+		break
+	}
+
+	// ClipAction: an out-of-range torque acts exactly like the bound.
+	p1, _ := NewClipAction(NewPendulum())
+	p2 := NewPendulum()
+	p1.Reset(u64(8))
+	p2.Reset(u64(8))
+	for i, a := range []float64{5, -7, 1.5, 2, -2.0000001} {
+		r1, err := p1.Step([]float64{a})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r2, _ := p2.Step([]float64{math.Max(-2, math.Min(2, a))})
+		if !sameBits(r1.Obs, r2.Obs) || r1.Reward != r2.Reward {
+			t.Fatalf("step %d: clipped %v gave %v %v, bound gave %v %v", i, a, r1.Obs, r1.Reward, r2.Obs, r2.Reward)
+		}
+	}
+	if _, err := NewClipAction(NewCartPole()); err == nil {
+		t.Fatal("ClipAction accepted a Discrete action space")
+	}
+}
