@@ -207,7 +207,7 @@ func median(xs []float64) float64 {
 // Table renders the per-setting table: Markdown when markdown is true, else aligned plain text for
 // a terminal. The best setting (highest last-100 mean) is marked with '*'.
 func (res *Results) Table(markdown bool) string {
-	header := []string{"setting", "runs", "last-100 return", "score", "AUC return", "score (AUC)", "solved", "mean KL", "max KL", "mean β", "clip frac"}
+	header := []string{"setting", "runs", "final return", "last-100 return", "score", "AUC return", "score (AUC)", "solved", "mean KL", "max KL", "mean β", "clip frac"}
 	rows := [][]string{}
 	for _, st := range res.Settings {
 		name := st.Setting
@@ -232,7 +232,7 @@ func (res *Results) Table(markdown bool) string {
 		if usesBeta(st.Setting) {
 			beta = fmtG(st.BetaMean)
 		}
-		rows = append(rows, []string{name, runs, fmtMSE(st.Last100, 1), fmtMSE(st.Score, 2), fmtMSE(st.AUC, 1), fmtMSE(st.ScoreAUC, 2),
+		rows = append(rows, []string{name, runs, fmtMSE(st.Final, 1), fmtMSE(st.Last100, 1), fmtMSE(st.Score, 2), fmtMSE(st.AUC, 1), fmtMSE(st.ScoreAUC, 2),
 			solved, fmtG(st.KLMean), fmtG(st.KLMax), beta, fmtFixed(st.ClipFrac, 3)})
 	}
 	var b strings.Builder
@@ -267,14 +267,28 @@ func (res *Results) Heading() string {
 	if !math.IsNaN(res.Baseline.SolvedThreshold) {
 		thr = fmtG(res.Baseline.SolvedThreshold)
 	}
-	return fmt.Sprintf("%s: %s, %d settings × %d seeds × %s steps. Random policy: mean return %.2f over %d episodes "+
+	h := fmt.Sprintf("%s: %s, %d settings × %d seeds × %s steps. Random policy: mean return %.2f over %d episodes "+
 		"(uniform random actions, seed %d); solved threshold %s.",
 		name, s.Env, len(s.Penalties), len(s.Seeds), fmtSteps(float64(s.Steps)), res.Baseline.RandomReturn,
 		res.Baseline.RandomEpisodes, res.Baseline.RandomSeed, thr)
+	if len(s.Overrides) > 0 {
+		keys := make([]string, 0, len(s.Overrides))
+		for k := range s.Overrides {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = fmt.Sprintf("%s=%v", k, s.Overrides[k])
+		}
+		h += " Hyperparameters: the env's defaults with " + strings.Join(parts, ", ") + "."
+	}
+	return h
 }
 
 // tableNotes defines the columns of table.md.
 const tableNotes = `Columns (mean ± standard error over seeds; runs = seeds that finished their budget):
+- final return: mean return of each run's last 10 episodes;
 - last-100 return: mean return of each run's last 100 training episodes (the PPO paper's Table 1 measure);
 - score: that mean normalised so the random policy is 0 and the best setting (*) is 1;
 - AUC return: the mean of the learning curve R(x) (mean return of the last 10 episodes finished by step x)
