@@ -33,18 +33,19 @@ type envSlot struct {
 
 // trainer holds the whole mutable state of one run.
 type trainer struct {
-	cfg       Config
-	pen       Penalty
-	spec      env.Spec
-	threshold float64 // NaN when the env has none
-	maxSteps  int
-	envs      []envSlot
-	N, T, O   int
-	B, MB     int
-	ac        *policy.ActorCritic
-	actor     *policy.Actor
-	pObj      *policyObjective
-	vObj      *valueObjective
+	cfg        Config
+	pen        Penalty
+	spec       env.Spec
+	threshold  float64 // NaN when the env has none
+	maxSteps   int
+	envs       []envSlot
+	N, T, O    int
+	B, MB      int
+	ac         *policy.ActorCritic
+	actor      *policy.Actor
+	valueActor *policy.Actor // used by the rollout's value goroutine
+	pObj       *policyObjective
+	vObj       *valueObjective
 	// Adam is element-wise, so one optimiser per network is the same algorithm as one over
 	// both; two let the networks step on both cores.
 	adamP, adamV *nn.Adam
@@ -75,7 +76,8 @@ type trainer struct {
 	mObs, mAct, mDist, mLogP, mAdv, mRet, mVal []float64
 	perm                                       []int
 	finalRows                                  []int
-	finalObs                                   []float64
+	finalObs                                   []float64 // normalised final observations of truncated episodes
+	finalNew                                   int       // of which not yet normalised
 	klScratchP, klScratchQ                     []float64
 	hooks                                      Hooks
 	onEpisode                                  func(step int, ep env.EpisodeStat) error
@@ -139,6 +141,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 		return nil, err
 	}
 	t.actor = policy.NewActor(t.ac)
+	t.valueActor = policy.NewActor(t.ac)
 	t.pcgAct = rand.NewPCG(pcgSeeds(cfg.Seed, 1))
 	t.pcgShuf = rand.NewPCG(pcgSeeds(cfg.Seed, 2))
 	t.pcgEnv = rand.NewPCG(pcgSeeds(cfg.Seed, 3))
@@ -221,28 +224,64 @@ func (t *trainer) rollout() error {
 	aw, hw := pc.ActionWidth(), pc.HeadWidth()
 	rew := make([]float64, N)
 	term := make([]bool, N)
+	t.finalRows, t.finalObs, t.finalNew = t.finalRows[:0], t.finalObs[:0], 0
+	// V(s) of the rollout is computed on the other core while the rollout proceeds (the
+	// weights do not change during it): each step's row index goes to a goroutine that
+	// evaluates every row available so far in one batch.
+	ready := make(chan int, t.T)
+	verrc := make(chan error, 1)
+	go func() {
+		done := 0
+		var err error
+		for s := range ready {
+			hi := s + 1
+		drain:
+			for {
+				select {
+				case s2, ok := <-ready:
+					if !ok {
+						break drain
+					}
+					hi = s2 + 1
+				default:
+					break drain
+				}
+			}
+			if err == nil {
+				var v []float64
+				if v, err = t.valueActor.Values(t.bObs[done*N*O:hi*N*O], (hi-done)*N); err == nil {
+					copy(t.bVal[done*N:hi*N], v)
+				}
+			}
+			done = hi
+		}
+		verrc <- err
+	}()
+	stepErr := func(err error) error {
+		close(ready)
+		<-verrc
+		return err
+	}
 	for s := 0; s < t.T; s++ {
 		base := s * N
 		copy(t.bObs[base*O:(base+N)*O], t.curObs)
-		act, err := t.actor.Act(t.curObs, N, t.rngAct, false, true)
+		ready <- s
+		act, err := t.actor.Act(t.curObs, N, t.rngAct, false, false)
 		if err != nil {
-			return err
+			return stepErr(err)
 		}
 		copy(t.bAct[base*aw:(base+N)*aw], act.Actions)
 		copy(t.bDist[base*hw:(base+N)*hw], act.Dist)
 		copy(t.bLogP[base:base+N], act.LogP)
-		copy(t.bVal[base:base+N], act.Values)
 		t.globalStep += N
-		t.finalRows = t.finalRows[:0]
-		t.finalObs = t.finalObs[:0]
 		for i := range t.envs {
 			sl := &t.envs[i]
 			res, err := sl.e.Step(t.actor.EnvAction(act, i))
 			if err != nil {
-				return fmt.Errorf("env %d step: %w", i, err)
+				return stepErr(fmt.Errorf("env %d step: %w", i, err))
 			}
 			if math.IsNaN(res.Reward) || math.IsInf(res.Reward, 0) {
-				return fmt.Errorf("%w: env %d returned reward %v", errNonFinite, i, res.Reward)
+				return stepErr(fmt.Errorf("%w: env %d returned reward %v", errNonFinite, i, res.Reward))
 			}
 			sl.elapsed++
 			sl.ret += res.Reward
@@ -253,16 +292,17 @@ func (t *trainer) rollout() error {
 			copy(t.rawObs[i*O:(i+1)*O], res.Obs)
 			if res.Terminated || tr {
 				if err := t.onEpisode(t.globalStep, env.EpisodeStat{Env: i, Return: sl.ret, Length: sl.length}); err != nil {
-					return err
+					return stepErr(err)
 				}
 				if tr && !res.Terminated {
-					t.finalRows = append(t.finalRows, i)
+					t.finalRows = append(t.finalRows, base+i)
 					t.finalObs = append(t.finalObs, res.Obs...)
+					t.finalNew++
 				}
 				seed := t.rngEnv.Uint64()
 				obs, _, err := sl.e.Reset(&seed)
 				if err != nil {
-					return fmt.Errorf("env %d reset: %w", i, err)
+					return stepErr(fmt.Errorf("env %d reset: %w", i, err))
 				}
 				copy(t.rawObs[i*O:(i+1)*O], obs)
 				sl.elapsed, sl.ret, sl.length = 0, 0, 0
@@ -270,23 +310,16 @@ func (t *trainer) rollout() error {
 		}
 		if t.obsRMS != nil {
 			if err := t.obsRMS.Update(t.rawObs); err != nil {
-				return err
+				return stepErr(err)
 			}
 		}
 		t.normalizeObs(t.curObs, t.rawObs)
-		for i := 0; i < N; i++ {
-			t.bFinalV[base+i] = 0
-		}
-		if len(t.finalRows) > 0 {
-			fo := make([]float64, len(t.finalObs))
-			t.normalizeObs(fo, t.finalObs)
-			v, err := t.actor.Values(fo, len(t.finalRows))
-			if err != nil {
-				return err
-			}
-			for k, i := range t.finalRows {
-				t.bFinalV[base+i] = v[k]
-			}
+		if t.finalNew > 0 {
+			// Final observations are normalised with this step's statistics, as the policy's
+			// observations are; their values are computed in one batch after the rollout.
+			k := len(t.finalObs) - t.finalNew*O
+			t.normalizeObs(t.finalObs[k:], t.finalObs[k:])
+			t.finalNew = 0
 		}
 		if t.retRMS != nil {
 			for i := 0; i < N; i++ {
@@ -297,7 +330,7 @@ func (t *trainer) rollout() error {
 				t.retAcc[i] = t.retAcc[i]*t.cfg.Gamma*keep + rew[i]
 			}
 			if err := t.retRMS.Update(t.retAcc); err != nil {
-				return err
+				return stepErr(err)
 			}
 			inv := 1 / math.Sqrt(t.retRMS.Var[0]+1e-8)
 			c := t.cfg.ClipReward
@@ -306,6 +339,20 @@ func (t *trainer) rollout() error {
 			}
 		}
 		copy(t.bRew[base:base+N], rew)
+	}
+	close(ready)
+	if err := <-verrc; err != nil {
+		return err
+	}
+	clear(t.bFinalV)
+	if len(t.finalRows) > 0 {
+		v, err := t.actor.Values(t.finalObs, len(t.finalRows))
+		if err != nil {
+			return err
+		}
+		for k, idx := range t.finalRows {
+			t.bFinalV[idx] = v[k]
+		}
 	}
 	return nil
 }
