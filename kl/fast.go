@@ -65,6 +65,15 @@ func NewFastKL(threads int) *FastKL {
 // Threads returns the number of goroutines a call uses (at most one per row).
 func (f *FastKL) Threads() int { return f.threads }
 
+// FastKLKernel returns the row kernel used for the given dtype ("float32" or "float64") on this
+// machine: "avx2" (the float32 assembly, on amd64 CPUs with AVX2 and FMA) or "go".
+func FastKLKernel(dtype string) string {
+	if dtype == "float32" && fastHaveAVX2 {
+		return "avx2"
+	}
+	return "go"
+}
+
 // KLLogits32 writes KL(softmax(p_r)‖softmax(q_r)) in nats for each row r of the row-major
 // (rows × cols) float32 matrices p and q into dst[r]. The sums are accumulated in float64.
 func (f *FastKL) KLLogits32(dst []float64, p, q []float32, rows, cols int) error {
