@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"klppo/ppo"
+)
+
+func TestTrainFlagsResolve(t *testing.T) {
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "c.yaml")
+	os.WriteFile(cfgFile, []byte("env_id: Acrobot-v1\nnum_envs: 8\nent_coef: 0.02\n"), 0o644)
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		check func(c ppo.Config) bool
+	}{
+		{"defaults", nil, func(c ppo.Config) bool {
+			return c.EnvID == "CartPole-v1" && c.Penalty == "kl-adaptive:0.01" && c.TotalTimesteps == 500000 && c.NumEnvs == 4 && c.ClipVLoss
+		}},
+		{"CleanRL names", []string{"--env", "Acrobot-v1", "--penalty", "clip:0.1", "--num-envs", "8", "--num-steps", "64",
+			"--num-minibatches", "8", "--update-epochs", "3", "--lr", "1e-3", "--gamma", "0.98", "--gae-lambda", "0.9",
+			"--ent-coef", "0", "--vf-coef", "1", "--max-grad-norm", "1", "--clip-vloss=false", "--anneal-lr=false",
+			"--norm-adv=false", "--hidden", "32,16", "--seed", "9", "--total-timesteps", "4096"}, func(c ppo.Config) bool {
+			return c.EnvID == "Acrobot-v1" && c.Penalty == "clip:0.1" && c.NumEnvs == 8 && c.NumSteps == 64 && c.NumMinibatches == 8 &&
+				c.UpdateEpochs == 3 && c.LearningRate == 1e-3 && c.Gamma == 0.98 && c.GAELambda == 0.9 && c.EntCoef == 0 &&
+				c.VFCoef == 1 && c.MaxGradNorm == 1 && !c.ClipVLoss && !c.AnnealLR && !c.NormAdv && len(c.Hidden) == 2 &&
+				c.Hidden[1] == 16 && c.Seed == 9 && c.TotalTimesteps == 4096
+		}},
+		{"config file then flags", []string{"--config", cfgFile, "--num-envs", "2"}, func(c ppo.Config) bool {
+			return c.EnvID == "Acrobot-v1" && c.NumEnvs == 2 && c.EntCoef == 0.02 && c.NumSteps == 128
+		}},
+	} {
+		var stderr bytes.Buffer
+		f := newTrainFlags("train", &stderr)
+		if err := parseFlags(f.fs, tc.args); err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		c, err := f.resolve()
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !tc.check(c) {
+			t.Errorf("%s: resolved %+v", tc.name, c)
+		}
+	}
+}
+
+func TestTrainBadInput(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--env", "Pong-v5"}, "Pong-v5"},
+		{[]string{"--penalty", "clip"}, "needs a value"},
+		{[]string{"--num-minibatches", "3"}, "num_minibatches"},
+		{[]string{"--ent-coef", "-1"}, "ent_coef"},
+		{[]string{"--hidden", "a,b"}, "hidden"},
+		{[]string{"--resume", dir, "--seed", "2"}, "--seed cannot be combined"},
+		{[]string{"--resume", filepath.Join(dir, "nope")}, "nope"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(append([]string{"train"}, tc.args...), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("train %v: exit %d, stderr %q (want 2 and %q)", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}
+
+// TestTrainEvalResume runs a tiny training, refuses to overwrite it, resumes it to more steps
+// and evaluates it.
+func TestTrainEvalResume(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	args := []string{"train", "--steps", "1024", "--num-steps", "64", "--out", out, "--quiet"}
+	var stdout, stderr bytes.Buffer
+	if code := run(args, &stdout, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"done: 1024 steps", "quarter", "mean KL", "mean β", "clipfrac", "files: " + out} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("train output lacks %q:\n%s", want, stdout.String())
+		}
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run(args, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), "--resume") {
+		t.Fatalf("second train into %s: exit %d, %s", out, code, stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"train", "--resume", out, "--steps", "2048", "--quiet"}, &stdout, &stderr); code != 0 || !strings.Contains(stdout.String(), "done: 2048 steps") {
+		t.Fatalf("resume: exit %d: %s %s", code, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"eval", "--run", out, "--episodes", "2"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("eval: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stdout.String(), "deterministic") || !strings.Contains(stdout.String(), "sampled") {
+		t.Fatalf("eval output:\n%s", stdout.String())
+	}
+	if code := run([]string{"eval", "--run", out, "--episodes", "0"}, &stdout, &stderr); code != 2 {
+		t.Fatalf("eval --episodes 0: exit %d", code)
+	}
+}
+
+func TestDefaultOutDir(t *testing.T) {
+	c, _ := ppo.DefaultConfig("CartPole-v1")
+	got := defaultOutDir(c, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	if want := filepath.Join("runs", "CartPole-v1-kl-adaptive_0.01-s1-20260102-030405"); got != want {
+		t.Fatalf("defaultOutDir = %q, want %q", got, want)
+	}
+}
