@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"maps"
@@ -49,17 +50,18 @@ type Runner interface {
 	Run(ctx context.Context, spec RunSpec, dir string, opts RunOptions) (RunOutcome, error)
 }
 
-// Sweep is a set of runs: every penalty setting with every seed on one environment.
+// Sweep is a set of runs: every penalty setting with every seed on one environment. Run saves it
+// as sweep.json in the output folder, and a resumed sweep must match it.
 type Sweep struct {
-	Name      string // experiment name, "" for an ad-hoc sweep
-	Env       string
-	Penalties []string
-	Seeds     []uint64
-	Steps     int
-	Overrides map[string]any
+	Name      string         `json:"name"` // experiment name, "" for an ad-hoc sweep
+	Env       string         `json:"env"`
+	Penalties []string       `json:"penalties"`
+	Seeds     []uint64       `json:"seeds"`
+	Steps     int            `json:"steps"`
+	Overrides map[string]any `json:"overrides,omitempty"`
 	// RandomEpisodes and RandomSeed set how the random-policy return is measured (0 → defaults).
-	RandomEpisodes int
-	RandomSeed     uint64
+	RandomEpisodes int    `json:"random_episodes,omitempty"`
+	RandomSeed     uint64 `json:"random_seed,omitempty"`
 }
 
 // FromDefinition builds the sweep of a definition; seeds > 0 and steps > 0 replace the definition's.
@@ -184,6 +186,7 @@ func RunDir(penalty string, seed uint64) string {
 
 // Files a sweep writes into OutDir.
 const (
+	SweepFile   = "sweep.json"
 	RunsFile    = "runs.csv"
 	TableFile   = "table.md"
 	ReturnsPlot = "returns.png"
@@ -225,16 +228,24 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 		for _, r := range recs {
 			prev[runKey(r.Setting, r.Seed)] = r
 		}
+		if err := checkSameSweep(filepath.Join(opts.OutDir, SweepFile), s); err != nil {
+			return nil, fmt.Errorf("sweep: resume: %w", err)
+		}
 	case exists && !opts.Force:
 		return nil, fmt.Errorf("sweep: out dir %s already holds a sweep (%s): resume it or force a fresh start", opts.OutDir, RunsFile)
 	case exists && opts.Force:
-		for _, f := range []string{RunsFile, TableFile, ReturnsPlot, KLPlot, BetaPlot} {
+		for _, f := range []string{SweepFile, RunsFile, TableFile, ReturnsPlot, KLPlot, BetaPlot} {
 			if err := os.Remove(filepath.Join(opts.OutDir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
 				return nil, fmt.Errorf("sweep: force: %w", err)
 			}
 		}
 	}
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	if js, err := json.MarshalIndent(s, "", "  "); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	} else if err := os.WriteFile(filepath.Join(opts.OutDir, SweepFile), append(js, '\n'), 0o644); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
 
@@ -412,6 +423,38 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 		return res, fmt.Errorf("sweep interrupted (resume to continue): %w", ctx.Err())
 	}
 	return res, nil
+}
+
+// checkSameSweep compares s with the sweep saved in path (absent: nothing to compare) and names the
+// first field that differs: resuming with other settings would mix incomparable runs.
+func checkSameSweep(path string, s Sweep) error {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var old Sweep
+	if err := json.Unmarshal(data, &old); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	// compare through JSON so that override values decoded from the file compare equal
+	norm := func(v any) string { b, _ := json.Marshal(v); return string(b) }
+	fields := []struct {
+		name string
+		a, b any
+	}{
+		{"env", old.Env, s.Env}, {"penalties", old.Penalties, s.Penalties}, {"seeds", old.Seeds, s.Seeds},
+		{"steps", old.Steps, s.Steps}, {"overrides", old.Overrides, s.Overrides},
+	}
+	for _, f := range fields {
+		if norm(f.a) != norm(f.b) {
+			return fmt.Errorf("field %s: the sweep in %s has %s, this one %s (resume with the same settings, or force a fresh start)",
+				f.name, filepath.Dir(path), norm(f.a), norm(f.b))
+		}
+	}
+	return nil
 }
 
 func runKey(setting string, seed uint64) string { return fmt.Sprintf("%s\x00%d", setting, seed) }

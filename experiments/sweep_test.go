@@ -256,6 +256,13 @@ func TestResumeSkipsFinishedRuns(t *testing.T) {
 		t.Fatal("a second sweep into the same folder without resume/force was accepted")
 	}
 
+	// resuming with another budget is refused, naming the field
+	other := s
+	other.Steps = 2000
+	if _, err := Run(context.Background(), other, Options{OutDir: dir, Resume: true, Runner: &fakeRunner{}, Baseline: fixedBaseline(0, math.NaN())}); err == nil || !strings.Contains(err.Error(), "field steps") {
+		t.Fatalf("resume with other steps: %v, want an error naming steps", err)
+	}
+
 	fake := &fakeRunner{}
 	var skipped int
 	res, err := Run(context.Background(), s, Options{OutDir: dir, Parallel: 2, Resume: true, Runner: fake, Baseline: fixedBaseline(0, math.NaN()),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"gopkg.in/yaml.v3"
 
 	"klppo/experiments"
 	"klppo/ppo"
@@ -44,6 +45,8 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	resume := fs.Bool("resume", false, "continue the sweep in --out: skip finished runs, resume interrupted ones from their checkpoints")
 	force := fs.Bool("force", false, "start over in an --out that already holds a sweep (overwrites its runs)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	var sets compareSets
+	fs.Var(&sets, "set", "hyperparameter override `KEY=VALUE` (config.json names, e.g. --set update_epochs=10 --set hidden=[32,32]); repeatable, applied over the experiment's")
 	randomEpisodes := fs.Int("random-episodes", 0, "episodes of the uniform-random policy that measure the random return (default: the experiment's, else 100)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -102,6 +105,14 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return usagef("--resume and --force exclude each other")
 	}
 	sweep := experiments.FromDefinition(def, *seeds, *steps)
+	if len(sets) > 0 {
+		if sweep.Overrides == nil {
+			sweep.Overrides = map[string]any{}
+		}
+		for _, kv := range sets {
+			sweep.Overrides[kv.key] = kv.value
+		}
+	}
 	if *randomEpisodes > 0 {
 		sweep.RandomEpisodes = *randomEpisodes
 	}
@@ -113,8 +124,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		case *expFile != "":
 			flagName = "--experiment-file"
 		}
-		if strings.Contains(err.Error(), "total_timesteps") {
+		switch {
+		case strings.Contains(err.Error(), "total_timesteps"):
 			flagName = "--steps"
+		case strings.Contains(err.Error(), "overrides") && len(sets) > 0:
+			flagName = "--set"
 		}
 		return usagef("%s: %v", flagName, err)
 	}
@@ -217,4 +231,39 @@ func compareSplit(s string) []string {
 		}
 	}
 	return out
+}
+
+// compareSets is the repeatable --set KEY=VALUE flag; VALUE is parsed as YAML (numbers, booleans,
+// lists such as [32,32], strings).
+type compareSets []struct {
+	key   string
+	value any
+}
+
+func (c *compareSets) String() string {
+	if c == nil {
+		return ""
+	}
+	parts := make([]string, len(*c))
+	for i, kv := range *c {
+		parts[i] = fmt.Sprintf("%s=%v", kv.key, kv.value)
+	}
+	return strings.Join(parts, " ")
+}
+
+func (c *compareSets) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	k = strings.TrimSpace(k)
+	if !ok || k == "" {
+		return fmt.Errorf("%q is not KEY=VALUE", s)
+	}
+	var val any
+	if err := yaml.Unmarshal([]byte(v), &val); err != nil {
+		return fmt.Errorf("%s: value %q: %v", k, v, err)
+	}
+	*c = append(*c, struct {
+		key   string
+		value any
+	}{k, val})
+	return nil
 }

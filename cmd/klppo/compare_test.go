@@ -106,6 +106,8 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"--experiment", "table1-cartpole", "--steps", "10"}, "--steps"},
 		{[]string{"--experiment", "table1-cartpole", "--resume", "--force"}, "--resume and --force"},
 		{[]string{"--experiment-file", filepath.Join(t.TempDir(), "absent.yaml")}, "--experiment-file"},
+		{[]string{"--experiment", "table1-cartpole", "--set", "num_envz=3"}, "--set: "},
+		{[]string{"--experiment", "table1-cartpole", "--set", "num_envs"}, "KEY=VALUE"},
 		{[]string{"--env", "CartPole-v1", "--penalties", "clip:0.2", "--out", used}, "--out " + used},
 	}
 	for _, c := range cases {
