@@ -11,16 +11,23 @@ const MetricsHeader = "update,global_step,wall_s,sps,episodic_return,kl,approx_k
 
 // UpdateMetrics is one row of metrics.csv: the diagnostics of one PPO update.
 //
-// KL is the mean over the batch of the exact KL(π_old(·|s)‖π_θ(·|s)) after the update;
-// ApproxKLK1 and ApproxKLK3 are CleanRL's old_approx_kl = mean(−log r) and
-// approx_kl = mean((r−1) − log r), r = π_θ(a|s)/π_old(a|s), over the last epoch's minibatches.
-// Beta is the β used during the update (0 without a KL term), ClipFrac the fraction of
-// samples with |r−1| > ε (ε = the clip value, 0.2 for non-clip objectives), Entropy, PolicyLoss
-// and ValueLoss are means over the last epoch's minibatches, ExplainedVariance is
-// 1 − Var[returns − values]/Var[returns] of the rollout, LR the learning rate of the update,
-// Epochs the epochs actually run (fewer than update_epochs after an early stop), SPS the
-// environment steps per second of the run so far and EpisodicReturn the mean return of the
-// last 10 finished episodes (NaN before the first).
+//   - KL: mean over the whole batch of the exact KL(π_old(·|s)‖π_θ(·|s)) between the policy
+//     that collected the batch and the policy after the update (closed form, plain-Go pass);
+//     this is the d of the adaptive β rules.
+//   - ApproxKLK1, ApproxKLK3: CleanRL's old_approx_kl = mean(−log r) and approx_kl =
+//     mean((r−1) − log r), r = π_θ(a|s)/π_old(a|s), measured on each minibatch before its
+//     gradient step and averaged over the update's minibatch steps.
+//   - Beta: the β used during the update (0 without a KL term).
+//   - ClipFrac: fraction of samples with |r−1| > ε (ε = the clip value; 0.2 for the other
+//     objectives), averaged like ApproxKLK1.
+//   - Entropy, PolicyLoss (−surrogate, without the β·KL and entropy terms), ValueLoss (½·mean
+//     squared error, clipped if clip_vloss): averaged over the update's minibatch steps.
+//   - ExplainedVariance: 1 − Var[returns − values]/Var[returns] of the rollout.
+//   - LR: the learning rate of the update; Epochs: epochs in which at least one gradient step
+//     was taken (fewer than update_epochs after a +stop early stop).
+//   - SPS: environment steps per second of this process so far; WallS: seconds since the run
+//     started (including earlier sessions of a resumed run); EpisodicReturn: mean return of the
+//     last 10 finished episodes (NaN before the first).
 type UpdateMetrics struct {
 	Update, GlobalStep                     int
 	WallS, SPS, EpisodicReturn, KL         float64
