@@ -91,6 +91,7 @@ func accuracyPlot(path string, res *Result) error {
 		p.Add(t)
 		p.Legend.Add(fmt.Sprintf("teacher %v", res.Config.TeacherHidden), t)
 	}
+	p.Y.Min, p.Y.Max = 0, 1
 	p.Legend.Top, p.Legend.Left = false, false
 	if err := p.Save(4.5*vg.Inch, 3.2*vg.Inch, path); err != nil {
 		return fmt.Errorf("distill: saving %s: %w", path, err)
