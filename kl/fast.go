@@ -65,10 +65,10 @@ func NewFastKL(threads int) *FastKL {
 // Threads returns the number of goroutines a call uses (at most one per row).
 func (f *FastKL) Threads() int { return f.threads }
 
-// FastKLKernel returns the row kernel used for the given dtype ("float32" or "float64") on this
-// machine: "avx2" (the float32 assembly, on amd64 CPUs with AVX2 and FMA) or "go".
-func FastKLKernel(dtype string) string {
-	if dtype == "float32" && fastHaveAVX2 {
+// FastKLKernel returns the row kernels used on this machine: "avx2" (the assembly of
+// fast_amd64.s, on amd64 CPUs with AVX2 and FMA) or "go" (the pure-Go kernels).
+func FastKLKernel() string {
+	if fastHaveAVX2 {
 		return "avx2"
 	}
 	return "go"
@@ -198,7 +198,11 @@ func (f *FastKL) rowsLoop() {
 			}
 		} else {
 			p, q := f.p64[r*c:(r+1)*c], f.q64[r*c:(r+1)*c]
-			v = fastRow64(p, q)
+			if fastHaveAVX2 {
+				v = fastRow64AVX2(p, q)
+			} else {
+				v = fastRow64(p, q)
+			}
 			if !fastFinite(v) {
 				v = f.exactRow(r, p, q)
 			}

@@ -4,7 +4,7 @@ package kl
 
 import "golang.org/x/sys/cpu"
 
-// fastHaveAVX2 selects the assembly kernels (fast_amd64.s) for float32 rows.
+// fastHaveAVX2 selects the assembly kernels (fast_amd64.s).
 var fastHaveAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape
@@ -12,3 +12,9 @@ func fastSumsAVX2(x, y *float32, n int, mx, my float32, acc *[12]float64)
 
 //go:noescape
 func fastMax2AVX2(x, y *float32, n int, out *[2]float32)
+
+//go:noescape
+func fastSums64AVX2(x, y *float64, n int, mx, my float64, acc *[12]float64)
+
+//go:noescape
+func fastMax64AVX2(x, y *float64, n int, out *[2]float64)

@@ -252,3 +252,206 @@ maxloop:
 	VMOVSS X2, 4(DX)
 	VZEROUPPER
 	RET
+
+// ---- float64 kernels: four lanes per register ----
+// Constants: four float64 (or int64) copies each, 32 bytes.
+DATA fastd<>+0(SB)/8, $0x3ff71547652b82fe
+DATA fastd<>+8(SB)/8, $0x3ff71547652b82fe
+DATA fastd<>+16(SB)/8, $0x3ff71547652b82fe
+DATA fastd<>+24(SB)/8, $0x3ff71547652b82fe
+DATA fastd<>+32(SB)/8, $0x4338000000000000
+DATA fastd<>+40(SB)/8, $0x4338000000000000
+DATA fastd<>+48(SB)/8, $0x4338000000000000
+DATA fastd<>+56(SB)/8, $0x4338000000000000
+DATA fastd<>+64(SB)/8, $0x3fe62e4200000000
+DATA fastd<>+72(SB)/8, $0x3fe62e4200000000
+DATA fastd<>+80(SB)/8, $0x3fe62e4200000000
+DATA fastd<>+88(SB)/8, $0x3fe62e4200000000
+DATA fastd<>+96(SB)/8, $0x3e9fdf473de6af28
+DATA fastd<>+104(SB)/8, $0x3e9fdf473de6af28
+DATA fastd<>+112(SB)/8, $0x3e9fdf473de6af28
+DATA fastd<>+120(SB)/8, $0x3e9fdf473de6af28
+DATA fastd<>+128(SB)/8, $0xc085e00000000000
+DATA fastd<>+136(SB)/8, $0xc085e00000000000
+DATA fastd<>+144(SB)/8, $0xc085e00000000000
+DATA fastd<>+152(SB)/8, $0xc085e00000000000
+DATA fastd<>+160(SB)/8, $0x3ff0000000000000
+DATA fastd<>+168(SB)/8, $0x3ff0000000000000
+DATA fastd<>+176(SB)/8, $0x3ff0000000000000
+DATA fastd<>+184(SB)/8, $0x3ff0000000000000
+DATA fastd<>+192(SB)/8, $0x00000000000003ff
+DATA fastd<>+200(SB)/8, $0x00000000000003ff
+DATA fastd<>+208(SB)/8, $0x00000000000003ff
+DATA fastd<>+216(SB)/8, $0x00000000000003ff
+DATA fastd<>+224(SB)/8, $0x3fe0000000000000
+DATA fastd<>+232(SB)/8, $0x3fe0000000000000
+DATA fastd<>+240(SB)/8, $0x3fe0000000000000
+DATA fastd<>+248(SB)/8, $0x3fe0000000000000
+DATA fastd<>+256(SB)/8, $0x3fc5555555555555
+DATA fastd<>+264(SB)/8, $0x3fc5555555555555
+DATA fastd<>+272(SB)/8, $0x3fc5555555555555
+DATA fastd<>+280(SB)/8, $0x3fc5555555555555
+DATA fastd<>+288(SB)/8, $0x3fa5555555555555
+DATA fastd<>+296(SB)/8, $0x3fa5555555555555
+DATA fastd<>+304(SB)/8, $0x3fa5555555555555
+DATA fastd<>+312(SB)/8, $0x3fa5555555555555
+DATA fastd<>+320(SB)/8, $0x3f81111111111111
+DATA fastd<>+328(SB)/8, $0x3f81111111111111
+DATA fastd<>+336(SB)/8, $0x3f81111111111111
+DATA fastd<>+344(SB)/8, $0x3f81111111111111
+DATA fastd<>+352(SB)/8, $0x3f56c16c16c16c17
+DATA fastd<>+360(SB)/8, $0x3f56c16c16c16c17
+DATA fastd<>+368(SB)/8, $0x3f56c16c16c16c17
+DATA fastd<>+376(SB)/8, $0x3f56c16c16c16c17
+DATA fastd<>+384(SB)/8, $0x3f2a01a01a01a01a
+DATA fastd<>+392(SB)/8, $0x3f2a01a01a01a01a
+DATA fastd<>+400(SB)/8, $0x3f2a01a01a01a01a
+DATA fastd<>+408(SB)/8, $0x3f2a01a01a01a01a
+DATA fastd<>+416(SB)/8, $0x3efa01a01a01a01a
+DATA fastd<>+424(SB)/8, $0x3efa01a01a01a01a
+DATA fastd<>+432(SB)/8, $0x3efa01a01a01a01a
+DATA fastd<>+440(SB)/8, $0x3efa01a01a01a01a
+DATA fastd<>+448(SB)/8, $0x3ec71de3a556c734
+DATA fastd<>+456(SB)/8, $0x3ec71de3a556c734
+DATA fastd<>+464(SB)/8, $0x3ec71de3a556c734
+DATA fastd<>+472(SB)/8, $0x3ec71de3a556c734
+DATA fastd<>+480(SB)/8, $0x3e927e4fb7789f5c
+DATA fastd<>+488(SB)/8, $0x3e927e4fb7789f5c
+DATA fastd<>+496(SB)/8, $0x3e927e4fb7789f5c
+DATA fastd<>+504(SB)/8, $0x3e927e4fb7789f5c
+DATA fastd<>+512(SB)/8, $0x3e5ae64567f544e4
+DATA fastd<>+520(SB)/8, $0x3e5ae64567f544e4
+DATA fastd<>+528(SB)/8, $0x3e5ae64567f544e4
+DATA fastd<>+536(SB)/8, $0x3e5ae64567f544e4
+GLOBL fastd<>(SB), RODATA|NOPTR, $544
+
+#define D_LOG2E fastd<>+0(SB)
+#define D_MAGIC fastd<>+32(SB)
+#define D_LN2HI fastd<>+64(SB)
+#define D_LN2LO fastd<>+96(SB)
+#define D_MIN fastd<>+128(SB)
+#define D_ONE fastd<>+160(SB)
+#define D_BIAS fastd<>+192(SB)
+#define D_C2 fastd<>+224(SB)
+#define D_C3 fastd<>+256(SB)
+#define D_C4 fastd<>+288(SB)
+#define D_C5 fastd<>+320(SB)
+#define D_C6 fastd<>+352(SB)
+#define D_C7 fastd<>+384(SB)
+#define D_C8 fastd<>+416(SB)
+#define D_C9 fastd<>+448(SB)
+#define D_C10 fastd<>+480(SB)
+#define D_C11 fastd<>+512(SB)
+
+// EXP4(A, N, P): P = e^A for the four float64 lanes of A (A and N are clobbered).
+// A is clamped below at −700; t = A·log2 e + 1.5·2⁵² (one rounding, so the low bits of t hold
+// n = round(A·log2 e)), r = A − n·ln2 (ln2 split hi/lo, fused), e^r by the degree-11 Taylor
+// polynomial (|r| ≤ ln2/2, truncation error ≤ 6.3e−15 relative) and 2^n built in the exponent
+// bits from the low bits of t.
+#define EXP4(A, N, P) \
+	VMAXPD D_MIN, A, A \
+	VMOVUPD D_LOG2E, N \
+	VFMADD213PD D_MAGIC, A, N \
+	VSUBPD D_MAGIC, N, P \
+	VFNMADD231PD D_LN2HI, P, A \
+	VFNMADD231PD D_LN2LO, P, A \
+	VMOVUPD D_C11, P \
+	VFMADD213PD D_C10, A, P \
+	VFMADD213PD D_C9, A, P \
+	VFMADD213PD D_C8, A, P \
+	VFMADD213PD D_C7, A, P \
+	VFMADD213PD D_C6, A, P \
+	VFMADD213PD D_C5, A, P \
+	VFMADD213PD D_C4, A, P \
+	VFMADD213PD D_C3, A, P \
+	VFMADD213PD D_C2, A, P \
+	VFMADD213PD D_ONE, A, P \
+	VFMADD213PD D_ONE, A, P \
+	VPADDQ D_BIAS, N, N \
+	VPSLLQ $52, N, N \
+	VMULPD N, P, P
+
+// HALF64(OFF, SX, SY, T): four lanes at byte offset OFF of x (SI) and y (DI); mx in Y14, my in Y15.
+#define HALF64(OFF, SX, SY, T) \
+	VMOVUPD OFF(SI), Y0 \
+	VMOVUPD OFF(DI), Y1 \
+	VSUBPD Y14, Y0, Y2 \
+	VSUBPD Y15, Y1, Y5 \
+	VSUBPD Y5, Y2, Y0 \
+	EXP4(Y2, Y3, Y4) \
+	EXP4(Y5, Y6, Y7) \
+	VADDPD Y4, SX, SX \
+	VADDPD Y7, SY, SY \
+	VFMADD231PD Y0, Y4, T
+
+// func fastSums64AVX2(x, y *float64, n int, mx, my float64, acc *[12]float64)
+// n > 0 is a multiple of 8. Writes acc[0:4] (lanes of Σ e^(x−mx)), acc[4:8] (Σ e^(y−my)) and
+// acc[8:12] (Σ e^(x−mx)·((x−mx)−(y−my))).
+TEXT ·fastSums64AVX2(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSD mx+24(FP), Y14
+	VBROADCASTSD my+32(FP), Y15
+	MOVQ acc+40(FP), DX
+	VXORPD Y8, Y8, Y8
+	VXORPD Y9, Y9, Y9
+	VXORPD Y10, Y10, Y10
+	VXORPD Y11, Y11, Y11
+	VXORPD Y12, Y12, Y12
+	VXORPD Y13, Y13, Y13
+
+sums64loop:
+	HALF64(0, Y8, Y9, Y10)
+	HALF64(32, Y11, Y12, Y13)
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JNZ  sums64loop
+
+	VADDPD Y11, Y8, Y8
+	VADDPD Y12, Y9, Y9
+	VADDPD Y13, Y10, Y10
+	VMOVUPD Y8, 0(DX)
+	VMOVUPD Y9, 32(DX)
+	VMOVUPD Y10, 64(DX)
+	VZEROUPPER
+	RET
+
+// HMAX64(Y, X, XT): horizontal max of the four lanes of Y into the low lane of X.
+#define HMAX64(Y, X, XT) \
+	VEXTRACTF128 $1, Y, XT \
+	VMAXPD XT, X, X \
+	VPERMILPD $1, X, XT \
+	VMAXPD XT, X, X
+
+// func fastMax64AVX2(x, y *float64, n int, out *[2]float64)
+// n > 0 is a multiple of 8. out[0] = max x[0:n], out[1] = max y[0:n].
+TEXT ·fastMax64AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ out+24(FP), DX
+	VMOVUPD (SI), Y0
+	VMOVUPD Y0, Y1
+	VMOVUPD (DI), Y2
+	VMOVUPD Y2, Y3
+
+max64loop:
+	VMAXPD (SI), Y0, Y0
+	VMAXPD 32(SI), Y1, Y1
+	VMAXPD (DI), Y2, Y2
+	VMAXPD 32(DI), Y3, Y3
+	ADDQ $64, SI
+	ADDQ $64, DI
+	SUBQ $8, CX
+	JNZ  max64loop
+
+	VMAXPD Y1, Y0, Y0
+	VMAXPD Y3, Y2, Y2
+	HMAX64(Y0, X0, X4)
+	HMAX64(Y2, X2, X5)
+	VMOVSD X0, 0(DX)
+	VMOVSD X2, 8(DX)
+	VZEROUPPER
+	RET

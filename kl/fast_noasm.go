@@ -9,3 +9,7 @@ const fastHaveAVX2 = false
 func fastSumsAVX2(x, y *float32, n int, mx, my float32, acc *[12]float64) {}
 
 func fastMax2AVX2(x, y *float32, n int, out *[2]float32) {}
+
+func fastSums64AVX2(x, y *float64, n int, mx, my float64, acc *[12]float64) {}
+
+func fastMax64AVX2(x, y *float64, n int, out *[2]float64) {}

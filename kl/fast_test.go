@@ -129,6 +129,42 @@ func TestFastExpAVX2Accuracy(t *testing.T) {
 	}
 }
 
+// TestFastExp64AVX2Accuracy measures the float64 assembly exp through fastSums64AVX2, one
+// argument per call (the other seven lanes hold −700, e^−700 ≈ 1e−304).
+func TestFastExp64AVX2Accuracy(t *testing.T) {
+	if !fastHaveAVX2 {
+		t.Skip("no AVX2+FMA on this CPU: the assembly kernels are not used")
+	}
+	worst, worstAt := 0.0, 0.0
+	var acc [12]float64
+	r := rand.New(rand.NewPCG(6, 6))
+	for k := 0; k < 200_000; k++ {
+		a := -700 * float64(k) / 200_000
+		if k%2 == 1 {
+			a = -r.ExpFloat64() // dense near 0
+		}
+		var x [8]float64
+		for j := range x {
+			x[j] = -700
+		}
+		x[k%8] = a
+		fastSums64AVX2(&x[0], &x[0], 8, 0, 0, &acc)
+		want := math.Exp(a) + 7*math.Exp(-700)
+		for _, got := range []float64{acc[0] + acc[1] + acc[2] + acc[3], acc[4] + acc[5] + acc[6] + acc[7]} {
+			if e := math.Abs(got-want) / want; e > worst {
+				worst, worstAt = e, a
+			}
+		}
+		if st := acc[8] + acc[9] + acc[10] + acc[11]; st != 0 {
+			t.Fatalf("Σ e·(x−y) = %g, want 0", st)
+		}
+	}
+	t.Logf("AVX2 float64 exp: max relative error %.3g at %g", worst, worstAt)
+	if worst > 2e-14 {
+		t.Errorf("AVX2 float64 exp: max relative error %.3g at %g, want ≤ 2e-14", worst, worstAt)
+	}
+}
+
 type fastCase struct {
 	name       string
 	rows, cols int
@@ -198,7 +234,10 @@ func TestFastKLMatchesExact(t *testing.T) {
 					t.Errorf("row %d float32: %.17g, exact %.17g (rel err %.3g)", r, got32[r], want32,
 						math.Abs(got32[r]-want32)/math.Abs(want32))
 				}
-				// the pure-Go float32 kernel (used without AVX2) computes in float64
+				// the pure-Go kernels (used without AVX2); the float32 one computes in float64
+				if g := fastRow64(c.p[lo:hi], c.q[lo:hi]); math.Abs(g-want64) > 1e-12*math.Abs(want64)+1e-13 {
+					t.Errorf("row %d pure-Go float64: %.17g, exact %.17g", r, g, want64)
+				}
 				if g := fastRow32(p32[lo:hi], q32[lo:hi]); math.Abs(g-want32) > 1e-11*math.Abs(want32)+1e-13 {
 					t.Errorf("row %d pure-Go float32: %.17g, exact %.17g", r, g, want32)
 				}

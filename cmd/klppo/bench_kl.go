@@ -125,7 +125,7 @@ func runBenchKL(args []string, stdout, stderr io.Writer) error {
 		CPUMsPerCall: float64(cpu.Nanoseconds()) / 1e6 / float64(*repeat),
 		GBPerSecond:  bytes / (median / 1e3) / 1e9,
 		Repeats:      *repeat, Warmup: *warmup, Threads: min(f.Threads(), *batch),
-		Kernel: kl.FastKLKernel(*dtype), MeanKL: meanKL,
+		Kernel: kl.FastKLKernel(), MeanKL: meanKL,
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
