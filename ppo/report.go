@@ -92,9 +92,9 @@ func Quarters(ms []UpdateMetrics) []Quarter {
 // FormatQuarters renders Quarters as a fixed-width text table.
 func FormatQuarters(qs []Quarter) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "%-8s %-11s %9s %9s %9s %9s %8s %7s %8s\n", "quarter", "updates", "to step", "mean KL", "max KL", "mean β", "clipfrac", "epochs", "return")
+	fmt.Fprintf(&b, "%-8s %-10s %8s %9s %9s %9s %8s %6s %8s\n", "quarter", "updates", "to step", "mean KL", "max KL", "mean β", "clipfrac", "epochs", "return")
 	for i, q := range qs {
-		fmt.Fprintf(&b, "%-8d %-11s %9d %9.5f %9.5f %9.4g %8.4f %7.2f %8.1f\n", i+1,
+		fmt.Fprintf(&b, "%-8d %-10s %8d %9.3g %9.3g %9.3g %8.4f %6.2f %8.1f\n", i+1,
 			fmt.Sprintf("%d-%d", q.FirstUpdate, q.LastUpdate), q.LastStep, q.KL, q.MaxKL, q.Beta, q.ClipFrac, q.Epochs, q.Return)
 	}
 	return b.String()
