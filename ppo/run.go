@@ -270,6 +270,11 @@ func (t *trainer) rollout() error {
 		if err != nil {
 			return stepErr(err)
 		}
+		for k, x := range act.Dist {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return stepErr(fmt.Errorf("%w: the policy output %v for env %d (weights or observations are not finite)", errNonFinite, x, k/hw))
+			}
+		}
 		copy(t.bAct[base*aw:(base+N)*aw], act.Actions)
 		copy(t.bDist[base*hw:(base+N)*hw], act.Dist)
 		copy(t.bLogP[base:base+N], act.LogP)

@@ -169,7 +169,19 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 // TestNaNGuard poisons a weight after update 3: update 4 must stop with ErrNonFinite, and the
 // checkpoint on disk must stay the last good one (update 2, checkpoint_every = 2).
 func TestNaNGuard(t *testing.T) {
+	for _, env := range []string{"CartPole-v1", "Pendulum-v1"} {
+		t.Run(env, func(t *testing.T) { testNaNGuard(t, env) })
+	}
+}
+
+func testNaNGuard(t *testing.T, envID string) {
 	cfg := tinyConfig(t, 6)
+	if envID != cfg.EnvID {
+		c, _ := DefaultConfig(envID)
+		c.NumEnvs, c.NumSteps, c.NumMinibatches, c.UpdateEpochs = 2, 64, 2, 2
+		c.TotalTimesteps, c.CheckpointEvery = 6*c.BatchSize(), 2
+		cfg = c
+	}
 	testHookAfterUpdate = func(tr *trainer) {
 		if tr.update == 3 {
 			tr.ac.Pi.Params()[0].Data().([]float32)[0] = float32(math.NaN())
