@@ -554,26 +554,45 @@ func normalizeAdv(a []float64) {
 }
 
 // batchKL is the mean exact KL(π_old(·|s)‖π_θ(·|s)) over the rollout's states with the current
-// parameters (plain-Go forward pass).
+// parameters (plain-Go forward pass; the two halves of the batch run on both cores).
 func (t *trainer) batchKL(oldLogStd []float64) (float64, error) {
 	pc := t.ac.Config()
-	hw := pc.HeadWidth()
-	newDist, err := t.actor.Dist(t.bObs, t.B)
-	if err != nil {
-		return 0, err
-	}
+	hw, O := pc.HeadWidth(), t.O
 	newLogStd := t.ac.LogStdValues()
-	s := 0.0
-	for k := 0; k < t.B; k++ {
-		p := t.bDist[k*hw : (k+1)*hw]
-		q := newDist[k*hw : (k+1)*hw]
-		if pc.Discrete {
-			s += policy.CategoricalKL(p, q, t.klScratchP, t.klScratchQ)
-		} else {
-			s += policy.DiagGaussianKL(p, oldLogStd, q, newLogStd)
+	half := t.B / 2
+	part := func(a *policy.Actor, lo, hi int, sp, sq []float64) (float64, error) {
+		newDist, err := a.Dist(t.bObs[lo*O:hi*O], hi-lo)
+		if err != nil {
+			return 0, err
 		}
+		s := 0.0
+		for k := lo; k < hi; k++ {
+			p := t.bDist[k*hw : (k+1)*hw]
+			q := newDist[(k-lo)*hw : (k-lo+1)*hw]
+			if pc.Discrete {
+				s += policy.CategoricalKL(p, q, sp, sq)
+			} else {
+				s += policy.DiagGaussianKL(p, oldLogStd, q, newLogStd)
+			}
+		}
+		return s, nil
 	}
-	return s / float64(t.B), nil
+	var s2 float64
+	var err2 error
+	done := make(chan struct{})
+	go func() {
+		s2, err2 = part(t.valueActor, half, t.B, make([]float64, hw), make([]float64, hw))
+		close(done)
+	}()
+	s1, err1 := part(t.actor, 0, half, t.klScratchP, t.klScratchQ)
+	<-done
+	if err1 != nil {
+		return 0, err1
+	}
+	if err2 != nil {
+		return 0, err2
+	}
+	return (s1 + s2) / float64(t.B), nil
 }
 
 // explainedVariance is 1 − Var[y − ŷ]/Var[y] (NaN when Var[y] = 0), as CleanRL.
