@@ -221,27 +221,24 @@ func klCmdCategorical(args []string, stdout, stderr io.Writer) error {
 		return usagef("--smooth %g: must be finite and ≥ 0 (0 = no smoothing)", *smooth)
 	}
 	// side turns one distribution's flags into log-probabilities (the common currency: exact for
-	// extreme logits, −Inf for zero probabilities) and probabilities.
-	side := func(probs, logits *floatList, name string) (logp []float64, err error) {
+	// extreme logits, −Inf for zero probabilities) and the probabilities to display.
+	side := func(probs, logits *floatList, name string) (logp, prob []float64, err error) {
 		flagErr := func(flagName string, err error) error {
 			return usagef("--%s %s: %v", flagName, f.fs.Lookup(flagName).Value.String(), err)
 		}
 		if len(*logits) > 0 {
 			lp, err := kl.LogSoftmax([]float64(*logits))
 			if err != nil {
-				return nil, flagErr(name+"-logits", err)
+				return nil, nil, flagErr(name+"-logits", err)
 			}
+			pr := klCmdExps(lp)
 			if *smooth == 0 {
-				return lp, nil
-			}
-			pr := make([]float64, len(lp))
-			for i, l := range lp {
-				pr[i] = math.Exp(l)
+				return lp, pr, nil
 			}
 			if pr, err = kl.Smooth(pr, *smooth); err != nil {
-				return nil, flagErr(name+"-logits", err)
+				return nil, nil, flagErr(name+"-logits", err)
 			}
-			return klCmdLogs(pr), nil
+			return klCmdLogs(pr), pr, nil
 		}
 		pr := []float64(*probs)
 		switch {
@@ -253,15 +250,15 @@ func klCmdCategorical(args []string, stdout, stderr io.Writer) error {
 			err = kl.ValidateProbs(name, pr)
 		}
 		if err != nil {
-			return nil, flagErr(name, err)
+			return nil, nil, flagErr(name, err)
 		}
-		return klCmdLogs(pr), nil
+		return klCmdLogs(pr), pr, nil
 	}
-	lp, err := side(p, pl, "p")
+	lp, pp, err := side(p, pl, "p")
 	if err != nil {
 		return err
 	}
-	lq, err := side(q, ql, "q")
+	lq, qq, err := side(q, ql, "q")
 	if err != nil {
 		return err
 	}
@@ -279,7 +276,6 @@ func klCmdCategorical(args []string, stdout, stderr io.Writer) error {
 	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
 		return err // cannot happen after the checks above
 	}
-	pp, qq := klCmdExps(lp), klCmdExps(lq)
 	if f.json {
 		o := &klCmdObj{}
 		o.add("kind", "categorical").add("p", klCmdJSONList(pp)).add("q", klCmdJSONList(qq))
