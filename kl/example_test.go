@@ -113,3 +113,26 @@ func ExampleRows() {
 	// Output:
 	// [0.0000 1.5232] mean 0.7616
 }
+
+// A diagonal Gaussian given by log σ (a policy head's usual output) against N(0, I): the first
+// dimension matches, the second has μ = 1, σ = e⁻¹, so KL = 1 + e⁻²/2 and the reverse e² − 3/2.
+func ExampleDiagNormal_KL() {
+	p := kl.DiagNormal{Mu: []float64{0, 1}, LogSigma: []float64{0, -1}}
+	q := kl.DiagNormal{Mu: []float64{0, 0}, Sigma: []float64{1, 1}}
+	pq, _ := p.KL(q)
+	qp, _ := q.KL(p)
+	fmt.Printf("%.6f %.6f\n", pq, qp)
+	// Output:
+	// 1.067668 5.889056
+}
+
+// A coin that always lands heads against a fair coin: ln 2 one way, +Inf the other (the fair
+// coin produces tails, which P rules out).
+func ExampleBernoulli_KL() {
+	always, fair := kl.Bernoulli{P: 1}, kl.Bernoulli{P: 0.5}
+	a, _ := always.KL(fair)
+	b, _ := fair.KL(always)
+	fmt.Printf("%.6f %v\n", a, b)
+	// Output:
+	// 0.693147 +Inf
+}
