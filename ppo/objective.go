@@ -73,20 +73,16 @@ func newPolicyObjective(ac *policy.ActorCritic, B int, pen Penalty, entCoef floa
 		if err != nil {
 			return wrap("clip(r)·A", err)
 		}
-		n1, err := G.Neg(ra)
+		mn, err := G.MinBetween(ra, cra)
 		if err != nil {
-			return wrap("−r·A", err)
+			return wrap("min(r·A, clip(r)·A)", err)
 		}
-		n2, err := G.Neg(cra)
+		m, err := G.Mean(mn)
 		if err != nil {
-			return wrap("−clip(r)·A", err)
-		}
-		mx, err := G.MaxBetween(n1, n2)
-		if err != nil {
-			return wrap("max", err)
-		}
-		if surr, err = G.Mean(mx); err != nil {
 			return wrap("mean", err)
+		}
+		if surr, err = G.Neg(m); err != nil {
+			return wrap("−mean", err)
 		}
 	} else {
 		m, err := G.Mean(ra)
