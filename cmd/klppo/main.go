@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // command is one (possibly nested, e.g. "bench kl") subcommand.
@@ -38,33 +39,43 @@ func (e *usageError) Error() string { return e.msg }
 // usagef returns a usageError; the message should name the flag and the offending value.
 func usagef(format string, a ...any) error { return &usageError{msg: fmt.Sprintf(format, a...)} }
 
+// usagePrinters maps each FlagSet made by newFlagSet to the function that prints its full usage.
+var usagePrinters sync.Map // *flag.FlagSet → func()
+
 // newFlagSet returns a FlagSet for the command at path whose -h output lists every flag.
-// Parse errors are returned (ContinueOnError) and become exit status 2.
+// Parse errors are returned (ContinueOnError) as one-line usage errors (exit status 2); the full
+// flag listing is printed only for -h.
 func newFlagSet(path, synopsis string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet("klppo "+path, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	fs.SetOutput(io.Discard) // flag's own error+usage dump is replaced by parseFlags' one line
+	fs.Usage = func() {}
+	usagePrinters.Store(fs, func() {
 		fmt.Fprintf(stderr, "usage: klppo %s %s\n", path, synopsis)
 		if c := commands[path]; c != nil && c.summary != "" {
 			fmt.Fprintf(stderr, "\n%s\n", c.summary)
 		}
 		fmt.Fprintf(stderr, "\nflags:\n")
+		fs.SetOutput(stderr)
 		fs.PrintDefaults()
-	}
+		fs.SetOutput(io.Discard)
+	})
 	return fs
 }
 
-// parseFlags parses args with fs and turns every failure into a usageError.
-// It returns flag.ErrHelp unchanged for -h so that the caller exits 0.
+// parseFlags parses args with fs and turns every failure into a one-line usageError.
+// For -h it prints the full usage and returns flag.ErrHelp so that the caller exits 0.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
+			if p, ok := usagePrinters.Load(fs); ok {
+				p.(func())()
+			}
 			return err
 		}
-		return &usageError{msg: err.Error()}
+		return &usageError{msg: err.Error() + " (run '" + fs.Name() + " -h' for the flags)"}
 	}
 	if fs.NArg() > 0 {
-		return usagef("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+		return usagef("unexpected argument %q (run '%s -h' for the flags)", fs.Arg(0), fs.Name())
 	}
 	return nil
 }
