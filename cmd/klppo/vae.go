@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,6 +18,8 @@ import (
 func init() {
 	register("vae", "train a small MLP VAE (recon + β·KL to N(0,I)) on built-in glyphs or a 2-D ring", runVAE)
 }
+
+var _ flag.Value = (*widthList)(nil)
 
 // widthList is a flag.Value for comma-separated positive layer widths such as "256,256".
 type widthList []int

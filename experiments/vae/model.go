@@ -12,6 +12,8 @@ import (
 	"klppo/nn"
 )
 
+var _ fmt.Stringer = Decoder(0)
+
 // Decoder names the observation model p(x|z).
 type Decoder int
 
