@@ -11,7 +11,7 @@ import (
 )
 
 func init() {
-	register("distill", "distil a glyph classifier into a small student with α·T²·KL(teacher_T‖student_T) + (1−α)·CE, against a label-only student", runDistill)
+	register("distill", "distil a glyph classifier into a small student (α·T²·KL + (1−α)·CE) and compare with a label-only one", runDistill)
 }
 
 func runDistill(args []string, stdout, stderr io.Writer) error {

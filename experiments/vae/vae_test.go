@@ -374,3 +374,36 @@ func TestTrainBadConfig(t *testing.T) {
 		}
 	}
 }
+
+// The training graph's batch-mean KL per dimension (kl.VAEPriorKLPerDimNode) equals the plain-Go
+// evaluation path (Encode + kl.VAEPriorKL) on the same rows and weights.
+func TestGraphKLMatchesEvaluate(t *testing.T) {
+	data := smallGlyphs(t)
+	m, err := NewModel(rand.New(rand.NewPCG(8, 1)), ModelConfig{In: data.Train.Dim, Latent: 3, Hidden: []int{16},
+		Activation: nn.Tanh, Decoder: Bernoulli, Dtype: tensor.Float64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const B = 32
+	lg, err := buildLoss(m, B, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := nn.NewTrainer(lg.g, lg.loss, lg.learn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	x := data.Test.X[:B*data.Test.Dim]
+	runLoss(t, lg, tr, x, make([]float64, B*3), 1)
+	set := &datasets.Set{X: x, Y: data.Test.Y[:B], N: B, Dim: data.Test.Dim, Classes: 10}
+	ev, err := Evaluate(m, set, rand.New(rand.NewPCG(1, 1)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for d := 0; d < 3; d++ {
+		if g := valueAt(lg.klDimV, d); math.Abs(g-ev.KLPerDim[d]) > 1e-12 {
+			t.Errorf("dim %d: graph KL %v, evaluation KL %v", d, g, ev.KLPerDim[d])
+		}
+	}
+}
