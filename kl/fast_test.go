@@ -511,6 +511,28 @@ func BenchmarkFastKL(b *testing.B) {
 	}
 }
 
+// BenchmarkFastKLGoKernel times the pure-Go row kernels (used on CPUs without AVX2+FMA) on the
+// same 256 × 50257 logits, on one goroutine.
+func BenchmarkFastKLGoKernel(b *testing.B) {
+	const rows, cols = 256, 50257
+	p, q := fastBenchData(rows, cols)
+	p32, q32 := fastTo32(p), fastTo32(q)
+	b.Run("float32", func(b *testing.B) {
+		for b.Loop() {
+			for r := 0; r < rows; r++ {
+				fastRow32(p32[r*cols:(r+1)*cols], q32[r*cols:(r+1)*cols])
+			}
+		}
+	})
+	b.Run("float64", func(b *testing.B) {
+		for b.Loop() {
+			for r := 0; r < rows; r++ {
+				fastRow64(p[r*cols:(r+1)*cols], q[r*cols:(r+1)*cols])
+			}
+		}
+	})
+}
+
 // BenchmarkFastKLExactRow times the exact KLLogits (math.Exp, allocating) on one 50257-wide row,
 // for comparison with BenchmarkFastKL (per call = 256 rows).
 func BenchmarkFastKLExactRow(b *testing.B) {
