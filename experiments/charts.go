@@ -33,8 +33,8 @@ func (res *Results) WriteCharts(dir string) error {
 	if err := res.returnsChart(filepath.Join(dir, ReturnsPlot)); err != nil {
 		return fmt.Errorf("%s: %w", ReturnsPlot, err)
 	}
-	if err := res.updateChart(filepath.Join(dir, KLPlot), "KL(π_old‖π_new) per update", "mean KL (nats, log scale)",
-		func(c Curves) []float64 { return c.KL }, func(string) bool { return true }); err != nil {
+	if err := res.updateChart(filepath.Join(dir, KLPlot), "KL(π_old‖π_new) per update", "mean KL, nats (dashed: d_targ)",
+		func(c Curves) []float64 { return c.KL }, func(string) bool { return true }, true); err != nil {
 		return fmt.Errorf("%s: %w", KLPlot, err)
 	}
 	anyBeta := false
@@ -43,7 +43,7 @@ func (res *Results) WriteCharts(dir string) error {
 	}
 	if anyBeta {
 		if err := res.updateChart(filepath.Join(dir, BetaPlot), "KL coefficient β per update", "β (log scale)",
-			func(c Curves) []float64 { return c.Beta }, usesBeta); err != nil {
+			func(c Curves) []float64 { return c.Beta }, usesBeta, false); err != nil {
 			return fmt.Errorf("%s: %w", BetaPlot, err)
 		}
 	}
@@ -131,7 +131,8 @@ func (res *Results) returnsChart(file string) error {
 }
 
 // updateChart draws one per-update series, averaged over seeds update by update, on a log axis.
-func (res *Results) updateChart(file, what, ylabel string, get func(Curves) []float64, keep func(string) bool) error {
+// With targets, the d_targ of each kl-adaptive / kl-prop setting is drawn as a dashed line in its colour.
+func (res *Results) updateChart(file, what, ylabel string, get func(Curves) []float64, keep func(string) bool, targets bool) error {
 	p := plot.New()
 	p.Title.Text = res.title(what)
 	p.X.Label.Text = "environment steps"
@@ -175,6 +176,16 @@ func (res *Results) updateChart(file, what, ylabel string, get func(Curves) []fl
 		line.Width = vg.Points(1.2)
 		p.Add(line)
 		entries = append(entries, legendItem{setting, line})
+		if d, ok := klTarget(setting); ok && targets {
+			tl, err := plotter.NewLine(plotter.XYs{{X: pts[0].X, Y: d}, {X: pts[len(pts)-1].X, Y: d}})
+			if err != nil {
+				return err
+			}
+			tl.Color = line.Color
+			tl.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
+			p.Add(tl)
+			lo, hi = math.Min(lo, d), math.Max(hi, d)
+		}
 	}
 	if len(entries) > 0 {
 		// explicit log-axis limits: gonum pads a zero-width range into negative values
@@ -255,6 +266,21 @@ func (res *Results) settingColor(i int) color.Color {
 	}
 	mix := func(a, b uint8) uint8 { return uint8(math.Round(float64(a) + t*(float64(b)-float64(a)))) }
 	return color.RGBA{mix(base[0].R, base[1].R), mix(base[0].G, base[1].G), mix(base[0].B, base[1].B), 0xff}
+}
+
+// klTarget returns d_targ of a kl-adaptive or kl-prop spec.
+func klTarget(spec string) (float64, bool) {
+	f := family(spec)
+	if f != "kl-adaptive" && f != "kl-prop" {
+		return 0, false
+	}
+	_, v, _ := strings.Cut(spec, ":")
+	v, _, _ = strings.Cut(v, "+")
+	d, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(d > 0) {
+		return 0, false
+	}
+	return d, true
 }
 
 func family(spec string) string {
