@@ -295,7 +295,8 @@ const tableNotes = `Columns (mean ± standard error over seeds; runs = seeds tha
   over 100 evenly spaced steps x: the area under the curve divided by the budget; score (AUC) normalises it;
 - solved: seeds whose R(x) reached the env's threshold, and the median first step at which it did;
 - mean KL / max KL: the exact mean KL(π_old‖π_new) per update, averaged / maximised over updates;
-- mean β: the KL coefficient averaged over updates (KL settings); clip frac: fraction of ratios outside [1−ε, 1+ε].
+- mean β: the KL coefficient averaged over updates (KL settings); clip frac: fraction of probability ratios
+  outside [1−ε, 1+ε] (ε = 0.2 for the settings that do not clip).
 `
 
 // WriteReport writes table.md and the charts (returns.png, kl.png, beta.png) into dir.
