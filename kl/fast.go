@@ -14,8 +14,12 @@ package kl
 // so nothing overflows; Sx, Sy ∈ [1, K]. Using the same computed a_k, b_k in the exponentials
 // and in T makes their rounding act like a tiny change of the logits (the result is the exact
 // KL of logits perturbed by a few ulps), so a small KL between close P and Q is not swamped by
-// the rounding of x_k − y_k. The row is read twice (maxima, then the sums); the second read
-// hits the cache (a 50257-wide float32 row pair is 400 KB).
+// the rounding of x_k − y_k.
+//
+// The AVX2 kernels read a row once, in blocks that stay in the L1 cache (each block's maxima,
+// then its sums), with an online log-sum-exp: when a block raises a row maximum the running
+// sums are rescaled (fastOnline in fast_row.go). The pure-Go kernels, compute-bound, read the
+// row twice (maxima, then sums).
 
 import (
 	"errors"

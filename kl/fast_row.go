@@ -1,5 +1,7 @@
 package kl
 
+import "math"
+
 // Pure-Go row kernels of the fused pass (see fast.go for the formula). Four independent
 // accumulators per sum keep the floating-point units busy.
 
@@ -104,9 +106,60 @@ func fastRow64(x, y []float64) float64 {
 	return fastCombine((sx0+sx1)+(sx2+sx3), (sy0+sy1)+(sy2+sy3), (t0+t1)+(t2+t3))
 }
 
-// fastRow32AVX2 is fastRow32 with the AVX2 kernels (fast_amd64.s): float32 arithmetic,
-// 16 elements per iteration, an exp with relative error below 1e−7, lane sums carried to float64
-// every 128 elements. The last len(x) mod 16 elements go through the float64 Go code.
+// fastOnline holds the running sums of one row while it is read block by block: the maxima
+// seen so far and Sx, Sy, T relative to them (see fast.go). When a block raises a maximum by
+// δx (δy), the sums are moved to the new reference point:
+//
+//	Sx ← e^−δx·Sx,   Sy ← e^−δy·Sy,   T ← e^−δx·(T − (δx − δy)·Sx)
+//
+// since every earlier a_k drops by δx and b_k by δy. So each block is read from memory once
+// (its maximum, then its sums, while it is in the L1 cache) whatever the vocabulary size.
+type fastOnline struct {
+	mx, my, sx, sy, t float64
+	started           bool
+}
+
+// raise moves the reference point to the maxima (mx, my) if they are larger. NaN maxima are
+// ignored here; the NaN logits behind them make T NaN, and the row goes to the exact path.
+func (o *fastOnline) raise(mx, my float64) {
+	if !o.started {
+		o.mx, o.my, o.started = mx, my, true
+		return
+	}
+	if mx > o.mx || my > o.my {
+		nmx, nmy := max(o.mx, mx), max(o.my, my)
+		dx, dy := nmx-o.mx, nmy-o.my
+		ex := math.Exp(-dx)
+		o.t = ex * (o.t - (dx-dy)*o.sx)
+		o.sx *= ex
+		o.sy *= math.Exp(-dy)
+		o.mx, o.my = nmx, nmy
+	}
+}
+
+func (o *fastOnline) addLanes(acc *[12]float64) {
+	o.sx += (acc[0] + acc[1]) + (acc[2] + acc[3])
+	o.sy += (acc[4] + acc[5]) + (acc[6] + acc[7])
+	o.t += (acc[8] + acc[9]) + (acc[10] + acc[11])
+}
+
+// add adds one element in float64.
+func (o *fastOnline) add(x, y float64) {
+	a, b := x-o.mx, y-o.my
+	e := fastExpNeg(a)
+	o.sx += e
+	o.t += e * (a - b)
+	o.sy += fastExpNeg(b)
+}
+
+// fastBlock is the number of elements of a row read per block: 2048 float32 or float64 of each
+// of x and y (16 or 32 KB together) stay in the L1 cache between the max and the sums.
+const fastBlock = 2048
+
+// fastRow32AVX2 is fastRow32 with the AVX2 kernels (fast_amd64.s), read in blocks of fastBlock
+// (fastOnline): float32 arithmetic, 16 elements per iteration, an exp with relative error below
+// 1e−7, lane sums carried to float64 every 128 elements. The last len(x) mod 16 elements go
+// through the float64 Go code.
 func fastRow32AVX2(x, y []float32) float64 {
 	n := len(x)
 	y = y[:n]
@@ -114,32 +167,31 @@ func fastRow32AVX2(x, y []float32) float64 {
 	if nv == 0 {
 		return fastRow32(x, y)
 	}
+	var o fastOnline
 	var mm [2]float32
-	fastMax2AVX2(&x[0], &y[0], nv, &mm)
-	mx, my := mm[0], mm[1]
-	for k := nv; k < n; k++ {
-		mx = max(mx, x[k])
-		my = max(my, y[k])
-	}
 	var acc [12]float64
-	fastSumsAVX2(&x[0], &y[0], nv, mx, my, &acc)
-	sx := (acc[0] + acc[1]) + (acc[2] + acc[3])
-	sy := (acc[4] + acc[5]) + (acc[6] + acc[7])
-	t := (acc[8] + acc[9]) + (acc[10] + acc[11])
-	mx64, my64 := float64(mx), float64(my)
-	for k := nv; k < n; k++ {
-		xv, yv := float64(x[k])-mx64, float64(y[k])-my64
-		e := fastExpNeg(xv)
-		sx += e
-		t += e * (xv - yv)
-		sy += fastExpNeg(yv)
+	for k := 0; k < nv; k += fastBlock {
+		m := min(fastBlock, nv-k)
+		fastMax2AVX2(&x[k], &y[k], m, &mm)
+		o.raise(float64(mm[0]), float64(mm[1]))
+		fastSumsAVX2(&x[k], &y[k], m, float32(o.mx), float32(o.my), &acc)
+		o.addLanes(&acc)
 	}
-	return fastCombine(sx, sy, t)
+	if nv < n {
+		tx, ty := x[nv], y[nv]
+		for k := nv + 1; k < n; k++ {
+			tx, ty = max(tx, x[k]), max(ty, y[k])
+		}
+		o.raise(float64(tx), float64(ty))
+		for k := nv; k < n; k++ {
+			o.add(float64(x[k]), float64(y[k]))
+		}
+	}
+	return fastCombine(o.sx, o.sy, o.t)
 }
 
-// fastRow64AVX2 is fastRow64 with the AVX2 kernels (fast_amd64.s): float64 arithmetic, eight
-// elements per iteration, an exp with relative error of a few ulps. The last len(x) mod 8
-// elements go through the Go code.
+// fastRow64AVX2 is fastRow32AVX2 for float64 logits: four lanes per register, eight elements per
+// iteration, an exp with relative error of a few ulps, float64 lane sums.
 func fastRow64AVX2(x, y []float64) float64 {
 	n := len(x)
 	y = y[:n]
@@ -147,24 +199,25 @@ func fastRow64AVX2(x, y []float64) float64 {
 	if nv == 0 {
 		return fastRow64(x, y)
 	}
+	var o fastOnline
 	var mm [2]float64
-	fastMax64AVX2(&x[0], &y[0], nv, &mm)
-	mx, my := mm[0], mm[1]
-	for k := nv; k < n; k++ {
-		mx = max(mx, x[k])
-		my = max(my, y[k])
-	}
 	var acc [12]float64
-	fastSums64AVX2(&x[0], &y[0], nv, mx, my, &acc)
-	sx := (acc[0] + acc[1]) + (acc[2] + acc[3])
-	sy := (acc[4] + acc[5]) + (acc[6] + acc[7])
-	t := (acc[8] + acc[9]) + (acc[10] + acc[11])
-	for k := nv; k < n; k++ {
-		xv, yv := x[k]-mx, y[k]-my
-		e := fastExpNeg(xv)
-		sx += e
-		t += e * (xv - yv)
-		sy += fastExpNeg(yv)
+	for k := 0; k < nv; k += fastBlock {
+		m := min(fastBlock, nv-k)
+		fastMax64AVX2(&x[k], &y[k], m, &mm)
+		o.raise(mm[0], mm[1])
+		fastSums64AVX2(&x[k], &y[k], m, o.mx, o.my, &acc)
+		o.addLanes(&acc)
 	}
-	return fastCombine(sx, sy, t)
+	if nv < n {
+		tx, ty := x[nv], y[nv]
+		for k := nv + 1; k < n; k++ {
+			tx, ty = max(tx, x[k]), max(ty, y[k])
+		}
+		o.raise(tx, ty)
+		for k := nv; k < n; k++ {
+			o.add(x[k], y[k])
+		}
+	}
+	return fastCombine(o.sx, o.sy, o.t)
 }

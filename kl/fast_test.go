@@ -196,6 +196,21 @@ func fastCases() []fastCase {
 	gp[3], gq[5], gq[50] = 800, 900, 400
 	cases = append(cases, fastCase{"gaps of hundreds 2x40", 2, 40, gp, gq})
 	cases = append(cases, fastCase{"issue example 1x3", 1, 3, []float64{800, 0, -800}, []float64{0, 900, 1}})
+	// maxima that rise from block to block (the running sums are rescaled), including a jump
+	// of hundreds of nats and a maximum in the last, partial block
+	const wide = 3*fastBlock + 21
+	rp, rq := make([]float64, 3*wide), make([]float64, 3*wide)
+	for i := 0; i < wide; i++ {
+		u := float64(i) / wide
+		rp[i], rq[i] = -10+20*u+0.3*r.NormFloat64(), 5-10*u+0.3*r.NormFloat64() // rising P, falling Q
+		rp[wide+i], rq[wide+i] = -500+0.5*r.NormFloat64(), 2*r.NormFloat64()
+		if i >= fastBlock {
+			rp[wide+i] = 3 * r.NormFloat64() // after the first block, 500 nats higher
+		}
+		rp[2*wide+i], rq[2*wide+i] = r.NormFloat64(), r.NormFloat64()
+	}
+	rp[3*wide-1], rq[3*wide-2] = 40, 30 // the largest logits are in the tail
+	cases = append(cases, fastCase{"rising maxima", 3, wide, rp, rq})
 	return cases
 }
 
