@@ -549,3 +549,28 @@ func TestGraphBuildersRejectBadInput(t *testing.T) {
 		})
 	}
 }
+
+// TestGorgoniaRowMax records what LogSoftmaxNode relies on in gorgonia v0.9.18's Max(x, 1):
+// the forward value is each row's maximum (float32 and float64), and the gradient sends the
+// upstream gradient of a row to the position of its maximum — to every tied position in full,
+// which is not a subgradient, harmless here because the gradient reaching m is zero.
+func TestGorgoniaRowMax(t *testing.T) {
+	x := []float64{1, 3, 2, 5, 5, 0, -7, -9, -8}
+	w := []float64{1, 10, 100}
+	wantMax := []float64{3, 5, -7}
+	wantGrad := []float64{0, 1, 0, 10, 10, 0, 100, 0, 0}
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		out, grads := graphRun(t, dt, 3, 3, [][]float64{x},
+			func(in ...*gorgonia.Node) (*gorgonia.Node, error) { return gorgonia.Max(in[0], 1) }, w)
+		for i := range wantMax {
+			if out[i] != wantMax[i] {
+				t.Errorf("%v: row %d max = %v, want %v", dt, i, out[i], wantMax[i])
+			}
+		}
+		for i := range wantGrad {
+			if grads[0][i] != wantGrad[i] {
+				t.Errorf("%v: grad[%d] = %v, want %v", dt, i, grads[0][i], wantGrad[i])
+			}
+		}
+	}
+}
