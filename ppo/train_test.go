@@ -356,3 +356,32 @@ func TestBetaBounds(t *testing.T) {
 		t.Fatalf("beta_min > beta_max: %v", err)
 	}
 }
+
+// TestConcurrentTrainsMatchSerial runs two trainings at once (as a parallel sweep does) and
+// compares them with a serial run of the same config.
+func TestConcurrentTrainsMatchSerial(t *testing.T) {
+	cfg := tinyConfig(t, 3)
+	serial := filepath.Join(t.TempDir(), "serial")
+	if _, err := Train(context.Background(), cfg, serial, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	dirs := []string{filepath.Join(t.TempDir(), "p0"), filepath.Join(t.TempDir(), "p1")}
+	errs := make(chan error, len(dirs))
+	for _, d := range dirs {
+		go func() {
+			_, err := Train(context.Background(), cfg, d, Options{})
+			errs <- err
+		}()
+	}
+	for range dirs {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := dropTimeColumns(readFile(t, filepath.Join(serial, MetricsFile)))
+	for _, d := range dirs {
+		if got := dropTimeColumns(readFile(t, filepath.Join(d, MetricsFile))); got != want {
+			t.Fatalf("%s differs from the serial run", d)
+		}
+	}
+}
