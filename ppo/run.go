@@ -79,7 +79,6 @@ type trainer struct {
 	finalObs                                   []float64 // normalised final observations of truncated episodes
 	finalNew                                   int       // of which not yet normalised
 	klScratchP, klScratchQ                     []float64
-	hooks                                      Hooks
 	onEpisode                                  func(step int, ep env.EpisodeStat) error
 }
 
