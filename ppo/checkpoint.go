@@ -26,7 +26,8 @@ const CheckpointFile = "checkpoint.klppo"
 const metaFormat = "klppo-ppo-train/1"
 
 type envMeta struct {
-	State   []float64 `json:"state"`
+	State   []float64 `json:"state"` // nil for environments without StateSetter
+	Seed    uint64    `json:"seed"`  // seed of the episode's Reset
 	Elapsed int       `json:"elapsed"`
 	Return  float64   `json:"return"`
 	Length  int       `json:"length"`
@@ -81,7 +82,14 @@ func (t *trainer) snapshot(wallS float64) (*policy.Checkpoint, error) {
 		meta.RNG[name] = b
 	}
 	for _, s := range t.envs {
-		meta.Envs = append(meta.Envs, envMeta{State: s.ss.State(), Elapsed: s.elapsed, Return: s.ret, Length: s.length})
+		em := envMeta{Seed: s.seed, Elapsed: s.elapsed, Return: s.ret, Length: s.length}
+		switch {
+		case s.ss != nil:
+			em.State = s.ss.State()
+		case s.elapsed > 0:
+			return nil, fmt.Errorf("env %d of %s cannot save its state in the middle of an episode", len(meta.Envs), t.cfg.EnvID)
+		}
+		meta.Envs = append(meta.Envs, em)
 	}
 	ap, av := t.adamP.State(), t.adamV.State()
 	meta.AdamStep = ap.Step
@@ -139,9 +147,22 @@ func (t *trainer) restore(c *policy.Checkpoint) error {
 		return fmt.Errorf("%w: environment state for %d copies, want %d", errMismatch, len(meta.Envs), t.N)
 	}
 	for i, em := range meta.Envs {
-		if err := t.envs[i].ss.SetState(em.State); err != nil {
-			return fmt.Errorf("%w: env %d: %v", errMismatch, i, err)
+		sl := &t.envs[i]
+		switch {
+		case sl.ss != nil:
+			if err := sl.ss.SetState(em.State); err != nil {
+				return fmt.Errorf("%w: env %d: %v", errMismatch, i, err)
+			}
+		case em.Elapsed == 0:
+			// Without a saveable state the episode is replayed from its start with its seed.
+			seed := em.Seed
+			if _, _, err := sl.e.Reset(&seed); err != nil {
+				return fmt.Errorf("env %d reset: %w", i, err)
+			}
+		default:
+			return fmt.Errorf("%w: env %d has no saveable state and was %d steps into an episode", errMismatch, i, em.Elapsed)
 		}
+		sl.seed = em.Seed
 		t.envs[i].elapsed, t.envs[i].ret, t.envs[i].length = em.Elapsed, em.Return, em.Length
 	}
 	if (meta.ObsRMS == nil) != (t.obsRMS == nil) || (meta.RetRMS == nil) != (t.retRMS == nil) {

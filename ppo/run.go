@@ -25,7 +25,8 @@ var errNonFinite = errors.New("non-finite value")
 // is applied here (not by a wrapper) so that a checkpoint can record and restore it.
 type envSlot struct {
 	e       env.Env
-	ss      env.StateSetter
+	ss      env.StateSetter // nil when the environment cannot save its state
+	seed    uint64          // seed of the episode's Reset (restores a stateless env at an episode start)
 	elapsed int
 	ret     float64
 	length  int
@@ -113,10 +114,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 	}
 	for i := 0; i < t.N; i++ {
 		e := spec.New()
-		ss, ok := e.(env.StateSetter)
-		if !ok {
-			return nil, fmt.Errorf("env_id %q: environment cannot save its state (needed for checkpoints)", cfg.EnvID)
-		}
+		ss, _ := e.(env.StateSetter)
 		t.envs = append(t.envs, envSlot{e: e, ss: ss})
 	}
 	e0 := t.envs[0].e
@@ -171,6 +169,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 	// Initial reset: copy i gets seed+i (as CleanRL); later resets draw seeds from rngEnv.
 	for i := range t.envs {
 		s := cfg.Seed + uint64(i)
+		t.envs[i].seed = s
 		obs, _, err := t.envs[i].e.Reset(&s)
 		if err != nil {
 			return nil, fmt.Errorf("env reset: %w", err)
@@ -304,6 +303,7 @@ func (t *trainer) rollout() error {
 					t.finalNew++
 				}
 				seed := t.rngEnv.Uint64()
+				sl.seed = seed
 				obs, _, err := sl.e.Reset(&seed)
 				if err != nil {
 					return stepErr(fmt.Errorf("env %d reset: %w", i, err))

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"klppo/env"
 	"klppo/ppo"
 
 	"github.com/schollz/progressbar/v3"
@@ -69,9 +70,9 @@ type trainFlags struct {
 
 func newTrainFlags(path string, stderr io.Writer) *trainFlags {
 	f := &trainFlags{}
-	fs := newFlagSet(path, "[flags]", stderr)
+	fs := newFlagSet(path, "[flags]\n\nThe defaults shown are CartPole-v1's; every environment has its own (see docs/readme/train.md).", stderr)
 	f.fs = fs
-	fs.StringVar(&f.env, "env", "CartPole-v1", "environment id (CartPole-v1, Acrobot-v1, MountainCar-v0, Pendulum-v1, MountainCarContinuous-v0)")
+	fs.StringVar(&f.env, "env", "CartPole-v1", "environment id ("+strings.Join(env.IDs(), ", ")+")")
 	fs.StringVar(&f.penalty, "penalty", "kl-adaptive:0.01", "policy objective: clip:EPS, kl-fixed:BETA, kl-adaptive:DTARG, kl-prop:DTARG or none, optionally +stop:KL")
 	fs.IntVar(&f.steps, "steps", 0, "total environment steps (CleanRL --total-timesteps; default: the env's, 500000 for CartPole-v1)")
 	fs.IntVar(&f.steps, "total-timesteps", 0, "alias of --steps")
