@@ -131,7 +131,7 @@ func runBenchKL(args []string, stdout, stderr io.Writer) error {
 		enc := json.NewEncoder(stdout)
 		return enc.Encode(res)
 	}
-	fmt.Fprintf(stdout, "bench kl: KL(P‖Q) per row of %d × %d %s logits, %d threads, %s kernel, %d warm-up + %d timed calls\n",
+	fmt.Fprintf(stdout, "bench kl: KL(P‖Q) per row of %d × %d %s logits; threads %d, kernel %s; %d warm-up + %d timed calls\n",
 		res.Batch, res.Vocab, res.DType, res.Threads, res.Kernel, res.Warmup, res.Repeats)
 	fmt.Fprintf(stdout, "ms_per_call %.2f (median; min %.2f, max %.2f)\n", res.MsPerCall, res.MinMs, res.MaxMs)
 	fmt.Fprintf(stdout, "cpu_ms_per_call %.2f (process CPU time, all threads)\n", res.CPUMsPerCall)
