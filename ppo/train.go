@@ -57,10 +57,13 @@ var ErrNonFinite = errNonFinite
 // written after the checkpoint are dropped and regenerated, so the result equals an
 // uninterrupted run). The context is checked between updates: cancellation finishes no
 // further update and checkpoints the state after the last completed one.
+//
+// The first call installs fastBLAS as gorgonia's BLAS for the whole process (see UseFastBLAS).
 func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summary, error) {
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, fmt.Errorf("ppo: invalid config: %w", err)
 	}
+	UseFastBLAS()
 	if outDir == "" {
 		return Summary{}, errors.New("ppo: output directory is empty")
 	}
