@@ -39,6 +39,23 @@ type Penalty struct {
 	StopKL float64
 }
 
+// suffixStart returns the index of the '+' that starts a suffix such as "+stop:KL", or -1. A '+'
+// after a digit (or '.') and an 'e' belongs to a number's exponent ("kl-fixed:1e+1") and is skipped;
+// the '+' of "none+stop:KL" is a suffix.
+func suffixStart(s string) int {
+	for i := 0; i < len(s); i++ {
+		if s[i] != '+' {
+			continue
+		}
+		exponent := i >= 2 && (s[i-1] == 'e' || s[i-1] == 'E') &&
+			(s[i-2] == '.' || ('0' <= s[i-2] && s[i-2] <= '9'))
+		if !exponent {
+			return i
+		}
+	}
+	return -1
+}
+
 // ParsePenalty parses a penalty spec: KIND[:VALUE][+stop:KL] with KIND one of clip, kl-fixed,
 // kl-adaptive, kl-prop (these need a VALUE) or none (no VALUE).
 func ParsePenalty(spec string) (Penalty, error) {
@@ -48,7 +65,7 @@ func ParsePenalty(spec string) (Penalty, error) {
 		return p, fmt.Errorf("penalty: empty spec (want clip:EPS, kl-fixed:BETA, kl-adaptive:DTARG, kl-prop:DTARG or none, optionally +stop:KL)")
 	}
 	main := s
-	if i := strings.Index(s, "+"); i >= 0 {
+	if i := suffixStart(s); i >= 0 {
 		main = s[:i]
 		rest := s[i+1:]
 		v, ok := strings.CutPrefix(rest, "stop:")

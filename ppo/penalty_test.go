@@ -22,6 +22,8 @@ func TestParsePenalty(t *testing.T) {
 		{spec: "none", kind: PenaltyNone, canon: "none"},
 		{spec: "clip:0.2+stop:0.02", kind: PenaltyClip, value: 0.2, stop: 0.02, canon: "clip:0.2+stop:0.02"},
 		{spec: "none+stop:0.015", kind: PenaltyNone, stop: 0.015, canon: "none+stop:0.015"},
+		{spec: "kl-fixed:1e+1", kind: PenaltyKLFixed, value: 10, canon: "kl-fixed:10"},
+		{spec: "kl-fixed:1e+30+stop:1e+1", kind: PenaltyKLFixed, value: 1e30, stop: 10, canon: "kl-fixed:1e+30+stop:10"},
 		{spec: " kl-adaptive:1e-2 ", kind: PenaltyKLAdaptive, value: 0.01, canon: "kl-adaptive:0.01"},
 		{spec: "", errHas: "empty"},
 		{spec: "clip", errHas: "needs a value"},
