@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"flag"
 	"fmt"
 	"math"
 	"strconv"
@@ -50,4 +51,33 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 		return []byte(`"NaN"`), nil
 	}
 	return json.Marshal(v)
+}
+
+var _ flag.Value = (*widthList)(nil)
+
+// widthList is a flag.Value for comma-separated positive layer widths such as "256,256".
+type widthList []int
+
+func (l *widthList) String() string {
+	if l == nil {
+		return ""
+	}
+	parts := make([]string, len(*l))
+	for i, v := range *l {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *widthList) Set(s string) error {
+	var out []int
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || v <= 0 {
+			return fmt.Errorf("%q is not a positive integer width", p)
+		}
+		out = append(out, v)
+	}
+	*l = out
+	return nil
 }

@@ -26,33 +26,6 @@ func init() {
 	register("train", "train a PPO policy (default: CartPole-v1 with kl-adaptive:0.01) and record the KL of every update", runTrain)
 }
 
-// intList is a flag.Value for comma-separated integers such as "64,64".
-type intList []int
-
-func (l *intList) String() string {
-	if l == nil {
-		return ""
-	}
-	parts := make([]string, len(*l))
-	for i, v := range *l {
-		parts[i] = strconv.Itoa(v)
-	}
-	return strings.Join(parts, ",")
-}
-
-func (l *intList) Set(s string) error {
-	var out []int
-	for _, p := range strings.Split(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil {
-			return fmt.Errorf("%q is not an integer", p)
-		}
-		out = append(out, v)
-	}
-	*l = out
-	return nil
-}
-
 // trainFlags holds every hyper-parameter flag; values are applied only for flags that were set.
 type trainFlags struct {
 	fs                                                   *flag.FlagSet
@@ -64,7 +37,7 @@ type trainFlags struct {
 	initBeta, klHorizon, initLogStd, adamEps             float64
 	betaMin, betaMax                                     float64
 	clipV, annealLR, normAdv, normObs, normRew           bool
-	hidden                                               intList
+	hidden                                               widthList
 	quiet, force                                         bool
 }
 

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -17,35 +16,6 @@ import (
 
 func init() {
 	register("vae", "train a small MLP VAE (recon + β·KL to N(0,I)) on built-in glyphs or a 2-D ring", runVAE)
-}
-
-var _ flag.Value = (*widthList)(nil)
-
-// widthList is a flag.Value for comma-separated positive layer widths such as "256,256".
-type widthList []int
-
-func (l *widthList) String() string {
-	if l == nil {
-		return ""
-	}
-	parts := make([]string, len(*l))
-	for i, v := range *l {
-		parts[i] = strconv.Itoa(v)
-	}
-	return strings.Join(parts, ",")
-}
-
-func (l *widthList) Set(s string) error {
-	var out []int
-	for _, p := range strings.Split(s, ",") {
-		v, err := strconv.Atoi(strings.TrimSpace(p))
-		if err != nil || v <= 0 {
-			return fmt.Errorf("%q is not a positive integer width", p)
-		}
-		out = append(out, v)
-	}
-	*l = out
-	return nil
 }
 
 // newStepBar returns a progress bar on w for total steps, or nil when quiet.
