@@ -253,7 +253,7 @@ func (v *Vector) stepRange(actions []float64, lo, hi int) error {
 
 // SetWorkers steps the copies in k goroutines (k ≤ 1: sequentially in the caller, the default).
 // On the 2-core development machine stepping classic-control copies in goroutines was slower
-// than sequential stepping (see docs/readme/env.md); it can pay off for expensive environments.
+// than sequential stepping (see README.md, "Speed" under Environments); it can pay off for expensive environments.
 // Call Close to stop the goroutines.
 func (v *Vector) SetWorkers(k int) {
 	v.Close()
