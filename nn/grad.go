@@ -223,3 +223,28 @@ func Scalar(v gorgonia.Value) (float64, error) {
 	}
 	return 0, fmt.Errorf("nn: Scalar: value of type %T is not a float scalar", v)
 }
+
+// ValueAt returns element i (in row-major order) of a float value read back from a graph: a
+// scalar (*gorgonia.F32, *gorgonia.F64, i ignored) or a float32/float64 tensor. It returns NaN for a
+// nil value, another dtype or an index out of range, so that a training loop's non-finite guard
+// catches a missing read-back instead of using a silent zero.
+func ValueAt(v gorgonia.Value, i int) float64 {
+	if v == nil {
+		return math.NaN()
+	}
+	switch d := v.Data().(type) {
+	case float32:
+		return float64(d)
+	case float64:
+		return d
+	case []float32:
+		if i >= 0 && i < len(d) {
+			return float64(d[i])
+		}
+	case []float64:
+		if i >= 0 && i < len(d) {
+			return d[i]
+		}
+	}
+	return math.NaN()
+}

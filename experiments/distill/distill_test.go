@@ -142,7 +142,7 @@ func runTiny(t *testing.T, m *nn.MLP, temp, alpha float64) (float64, []*tensor.D
 	if err != nil {
 		t.Fatal(err)
 	}
-	return valueAt(lg.lossV, 0), grads, tr.Params()
+	return nn.ValueAt(lg.lossV, 0), grads, tr.Params()
 }
 
 func TestDistillLossSpecialCases(t *testing.T) {

@@ -142,23 +142,6 @@ func fill(t *tensor.Dense, src []float64) {
 	}
 }
 
-func valueAt(v G.Value, i int) float64 {
-	if v == nil {
-		return math.NaN()
-	}
-	switch d := v.Data().(type) {
-	case float32:
-		return float64(d)
-	case float64:
-		return d
-	case []float32:
-		return float64(d[i])
-	case []float64:
-		return d[i]
-	}
-	return math.NaN()
-}
-
 // setInputs lets a batch in: x (B×In), one-hot labels (B×K) and, for a distillation graph,
 // the teacher's logits (B×K).
 func (lg *lossGraph) setInputs(x, onehot, teacher []float64) error {

@@ -230,7 +230,7 @@ func fit(net *nn.MLP, lg *lossGraph, data *datasets.Split, teacherTrain []float6
 			if err != nil {
 				return fmt.Errorf("distill: %s epoch %d step %d: %w", model, e+1, s+1, err)
 			}
-			loss := valueAt(lg.lossV, 0)
+			loss := nn.ValueAt(lg.lossV, 0)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return fmt.Errorf("distill: %s epoch %d step %d: loss = %v (lower --lr?)", model, e+1, s+1, loss)
 			}
@@ -238,12 +238,12 @@ func fit(net *nn.MLP, lg *lossGraph, data *datasets.Split, teacherTrain []float6
 				return fmt.Errorf("distill: %s epoch %d step %d: %w", model, e+1, s+1, err)
 			}
 			em.Loss += loss
-			em.TrainCE += valueAt(lg.ceV, 0)
+			em.TrainCE += nn.ValueAt(lg.ceV, 0)
 			if lg.hasTeacher {
-				klSum += valueAt(lg.klV, 0)
+				klSum += nn.ValueAt(lg.klV, 0)
 			}
 			for i := range logits {
-				logits[i] = valueAt(lg.logitsV, i)
+				logits[i] = nn.ValueAt(lg.logitsV, i)
 			}
 			for r := 0; r < B; r++ {
 				if argmax(logits[r*K:(r+1)*K]) == train.Y[perm[s*B+r]] {

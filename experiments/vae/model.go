@@ -281,21 +281,6 @@ func fill(t *tensor.Dense, f func(i int) float64) {
 	}
 }
 
-// scalarValue reads a scalar or one element of a read-back value as float64.
-func valueAt(v G.Value, i int) float64 {
-	switch d := v.Data().(type) {
-	case float32:
-		return float64(d)
-	case float64:
-		return d
-	case []float32:
-		return float64(d[i])
-	case []float64:
-		return d[i]
-	}
-	return math.NaN()
-}
-
 // setInputs lets x (batch×In values), ε (batch×Latent) and β into the graph.
 func (lg *lossGraph) setInputs(x, eps []float64, beta float64) error {
 	fill(lg.xT, func(i int) float64 { return x[i] })

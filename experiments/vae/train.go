@@ -172,7 +172,7 @@ func Train(data *datasets.Split, cfg Config) (*Result, error) {
 			if err != nil {
 				return nil, fmt.Errorf("vae: epoch %d step %d: %w", epoch+1, s+1, err)
 			}
-			loss := valueAt(lg.lossV, 0)
+			loss := nn.ValueAt(lg.lossV, 0)
 			if math.IsNaN(loss) || math.IsInf(loss, 0) {
 				return nil, fmt.Errorf("vae: epoch %d step %d: loss = %v (lower --lr?)", epoch+1, s+1, loss)
 			}
@@ -186,9 +186,9 @@ func Train(data *datasets.Split, cfg Config) (*Result, error) {
 			}
 			em.Beta = beta
 			em.TrainLoss += loss
-			em.TrainRecon += valueAt(lg.reconV, 0)
+			em.TrainRecon += nn.ValueAt(lg.reconV, 0)
 			for d := 0; d < L; d++ {
-				k := valueAt(lg.klDimV, d)
+				k := nn.ValueAt(lg.klDimV, d)
 				em.TrainKLPerDim[d] += k
 				em.TrainKL += k
 			}

@@ -127,7 +127,7 @@ func runLoss(t *testing.T, lg *lossGraph, tr *nn.Trainer, x, eps []float64, beta
 	if err != nil {
 		t.Fatal(err)
 	}
-	return grads, valueAt(lg.lossV, 0)
+	return grads, nn.ValueAt(lg.lossV, 0)
 }
 
 func TestLossMatchesHandComputation(t *testing.T) {
@@ -209,8 +209,8 @@ func TestFreeBitsFloor(t *testing.T) {
 	}
 	defer tr.Close()
 	_, loss := runLoss(t, lg, tr, tinyX, tinyEps, 2)
-	recon := valueAt(lg.reconV, 0)
-	if got := valueAt(lg.klTermV, 0); math.Abs(got-100) > 1e-12 {
+	recon := nn.ValueAt(lg.reconV, 0)
+	if got := nn.ValueAt(lg.klTermV, 0); math.Abs(got-100) > 1e-12 {
 		t.Fatalf("KL term %v, want 2·50", got)
 	}
 	if math.Abs(loss-(recon+200)) > 1e-9 {
@@ -402,7 +402,7 @@ func TestGraphKLMatchesEvaluate(t *testing.T) {
 		t.Fatal(err)
 	}
 	for d := 0; d < 3; d++ {
-		if g := valueAt(lg.klDimV, d); math.Abs(g-ev.KLPerDim[d]) > 1e-12 {
+		if g := nn.ValueAt(lg.klDimV, d); math.Abs(g-ev.KLPerDim[d]) > 1e-12 {
 			t.Errorf("dim %d: graph KL %v, evaluation KL %v", d, g, ev.KLPerDim[d])
 		}
 	}
