@@ -4,52 +4,27 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"klppo/internal/golden"
 )
 
 // goldenTol is the acceptance tolerance of the issue: 1e-5·max(1, |ref|).
 const goldenTol = 1e-5
 
-// repoRoot walks up from the package directory to the directory holding go.mod.
-func repoRoot(t *testing.T) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the package directory")
-		}
-		dir = parent
-	}
-}
-
 // loadGolden reads ../shared/golden/classic_control.json relative to the repository root, or the
 // testdata copy when the shared file is absent; it fails when both are absent.
 func loadGolden(t *testing.T) *GoldenFile {
 	t.Helper()
-	paths := []string{
-		filepath.Join(repoRoot(t), "..", "shared", "golden", "classic_control.json"),
-		filepath.Join("testdata", "classic_control.json"),
+	data, p, err := golden.Read("classic_control.json", "env/testdata/classic_control.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		f, err := ParseGolden(data)
-		if err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		t.Logf("reference trajectories: %s (%d cases)", p, len(f.Cases))
-		return f
+	f, err := ParseGolden(data)
+	if err != nil {
+		t.Fatalf("%s: %v", p, err)
 	}
-	t.Fatalf("no reference file: tried %v", paths)
-	return nil
+	t.Logf("reference trajectories: %s (%d cases)", p, len(f.Cases))
+	return f
 }
 
 func TestGoldenClassicControl(t *testing.T) {

@@ -8,6 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"klppo/internal/golden"
 )
 
 // goldenCase is one case of golden/kl.json: kind, the parameters under the kind's names, kl_nats.
@@ -34,54 +36,24 @@ type goldenCase struct {
 	KLNats  json.RawMessage `json:"kl_nats"` // a number or "+Inf"
 }
 
-// repoRoot walks up from the working directory to the directory holding go.mod.
-func repoRoot(t testing.TB) string {
-	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("go.mod not found above the test directory")
-		}
-		dir = parent
-	}
-}
-
 // loadGolden reads ../shared/golden/kl.json from the repo root, or else testdata/kl.json; it
 // fails (never skips) if neither exists.
 func loadGolden(t testing.TB) ([]goldenCase, string) {
 	t.Helper()
-	paths := []string{
-		filepath.Join(repoRoot(t), "..", "shared", "golden", "kl.json"),
-		filepath.Join("testdata", "kl.json"),
+	b, path, err := golden.Read("kl.json", "kl/testdata/kl.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Cases []goldenCase `json:"cases"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatalf("%s: %v", path, err)
-		}
-		if len(doc.Cases) == 0 {
-			t.Fatalf("%s: no cases", path)
-		}
-		return doc.Cases, path
+	var doc struct {
+		Cases []goldenCase `json:"cases"`
 	}
-	t.Fatalf("golden kl.json found in none of %v", paths)
-	return nil, ""
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	if len(doc.Cases) == 0 {
+		t.Fatalf("%s: no cases", path)
+	}
+	return doc.Cases, path
 }
 
 func mustNum(t testing.TB, raw json.RawMessage) float64 {
@@ -183,7 +155,11 @@ func TestGoldenTestdataCopy(t *testing.T) {
 	if err != nil {
 		t.Fatalf("testdata/kl.json: %v", err)
 	}
-	shared, err := os.ReadFile(filepath.Join(repoRoot(t), "..", "shared", "golden", "kl.json"))
+	sharedPath, err := golden.SharedPath("kl.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared, err := os.ReadFile(sharedPath)
 	if errors.Is(err, os.ErrNotExist) {
 		t.Log("shared golden absent; the testdata copy is used")
 		return

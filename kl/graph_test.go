@@ -5,10 +5,10 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
+
+	"klppo/internal/golden"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -421,34 +421,17 @@ func TestCategoricalKLNodeHugeGap(t *testing.T) {
 // the package's testdata/kl.json copy.
 func graphGolden(t *testing.T) []map[string]any {
 	t.Helper()
-	var paths []string
-	if dir, err := os.Getwd(); err == nil {
-		for d := dir; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				paths = append(paths, filepath.Join(d, "..", "shared", "golden", "kl.json"))
-				break
-			}
-			if filepath.Dir(d) == d {
-				break
-			}
-		}
+	b, p, err := golden.Read("kl.json", "kl/testdata/kl.json")
+	if err != nil {
+		t.Fatal(err)
 	}
-	paths = append(paths, filepath.Join("testdata", "kl.json"))
-	for _, p := range paths {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			continue
-		}
-		var doc struct {
-			Cases []map[string]any `json:"cases"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil {
-			t.Fatalf("%s: %v", p, err)
-		}
-		return doc.Cases
+	var doc struct {
+		Cases []map[string]any `json:"cases"`
 	}
-	t.Fatalf("golden kl.json not found in %v", paths)
-	return nil
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("%s: %v", p, err)
+	}
+	return doc.Cases
 }
 
 func graphGoldenFloats(t *testing.T, c map[string]any, key string) []float64 {

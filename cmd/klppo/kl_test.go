@@ -3,51 +3,31 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"klppo/internal/golden"
 )
 
 // klTestGolden loads ../shared/golden/kl.json from the repo root, or the copy in kl/testdata;
 // it fails (never skips) if neither exists.
 func klTestGolden(t *testing.T) []map[string]any {
 	t.Helper()
-	dir, err := os.Getwd()
+	b, path, err := golden.Read("kl.json", "kl/testdata/kl.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			break
-		}
-		if filepath.Dir(dir) == dir {
-			t.Fatal("go.mod not found")
-		}
-		dir = filepath.Dir(dir)
+	var doc struct {
+		Cases []map[string]any `json:"cases"`
 	}
-	paths := []string{filepath.Join(dir, "..", "shared", "golden", "kl.json"), filepath.Join(dir, "kl", "testdata", "kl.json")}
-	for _, path := range paths {
-		b, err := os.ReadFile(path)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var doc struct {
-			Cases []map[string]any `json:"cases"`
-		}
-		if err := json.Unmarshal(b, &doc); err != nil || len(doc.Cases) == 0 {
-			t.Fatalf("%s: %v (%d cases)", path, err, len(doc.Cases))
-		}
-		return doc.Cases
+	if err := json.Unmarshal(b, &doc); err != nil || len(doc.Cases) == 0 {
+		t.Fatalf("%s: %v (%d cases)", path, err, len(doc.Cases))
 	}
-	t.Fatalf("kl.json found in none of %v", paths)
-	return nil
+	return doc.Cases
 }
 
 // klTestArg formats a golden value (number or list) as a flag value that round-trips exactly.
