@@ -22,6 +22,51 @@ func mountainCarObsSpace() Space {
 	return fixedBox([]float64{f32(mcMinPos), f32(-mcMaxSpeed)}, []float64{f32(mcMaxPos), f32(mcMaxSpeed)})
 }
 
+// mountainCarCore is what MountainCar and MountainCarContinuous share: the seeded generator, the
+// [position, velocity] state, the observation buffer, the episode flags and the observation space.
+type mountainCarCore struct {
+	seeder
+	name       string // for error messages
+	state      [2]float64
+	obs        [2]float64
+	started    bool
+	terminated bool
+	obsSpace   Space
+}
+
+func newMountainCarCore(name string) mountainCarCore {
+	return mountainCarCore{name: name, obsSpace: mountainCarObsSpace()}
+}
+
+// ObservationSpace is Box([−1.2, −0.07], [0.6, 0.07]).
+func (e *mountainCarCore) ObservationSpace() Space { return e.obsSpace }
+
+// Reset draws the position uniformly from [−0.6, −0.4) with zero velocity.
+func (e *mountainCarCore) Reset(seed *uint64) ([]float64, Info, error) {
+	e.reseed(seed)
+	e.state = [2]float64{e.uniform(-0.6, -0.4), 0}
+	e.started, e.terminated = true, false
+	return e.observe(), nil, nil
+}
+
+func (e *mountainCarCore) observe() []float64 {
+	e.obs = [2]float64{f32(e.state[0]), f32(e.state[1])}
+	return e.obs[:]
+}
+
+// SetState sets [position, velocity] and starts an episode from it.
+func (e *mountainCarCore) SetState(s []float64) error {
+	if len(s) != 2 {
+		return fmt.Errorf("%s: state has length %d, want 2 (position, velocity)", e.name, len(s))
+	}
+	copy(e.state[:], s)
+	e.started, e.terminated = true, false
+	return nil
+}
+
+// State returns a copy of [position, velocity].
+func (e *mountainCarCore) State() []float64 { return append([]float64(nil), e.state[:]...) }
+
 // MountainCar is MountainCar-v0 without its time limit: an under-powered car in a valley,
 // accelerated left, not at all or right (actions 0, 1, 2):
 //
@@ -31,13 +76,8 @@ func mountainCarObsSpace() Space {
 // Observation [p, v] (float32-rounded); reward −1 every step; terminated when p ≥ 0.5 and v ≥ 0.
 // Internal state float64 as in Gymnasium. Initial state: p uniform on [−0.6, −0.4), v = 0.
 type MountainCar struct {
-	seeder
-	state      [2]float64
-	obs        [2]float64
-	started    bool
-	terminated bool
-	obsSpace   Space
-	actSpace   Space
+	mountainCarCore
+	actSpace Space
 }
 
 var (
@@ -47,27 +87,11 @@ var (
 
 // NewMountainCar returns an unwrapped MountainCar; Make("MountainCar-v0") adds the 200-step limit.
 func NewMountainCar() *MountainCar {
-	return &MountainCar{obsSpace: mountainCarObsSpace(), actSpace: &Discrete{N: 3}}
+	return &MountainCar{mountainCarCore: newMountainCarCore("MountainCar"), actSpace: &Discrete{N: 3}}
 }
-
-// ObservationSpace is Box([−1.2, −0.07], [0.6, 0.07]).
-func (e *MountainCar) ObservationSpace() Space { return e.obsSpace }
 
 // ActionSpace is Discrete(3): accelerate left, don't accelerate, accelerate right.
 func (e *MountainCar) ActionSpace() Space { return e.actSpace }
-
-// Reset draws the position uniformly from [−0.6, −0.4) with zero velocity.
-func (e *MountainCar) Reset(seed *uint64) ([]float64, Info, error) {
-	e.reseed(seed)
-	e.state = [2]float64{e.uniform(-0.6, -0.4), 0}
-	e.started, e.terminated = true, false
-	return e.observe(), nil, nil
-}
-
-func (e *MountainCar) observe() []float64 {
-	e.obs = [2]float64{f32(e.state[0]), f32(e.state[1])}
-	return e.obs[:]
-}
 
 // Step applies one acceleration.
 func (e *MountainCar) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
@@ -96,19 +120,6 @@ func (e *MountainCar) stepCore(action []float64) ([]float64, float64, bool, bool
 
 func (e *MountainCar) Step(action []float64) (StepResult, error) { return result(e.stepCore(action)) }
 
-// SetState sets [position, velocity] and starts an episode from it.
-func (e *MountainCar) SetState(s []float64) error {
-	if len(s) != 2 {
-		return fmt.Errorf("MountainCar: state has length %d, want 2 (position, velocity)", len(s))
-	}
-	copy(e.state[:], s)
-	e.started, e.terminated = true, false
-	return nil
-}
-
-// State returns a copy of [position, velocity].
-func (e *MountainCar) State() []float64 { return append([]float64(nil), e.state[:]...) }
-
 // MountainCarContinuous is MountainCarContinuous-v0 without its time limit: the mountain car with
 // a continuous force a ∈ [−1, 1]:
 //
@@ -120,13 +131,8 @@ func (e *MountainCar) State() []float64 { return append([]float64(nil), e.state[
 // or SetState starts from the float64 value), and the observation is that float32 state.
 // Initial state: p uniform on [−0.6, −0.4), v = 0.
 type MountainCarContinuous struct {
-	seeder
-	state      [2]float64
-	obs        [2]float64
-	started    bool
-	terminated bool
-	obsSpace   Space
-	actSpace   *Box
+	mountainCarCore
+	actSpace *Box
 }
 
 var (
@@ -137,27 +143,11 @@ var (
 
 // NewMountainCarContinuous returns an unwrapped MountainCarContinuous; Make adds the 999-step limit.
 func NewMountainCarContinuous() *MountainCarContinuous {
-	return &MountainCarContinuous{obsSpace: mountainCarObsSpace(), actSpace: fixedBox([]float64{-1}, []float64{1})}
+	return &MountainCarContinuous{mountainCarCore: newMountainCarCore("MountainCarContinuous"), actSpace: fixedBox([]float64{-1}, []float64{1})}
 }
-
-// ObservationSpace is Box([−1.2, −0.07], [0.6, 0.07]).
-func (e *MountainCarContinuous) ObservationSpace() Space { return e.obsSpace }
 
 // ActionSpace is Box(−1, 1, (1,)).
 func (e *MountainCarContinuous) ActionSpace() Space { return e.actSpace }
-
-// Reset draws the position uniformly from [−0.6, −0.4) with zero velocity.
-func (e *MountainCarContinuous) Reset(seed *uint64) ([]float64, Info, error) {
-	e.reseed(seed)
-	e.state = [2]float64{e.uniform(-0.6, -0.4), 0}
-	e.started, e.terminated = true, false
-	return e.observe(), nil, nil
-}
-
-func (e *MountainCarContinuous) observe() []float64 {
-	e.obs = [2]float64{f32(e.state[0]), f32(e.state[1])}
-	return e.obs[:]
-}
 
 // Step applies a force in [−1, 1]; other actions are errors.
 func (e *MountainCarContinuous) Step(action []float64) (StepResult, error) {
@@ -213,16 +203,3 @@ func (e *MountainCarContinuous) step(action []float64, strict bool) ([]float64, 
 func (e *MountainCarContinuous) stepCore(action []float64) ([]float64, float64, bool, bool, error) {
 	return e.step(action, true)
 }
-
-// SetState sets [position, velocity] and starts an episode from it.
-func (e *MountainCarContinuous) SetState(s []float64) error {
-	if len(s) != 2 {
-		return fmt.Errorf("MountainCarContinuous: state has length %d, want 2 (position, velocity)", len(s))
-	}
-	copy(e.state[:], s)
-	e.started, e.terminated = true, false
-	return nil
-}
-
-// State returns a copy of [position, velocity].
-func (e *MountainCarContinuous) State() []float64 { return append([]float64(nil), e.state[:]...) }
