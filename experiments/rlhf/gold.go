@@ -16,8 +16,8 @@ import "fmt"
 // after "but" counts double). Scores lie in [−1, 1]; text outside the language scores
 // OutOfLanguage = −1, as bad as the worst review.
 type Gold struct {
-	g        *Grammar
-	polarity []float64 // per token
+	g                           *Grammar
+	polarity                    []float64 // per token
 	not, very, really, and, but int
 }
 
