@@ -3,8 +3,6 @@ package kl_test
 import (
 	"fmt"
 
-	"gorgonia.org/tensor"
-
 	"klppo/kl"
 )
 
@@ -101,17 +99,6 @@ func ExampleEstimate() {
 	// k1 0.012500
 	// k2 0.006563
 	// k3 0.006293
-}
-
-// One divergence per row of a (batch, classes) tensor of logits, and their mean.
-func ExampleRows() {
-	p := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 2, 0}))
-	q := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 0, 2}))
-	rows, _ := kl.Rows(kl.KLLogits, p, q)
-	mean, _ := kl.Reduce(kl.KLLogits, p, q, kl.Mean)
-	fmt.Printf("%.4f mean %.4f\n", rows.Data(), mean)
-	// Output:
-	// [0.0000 1.5232] mean 0.7616
 }
 
 // A diagonal Gaussian given by log σ (a policy head's usual output) against N(0, I): the first
