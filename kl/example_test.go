@@ -123,3 +123,26 @@ func ExampleBernoulli_KL() {
 	// Output:
 	// 0.693147 +Inf
 }
+
+// A distribution as a user types it: weights with a zero, smoothed so that a KL against it is
+// finite; the vector itself could come from a file through ReadVector.
+func ExampleCategoricalSpec_Resolve() {
+	w, err := kl.ParseVector("3 1 0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	logQ, q, err := kl.CategoricalSpec{Name: "q", Probs: w, Smooth: 0.5}.Resolve()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	v, err := kl.KLLogits([]float64{0, 0, 0}, logQ)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("Q = %.4f, KL(uniform‖Q) = %.4f nats\n", q, v)
+	// Output:
+	// Q = [0.6364 0.2727 0.0909], KL(uniform‖Q) = 0.2844 nats
+}
