@@ -271,3 +271,126 @@ func TestKLCommandsHaveHelp(t *testing.T) {
 		}
 	}
 }
+
+// Vectors can come from a file (@FILE, numbers separated by commas and/or white space) or from
+// standard input (-), for vectors longer than a command line holds; a bad or unreadable file is
+// a usage error naming the flag and the file.
+func TestKLVectorFromFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// A 100,000-outcome uniform P against a Q that doubles the first half: KL(P‖Q) = ln(4/3)·½ + ln(2/3)·½.
+	const n = 100000
+	var pb, qb strings.Builder
+	for i := 0; i < n; i++ {
+		pb.WriteString("1\n")
+		if i < n/2 {
+			qb.WriteString("2, ")
+		} else {
+			qb.WriteString("1 ")
+		}
+	}
+	pFile, qFile := write("p.txt", pb.String()), write("q.txt", qb.String())
+	var out, errb bytes.Buffer
+	if code := run([]string{"kl", "categorical", "--p", "@" + pFile, "--q", "@" + qFile, "--normalize", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := 0.5*math.Log(0.75) + 0.5*math.Log(1.5)
+	if v := klTestNum(t, got["kl_pq"]); math.Abs(v-want) > 1e-12 {
+		t.Errorf("KL from @FILE vectors = %.15g, want %.15g", v, want)
+	}
+
+	// "-" reads standard input.
+	stdin, err := os.Open(write("mu.txt", "0 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	saved := os.Stdin
+	os.Stdin = stdin
+	out.Reset()
+	errb.Reset()
+	code := run([]string{"kl", "vae", "--mu", "-", "--logvar", "0,0"}, &out, &errb)
+	os.Stdin = saved
+	if code != 0 || !strings.Contains(out.String(), "KL(P‖Q)   = 0.5 nats") {
+		t.Errorf("--mu - (stdin): exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+
+	bad := write("bad.txt", "0.5, x, 0.5\n")
+	empty := write("empty.txt", " \n")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"kl", "categorical", "--p", "@" + bad, "--q", "0.5,0.5"}, []string{"--p", bad, `"x" is not a number`}},
+		{[]string{"kl", "categorical", "--p", "@" + filepath.Join(dir, "missing.txt"), "--q", "0.5,0.5"}, []string{"--p", "missing.txt"}},
+		{[]string{"kl", "dirichlet", "--alpha-p", "1,2", "--alpha-q", "@" + empty}, []string{"--alpha-q", empty, "no numbers"}},
+		{[]string{"kl", "categorical", "--p", "0.5,,0.5", "--q", "0.5,0.5"}, []string{"-p", "empty field 2 of 3"}},
+	} {
+		out.Reset()
+		errb.Reset()
+		code := run(tc.args, &out, &errb)
+		msg := strings.TrimRight(errb.String(), "\n")
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", tc.args, code, msg)
+		}
+		lines := strings.Split(msg, "\n")
+		for _, w := range tc.want {
+			if !strings.Contains(lines[len(lines)-1], w) {
+				t.Errorf("%v: error %q lacks %q", tc.args, msg, w)
+			}
+		}
+	}
+}
+
+// An infinite result is explained by what actually happened: a support mismatch (Q gives zero
+// probability where P doesn't) or an overflow of a finite formula (normals share all of ℝ, so
+// their KL is always finite: μ = ±1e300 only overflows float64). A zero is "the same
+// distribution" only when the parameters are the same.
+func TestKLExplanationsSayWhatHappened(t *testing.T) {
+	tests := []struct {
+		args        []string
+		want, avoid []string
+	}{
+		{[]string{"kl", "normal", "--mu-p", "1e300", "--sigma-p", "1", "--mu-q", "-1e300", "--sigma-q", "1"},
+			[]string{"+Inf", "overflow"}, []string{"zero probability"}},
+		{[]string{"kl", "exponential", "--rate-p", "1e-300", "--rate-q", "1e300"},
+			[]string{"+Inf", "overflow"}, []string{"zero probability"}},
+		{[]string{"kl", "categorical", "--p", "0.5,0.5,0", "--q", "1,0,0"},
+			[]string{"Q gives zero probability to outcome 1 where P doesn't"}, []string{"overflow"}},
+		{[]string{"kl", "bernoulli", "--p", "0.5", "--q", "0"},
+			[]string{"Q gives zero probability to outcome 1 where P doesn't"}, []string{"overflow"}},
+		{[]string{"kl", "categorical", "--p-logits", "1e308,-1e308", "--q-logits", "-1e308,1e308"},
+			[]string{"overflow"}, []string{"zero probability"}},
+		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "1e-200", "--sigma-q", "1"},
+			[]string{"0 in float64 although P ≠ Q"}, []string{"same distribution"}},
+		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "0", "--sigma-q", "1"},
+			[]string{"the same distribution"}, nil},
+	}
+	for _, tc := range tests {
+		var out, errb bytes.Buffer
+		if code := run(tc.args, &out, &errb); code != 0 {
+			t.Errorf("%v: exit %d: %s", tc.args, code, errb.String())
+			continue
+		}
+		for _, w := range tc.want {
+			if !strings.Contains(out.String(), w) {
+				t.Errorf("%v: output lacks %q:\n%s", tc.args, w, out.String())
+			}
+		}
+		for _, a := range tc.avoid {
+			if strings.Contains(out.String(), a) {
+				t.Errorf("%v: output says %q:\n%s", tc.args, a, out.String())
+			}
+		}
+	}
+}
