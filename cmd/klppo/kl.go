@@ -218,23 +218,20 @@ func init() {
 // klRun parses args for s, computes and prints.
 func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
 	f := klCmdNewFlags("kl "+s.name, s.synopsis, stderr)
-	nums := map[string]*klCmdNum{}
-	opts := map[string]*float64{}
-	vecs := map[string]*klVecFlag{}
-	strs := map[string]*string{}
-	bools := map[string]*bool{}
+	vals := map[string]any{} // by flag: *klCmdNum, *float64, *klVecFlag, *string or *bool
+	stdinUser := ""          // the vector flag given as "-"
 	for _, d := range s.flags {
 		switch d.kind {
 		case klNum:
-			nums[d.name] = f.num(d.name, d.usage)
+			vals[d.name] = f.num(d.name, d.usage)
 		case klOpt:
-			opts[d.name] = f.fs.Float64(d.name, 0, d.usage)
+			vals[d.name] = f.fs.Float64(d.name, 0, d.usage)
 		case klVec:
-			vecs[d.name] = f.vec(d.name, d.usage, d.required)
+			vals[d.name] = f.vec(d.name, d.usage, d.required)
 		case klStr:
-			strs[d.name] = f.fs.String(d.name, "", d.usage)
+			vals[d.name] = f.fs.String(d.name, "", d.usage)
 		case klBool:
-			bools[d.name] = f.fs.Bool(d.name, false, d.usage)
+			vals[d.name] = f.fs.Bool(d.name, false, d.usage)
 		}
 	}
 	if err := f.parse(args); err != nil {
@@ -249,36 +246,35 @@ func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
 			return usagef("missing --%s or --%s (run 'klppo kl %s -h')", pair[0], pair[1], s.name)
 		}
 	}
-	in := &klIn{num: map[string]float64{}, vec: map[string][]float64{}, str: map[string]string{}, on: map[string]bool{}}
-	for name, n := range nums {
-		in.num[name] = n.v
-	}
-	for name, v := range opts {
-		in.num[name] = *v
-	}
-	stdinUser := ""
 	for _, d := range s.flags { // in declaration order, so that errors are deterministic
-		v, ok := vecs[d.name]
-		if !ok || v.raw == "" {
-			continue
-		}
-		if v.raw == "-" {
+		if v, ok := vals[d.name].(*klVecFlag); ok && v.raw == "-" {
 			if stdinUser != "" {
 				return usagef("--%s -: standard input is already read by --%s", d.name, stdinUser)
 			}
 			stdinUser = d.name
 		}
-		x, err := v.load(os.Stdin)
-		if err != nil {
-			return usagef("--%s %s: %v", d.name, v.raw, err)
+	}
+	in := &klIn{num: map[string]float64{}, vec: map[string][]float64{}, str: map[string]string{}, on: map[string]bool{}}
+	for _, d := range s.flags {
+		switch v := vals[d.name].(type) {
+		case *klCmdNum:
+			in.num[d.name] = v.v
+		case *float64:
+			in.num[d.name] = *v
+		case *string:
+			in.str[d.name] = *v
+		case *bool:
+			in.on[d.name] = *v
+		case *klVecFlag:
+			if v.raw == "" {
+				continue // not given
+			}
+			x, err := v.load(os.Stdin)
+			if err != nil {
+				return usagef("--%s %s: %v", d.name, v.raw, err)
+			}
+			in.vec[d.name] = x
 		}
-		in.vec[d.name] = x
-	}
-	for name, p := range strs {
-		in.str[name] = *p
-	}
-	for name, p := range bools {
-		in.on[name] = *p
 	}
 	out, err := s.compute(in)
 	if err != nil {

@@ -335,6 +335,7 @@ func TestKLVectorFromFile(t *testing.T) {
 		{[]string{"kl", "categorical", "--p", "@" + filepath.Join(dir, "missing.txt"), "--q", "0.5,0.5"}, []string{"--p", "missing.txt"}},
 		{[]string{"kl", "dirichlet", "--alpha-p", "1,2", "--alpha-q", "@" + empty}, []string{"--alpha-q", empty, "no numbers"}},
 		{[]string{"kl", "categorical", "--p", "0.5,,0.5", "--q", "0.5,0.5"}, []string{"-p", "empty field 2 of 3"}},
+		{[]string{"kl", "categorical", "--p", "-", "--q", "-"}, []string{"--q -", "standard input is already read by --p"}},
 	} {
 		out.Reset()
 		errb.Reset()
