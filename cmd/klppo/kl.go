@@ -28,6 +28,7 @@ import (
 // klSub is one row of the command table: `klppo kl <name>`.
 type klSub struct {
 	name     string      // the word after "kl"
+	kind     string      // the JSON "kind"
 	summary  string      // one line for `klppo help`
 	synopsis string      // the flags, for -h
 	flags    []klFlagDef // the command's flags, besides --json and --bits
@@ -78,7 +79,6 @@ type klMeasure struct {
 // klOut is what a compute function returns: the distributions described, the two directions of
 // the divergence and what the readings need to know to say what happened.
 type klOut struct {
-	kind         string    // the JSON "kind"
 	p, q         string    // descriptions of P and Q
 	params       *klCmdObj // JSON fields between "kind" and "kl_pq"
 	pq, qp       float64   // KL(P‖Q), KL(Q‖P) in nats
@@ -95,6 +95,7 @@ type klOut struct {
 var klSubs = []klSub{
 	{
 		name:     "categorical",
+		kind:     "categorical",
 		summary:  "KL(P‖Q), KL(Q‖P), JS, H(P), H(P,Q) of two categorical distributions (probabilities or logits)",
 		synopsis: "(--p a,b,.. | --p-logits a,b,..) (--q a,b,.. | --q-logits a,b,..) [--smooth EPS] [--normalize] [--bits] [--json]",
 		flags: []klFlagDef{
@@ -111,6 +112,7 @@ var klSubs = []klSub{
 	},
 	{
 		name:     "normal",
+		kind:     "normal",
 		summary:  "KL between two univariate normals, both ways, with a terminal (and optional PNG) chart",
 		synopsis: "--mu-p M --sigma-p S --mu-q M --sigma-q S [--plot FILE.png] [--no-chart] [--bits] [--json]",
 		flags: []klFlagDef{
@@ -123,6 +125,7 @@ var klSubs = []klSub{
 	},
 	{
 		name:     "diag-normal",
+		kind:     "diag_normal",
 		summary:  "KL between two diagonal Gaussians (σ or log σ per dimension)",
 		synopsis: "--mu-p a,b,.. (--sigma-p a,b,.. | --log-sigma-p a,b,..) --mu-q a,b,.. (--sigma-q .. | --log-sigma-q ..) [--bits] [--json]",
 		flags: []klFlagDef{
@@ -138,6 +141,7 @@ var klSubs = []klSub{
 	},
 	{
 		name:     "vae",
+		kind:     "vae_standard_normal",
 		summary:  "the VAE prior term KL(N(μ, σ²)‖N(0, I)) from --mu and --logvar",
 		synopsis: "--mu a,b,.. --logvar a,b,.. [--bits] [--json]",
 		flags: []klFlagDef{
@@ -148,6 +152,7 @@ var klSubs = []klSub{
 	},
 	{
 		name:     "bernoulli",
+		kind:     "bernoulli",
 		summary:  "KL between two Bernoulli distributions (coins)",
 		synopsis: "--p A --q B [--bits] [--json]",
 		flags: []klFlagDef{
@@ -158,6 +163,7 @@ var klSubs = []klSub{
 	},
 	{
 		name:     "beta",
+		kind:     "beta",
 		summary:  "KL between two Beta distributions",
 		synopsis: "--alpha-p A --beta-p B --alpha-q A --beta-q B [--bits] [--json]",
 		flags: []klFlagDef{
@@ -168,11 +174,12 @@ var klSubs = []klSub{
 			p := kl.Beta{Alpha: in.num["alpha-p"], Beta: in.num["beta-p"]}
 			q := kl.Beta{Alpha: in.num["alpha-q"], Beta: in.num["beta-q"]}
 			desc := func(b kl.Beta) string { return "Beta(" + klCmdG(b.Alpha) + ", " + klCmdG(b.Beta) + ")" }
-			return klClosed(in, "beta", p, q, desc(p), desc(q), p == q, "alpha_p", "beta_p", "alpha_q", "beta_q")
+			return klClosed(in, p, q, desc(p), desc(q), p == q, "alpha_p", "beta_p", "alpha_q", "beta_q")
 		},
 	},
 	{
 		name:     "dirichlet",
+		kind:     "dirichlet",
 		summary:  "KL between two Dirichlet distributions",
 		synopsis: "--alpha-p a,b,.. --alpha-q a,b,.. [--bits] [--json]",
 		flags: []klFlagDef{
@@ -181,7 +188,7 @@ var klSubs = []klSub{
 		},
 		compute: func(in *klIn) (*klOut, error) {
 			p, q := kl.Dirichlet{Alpha: in.vec["alpha-p"]}, kl.Dirichlet{Alpha: in.vec["alpha-q"]}
-			return klClosed(in, "dirichlet", p, q, "Dirichlet"+klCmdVec(p.Alpha), "Dirichlet"+klCmdVec(q.Alpha),
+			return klClosed(in, p, q, "Dirichlet"+klCmdVec(p.Alpha), "Dirichlet"+klCmdVec(q.Alpha),
 				slices.Equal(p.Alpha, q.Alpha), "alpha_p", "alpha_q")
 		},
 	},
@@ -189,6 +196,7 @@ var klSubs = []klSub{
 	klRateSub("exponential", "KL between two exponential distributions", "Exponential", func(r float64) kl.Exponential { return kl.Exponential{Rate: r} }),
 	{
 		name:     "gamma",
+		kind:     "gamma",
 		summary:  "KL between two gamma distributions (shape, rate)",
 		synopsis: "--shape-p K --rate-p R --shape-q K --rate-q R [--bits] [--json]",
 		flags: []klFlagDef{
@@ -199,7 +207,7 @@ var klSubs = []klSub{
 			p := kl.Gamma{Shape: in.num["shape-p"], Rate: in.num["rate-p"]}
 			q := kl.Gamma{Shape: in.num["shape-q"], Rate: in.num["rate-q"]}
 			desc := func(g kl.Gamma) string { return "Gamma(shape " + klCmdG(g.Shape) + ", rate " + klCmdG(g.Rate) + ")" }
-			return klClosed(in, "gamma", p, q, desc(p), desc(q), p == q, "shape_p", "rate_p", "shape_q", "rate_q")
+			return klClosed(in, p, q, desc(p), desc(q), p == q, "shape_p", "rate_p", "shape_q", "rate_q")
 		},
 	},
 }
@@ -281,14 +289,14 @@ func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
 		return f.argError(err)
 	}
 	if f.json {
-		return klWriteJSON(stdout, out)
+		return klWriteJSON(stdout, s.kind, out)
 	}
 	return klWriteText(stdout, s, f.bits, out)
 }
 
 // klWriteJSON prints {"kind", params…, "kl_pq", "kl_qp", measures…, tail…, "unit": "nats"}.
-func klWriteJSON(w io.Writer, out *klOut) error {
-	o := (&klCmdObj{}).add("kind", out.kind).merge(out.params)
+func klWriteJSON(w io.Writer, kind string, out *klOut) error {
+	o := (&klCmdObj{}).add("kind", kind).merge(out.params)
 	o.add("kl_pq", jsonFloat(out.pq)).add("kl_qp", jsonFloat(out.qp))
 	for _, m := range out.more {
 		o.add(m.key, jsonFloat(m.v))
@@ -393,7 +401,7 @@ func klCategorical(in *klIn) (*klOut, error) {
 		return nil, err // cannot happen for resolved distributions
 	}
 	out := &klOut{
-		kind: "categorical", p: klCmdVec(pp), q: klCmdVec(qq),
+		p: klCmdVec(pp), q: klCmdVec(qq),
 		params: (&klCmdObj{}).add("p", klCmdJSONList(pp)).add("q", klCmdJSONList(qq)),
 		pq:     klpq, qp: klqp, same: slices.Equal(lp, lq),
 		gapPQ: klOutcome(kl.SupportGap(p, q)), gapQP: klOutcome(kl.SupportGap(q, p)),
@@ -427,7 +435,7 @@ func klNormal(in *klIn) (*klOut, error) {
 	p := kl.Normal{Mu: in.num["mu-p"], Sigma: in.num["sigma-p"]}
 	q := kl.Normal{Mu: in.num["mu-q"], Sigma: in.num["sigma-q"]}
 	desc := func(n kl.Normal) string { return "N(μ=" + klCmdG(n.Mu) + ", σ=" + klCmdG(n.Sigma) + ")" }
-	out, err := klClosed(in, "normal", p, q, desc(p), desc(q), p == q, "mu_p", "sigma_p", "mu_q", "sigma_q")
+	out, err := klClosed(in, p, q, desc(p), desc(q), p == q, "mu_p", "sigma_p", "mu_q", "sigma_q")
 	if err != nil {
 		return nil, err
 	}
@@ -445,7 +453,7 @@ func klNormal(in *klIn) (*klOut, error) {
 
 // klClosed computes both directions of a closed form. params names the JSON fields, in the
 // order of the flags (kl's argument names); their values are read from the flags.
-func klClosed[D kl.Divergence[D]](in *klIn, kind string, p, q D, pDesc, qDesc string, same bool, params ...string) (*klOut, error) {
+func klClosed[D kl.Divergence[D]](in *klIn, p, q D, pDesc, qDesc string, same bool, params ...string) (*klOut, error) {
 	pq, err := p.KL(q)
 	if err != nil {
 		return nil, err
@@ -463,7 +471,7 @@ func klClosed[D kl.Divergence[D]](in *klIn, kind string, p, q D, pDesc, qDesc st
 			o.add(name, in.num[flagName])
 		}
 	}
-	return &klOut{kind: kind, p: pDesc, q: qDesc, params: o, pq: pq, qp: qp, same: same}, nil
+	return &klOut{p: pDesc, q: qDesc, params: o, pq: pq, qp: qp, same: same}, nil
 }
 
 func klDiagNormal(in *klIn) (*klOut, error) {
@@ -484,7 +492,7 @@ func klDiagNormal(in *klIn) (*klOut, error) {
 		}
 	}
 	same := slices.Equal(p.Mu, q.Mu) && slices.Equal(p.Sigma, q.Sigma) && slices.Equal(p.LogSigma, q.LogSigma)
-	return klClosed(in, "diag_normal", p, q, desc(p), desc(q), same, params...)
+	return klClosed(in, p, q, desc(p), desc(q), same, params...)
 }
 
 func klVAE(in *klIn) (*klOut, error) {
@@ -505,7 +513,6 @@ func klVAE(in *klIn) (*klOut, error) {
 	}
 	isZero := func(v []float64) bool { return !slices.ContainsFunc(v, func(x float64) bool { return x != 0 }) }
 	return &klOut{
-		kind:   "vae_standard_normal",
 		p:      "N(μ=" + klCmdVec(mu) + ", log σ²=" + klCmdVec(lv) + ")  (the encoder's posterior)",
 		q:      "N(0, I)  (the prior)",
 		params: (&klCmdObj{}).add("mu", mu).add("logvar", lv),
@@ -517,7 +524,7 @@ func klVAE(in *klIn) (*klOut, error) {
 func klBernoulli(in *klIn) (*klOut, error) {
 	a, b := in.num["p"], in.num["q"]
 	p, q := kl.Bernoulli{P: a}, kl.Bernoulli{P: b}
-	out, err := klClosed(in, "bernoulli", p, q, "Bernoulli("+klCmdG(a)+")", "Bernoulli("+klCmdG(b)+")", a == b, "p", "q")
+	out, err := klClosed(in, p, q, "Bernoulli("+klCmdG(a)+")", "Bernoulli("+klCmdG(b)+")", a == b, "p", "q")
 	if err != nil {
 		return nil, err
 	}
@@ -536,6 +543,7 @@ func klBernoulli(in *klIn) (*klOut, error) {
 func klRateSub[D kl.Divergence[D]](name, summary, family string, mk func(rate float64) D) klSub {
 	return klSub{
 		name:     name,
+		kind:     name,
 		summary:  summary,
 		synopsis: "--rate-p R --rate-q R [--bits] [--json]",
 		flags: []klFlagDef{
@@ -545,7 +553,7 @@ func klRateSub[D kl.Divergence[D]](name, summary, family string, mk func(rate fl
 		compute: func(in *klIn) (*klOut, error) {
 			rp, rq := in.num["rate-p"], in.num["rate-q"]
 			p, q := mk(rp), mk(rq)
-			return klClosed(in, name, p, q, family+"(rate "+klCmdG(rp)+")", family+"(rate "+klCmdG(rq)+")", rp == rq, "rate_p", "rate_q")
+			return klClosed(in, p, q, family+"(rate "+klCmdG(rp)+")", family+"(rate "+klCmdG(rq)+")", rp == rq, "rate_p", "rate_q")
 		},
 	}
 }
