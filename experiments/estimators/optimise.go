@@ -63,18 +63,18 @@ type Run struct {
 	Config     string
 	Sampled    bool // Monte Carlo gradients (else exact expected gradients)
 	Iterations int
-	Converged  bool    // exact runs: max|g| < Tol before MaxIter
+	Converged  bool // exact runs: max|g| < Tol before MaxIter
 	// Diverged: an arm's probability fell below e^(−DivergeLogProb) (k3-reward drives some arm
 	// to 0, since its gradient field climbs β·KL(π_ref‖π), which is unbounded); the run stops.
-	Diverged bool
-	GradMax    float64 // max_i |g_i| at the end (exact runs)
-	Pi         []float64
-	ExpectedR  float64
-	KL         float64 // KL(π‖π_ref)
-	KLForward  float64 // KL(π_ref‖π)
-	DistRev    float64 // max_x |π(x) − π*(x)|, π* ∝ π_ref·exp(r/β)
-	DistFwd    float64 // max_x |π(x) − π_fwd(x)|, the forward-KL optimum
-	Curve      []Point // KL and E_π[r] at roughly log-spaced iterations
+	Diverged  bool
+	GradMax   float64 // max_i |g_i| at the end (exact runs)
+	Pi        []float64
+	ExpectedR float64
+	KL        float64 // KL(π‖π_ref)
+	KLForward float64 // KL(π_ref‖π)
+	DistRev   float64 // max_x |π(x) − π*(x)|, π* ∝ π_ref·exp(r/β)
+	DistFwd   float64 // max_x |π(x) − π_fwd(x)|, the forward-KL optimum
+	Curve     []Point // KL and E_π[r] at roughly log-spaced iterations
 }
 
 // DivergeLogProb: a run whose smallest log π(x) falls below −DivergeLogProb is stopped as
