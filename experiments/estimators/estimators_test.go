@@ -3,6 +3,8 @@ package estimators
 import (
 	"errors"
 	"math"
+	"os"
+	"path/filepath"
 	"testing"
 )
 
@@ -357,5 +359,24 @@ func TestOptimiseSampled(t *testing.T) {
 				t.Errorf("sampled %s: |π − π_fwd|∞ = %.3g", r.Config, r.DistFwd)
 			}
 		}
+	}
+}
+
+func TestWriteChart(t *testing.T) {
+	p := Default()
+	runs, err := Optimise(p, OptimiseConfig{MaxIter: 3000, Samples: 4, SampledIter: 500})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), ChartFile)
+	if err := WriteChart(path, p, runs); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) < 10000 || string(b[1:4]) != "PNG" {
+		t.Errorf("%s: %d bytes, not a PNG chart", path, len(b))
 	}
 }
