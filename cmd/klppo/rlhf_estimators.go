@@ -45,7 +45,7 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 	def := estimators.Default()
 	defRef, defReward := floatList(def.RefLogits), floatList(def.Reward)
 	var logits, refLogits, reward floatList
-	fs.Var(&logits, "logits", "θ, the policy's logits π = softmax(θ), comma-separated (default: uniform, 0 per arm; the 5-armed example without any list flag)")
+	fs.Var(&logits, "logits", "θ, the policy's logits π = softmax(θ), comma-separated (default: 0 per arm of --ref-logits, i.e. π uniform)")
 	fs.Var(&refLogits, "ref-logits", "θ_ref, the frozen reference's logits π_ref = softmax(θ_ref) (default "+defRef.String()+")")
 	fs.Var(&reward, "reward", "r(x) per arm (default "+defReward.String()+")")
 	o := &rlhfEstimatorsOpts{}
@@ -72,17 +72,16 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 	switch {
 	case logits != nil:
 		o.problem.Logits = logits
-	case refLogits != nil || reward != nil: // uniform start with as many arms as given
-		n := len(refLogits)
-		if n == 0 {
-			n = len(reward)
-		}
-		o.problem.Logits = make([]float64, n)
+	case refLogits != nil || reward != nil: // uniform start, as many arms as the reference
+		o.problem.Logits = make([]float64, len(o.problem.RefLogits))
 	}
 	if err := o.problem.Validate(); err != nil {
 		var ie *estimators.InputError
 		if errors.As(err, &ie) {
 			name := rlhfEstimatorsFlag[ie.Field]
+			if name == "logits" && logits == nil { // the uniform start copied --ref-logits' length
+				name = "ref-logits"
+			}
 			return nil, usagef("--%s %s: %s", name, fs.Lookup(name).Value.String(), ie.Reason)
 		}
 		return nil, err

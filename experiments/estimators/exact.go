@@ -49,7 +49,7 @@ func (p Problem) Validate() error {
 			return &InputError{f.name, fmt.Sprintf("%d values: need at least 2 arms", len(f.v))}
 		}
 		if len(f.v) != len(p.Logits) {
-			return &InputError{f.name, fmt.Sprintf("%d values but logits has %d: lengths differ", len(f.v), len(p.Logits))}
+			return &InputError{f.name, fmt.Sprintf("lengths differ: %d values here, %d logits", len(f.v), len(p.Logits))}
 		}
 		for i, x := range f.v {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
@@ -58,7 +58,7 @@ func (p Problem) Validate() error {
 		}
 	}
 	if !(p.Beta > 0) || math.IsInf(p.Beta, 1) {
-		return &InputError{"beta", fmt.Sprintf("%g: must be finite and > 0", p.Beta)}
+		return &InputError{"beta", "must be finite and > 0"}
 	}
 	return nil
 }
