@@ -2,6 +2,7 @@ package kl
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -245,4 +246,17 @@ func TestShiftedNormalMoments(t *testing.T) {
 			t.Errorf("ShiftedNormalMoments(%v, %g): error %v, want one naming %s", tc.e, tc.delta, err, tc.arg)
 		}
 	}
+}
+
+// RLHF's estimators of KL(π‖π_ref) for one token with log π = −1, log π_ref = −2 (l = 1), and
+// their derivatives in log π (what a loss term differentiates).
+func ExampleEstimator_RLHF() {
+	for _, e := range []Estimator{K1, K2, K3} {
+		v, d := e.RLHF(-1, -2)
+		fmt.Printf("%v: value %.4f, d/dlog π %.4f\n", e, v, d)
+	}
+	// Output:
+	// k1: value 1.0000, d/dlog π 1.0000
+	// k2: value 0.5000, d/dlog π 1.0000
+	// k3: value 0.3679, d/dlog π 0.6321
 }
