@@ -341,7 +341,7 @@ func TestValidate(t *testing.T) {
 // points as the exact one for the configurations with a fixed point.
 func TestOptimiseSampled(t *testing.T) {
 	p := Default()
-	runs, err := Optimise(p, OptimiseConfig{Samples: 16, Seed: 1, SampledIter: 10000})
+	runs, err := Optimise(p, OptimiseConfig{Samples: 16, Seed: 1, SampledIter: 10000, MaxIter: 2000})
 	if err != nil {
 		t.Fatal(err)
 	}
