@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"klppo/ppo"
 )
 
 // problems: the default, one with π far from π_ref, and one with a negative reward and large β.
@@ -123,6 +125,19 @@ func TestIdentities(t *testing.T) {
 			if !closeVec(cg.Grad, w.grad, 1e-13) || cg.Follows != w.follows {
 				t.Errorf("%s %s: gradient %v follows %q; want %v (%q)", pname, cg.Name, cg.Grad, cg.Follows, w.grad, w.follows)
 			}
+		}
+		// The exact KL held constant in the reward is the same number for every x: on one
+		// decision its score-function gradient is 0 (ppo.KLRef offers it for sequences).
+		c, err := ppo.ParseKLRef("exact-reward", p.Beta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := newState(p.Logits, p.RefLogits, p.Reward)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if g, err := s.expectedGrad(c); err != nil || !closeVec(g, comb(0, 0), 1e-13) {
+			t.Errorf("%s exact-reward: %v %v, want ∇E[r]", pname, g, err)
 		}
 		if !closeVec(ex.GradTrue, comb(1, 0), 0) {
 			t.Errorf("%s: grad_true is not ∇E[r] − β∇KL(π‖π_ref)", pname)
