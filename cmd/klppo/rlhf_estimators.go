@@ -289,10 +289,19 @@ func (rep *rlhfEstimatorsReport) writeText(w io.Writer, o *rlhfEstimatorsOpts) e
 	fmt.Fprintf(bw, "1. Exact expected gradient of each surrogate w.r.t. θ (all x enumerated, on-policy)\n")
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "  \tgradient\tcos to ∇J\t‖g‖/‖∇J‖\tverdict\n")
-	fmt.Fprintf(tw, "  ∇J\t%s\t\t\tthe truth: ∇E[r] − β·∇KL(π‖π_ref)\n", vecString(ex.GradTrue, 4))
-	fmt.Fprintf(tw, "  ∇E[r]\t%s\t\t\n", vecString(ex.GradReward, 4))
-	fmt.Fprintf(tw, "  ∇KL(π‖π_ref)\t%s\t\t\n", vecString(ex.GradKLReverse, 4))
-	fmt.Fprintf(tw, "  ∇KL(π_ref‖π)\t%s\t\t\n", vecString(ex.GradKLForward, 4))
+	for _, row := range []struct {
+		name string
+		g    []float64
+		note string
+	}{
+		{"∇J", ex.GradTrue, "the truth: ∇E[r] − β·∇KL(π‖π_ref)"},
+		{"∇E[r]", ex.GradReward, "the reward alone"},
+		{"∇KL(π‖π_ref)", ex.GradKLReverse, "the reverse KL (RLHF's leash)"},
+		{"∇KL(π_ref‖π)", ex.GradKLForward, "the forward KL"},
+	} {
+		fmt.Fprintf(tw, "  %s\t%s\t%.4f\t%.4f\t%s\n", row.name, vecString(row.g, 4), estimators.Cosine(row.g, ex.GradTrue),
+			estimators.Norm(row.g)/estimators.Norm(ex.GradTrue), row.note)
+	}
 	for _, c := range ex.Configs {
 		fmt.Fprintf(tw, "  %s\t%s\t%.4f\t%.4f\t%s\n", c.Name, vecString(c.Grad, 4), c.Cosine, c.NormRatio, c.Follows.Verdict())
 	}

@@ -325,6 +325,12 @@ func norm(a []float64) float64 { return math.Sqrt(dot(a, a)) }
 
 func cosine(a, b []float64) float64 { return dot(a, b) / (norm(a) * norm(b)) }
 
+// Norm is the Euclidean norm ‖a‖ (used for the ‖g‖/‖∇J‖ column).
+func Norm(a []float64) float64 { return norm(a) }
+
+// Cosine is a·b/(‖a‖‖b‖), NaN when either is 0 (used for the cos-to-∇J column).
+func Cosine(a, b []float64) float64 { return cosine(a, b) }
+
 func dist(a, b []float64) float64 {
 	var s float64
 	for i := range a {
