@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -198,4 +199,38 @@ func TestKLRefExpectedGradients(t *testing.T) {
 			}
 		}
 	}
+}
+
+// A token-level RLHF trainer's use of KLRef for one generated token: k1 in the reward shapes
+// the token's reward; k3 in the loss (GRPO) adds a term and a gradient coefficient on log π(x).
+func ExampleKLRef() {
+	tok := KLRefToken{LogPi: -1.2, LogRef: -1.5, LogOld: -1.2} // log π(x|s), log π_ref(x|s), log π_old(x|s)
+	inReward, err := ParseKLRef("k1-reward", 0.05)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	pen, err := inReward.RewardPenalty(tok)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s: reward r_t − %.4f\n", inReward.Name(), pen)
+	for _, name := range []string{"k3-loss", "k3-loss-is"} {
+		inLoss, err := ParseKLRef(name, 0.05)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		v, d, err := inLoss.LossTerm(tok, nil)
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		fmt.Printf("%s: loss + %.5f, ∂/∂log π(x) = %.5f\n", name, v, d)
+	}
+	// Output:
+	// k1-reward: reward r_t − 0.0150
+	// k3-loss: loss + 0.00204, ∂/∂log π(x) = 0.01296
+	// k3-loss-is: loss + 0.00204, ∂/∂log π(x) = 0.01500
 }

@@ -335,7 +335,7 @@ func (rep *rlhfEstimatorsReport) writeText(w io.Writer, o *rlhfEstimatorsOpts) e
 		oc := o.optimiseConfig
 		fmt.Fprintf(bw, "\n3. Gradient ascent from θ: exact expected gradients (lr %g, until max|g| < 1e-13 or %d steps)", oc.LR, oc.MaxIter)
 		if oc.Samples > 0 {
-			fmt.Fprintf(bw, "; sampled: %d draws per step", oc.Samples)
+			fmt.Fprintf(bw, ";\n   sampled: %d draws x ~ π per step, lr 0.05, 20000 steps, π averaged over the last half", oc.Samples)
 		}
 		fmt.Fprintf(bw, "\n")
 		tw = tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)

@@ -160,14 +160,19 @@ func (s *state) expectedGrad(c ppo.KLRef) ([]float64, error) {
 type Follows string
 
 const (
-	FollowsReverse      Follows = "reverse"               // ∇E[r] − β·∇KL(π‖π_ref) = ∇J
-	FollowsForward      Follows = "forward"               // ∇E[r] − β·∇KL(π_ref‖π)
-	FollowsNone         Follows = "none"                  // ∇E[r]: no KL gradient
-	FollowsDifference   Follows = "reverse-minus-forward" // ∇E[r] − β·(∇KL(π‖π_ref) − ∇KL(π_ref‖π))
-	FollowsOther        Follows = "other"                 // none of these
-	FollowsInseparable  Follows = "all"                   // π = π_ref: every KL gradient is 0 here
-	matchTolerance              = 1e-9                    // relative, of ‖g − candidate‖
-	inseparableGradNorm         = 1e-12
+	FollowsReverse     Follows = "reverse"               // ∇E[r] − β·∇KL(π‖π_ref) = ∇J
+	FollowsForward     Follows = "forward"               // ∇E[r] − β·∇KL(π_ref‖π)
+	FollowsNone        Follows = "none"                  // ∇E[r]: no KL gradient
+	FollowsDifference  Follows = "reverse-minus-forward" // ∇E[r] − β·(∇KL(π‖π_ref) − ∇KL(π_ref‖π))
+	FollowsOther       Follows = "other"                 // none of these
+	FollowsInseparable Follows = "all"                   // π = π_ref: every KL gradient is 0 here
+)
+
+// A configuration follows a candidate when ‖g − candidate‖ ≤ matchTolerance·(‖candidate‖ +
+// ‖∇E[r]‖); the KL gradients count as 0 (π = π_ref) below inseparableGradNorm.
+const (
+	matchTolerance      = 1e-9
+	inseparableGradNorm = 1e-12
 )
 
 // Verdict is the plain-language reading of f.
