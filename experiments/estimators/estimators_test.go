@@ -395,3 +395,28 @@ func TestWriteChart(t *testing.T) {
 		t.Errorf("%s: %d bytes, not a PNG chart", path, len(b))
 	}
 }
+
+func TestBadArguments(t *testing.T) {
+	p := Default()
+	if _, err := MonteCarlo(p, nil, 0, 10, 1); err == nil {
+		t.Error("MonteCarlo with 0 samples: want an error")
+	}
+	if _, err := MonteCarlo(p, nil, 4, 1, 1); err == nil {
+		t.Error("MonteCarlo with 1 trial: want an error")
+	}
+	if mc, err := MonteCarlo(p, nil, 4, 10, 1); err != nil || len(mc.Grads) != len(Configs) {
+		t.Errorf("MonteCarlo with ex = nil: %v", err)
+	}
+	if _, err := Optimise(p, OptimiseConfig{LR: -1}); err == nil {
+		t.Error("Optimise with LR < 0: want an error")
+	}
+	if err := WriteChart(filepath.Join(t.TempDir(), "x.png"), p, nil); err == nil {
+		t.Error("WriteChart without runs: want an error")
+	}
+	if _, err := SchulmanTable(10, 1); err == nil {
+		t.Error("SchulmanTable with 10 samples: want an error")
+	}
+	if _, err := ExpectedSurrogate(p, "k9-loss", p.Logits, p.Logits); err == nil {
+		t.Error("ExpectedSurrogate of an unknown configuration: want an error")
+	}
+}

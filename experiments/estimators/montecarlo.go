@@ -43,11 +43,17 @@ type MonteCarloResult struct {
 
 // MonteCarlo draws Trials independent batches of Samples x ~ π and measures each estimator's
 // value (mean over the batch) and each configuration's gradient (mean of sampleGrad over the
-// batch) against the exact values from ex (Analyse(p)). Seeded: the same seed gives the same
-// numbers.
+// batch) against the exact values from ex (Analyse(p); computed here when nil). Seeded: the
+// same seed gives the same numbers.
 func MonteCarlo(p Problem, ex *Exact, samples, trials int, seed uint64) (*MonteCarloResult, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
+	}
+	if ex == nil {
+		var err error
+		if ex, err = Analyse(p); err != nil {
+			return nil, err
+		}
 	}
 	if samples < 1 || trials < 2 {
 		return nil, fmt.Errorf("estimators: monte carlo: samples = %d must be ≥ 1 and trials = %d ≥ 2", samples, trials)

@@ -25,6 +25,9 @@ var configColors = []color.RGBA{
 // every run, exact runs solid and sampled runs dashed, with the values at π* (black dashes) and at
 // the forward-KL optimum (grey dots), and saves a PNG at path.
 func WriteChart(path string, p Problem, runs []Run) error {
+	if len(runs) == 0 {
+		return fmt.Errorf("estimators: chart %s: no runs to draw", path)
+	}
 	piRev, err := ReverseOptimum(p)
 	if err != nil {
 		return err
@@ -44,7 +47,7 @@ func WriteChart(path string, p Problem, runs []Run) error {
 	left, right := plot.New(), plot.New()
 	left.Title.Text, right.Title.Text = "KL(π‖π_ref) during gradient ascent", "E_π[r] during gradient ascent"
 	left.Y.Label.Text, right.Y.Label.Text = "KL(π‖π_ref), nats", "expected reward"
-	last := 1
+	last := 2 // the log axis needs a range
 	for _, r := range runs {
 		last = max(last, r.Iterations+1)
 	}
