@@ -36,7 +36,9 @@
 // Gradient ascent with these expected gradients (Optimise) therefore stops at different places:
 // the correct ones at π* ∝ π_ref·exp(r/β) (ReverseOptimum), k3-loss at the forward-KL optimum
 // π(x) = β·π_ref(x)/(λ − r(x)) with λ > max r fixing the sum (ForwardOptimum), k1-loss nowhere
-// (it climbs to the greedy arm, KL → −log π_ref(best)), k3-reward at a third point.
+// (it climbs to the greedy arm, KL → −log π_ref(best)). k3-reward climbs
+// E_π[r] − β·KL(π‖π_ref) + β·KL(π_ref‖π), which is unbounded above: on the default problem it
+// drives all arms but one to probability 0 (Run.Diverged). k2-reward ends on the boundary.
 //
 // MonteCarlo measures the same things from samples (bias and spread of the value of each
 // estimator, and of each configuration's gradient), and SchulmanTable reproduces the Gaussian

@@ -420,3 +420,24 @@ func TestBadArguments(t *testing.T) {
 		t.Error("ExpectedSurrogate of an unknown configuration: want an error")
 	}
 }
+
+// TestOptimiseFixedPointsTwoArms repeats the fixed-point check on a second, two-armed problem.
+func TestOptimiseFixedPointsTwoArms(t *testing.T) {
+	p := problems()["two arms"]
+	runs, err := Optimise(p, OptimiseConfig{MaxIter: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range runs {
+		switch r.Config {
+		case "k1-reward", "k2-loss", "k3-loss-is", "exact-loss":
+			if !r.Converged || r.DistRev > 1e-6 {
+				t.Errorf("%s: converged %v, |π − π*|∞ = %.3g", r.Config, r.Converged, r.DistRev)
+			}
+		case "k3-loss":
+			if !r.Converged || r.DistFwd > 1e-6 {
+				t.Errorf("%s: converged %v, |π − π_fwd|∞ = %.3g", r.Config, r.Converged, r.DistFwd)
+			}
+		}
+	}
+}
