@@ -9,6 +9,35 @@ import (
 	"strings"
 )
 
+// floatList is a flag.Value for comma-separated numbers such as "0.7,0.3" (klppo kl's vector
+// flags use klVecFlag, which also reads @FILE and stdin).
+type floatList []float64
+
+func (l *floatList) String() string {
+	if l == nil {
+		return ""
+	}
+	parts := make([]string, len(*l))
+	for i, v := range *l {
+		parts[i] = strconv.FormatFloat(v, 'g', -1, 64)
+	}
+	return strings.Join(parts, ",")
+}
+
+func (l *floatList) Set(s string) error {
+	var out []float64
+	for _, p := range strings.Split(s, ",") {
+		p = strings.TrimSpace(p)
+		v, err := strconv.ParseFloat(p, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", p)
+		}
+		out = append(out, v)
+	}
+	*l = out
+	return nil
+}
+
 // jsonFloat marshals like a float64 but writes ±Inf and NaN as the strings "+Inf", "-Inf", "NaN".
 type jsonFloat float64
 
