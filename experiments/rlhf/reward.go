@@ -24,7 +24,6 @@ import (
 type RewardModel struct {
 	Net *nn.MLP
 	V   int
-	ws  nn.Workspace
 }
 
 // NewRewardModel returns a reward model with weights drawn from rng (orthogonal, gain 1) and zero bias.
@@ -46,8 +45,10 @@ func (rm *RewardModel) Features(dst []float64, x []int) {
 	}
 }
 
-// Scores returns r_φ(x) for every sequence. Not safe for concurrent use (one workspace).
+// Scores returns r_φ(x) for every sequence. It only reads the weights, so several goroutines
+// may score at once (while nothing trains the model).
 func (rm *RewardModel) Scores(xs [][]int) ([]float64, error) {
+	var ws nn.Workspace
 	if len(xs) == 0 {
 		return nil, nil
 	}
@@ -55,7 +56,7 @@ func (rm *RewardModel) Scores(xs [][]int) ([]float64, error) {
 	for i, x := range xs {
 		rm.Features(f[i*rm.V:(i+1)*rm.V], x)
 	}
-	out, err := rm.Net.Forward(&rm.ws, f, len(xs))
+	out, err := rm.Net.Forward(&ws, f, len(xs))
 	if err != nil {
 		return nil, fmt.Errorf("rlhf: reward model: %w", err)
 	}
@@ -120,7 +121,7 @@ func BTLoss(rm *RewardModel, pairs []Pair) (float64, error) {
 // Accuracy is the fraction of pairs whose chosen text the reward model scores higher.
 func Accuracy(rm *RewardModel, pairs []Pair) (float64, error) {
 	if len(pairs) == 0 {
-		return math.NaN(), nil
+		return 0, fmt.Errorf("rlhf: accuracy of no pairs")
 	}
 	ok := 0
 	for _, p := range pairs {
@@ -210,7 +211,8 @@ type RMReport struct {
 	TrainLoss    float64            `json:"train_loss"`
 	TestLoss     float64            `json:"test_loss"`
 	TestAccuracy float64            `json:"test_accuracy"` // agreement with the (noisy) held-out labels
-	GoldAccuracy float64            `json:"gold_accuracy"` // agreement with the gold order on held-out pairs with distinct gold
+	GoldAccuracy float64            `json:"gold_accuracy"` // agreement with the gold order on held-out pairs with distinct gold (0 if none)
+	GoldPairs    int                `json:"gold_pairs"`    // how many held-out pairs have distinct gold
 	Weights      map[string]float64 `json:"weights"`       // φ_w per word (the model is linear)
 	Bias         float64            `json:"bias"`
 }
@@ -294,8 +296,11 @@ func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMCon
 			distinct = append(distinct, Pair{Chosen: p.Rejected, Rejected: p.Chosen})
 		}
 	}
-	if rep.GoldAccuracy, err = Accuracy(rm, distinct); err != nil {
-		return nil, rep, err
+	rep.GoldPairs = len(distinct)
+	if len(distinct) > 0 {
+		if rep.GoldAccuracy, err = Accuracy(rm, distinct); err != nil {
+			return nil, rep, err
+		}
 	}
 	rep.Weights, rep.Bias = rm.weights(g)
 	return rm, rep, nil

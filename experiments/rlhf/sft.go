@@ -23,9 +23,9 @@ type SFTConfig struct {
 	Model  ModelConfig
 }
 
-// DefaultSFTConfig: 4000 training sentences (≈ 32k tokens), 6 epochs of 256-token minibatches.
+// DefaultSFTConfig: 4000 training sentences (≈ 30k tokens), 3000 held out, 6 epochs of 256-token minibatches.
 func DefaultSFTConfig(v int, seed uint64) SFTConfig {
-	return SFTConfig{Train: 4000, Test: 1000, Epochs: 6, Batch: 256, LR: 3e-3, Seed: seed, Model: DefaultModelConfig(v)}
+	return SFTConfig{Train: 4000, Test: 3000, Epochs: 6, Batch: 256, LR: 3e-3, Seed: seed, Model: DefaultModelConfig(v)}
 }
 
 // SFTEpoch is one line of sft/metrics.csv.
@@ -251,4 +251,5 @@ const (
 	streamPPORollout
 	streamPPOShuffle
 	streamBoN
+	streamRefEval
 )
