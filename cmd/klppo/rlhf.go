@@ -396,18 +396,11 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	var f rlhfFlags
 	addCommonFlags(fs, &f, "runs/rlhf/bon")
 	addPrepareFlags(fs, &f)
-	nList := fs.String("n", "1,2,4,8,16,32,64,128,256,512", "values of n, comma-separated")
+	ns := widthList(rlhf.DefaultSweepConfig().BoNNs)
+	fs.Var(&ns, "n", "values of n, comma-separated positive integers")
 	pool := fs.Int("pool", 20000, "π_ref samples forming the empirical distribution best-of-n is computed on")
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	var ns []int
-	for _, s := range strings.Split(*nList, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n < 1 {
-			return usagef("--n %q: want positive integers separated by commas", *nList)
-		}
-		ns = append(ns, n)
 	}
 	if *pool < 1 {
 		return usagef("--pool %d: want ≥ 1", *pool)
@@ -427,7 +420,7 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pts, err := rlhf.BestOfN(ctx, prep.Env.G, prep.Env.Gold, prep.Env.Ref, prep.Env.RM, *pool, ns, *f.seed)
+	pts, err := rlhf.BestOfN(ctx, prep.Env.G, prep.Env.Gold, prep.Env.Ref, prep.Env.RM, *pool, []int(ns), *f.seed)
 	if err != nil {
 		return err
 	}
@@ -452,7 +445,8 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 	addPrepareFlags(fs, &f)
 	addPPOFlags(fs, &f, 0)
 	def := rlhf.DefaultSweepConfig()
-	betas := fs.String("betas", joinFloats(def.Betas), "β values, comma-separated")
+	betas := floatList(def.Betas)
+	fs.Var(&betas, "betas", "β values, comma-separated (each ≥ 0)")
 	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
 	pool := fs.Int("pool", def.BoNPool, "best-of-n pool of π_ref samples per seed")
 	parallel := fs.Int("parallel", def.Parallel, "PPO runs trained at once (results do not depend on it)")
@@ -463,14 +457,12 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 		return usagef("--sft/--rm: the sweep trains π_ref and a reward model per seed; drop them")
 	}
 	cfg := def
-	cfg.Betas = nil
-	for _, s := range strings.Split(*betas, ",") {
-		b, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-		if err != nil || !(b >= 0) || math.IsInf(b, 0) {
-			return usagef("--betas %q: want finite numbers ≥ 0 separated by commas", *betas)
+	for _, b := range betas {
+		if !(b >= 0) || math.IsInf(b, 0) {
+			return usagef("--betas %v: want finite numbers ≥ 0", b)
 		}
-		cfg.Betas = append(cfg.Betas, b)
 	}
+	cfg.Betas = betas
 	cfg.Seeds = nil
 	for _, s := range strings.Split(*seeds, ",") {
 		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
@@ -539,12 +531,4 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "wrote %s/{sweep.json,frontier.csv,frontier.md,frontier-gold.png,frontier-proxy.png} and %s/seed-*/ in %.1f s\n",
 		*f.out, *f.out, time.Since(start).Seconds())
 	return nil
-}
-
-func joinFloats(xs []float64) string {
-	s := make([]string, len(xs))
-	for i, x := range xs {
-		s[i] = strconv.FormatFloat(x, 'g', -1, 64)
-	}
-	return strings.Join(s, ",")
 }

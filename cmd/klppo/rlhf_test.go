@@ -24,8 +24,9 @@ func TestRLHFBadFlags(t *testing.T) {
 		{[]string{"rlhf", "--label-noise", "0"}, "--label-noise 0"},
 		{[]string{"rlhf", "--updates", "0"}, "--updates 0"},
 		{[]string{"rlhf", "ppo", "--clip", "1"}, "--clip 1"},
-		{[]string{"rlhf", "bon", "--n", "0"}, `--n "0"`},
-		{[]string{"rlhf", "sweep", "--betas", "a"}, `--betas "a"`},
+		{[]string{"rlhf", "bon", "--n", "0"}, `-n`},
+		{[]string{"rlhf", "sweep", "--betas", "a"}, `-betas`},
+		{[]string{"rlhf", "sweep", "--betas", "0,-1"}, `--betas -1`},
 		{[]string{"rlhf", "sweep", "--kl-ctl", "prop", "--kl-coef", "0.1"}, "--kl-ctl prop"},
 		{[]string{"rlhf", "rm", "--rm", "x"}, `--rm "x"`},
 	}
