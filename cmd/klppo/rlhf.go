@@ -22,7 +22,7 @@ import (
 
 // defaultLeash is the β of the "with the default leash" run of `klppo rlhf` (k1 in the reward,
 // fixed β, TRL's classic PPOTrainer placement).
-const defaultLeash = 0.3
+const defaultLeash = 0.5
 
 func init() {
 	register("rlhf", "RLHF in miniature: SFT → reward model → PPO without and with the KL(π‖π_ref) leash (--kl-coef B: one β)", runRLHF)
@@ -450,7 +450,25 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
 	pool := fs.Int("pool", def.BoNPool, "best-of-n pool of π_ref samples per seed")
 	parallel := fs.Int("parallel", def.Parallel, "PPO runs trained at once (results do not depend on it)")
+	fitMaxD := fs.Float64("fit-max-d", def.FitMaxD, "fit Gao's RL law to the updates with d = √KL ≤ this (0: all)")
+	replot := fs.Bool("replot", false, "do not train: refit and redraw the table and charts of the sweep in --out")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if !(*fitMaxD >= 0) || math.IsInf(*fitMaxD, 0) {
+		return usagef("--fit-max-d %v: want a finite number ≥ 0", *fitMaxD)
+	}
+	if *replot {
+		res, err := rlhf.LoadSweep(*f.out)
+		if err != nil {
+			return usagef("--replot: %v", err)
+		}
+		res.Config.FitMaxD = *fitMaxD
+		if err := res.Fit(); err != nil {
+			return err
+		}
+		table, err := res.Save(*f.out)
+		fmt.Fprintln(stdout, table)
 		return err
 	}
 	if *f.sftDir != "" || *f.rmDir != "" {
@@ -477,7 +495,7 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 	if *parallel < 1 {
 		return usagef("--parallel %d: want ≥ 1", *parallel)
 	}
-	cfg.BoNPool, cfg.Parallel = *pool, *parallel
+	cfg.BoNPool, cfg.Parallel, cfg.FitMaxD = *pool, *parallel, *fitMaxD
 	pc, err := f.prepareConfig()
 	if err != nil {
 		return err

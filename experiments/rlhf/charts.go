@@ -21,6 +21,13 @@ type series struct {
 	col    color.Color
 	dashed bool
 	points bool // markers only
+	thin   bool // a thin line without a legend entry
+}
+
+// withAlpha returns c with opacity a.
+func withAlpha(c color.Color, a uint8) color.Color {
+	r, g, b, _ := c.RGBA()
+	return color.NRGBA{uint8(r >> 8), uint8(g >> 8), uint8(b >> 8), a}
 }
 
 // palette is a colour-blind-friendly sequence (Okabe–Ito).
@@ -75,6 +82,9 @@ func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
 		}
 		l.Color = s.col
 		l.Width = vg.Points(1.5)
+		if s.thin {
+			l.Width = vg.Points(0.8)
+		}
 		if s.dashed {
 			l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 		}
@@ -171,6 +181,28 @@ func (res *SweepResult) WriteCharts(dir string) error {
 			ss = append(ss, series{name: "PPO β = " + strconv.FormatFloat(b, 'g', -1, 64), x: x, y: y,
 				col: palette[(betas[b]+1)%len(palette)], points: true})
 		}
+		// The path of every run of the first seed: rise, peak and (without enough leash) fall.
+		for _, r := range res.Runs {
+			if r.Seed != res.Config.Seeds[0] {
+				continue
+			}
+			ms, err := ReadMetrics(filepath.Join(r.Dir, MetricsFile))
+			if err != nil {
+				return err
+			}
+			x, y := make([]float64, len(ms)), make([]float64, len(ms))
+			for i, m := range ms {
+				x[i], y[i] = m.KL, m.Gold-r.Summary.RefGold
+				if what == "proxy" {
+					y[i] = m.Proxy - r.Summary.RefProxy
+				}
+			}
+			x, y = smooth(x, 5), smooth(y, 5)
+			for i := range x {
+				x[i] = math.Sqrt(math.Max(0, x[i]))
+			}
+			ss = append(ss, series{x: x, y: y, col: withAlpha(palette[(betas[r.Beta]+1)%len(palette)], 0x70), thin: true})
+		}
 		if len(res.BoN) > 0 {
 			first := res.BoN[strconv.FormatUint(res.Config.Seeds[0], 10)]
 			x, y := make([]float64, len(first)), make([]float64, len(first))
@@ -194,9 +226,22 @@ func (res *SweepResult) WriteCharts(dir string) error {
 				if f == nil {
 					continue
 				}
+				// Each law over the range of the data it was fitted to.
+				hi := res.Config.FitMaxD
+				if f.Kind == "bon" || hi <= 0 {
+					hi = 0
+					for _, pts := range res.BoN {
+						for _, p := range pts {
+							hi = math.Max(hi, math.Sqrt(p.KLBound))
+						}
+					}
+				}
+				if f.Kind == "rl" && res.Config.FitMaxD <= 0 {
+					hi = maxD
+				}
 				var x, y []float64
 				for i := 1; i <= 200; i++ {
-					d := maxD * float64(i) / 200
+					d := hi * float64(i) / 200
 					x, y = append(x, d), append(y, f.Eval(d))
 				}
 				name := fmt.Sprintf("fit RL: d(%.2f − %.2f ln d)", f.Alpha, f.Beta)

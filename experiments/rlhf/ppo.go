@@ -54,7 +54,7 @@ type PPOConfig struct {
 func DefaultPPOConfig(beta float64, seed uint64) PPOConfig {
 	return PPOConfig{Updates: 200, Batch: 64, Minibatch: 256, Epochs: 4, LR: 1e-3, Clip: 0.2, Gamma: 1, Lambda: 0.95,
 		MaxGrad: 1, KL: ppo.KLRef{Estimator: ppo.KLRefK1, In: ppo.KLInReward, Beta: beta}, Ctl: "fixed",
-		Target: 2, Horizon: 1000, Seed: seed, RefSamples: 1024}
+		Target: 1.5, Horizon: 500, Seed: seed, RefSamples: 1024}
 }
 
 // Validate checks every field, naming it.

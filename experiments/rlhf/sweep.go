@@ -2,6 +2,7 @@ package rlhf
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"os"
@@ -110,14 +111,18 @@ type SweepConfig struct {
 	// Parallel is how many PPO runs of a seed train at once (each in its own goroutine with its
 	// own graphs; π_ref and the reward model are shared read-only). Results do not depend on it.
 	Parallel int `json:"parallel"`
-	Prepare  PrepareConfig
+	// FitMaxD limits the RL fit to points with d = √KL ≤ FitMaxD: Gao's law has no floor, while
+	// here the gold reward of text outside the language is −1, so the collapsed runs (d ≈ 7–11)
+	// would only measure the floor.
+	FitMaxD float64 `json:"fit_max_d"`
+	Prepare PrepareConfig
 }
 
 // DefaultSweepConfig: β ∈ {0, 0.03, 0.1, 0.2, 0.3, 0.5, 1} × seeds {1, 2, 3}, 150 updates each,
 // best-of-n for n = 1 … 512 on a pool of 20000 π_ref samples.
 func DefaultSweepConfig() SweepConfig {
 	c := SweepConfig{Betas: []float64{0, 0.03, 0.1, 0.2, 0.3, 0.5, 1}, Seeds: []uint64{1, 2, 3},
-		PPO: DefaultPPOConfig(0, 1), BoNNs: []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}, BoNPool: 20000, Parallel: 2,
+		PPO: DefaultPPOConfig(0, 1), BoNNs: []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}, BoNPool: 20000, Parallel: 2, FitMaxD: 3,
 		Prepare: DefaultPrepareConfig(1)}
 	c.PPO.Updates = 150
 	return c
@@ -218,15 +223,31 @@ func Sweep(ctx context.Context, cfg SweepConfig, dir string, progress func(done,
 			res.Runs = append(res.Runs, rows[k])
 		}
 	}
-	if err := res.fit(); err != nil {
+	if err := res.Fit(); err != nil {
 		return res, err
 	}
 	return res, nil
 }
 
-// fit fits Gao's laws: RL on every update of every run with β > 0 or not (d = √KL, R = gold −
-// ref_gold of the seed, smoothed over 5 updates), best-of-n on every (n, seed) point with d = √bound.
-func (res *SweepResult) fit() error {
+// LoadSweep reads dir/sweep.json written by Save (the run directories it names must still exist
+// for Fit).
+func LoadSweep(dir string) (*SweepResult, error) {
+	data, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	var res SweepResult
+	if err := json.Unmarshal(data, &res); err != nil {
+		return nil, fmt.Errorf("rlhf: %s/sweep.json: %w", dir, err)
+	}
+	return &res, nil
+}
+
+// Fit fits Gao's laws: RL on every update of every run (d = √KL, R = gold − ref_gold of the
+// seed, both smoothed over 5 updates) with 0 < d ≤ FitMaxD, best-of-n on every (n > 1, seed)
+// point with d = √(ln n − (n−1)/n).
+func (res *SweepResult) Fit() error {
+	res.FitRL, res.FitBoN = nil, nil
 	var d, r []float64
 	for _, run := range res.Runs {
 		ms, err := ReadMetrics(filepath.Join(run.Dir, MetricsFile))
@@ -240,7 +261,7 @@ func (res *SweepResult) fit() error {
 		gold, kls = smooth(gold, 5), smooth(kls, 5)
 		ref := res.RefGold[strconv.FormatUint(run.Seed, 10)]
 		for i := range gold {
-			if kls[i] > 0 {
+			if kls[i] > 0 && (res.Config.FitMaxD <= 0 || math.Sqrt(kls[i]) <= res.Config.FitMaxD) {
 				d = append(d, math.Sqrt(kls[i]))
 				r = append(r, gold[i]-ref)
 			}
@@ -351,7 +372,7 @@ func (res *SweepResult) WriteTable(path string) (string, error) {
 		if f == nil {
 			continue
 		}
-		law := "d(α − β ln d)"
+		law := fmt.Sprintf("d(α − β ln d) on the updates with d ≤ %g", res.Config.FitMaxD)
 		if f.Kind == "bon" {
 			law = "d(α − β d)"
 		}
