@@ -237,7 +237,7 @@ func runRLHF(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	printStory(stdout, rows)
-	fmt.Fprintf(stdout, "wrote %s/{sft,rm,no-leash,leash}/ and %s/story-{gold,proxy,kl,inlang}.png in %.1f s\n",
+	fmt.Fprintf(stdout, "wrote %s/{sft,rm,no-leash,leash}/ and %s/story-{gold,proxy,kl,inlang,beta}.png in %.1f s\n",
 		*f.out, *f.out, time.Since(start).Seconds())
 	return nil
 }

@@ -106,9 +106,10 @@ type RunCurves struct {
 	Ref     Summary // ref_gold / ref_proxy
 }
 
-// StoryCharts writes prefix-gold.png, prefix-proxy.png, prefix-kl.png and prefix-inlang.png:
-// gold reward, proxy reward, KL(π‖π_ref) per sequence and the in-language fraction per update
-// for each run (smoothed over 5 updates), with π_ref's rewards dashed.
+// StoryCharts writes prefix-gold.png, prefix-proxy.png, prefix-kl.png, prefix-inlang.png and
+// prefix-beta.png: gold reward, proxy reward, KL(π‖π_ref) per sequence, the in-language fraction
+// and β per update for each run (smoothed over 5 updates), with π_ref's rewards and the KL target
+// (if klTarget > 0) dashed.
 func StoryCharts(dir, prefix string, runs []RunCurves, klTarget float64) error {
 	type panel struct {
 		file, title, ylabel string
@@ -120,6 +121,7 @@ func StoryCharts(dir, prefix string, runs []RunCurves, klTarget float64) error {
 		{"proxy", "proxy reward (the reward model PPO maximises)", "mean reward-model score", func(m UpdateMetrics) float64 { return m.Proxy }, func(s Summary) float64 { return s.RefProxy }},
 		{"kl", "KL(π‖π_ref) per sequence (exact per position)", "nats per sequence", func(m UpdateMetrics) float64 { return m.KL }, nil},
 		{"inlang", "fraction of samples inside the language", "fraction", func(m UpdateMetrics) float64 { return m.InLanguage }, nil},
+		{"beta", "KL coefficient β", "β", func(m UpdateMetrics) float64 { return m.Beta }, nil},
 	}
 	for _, pn := range panels {
 		var ss []series
