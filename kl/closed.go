@@ -60,14 +60,31 @@ func finite(name string, v float64) error {
 //	½ [(e^x − 1 − x) + ((μ₁−μ₂)/σ₂)²],  x = 2(ln σ₁ − ln σ₂),
 //
 // which is the textbook ln(σ₂/σ₁) + (σ₁² + (μ₁−μ₂)²)/(2σ₂²) − ½ without its cancellation.
+// +Inf only when the divergence itself exceeds the float64 range (an overflow: both normals
+// have full support).
 func normalKLLog(mu1, logSigma1, mu2, logSigma2 float64) float64 {
-	z := (mu1 - mu2) * math.Exp(-logSigma2)
+	var z float64 // (μ₁ − μ₂)/σ₂; its sign does not matter
+	if d := mu1 - mu2; d != 0 {
+		z = d * math.Exp(-logSigma2)
+		if math.IsInf(z, 0) || math.IsInf(d, 0) || z == 0 {
+			// μ₁ − μ₂ or 1/σ₂ overflowed (or 1/σ₂ underflowed): |z| = exp(ln|μ₁ − μ₂| − ln σ₂).
+			z = math.Exp(math.Log(math.Abs(mu1/2-mu2/2)) + math.Ln2 - logSigma2)
+		}
+	}
 	return 0.5 * (expm1MinusX(2*(logSigma1-logSigma2)) + z*z)
 }
 
-// normalKL is normalKLLog from σ; the ratio σ₁/σ₂ is taken before the logarithm.
+// normalKL is normalKLLog from σ; the ratio σ₁/σ₂ is taken before the logarithm, and
+// (μ₁−μ₂)/σ₂ as μ₁/σ₂ − μ₂/σ₂ when the difference overflows (μ = ±1.7e308, σ = 1e308 is a
+// KL of 5.78, not +Inf).
 func normalKL(mu1, sigma1, mu2, sigma2 float64) float64 {
 	z := (mu1 - mu2) / sigma2
+	if math.IsInf(mu1-mu2, 0) {
+		z = mu1/sigma2 - mu2/sigma2
+		if math.IsInf(z, 0) {
+			z = 2 * (mu1/2/sigma2 - mu2/2/sigma2)
+		}
+	}
 	return 0.5 * (expm1MinusX(2*logRatio(sigma1, sigma2)) + z*z)
 }
 
@@ -255,7 +272,10 @@ func (b Beta) validate(s string) error {
 //
 //	ln B(a₂,b₂) − ln B(a₁,b₁) + (a₁−a₂)ψ(a₁) + (b₁−b₂)ψ(b₁) + (a₂−a₁+b₂−b₁)ψ(a₁+b₁).
 //
-// Errors name alpha_p, beta_p, alpha_q, beta_q.
+// It is the two-outcome Dirichlet KL and is evaluated in the cancellation-free form documented
+// on Dirichlet.KL, so it stays accurate for huge concentrations: Beta(1e16,1e16)‖Beta(1,1) is
+// 18.0414629815876 (the formula above, evaluated term by term, gives 0). Errors name alpha_p,
+// beta_p, alpha_q, beta_q.
 func (p Beta) KL(q Beta) (float64, error) {
 	if err := p.validate("p"); err != nil {
 		return 0, err
@@ -263,12 +283,7 @@ func (p Beta) KL(q Beta) (float64, error) {
 	if err := q.validate("q"); err != nil {
 		return 0, err
 	}
-	// Grouped as ln B(a₂,b₂) − ln B(a₁,b₁) + (a₁−a₂)(ψ(a₁)−ψ(s)) + (b₁−b₂)(ψ(b₁)−ψ(s)),
-	// s = a₁+b₁, so the large ψ(s) terms cancel before they are multiplied.
-	a1, b1, a2, b2 := p.Alpha, p.Beta, q.Alpha, q.Beta
-	psiS := Digamma(a1 + b1)
-	v := lbeta(a2, b2) - lbeta(a1, b1) + (a1-a2)*(Digamma(a1)-psiS) + (b1-b2)*(Digamma(b1)-psiS)
-	return notNaN("Beta", v)
+	return notNaN("Beta", dirichletKL([]float64{p.Alpha, p.Beta}, []float64{q.Alpha, q.Beta}))
 }
 
 // Dirichlet is the Dirichlet(Alpha) distribution on the simplex; every αᵢ must be > 0 and there
@@ -293,7 +308,24 @@ func (d Dirichlet) validate(name string) error {
 //
 //	ln Γ(α₀) − ln Γ(β₀) − Σᵢ [ln Γ(αᵢ) − ln Γ(βᵢ)] + Σᵢ (αᵢ − βᵢ)(ψ(αᵢ) − ψ(α₀)).
 //
-// Errors name alpha_p and alpha_q.
+// Evaluated as written, the terms grow like α ln α and cancel: for α₀ ≳ 1e6 digits are lost and
+// at α₀ = 1e16 nothing is left. Writing ln Γ and ψ with Stirling's remainders μ and ν
+// (ln Γ(x) = (x−½) ln x − x + ½ ln 2π + μ(x), ψ(x) = ln x − 1/(2x) − ν(x)) and cancelling the
+// large parts on paper gives the form used here for all parameters:
+//
+//	KL = Σᵢ βᵢ·(e^{−Lᵢ} − 1 + Lᵢ) + ½ Σᵢ φ(βᵢ/αᵢ) − ½ φ(β₀/α₀) + R,
+//	Lᵢ = ln((βᵢ/β₀)/(αᵢ/α₀)),  φ(u) = u − 1 − ln u,
+//	R  = Σᵢ [μ(βᵢ) − μ(αᵢ) + (αᵢ − βᵢ)(ν(α₀) − ν(αᵢ))] − μ(β₀) + μ(α₀).
+//
+// The first sum is β₀ times the categorical KL between the two means (each term ≥ 0, Lᵢ from a
+// difference of products with one rounding, so means that agree to 12 digits still give 4);
+// the φ terms compare the concentrations (each ≥ 0, accurate near u = 1); R is of order 1/α and
+// 1/β and uses series for arguments ≥ 10. Against mpmath (testdata/highprec.json, 50 digits)
+// the relative error is ≤ 1e-12 for concentrations from 1e-3 to 1e300 whenever KL ≳ 1e-6, and
+// the absolute error ≲ 1e-15·(1 + K) for nearly equal P and Q with moderate parameters (the
+// remainders μ, ν of small arguments are O(1) and cancel there). Parameters down to 1e-300 and
+// up to 1e300 never give NaN; beyond that (subnormal, or sums that overflow) the error wraps
+// ErrNotRepresentable. Errors name alpha_p and alpha_q.
 func (p Dirichlet) KL(q Dirichlet) (float64, error) {
 	if err := p.validate("alpha_p"); err != nil {
 		return 0, err
@@ -304,22 +336,57 @@ func (p Dirichlet) KL(q Dirichlet) (float64, error) {
 	if len(p.Alpha) != len(q.Alpha) {
 		return 0, lengthErr("alpha_p", len(p.Alpha), "alpha_q", len(q.Alpha))
 	}
-	var a0, b0 float64
-	for i := range p.Alpha {
-		a0 += p.Alpha[i]
-		b0 += q.Alpha[i]
+	return notNaN("Dirichlet", dirichletKL(p.Alpha, q.Alpha))
+}
+
+// compensatedSum returns Σx as s + e, s = fl(Σx) and e its rounding error (Neumaier).
+func compensatedSum(x []float64) (s, e float64) {
+	for _, v := range x {
+		var err float64
+		s, err = twoSum(s, v)
+		e += err
 	}
-	la0, _ := math.Lgamma(a0)
-	lb0, _ := math.Lgamma(b0)
-	v := la0 - lb0
-	psi0 := Digamma(a0)
-	for i, a := range p.Alpha {
-		b := q.Alpha[i]
-		la, _ := math.Lgamma(a)
-		lb, _ := math.Lgamma(b)
-		v += lb - la + (a-b)*(Digamma(a)-psi0)
+	return s + e, e - ((s + e) - s)
+}
+
+// dirichletKL is KL(Dir(a)‖Dir(c)) in the form of Dirichlet.KL, for valid a, c of equal length.
+func dirichletKL(a, c []float64) float64 {
+	s, sErr := compensatedSum(a)
+	t, tErr := compensatedSum(c)
+	var means, conc, rem float64
+	nuS := digammaRem(s)
+	for i, ai := range a {
+		ci := c[i]
+		L := logRatio2(ci, s, sErr, ai, t, tErr) // ln((cᵢ/t)/(aᵢ/s))
+		means += weightedPhi(ci, L, t*(ai/s))    // cᵢ e^{−L} = t·aᵢ/s
+		conc += ratioPhi(ci, ai)
+		rem += lgammaRem(ci) - lgammaRem(ai) + (ai-ci)*(nuS-digammaRem(ai))
 	}
-	return notNaN("Dirichlet", v)
+	rem += lgammaRem(s) - lgammaRem(t)
+	v := 0.5 * (conc - ratioPhi(t, s))
+	if math.IsNaN(v) {
+		v = concentrationTermLog(a, c, s, t)
+	}
+	return means + v + rem
+}
+
+// concentrationTermLog is ½ Σᵢ φ(cᵢ/aᵢ) − ½ φ(t/s) when both parts overflow (ratios beyond
+// 1e308, parameters outside [1e-300, 1e300]), from the equal positive combination
+// ½ [Σᵢ (1 − aᵢ/s)(cᵢ/aᵢ) − (K−1) − Σᵢ ln(cᵢ/aᵢ) + ln(t/s)], with products taken in logarithms.
+func concentrationTermLog(a, c []float64, s, t float64) float64 {
+	lin := -float64(len(a) - 1)
+	logs := logRatio(t, s)
+	for i, ai := range a {
+		var rest float64 // s − aᵢ, summed directly so it is exact to rounding
+		for j, aj := range a {
+			if j != i {
+				rest += aj
+			}
+		}
+		lin += math.Exp(math.Log(rest) - math.Log(s) + math.Log(c[i]) - math.Log(ai))
+		logs -= logRatio(c[i], ai)
+	}
+	return 0.5 * (lin + logs)
 }
 
 // Poisson is the Poisson distribution with mean Rate (λ > 0).
@@ -373,6 +440,14 @@ func (g Gamma) validate(s string) error {
 //
 //	(k₁−k₂)ψ(k₁) − ln Γ(k₁) + ln Γ(k₂) + k₂ ln(θ₁/θ₂) + k₁(θ₂−θ₁)/θ₁.
 //
+// As for Dirichlet.KL, the terms of size k ln k cancel when written out; the form used is
+//
+//	KL = k₂·(e^{−L} − 1 + L) + ½ φ(k₂/k₁) + μ(k₂) − μ(k₁) − (k₁ − k₂) ν(k₁),
+//	L = ln(m₂/m₁) = ln(k₂θ₁/(k₁θ₂)),  φ(u) = u − 1 − ln u,
+//
+// (m = k/θ the means, μ and ν Stirling's remainders of ln Γ and ψ), every term accurate: the
+// relative error against mpmath is ≤ 1e-12 for shapes and rates from 1e-3 to 1e300 whenever
+// KL ≳ 1e-6 (Gamma(1e16,1e16)‖Gamma(1,1) = 18.0017422107477, where the formula above gives 38).
 // Errors name shape_p, rate_p, shape_q, rate_q.
 func (p Gamma) KL(q Gamma) (float64, error) {
 	if err := p.validate("p"); err != nil {
@@ -382,8 +457,9 @@ func (p Gamma) KL(q Gamma) (float64, error) {
 		return 0, err
 	}
 	k1, t1, k2, t2 := p.Shape, p.Rate, q.Shape, q.Rate
-	l1, _ := math.Lgamma(k1)
-	l2, _ := math.Lgamma(k2)
-	v := (k1-k2)*Digamma(k1) - l1 + l2 + k2*logRatio(t1, t2) + k1*(t2/t1-1)
+	L := logRatio2(k2, t1, 0, k1, t2, 0)
+	v := weightedPhi(k2, L, mulRatio(k1, t2, t1)) + // k₂e^{−L} = k₁θ₂/θ₁
+		0.5*ratioPhi(k2, k1) +
+		lgammaRem(k2) - lgammaRem(k1) - (k1-k2)*digammaRem(k1)
 	return notNaN("Gamma", v)
 }
