@@ -68,7 +68,7 @@ func normalKLLog(mu1, logSigma1, mu2, logSigma2 float64) float64 {
 		z = d * math.Exp(-logSigma2)
 		if math.IsInf(z, 0) || math.IsInf(d, 0) || z == 0 {
 			// μ₁ − μ₂ or 1/σ₂ overflowed (or 1/σ₂ underflowed): |z| = exp(ln|μ₁ − μ₂| − ln σ₂).
-			z = math.Exp(math.Log(math.Abs(mu1/2-mu2/2)) + math.Ln2 - logSigma2)
+			z = math.Exp(logSafe(math.Abs(mu1/2-mu2/2)) + math.Ln2 - logSigma2)
 		}
 	}
 	return 0.5 * (expm1MinusX(2*(logSigma1-logSigma2)) + z*z)
@@ -119,7 +119,7 @@ func (p Normal) KL(q Normal) (float64, error) {
 // LogProb returns ln of the density at x: −(x−μ)²/(2σ²) − ln σ − ½ ln 2π.
 func (n Normal) LogProb(x float64) float64 {
 	z := (x - n.Mu) / n.Sigma
-	return -0.5*z*z - math.Log(n.Sigma) - 0.5*math.Log(2*math.Pi)
+	return -0.5*z*z - logSafe(n.Sigma) - 0.5*math.Log(2*math.Pi)
 }
 
 // DiagNormal is a Gaussian with diagonal covariance: independent N(Mu[i], σᵢ²). Give the scales
@@ -136,7 +136,7 @@ func (d DiagNormal) logSigmaAt(i int) float64 {
 	if d.LogSigma != nil {
 		return d.LogSigma[i]
 	}
-	return math.Log(d.Sigma[i])
+	return logSafe(d.Sigma[i])
 }
 
 func (d DiagNormal) validate(s string) error {
@@ -315,7 +315,7 @@ func (d Dirichlet) validate(name string) error {
 //
 //	KL = Σᵢ βᵢ·(e^{−Lᵢ} − 1 + Lᵢ) + ½ Σᵢ φ(βᵢ/αᵢ) − ½ φ(β₀/α₀) + R,
 //	Lᵢ = ln((βᵢ/β₀)/(αᵢ/α₀)),  φ(u) = u − 1 − ln u,
-//	R  = Σᵢ [μ(βᵢ) − μ(αᵢ) + (αᵢ − βᵢ)(ν(α₀) − ν(αᵢ))] − μ(β₀) + μ(α₀).
+//	R  = Σᵢ [μ(βᵢ) − μ(αᵢ) + (αᵢ − βᵢ)(ν(α₀) − ν(αᵢ))] − μ(β₀) + μ(α₀),
 //
 // The first sum is β₀ times the categorical KL between the two means (each term ≥ 0, Lᵢ from a
 // difference of products with one rounding, so means that agree to 12 digits still give 4);
@@ -353,37 +353,71 @@ func compensatedSum(x []float64) (s, e float64) {
 func dirichletKL(a, c []float64) float64 {
 	s, sErr := compensatedSum(a)
 	t, tErr := compensatedSum(c)
-	var means, conc, rem float64
-	nuS := digammaRem(s)
+	rest := restSums(a, s, sErr)
+	var means, rem float64
+	near := true // every cᵢ/aᵢ within [1/e, e]: the φ form of the concentration term
 	for i, ai := range a {
 		ci := c[i]
 		L := logRatio2(ci, s, sErr, ai, t, tErr) // ln((cᵢ/t)/(aᵢ/s))
 		means += weightedPhi(ci, L, t*(ai/s))    // cᵢ e^{−L} = t·aᵢ/s
-		conc += ratioPhi(ci, ai)
-		rem += lgammaRem(ci) - lgammaRem(ai) + (ai-ci)*(nuS-digammaRem(ai))
+		// R = Σᵢ [μ(cᵢ) − μ(aᵢ) − (cᵢ − aᵢ)(ν(s) − ν(aᵢ))] − (μ(t) − μ(s)), each difference
+		// taken without cancellation (cᵢ − aᵢ is exact when it matters: Sterbenz).
+		rem += lgammaRemDiff(ci, ai, ci-ai) - (ci-ai)*digammaRemDiff(s, ai, rest[i])
+		near = near && math.Abs(logRatio(ci, ai)) <= 1
 	}
-	rem += lgammaRem(s) - lgammaRem(t)
-	v := 0.5 * (conc - ratioPhi(t, s))
-	if math.IsNaN(v) {
-		v = concentrationTermLog(a, c, s, t)
+	rem -= lgammaRemDiff(t, s, (t-s)+(tErr-sErr))
+	var conc float64
+	if near {
+		for i, ai := range a {
+			conc += ratioPhi(c[i], ai)
+		}
+		// φ(t/s) from ln(t/s) with the sums' rounding errors included: t − s alone can be
+		// wrong in its 7th digit when the concentrations differ by 1e-10.
+		lts := math.Log1p(((t - s) + (tErr - sErr)) / s)
+		conc = 0.5 * (conc - expm1MinusX(lts))
+	} else {
+		conc = concentrationTermFar(a, c, rest, s, t)
 	}
-	return means + v + rem
+	return means + conc + rem
 }
 
-// concentrationTermLog is ½ Σᵢ φ(cᵢ/aᵢ) − ½ φ(t/s) when both parts overflow (ratios beyond
-// 1e308, parameters outside [1e-300, 1e300]), from the equal positive combination
-// ½ [Σᵢ (1 − aᵢ/s)(cᵢ/aᵢ) − (K−1) − Σᵢ ln(cᵢ/aᵢ) + ln(t/s)], with products taken in logarithms.
-func concentrationTermLog(a, c []float64, s, t float64) float64 {
+// restSums returns s − aᵢ for each i, where s = Σa has rounding error sErr: as (s − aᵢ) + sErr
+// when aᵢ ≤ s/2, else (at most one i) summed directly from the other elements, so it stays
+// accurate when one element dominates (Beta(1e-140, 1e-110): s − a₂ = 1e-140, not 0).
+func restSums(a []float64, s, sErr float64) []float64 {
+	rest := make([]float64, len(a))
+	for i, ai := range a {
+		if ai <= s/2 {
+			rest[i] = (s - ai) + sErr
+			continue
+		}
+		var r float64
+		for j, aj := range a {
+			if j != i {
+				r += aj
+			}
+		}
+		rest[i] = r
+	}
+	return rest
+}
+
+// concentrationTermFar is ½ Σᵢ φ(cᵢ/aᵢ) − ½ φ(t/s) when some ratio cᵢ/aᵢ is far from 1 (there
+// the two parts can be huge and nearly equal), from the equal combination with positive weights
+//
+//	½ [Σᵢ ((s − aᵢ)/s)(cᵢ/aᵢ) − (K−1) − Σᵢ ln(cᵢ/aᵢ) + ln(t/s)],
+//
+// (t/s = Σᵢ (aᵢ/s)(cᵢ/aᵢ) is the aᵢ/s-weighted mean of the ratios), with each product taken
+// through logarithms when cᵢ/aᵢ overflows or underflows.
+func concentrationTermFar(a, c, rest []float64, s, t float64) float64 {
 	lin := -float64(len(a) - 1)
 	logs := logRatio(t, s)
 	for i, ai := range a {
-		var rest float64 // s − aᵢ, summed directly so it is exact to rounding
-		for j, aj := range a {
-			if j != i {
-				rest += aj
-			}
+		if r := c[i] / ai; r >= 0x1p-1000 && !math.IsInf(r, 1) {
+			lin += rest[i] / s * r
+		} else {
+			lin += math.Exp(logSafe(rest[i]) - logSafe(s) + logRatio(c[i], ai))
 		}
-		lin += math.Exp(math.Log(rest) - math.Log(s) + math.Log(c[i]) - math.Log(ai))
 		logs -= logRatio(c[i], ai)
 	}
 	return 0.5 * (lin + logs)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"strconv"
 	"testing"
 
 	"klppo/internal/golden"
@@ -169,5 +170,105 @@ func TestGoldenTestdataCopy(t *testing.T) {
 	}
 	if string(local) != string(shared) {
 		t.Error("kl/testdata/kl.json differs from ../shared/golden/kl.json: refresh the copy")
+	}
+}
+
+// highPrecCase is one case of testdata/highprec.json (made by testdata/gen_highprec.py with
+// mpmath): the parameters of P and Q in the order of the Go struct fields (probabilities or
+// logits for the categorical kinds) and the divergence as a decimal string or "+Inf".
+type highPrecCase struct {
+	Kind string    `json:"kind"`
+	Name string    `json:"name"`
+	P    []float64 `json:"p"`
+	Q    []float64 `json:"q"`
+	KL   string    `json:"kl"`
+}
+
+// highPrecTol is the acceptance bound of issue 9: relative error ≤ 1e-9 wherever the result is
+// representable (the file holds no result below the smallest normal float64).
+const highPrecTol = 1e-9
+
+// highPrecKinds are the kinds the file must cover, each with this package's function.
+var highPrecKinds = map[string]func(p, q []float64) (float64, error){
+	"kl":        func(p, q []float64) (float64, error) { return KL(p, q) },
+	"js":        func(p, q []float64) (float64, error) { return JS(p, q) },
+	"kl_logits": func(p, q []float64) (float64, error) { return KLLogits(p, q) },
+	"js_logits": func(p, q []float64) (float64, error) { return JSLogits(p, q) },
+	"beta":      func(p, q []float64) (float64, error) { return Beta{p[0], p[1]}.KL(Beta{q[0], q[1]}) },
+	"dirichlet": func(p, q []float64) (float64, error) { return Dirichlet{p}.KL(Dirichlet{q}) },
+	"gamma":     func(p, q []float64) (float64, error) { return Gamma{p[0], p[1]}.KL(Gamma{q[0], q[1]}) },
+	"poisson":   func(p, q []float64) (float64, error) { return Poisson{p[0]}.KL(Poisson{q[0]}) },
+	"exponential": func(p, q []float64) (float64, error) {
+		return Exponential{p[0]}.KL(Exponential{q[0]})
+	},
+	"normal": func(p, q []float64) (float64, error) { return Normal{p[0], p[1]}.KL(Normal{q[0], q[1]}) },
+	"normal_logsigma": func(p, q []float64) (float64, error) {
+		return DiagNormal{Mu: p[:1], LogSigma: p[1:]}.KL(DiagNormal{Mu: q[:1], LogSigma: q[1:]})
+	},
+	"bernoulli": func(p, q []float64) (float64, error) { return Bernoulli{p[0]}.KL(Bernoulli{q[0]}) },
+}
+
+// loadHighPrec reads testdata/highprec.json (this package's own reference data; it has no copy
+// in ../shared/golden) and parses every reference value.
+func loadHighPrec(t testing.TB) ([]highPrecCase, []float64) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "highprec.json"))
+	if err != nil {
+		t.Fatalf("%v (regenerate with: python3 kl/testdata/gen_highprec.py > kl/testdata/highprec.json)", err)
+	}
+	var doc struct {
+		Command string         `json:"command"`
+		Cases   []highPrecCase `json:"cases"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("testdata/highprec.json: %v", err)
+	}
+	want := make([]float64, len(doc.Cases))
+	for i, c := range doc.Cases {
+		v, err := strconv.ParseFloat(c.KL, 64)
+		if err != nil || highPrecKinds[c.Kind] == nil {
+			t.Fatalf("testdata/highprec.json case %d (%s %q): kind or value %q not understood (%v)", i, c.Kind, c.Name, c.KL, err)
+		}
+		want[i] = v
+	}
+	return doc.Cases, want
+}
+
+// relErr is |got − want|/|want|, 0 when both are the same infinity, +Inf for NaN.
+func relErr(got, want float64) float64 {
+	switch {
+	case math.IsNaN(got):
+		return math.Inf(1)
+	case got == want:
+		return 0
+	}
+	return math.Abs(got-want) / math.Abs(want)
+}
+
+// TestHighPrec checks every case of testdata/highprec.json — nearly disjoint categoricals,
+// huge and nearly equal concentrations, overflowing and underflowing parameters — against its
+// mpmath reference to 1e-9 relative error, and logs the worst error of each kind.
+func TestHighPrec(t *testing.T) {
+	cases, want := loadHighPrec(t)
+	worst := map[string]float64{}
+	count := map[string]int{}
+	for i, c := range cases {
+		got, err := highPrecKinds[c.Kind](c.P, c.Q)
+		if err != nil {
+			t.Errorf("%s %q: %v", c.Kind, c.Name, err)
+			continue
+		}
+		e := relErr(got, want[i])
+		count[c.Kind]++
+		worst[c.Kind] = math.Max(worst[c.Kind], e)
+		if !(e <= highPrecTol) {
+			t.Errorf("%s %q: P=%v Q=%v: got %.17g, want %s (relative error %.2g)", c.Kind, c.Name, c.P, c.Q, got, c.KL, e)
+		}
+	}
+	for kind := range highPrecKinds {
+		if count[kind] < 5 {
+			t.Errorf("testdata/highprec.json has %d %s cases, want ≥ 5", count[kind], kind)
+		}
+		t.Logf("%-16s %3d cases, worst relative error %.2g", kind, count[kind], worst[kind])
 	}
 }

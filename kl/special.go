@@ -75,7 +75,7 @@ func digammaRem(x float64) float64 {
 	if x >= 10 {
 		return digammaTail(x)
 	}
-	return math.Log(x) - 0.5/x - Digamma(x)
+	return logSafe(x) - 0.5/x - Digamma(x)
 }
 
 // lgammaRem returns μ(x) = ln Γ(x) − (x−½) ln x + x − ½ ln 2π for x > 0: the series for x ≥ 10,
@@ -96,8 +96,7 @@ func lgammaRem(x float64) float64 {
 		z := 1 / (x * x)
 		return (c1 + z*(c2+z*(c3+z*(c4+z*(c5+z*(c6+z*(c7+z*c8))))))) / x
 	}
-	lg, _ := math.Lgamma(x) // Γ(x) > 0 for x > 0: the sign is always +1
-	return lg - (x-0.5)*math.Log(x) + x - 0.5*math.Log(2*math.Pi)
+	return lgammaPos(x) - (x-0.5)*logSafe(x) + x - 0.5*math.Log(2*math.Pi)
 }
 
 // diffProd returns a·b − c·d with one rounding error relative to the result (Kahan's algorithm
@@ -117,12 +116,24 @@ func twoSum(a, b float64) (s, e float64) {
 	return s, e
 }
 
-// lbeta returns ln B(a, b) = ln Γ(a) + ln Γ(b) − ln Γ(a+b) for a, b > 0.
-func lbeta(a, b float64) float64 {
-	la, _ := math.Lgamma(a)
-	lb, _ := math.Lgamma(b)
-	lab, _ := math.Lgamma(a + b)
-	return la + lb - lab
+// logSafe returns ln x for x ≥ 0 like math.Log, but also right for subnormal x: on amd64 (and
+// s390x) math.Log does not normalise subnormal arguments and returns −709.09 for 5e-324, whose
+// logarithm is −744.44 (golang/go#56600, open in Go 1.26). Subnormals are scaled by 2⁵⁴ first.
+func logSafe(x float64) float64 {
+	if x > 0 && x < 0x1p-1022 {
+		return math.Log(x*0x1p54) - 54*math.Ln2
+	}
+	return math.Log(x)
+}
+
+// lgammaPos returns ln Γ(x) for x > 0; math.Lgamma inherits math.Log's error for subnormal x,
+// where ln Γ(x) = −ln x − γx + O(x²) = −ln x to double precision.
+func lgammaPos(x float64) float64 {
+	if x < 0x1p-1022 {
+		return -logSafe(x)
+	}
+	lg, _ := math.Lgamma(x) // Γ(x) > 0 for x > 0: the sign is always +1
+	return lg
 }
 
 // expm1MinusX returns eˣ − 1 − x without cancellation near 0 (where it is ≈ x²/2).
@@ -156,9 +167,9 @@ func logRatio(a, b float64) float64 {
 		return math.Log1p((a - b) / b)
 	}
 	if r := a / b; r > 0 && !math.IsInf(r, 1) {
-		return math.Log(r)
+		return logSafe(r)
 	}
-	return math.Log(a) - math.Log(b)
+	return logSafe(a) - logSafe(b)
 }
 
 // ratioPhi returns u − 1 − ln u ≥ 0 for u = a/b with a, b > 0: e^x − 1 − x with x = ln u,
@@ -196,7 +207,7 @@ func mulRatio(a, b, c float64) float64 {
 	if r := b / c; r >= 0x1p-1000 && !math.IsInf(r, 1) {
 		return a * r
 	}
-	return math.Exp(math.Log(a) + math.Log(b) - math.Log(c))
+	return math.Exp(logSafe(a) + logSafe(b) - logSafe(c))
 }
 
 // weightedPhi returns c·(e^{−L} − 1 + L) ≥ 0, a KL term written with L = ln(p/q) for a weight
@@ -208,4 +219,72 @@ func weightedPhi(c, L, ce float64) float64 {
 		return c * expm1MinusX(-L)
 	}
 	return ce - c + c*L
+}
+
+// Differences of Stirling remainders at nearby arguments. When x ≈ y, μ(x) − μ(y) and
+// ν(x) − ν(y) are far smaller than μ and ν themselves, and subtracting two rounded remainders
+// leaves only an absolute accuracy of ~1e-16·μ. The functions below take the exact difference
+// d = x − y from the caller and return the difference with a relative error of ≲ 1e-13:
+// for x, y ≥ 10 from the series with x^−m − y^−m = y^−m·expm1(−m ln(x/y)), below 10 after
+// shifting both arguments up with μ(z) = μ(z+1) + h(z) and ν(z) = ν(z+1) + g(z),
+//
+//	h(z) = (z + ½) ln(1 + 1/z) − 1,   g(z) = 1/(2z) + 1/(2(z+1)) − ln(1 + 1/z),
+//
+// whose differences are written with d as well. Arguments further apart than a factor e^½ fall
+// back to the plain difference, which then has no cancellation to fear.
+
+// lgammaRemDiff returns μ(x) − μ(y) for x, y > 0, where d = x − y exactly.
+func lgammaRemDiff(x, y, d float64) float64 {
+	if d == 0 {
+		return 0
+	}
+	if math.Abs(logRatio(x, y)) > 0.5 {
+		return lgammaRem(x) - lgammaRem(y)
+	}
+	var acc float64
+	for math.Min(x, y) < 10 {
+		lx := math.Log1p(1 / x)
+		acc += d*lx + (y+0.5)*math.Log1p(-(d/x)/(y+1)) // h(x) − h(y)
+		x, y = x+1, y+1
+	}
+	// B₂ₖ/(2k(2k−1)) for k = 1..8, as in lgammaRem.
+	c := [...]float64{1.0 / 12, -1.0 / 360, 1.0 / 1260, -1.0 / 1680, 1.0 / 1188, -691.0 / 360360, 1.0 / 156, -3617.0 / 122400}
+	l := math.Log1p(d / y) // ln(x/y)
+	yp := 1 / y            // y^(1−2k)
+	y2 := 1 / (y * y)
+	var s float64
+	for k, ck := range c {
+		m := float64(2*k + 1)
+		s += ck * yp * math.Expm1(-m*l)
+		yp *= y2
+	}
+	return acc + s
+}
+
+// digammaRemDiff returns ν(x) − ν(y) for x, y > 0, where d = x − y exactly.
+func digammaRemDiff(x, y, d float64) float64 {
+	if d == 0 {
+		return 0
+	}
+	if math.Abs(logRatio(x, y)) > 0.5 {
+		return digammaRem(x) - digammaRem(y)
+	}
+	var acc float64
+	for math.Min(x, y) < 10 {
+		// g(x) − g(y)
+		acc += -(d/x)/(2*y) - d/(2*(x+1)*(y+1)) - math.Log1p(-(d/x)/(y+1))
+		x, y = x+1, y+1
+	}
+	// B₂ₖ/(2k) for k = 1..8, as in digammaTail.
+	c := [...]float64{1.0 / 12, -1.0 / 120, 1.0 / 252, -1.0 / 240, 1.0 / 132, -691.0 / 32760, 1.0 / 12, -3617.0 / 8160}
+	l := math.Log1p(d / y)
+	y2 := 1 / (y * y)
+	yp := y2 // y^(−2k)
+	var s float64
+	for k, ck := range c {
+		m := float64(2*k + 2)
+		s += ck * yp * math.Expm1(-m*l)
+		yp *= y2
+	}
+	return acc + s
 }
