@@ -119,15 +119,22 @@ func Smooth[F Float](w []F, eps float64) ([]F, error) {
 // series (q·Σₖ₌₂ (−d)ᵏ/(k(k−1)), d = (p−q)/q) instead of by cancellation.
 // p = 0 gives q (0·ln 0 = 0); p > 0 with q = 0 gives +Inf.
 func klTerm(p, q float64) float64 {
+	// p − q is exact when p and q are within a factor of 2 (Sterbenz).
+	return klTermDiff(p, q, p-q)
+}
+
+// klTermDiff is klTerm with the difference p − q supplied by the caller (Bernoulli passes
+// b − a for the pair 1−a, 1−b, whose own difference has lost the digits that matter). Near
+// p = q, d = (p−q)/q comes from that difference: from the rounded ratio p/q, d = 1e-8 would
+// keep only 8 correct digits.
+func klTermDiff(p, q, pMinusQ float64) float64 {
 	switch {
 	case p == 0:
 		return q
 	case q == 0:
 		return math.Inf(1)
 	}
-	// d = p/q − 1 from the difference, which is exact when p and q are within a factor of 2
-	// (Sterbenz): the rounding of p/q would leave only 8 correct digits of d = 1e-8.
-	if d := (p - q) / q; math.Abs(d) < 0.1 {
+	if d := pMinusQ / q; math.Abs(d) < 0.1 {
 		// Σ_{k≥2} (−1)ᵏ dᵏ / (k(k−1)).
 		pow := d * d
 		sum := pow / 2

@@ -253,7 +253,8 @@ func (p Bernoulli) KL(q Bernoulli) (float64, error) {
 	if err := q.validate("q"); err != nil {
 		return 0, err
 	}
-	return klTerm(p.P, q.P) + klTerm(1-p.P, 1-q.P), nil
+	// 1−a and 1−b are rounded, but (1−a) − (1−b) = b − a is exact where it matters.
+	return klTerm(p.P, q.P) + klTermDiff(1-p.P, 1-q.P, q.P-p.P), nil
 }
 
 // Beta is the Beta(Alpha, Beta) distribution on [0, 1]; both parameters must be > 0.
@@ -354,7 +355,7 @@ func dirichletKL(a, c []float64) float64 {
 	s, sErr := compensatedSum(a)
 	t, tErr := compensatedSum(c)
 	rest := restSums(a, s, sErr)
-	var means, rem float64
+	var means, rem, bregman float64
 	near := true // every cᵢ/aᵢ within [1/e, e]: the φ form of the concentration term
 	for i, ai := range a {
 		ci := c[i]
@@ -362,12 +363,17 @@ func dirichletKL(a, c []float64) float64 {
 		means += weightedPhi(ci, L, t*(ai/s))    // cᵢ e^{−L} = t·aᵢ/s
 		// R = Σᵢ [μ(cᵢ) − μ(aᵢ) − (cᵢ − aᵢ)(ν(s) − ν(aᵢ))] − (μ(t) − μ(s)), each difference
 		// taken without cancellation (cᵢ − aᵢ is exact when it matters: Sterbenz).
+		// and, when all cᵢ ≈ aᵢ, in the equal form Σᵢ B(aᵢ, cᵢ) − B(s, t) with B the Bregman
+		// divergence of μ, whose terms are of second order in cᵢ − aᵢ.
 		rem += lgammaRemDiff(ci, ai, ci-ai) - (ci-ai)*digammaRemDiff(s, ai, rest[i])
+		bregman += lgammaRemBregman(ai, ci, ci-ai)
 		near = near && math.Abs(logRatio(ci, ai)) <= 1
 	}
 	rem -= lgammaRemDiff(t, s, (t-s)+(tErr-sErr))
+	bregman -= lgammaRemBregman(s, t, (t-s)+(tErr-sErr))
 	var conc float64
 	if near {
+		rem = bregman
 		for i, ai := range a {
 			conc += ratioPhi(c[i], ai)
 		}
@@ -494,6 +500,6 @@ func (p Gamma) KL(q Gamma) (float64, error) {
 	L := logRatio2(k2, t1, 0, k1, t2, 0)
 	v := weightedPhi(k2, L, mulRatio(k1, t2, t1)) + // k₂e^{−L} = k₁θ₂/θ₁
 		0.5*ratioPhi(k2, k1) +
-		lgammaRem(k2) - lgammaRem(k1) - (k1-k2)*digammaRem(k1)
+		lgammaRemBregman(k1, k2, k2-k1) // μ(k₂) − μ(k₁) − (k₁ − k₂)ν(k₁)
 	return notNaN("Gamma", v)
 }

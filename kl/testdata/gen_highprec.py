@@ -19,6 +19,7 @@ import json
 import math
 import random
 import sys
+from fractions import Fraction
 
 import mpmath
 from mpmath import mp, mpf, log, log1p, exp, loggamma, digamma, fsum, nstr
@@ -183,6 +184,11 @@ def categorical_cases(r):
         wp = [loguniform(r, 10.0 ** -k, 1) for _ in range(n)]
         wq = [loguniform(r, 10.0 ** -k, 1) for _ in range(n)]
         out.append((f"near-disjoint {i} (weights down to 1e-{k})", norm(wp), norm(wq)))
+    for i in range(6):
+        n = r.randint(2, 4)
+        p = norm([loguniform(r, 1e-320, 1e-300)] * (n - 1) + [1.0])
+        q = norm([loguniform(r, 1e-320, 1e-300) for _ in range(n - 1)] + [1.0])
+        out.append((f"subnormal outcomes {i}", p, q))
     for i in range(15):
         n = r.randint(2, 6)
         p = norm([r.random() + 0.01 for _ in range(n)])
@@ -238,6 +244,15 @@ def concentration_cases(r, k):
         a = [loguniform(r, 1e-3, 1e3) for _ in range(k)]
         c = [loguniform(r, 1e-3, 1e3) for _ in range(k)]
         out.append((f"moderate {i}", a, c))
+    for i in range(10):
+        a = [loguniform(r, 1e-3, 30) for _ in range(k)]
+        d = loguniform(r, 1e-12, 1e-3)
+        c = [v * (1 + d * r.uniform(-1, 1)) for v in a]
+        out.append((f"moderate and close {i} (relative change {d:.1g})", a, c))
+    for i in range(6):
+        a = [loguniform(r, 1e-300, 1e300) for _ in range(k)]
+        c = [loguniform(r, 1e-300, 1e300) for _ in range(k)]
+        out.append((f"mixed scales {i}", a, c))
     for i in range(6):
         a = [loguniform(r, 1e-300, 1e-3) for _ in range(k)]
         c = [loguniform(r, 1e-300, 1e3) for _ in range(k)]
@@ -307,9 +322,8 @@ def main():
         if kind == "kl":
             # The package sums pᵢ ln(pᵢ/qᵢ) − pᵢ + qᵢ, equal to KL for vectors that sum to 1
             # exactly; keep only cases where the float inputs' sums make no difference.
-            mp.dps = 80
-            gap = abs(fsum(mpf(x) for x in q) - fsum(mpf(x) for x in p))
-            if not mp.isinf(v) and gap > abs(v) * mpf(10) ** -12:
+            gap = abs(sum(Fraction(x) for x in q) - sum(Fraction(x) for x in p))  # exact
+            if not mp.isinf(v) and gap > abs(Fraction(nstr(v, 30))) * Fraction(1, 10**12):
                 continue
         if mp.isinf(v):
             want = "+Inf"
