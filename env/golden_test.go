@@ -89,7 +89,9 @@ func TestGoldenReplayDetectsDeviations(t *testing.T) {
 		{"terminated", func(c *GoldenCase) { c.Steps[len(c.Steps)-1].Terminated = !c.Steps[len(c.Steps)-1].Terminated },
 			func(r ReplayResult) bool { return r.TerminatedMismatches > 0 || len(r.Errors) > 0 }},
 		{"environment id", func(c *GoldenCase) { c.Env = "NoSuchEnv-v0" },
-			func(r ReplayResult) bool { return len(r.Errors) > 0 && strings.Contains(strings.Join(r.Errors, " "), "NoSuchEnv") }},
+			func(r ReplayResult) bool {
+				return len(r.Errors) > 0 && strings.Contains(strings.Join(r.Errors, " "), "NoSuchEnv")
+			}},
 	}
 	for _, id := range goldenEnvs {
 		for _, p := range perturb {
