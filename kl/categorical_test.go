@@ -242,10 +242,11 @@ func TestKLNearlyEqual(t *testing.T) {
 	}
 }
 
+// logs returns ln pᵢ (logSafe: math.Log is wrong for subnormal pᵢ on amd64).
 func logs(p []float64) []float64 {
 	out := make([]float64, len(p))
 	for i, v := range p {
-		out[i] = math.Log(v)
+		out[i] = logSafe(v)
 	}
 	return out
 }
