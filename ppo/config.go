@@ -14,44 +14,79 @@ import (
 	"klppo/env"
 )
 
-// Config is the fully resolved training configuration. JSON (and YAML) keys are CleanRL's
-// snake_case names where CleanRL has one.
+// Config is the fully resolved training configuration, one field per hyperparameter (as
+// CleanRL's Args). JSON and YAML keys are CleanRL's snake_case names where CleanRL has one.
 type Config struct {
-	EnvID          string  `json:"env_id" yaml:"env_id"`
-	Penalty        string  `json:"penalty" yaml:"penalty"` // penalty spec, see ParsePenalty
-	TotalTimesteps int     `json:"total_timesteps" yaml:"total_timesteps"`
-	Seed           uint64  `json:"seed" yaml:"seed"`
-	NumEnvs        int     `json:"num_envs" yaml:"num_envs"`
-	NumSteps       int     `json:"num_steps" yaml:"num_steps"` // steps per env per update (rollout length)
-	NumMinibatches int     `json:"num_minibatches" yaml:"num_minibatches"`
-	UpdateEpochs   int     `json:"update_epochs" yaml:"update_epochs"`
-	LearningRate   float64 `json:"learning_rate" yaml:"learning_rate"`
-	AnnealLR       bool    `json:"anneal_lr" yaml:"anneal_lr"` // linear decay to 0 over the run
-	Gamma          float64 `json:"gamma" yaml:"gamma"`
-	GAELambda      float64 `json:"gae_lambda" yaml:"gae_lambda"`
-	NormAdv        bool    `json:"norm_adv" yaml:"norm_adv"` // per-minibatch advantage normalisation
-	ClipVLoss      bool    `json:"clip_vloss" yaml:"clip_vloss"`
-	VFClip         float64 `json:"vf_clip" yaml:"vf_clip"` // ε of the clipped value loss
-	EntCoef        float64 `json:"ent_coef" yaml:"ent_coef"`
-	VFCoef         float64 `json:"vf_coef" yaml:"vf_coef"`
-	MaxGradNorm    float64 `json:"max_grad_norm" yaml:"max_grad_norm"` // global norm over both nets; 0 disables
-	AdamEps        float64 `json:"adam_eps" yaml:"adam_eps"`
-	Hidden         []int   `json:"hidden" yaml:"hidden"`         // hidden layer widths of both nets
-	Activation     string  `json:"activation" yaml:"activation"` // tanh or relu
-	InitBeta       float64 `json:"init_beta" yaml:"init_beta"`   // β of the first update for kl-adaptive / kl-prop
-	KLPropHorizon  float64 `json:"kl_prop_horizon" yaml:"kl_prop_horizon"`
-	// BetaMin and BetaMax bound the β of kl-adaptive and kl-prop after every update (the
+	// EnvID is the environment id (see env.IDs).
+	EnvID string `json:"env_id" yaml:"env_id"`
+	// Penalty is the policy objective spec: clip:ε, kl-fixed:β, kl-adaptive:d_targ,
+	// kl-prop:d_targ or none, optionally +stop:KL (see ParsePenalty).
+	Penalty string `json:"penalty" yaml:"penalty"`
+	// TotalTimesteps is the number of environment steps of the run (rounded down to whole updates).
+	TotalTimesteps int `json:"total_timesteps" yaml:"total_timesteps"`
+	// Seed seeds the network initialisation, action sampling, minibatch shuffling and episodes.
+	Seed uint64 `json:"seed" yaml:"seed"`
+	// NumEnvs is the number of environment copies stepped together.
+	NumEnvs int `json:"num_envs" yaml:"num_envs"`
+	// NumSteps is the number of steps per copy in each rollout (one update's rollout length).
+	NumSteps int `json:"num_steps" yaml:"num_steps"`
+	// NumMinibatches is the number of minibatches the NumEnvs·NumSteps batch is split into.
+	NumMinibatches int `json:"num_minibatches" yaml:"num_minibatches"`
+	// UpdateEpochs is the number of passes over the batch per update.
+	UpdateEpochs int `json:"update_epochs" yaml:"update_epochs"`
+	// LearningRate is Adam's step size (at the start of the run when AnnealLR).
+	LearningRate float64 `json:"learning_rate" yaml:"learning_rate"`
+	// AnnealLR decays the learning rate linearly to 0 over the run.
+	AnnealLR bool `json:"anneal_lr" yaml:"anneal_lr"`
+	// Gamma is the discount factor γ.
+	Gamma float64 `json:"gamma" yaml:"gamma"`
+	// GAELambda is the λ of generalised advantage estimation.
+	GAELambda float64 `json:"gae_lambda" yaml:"gae_lambda"`
+	// NormAdv standardises the advantages of each minibatch.
+	NormAdv bool `json:"norm_adv" yaml:"norm_adv"`
+	// ClipVLoss clips the value loss around the rollout's values (by VFClip).
+	ClipVLoss bool `json:"clip_vloss" yaml:"clip_vloss"`
+	// VFClip is the ε of the clipped value loss.
+	VFClip float64 `json:"vf_clip" yaml:"vf_clip"`
+	// EntCoef is the coefficient of the entropy bonus.
+	EntCoef float64 `json:"ent_coef" yaml:"ent_coef"`
+	// VFCoef is the coefficient of the value loss.
+	VFCoef float64 `json:"vf_coef" yaml:"vf_coef"`
+	// MaxGradNorm is the bound of the global gradient norm over both networks; 0 disables clipping.
+	MaxGradNorm float64 `json:"max_grad_norm" yaml:"max_grad_norm"`
+	// AdamEps is Adam's ε.
+	AdamEps float64 `json:"adam_eps" yaml:"adam_eps"`
+	// Hidden holds the hidden layer widths of both networks.
+	Hidden []int `json:"hidden" yaml:"hidden"`
+	// Activation is the hidden activation: tanh or relu.
+	Activation string `json:"activation" yaml:"activation"`
+	// InitBeta is β of the first update for kl-adaptive and kl-prop.
+	InitBeta float64 `json:"init_beta" yaml:"init_beta"`
+	// KLPropHorizon is the horizon H (in environment steps) of kl-prop's controller.
+	KLPropHorizon float64 `json:"kl_prop_horizon" yaml:"kl_prop_horizon"`
+	// BetaMin bounds the β of kl-adaptive and kl-prop from below after every update (the
 	// published rules have no bounds; without a floor, a run whose per-update KL stays below
 	// d_targ/1.5 halves β towards 1e-300 and then needs hundreds of updates to react).
-	BetaMin         float64 `json:"beta_min" yaml:"beta_min"`
-	BetaMax         float64 `json:"beta_max" yaml:"beta_max"`
-	InitLogStd      float64 `json:"init_log_std" yaml:"init_log_std"` // Gaussian policies
-	NormObs         bool    `json:"norm_obs" yaml:"norm_obs"`
-	NormReward      bool    `json:"norm_reward" yaml:"norm_reward"`
-	ClipObs         float64 `json:"clip_obs" yaml:"clip_obs"`                 // after normalisation
-	ClipReward      float64 `json:"clip_reward" yaml:"clip_reward"`           // after normalisation
-	DType           string  `json:"dtype" yaml:"dtype"`                       // float32 or float64 (training graphs)
-	CheckpointEvery int     `json:"checkpoint_every" yaml:"checkpoint_every"` // updates between checkpoints; 0 = only at the end
+	BetaMin float64 `json:"beta_min" yaml:"beta_min"`
+	// BetaMax bounds the β of kl-adaptive and kl-prop from above after every update.
+	BetaMax float64 `json:"beta_max" yaml:"beta_max"`
+	// ClipFracThreshold is the |r − 1| above which a sample counts in the logged clipfrac of
+	// objectives other than clip (a clip objective uses its own ε). It changes only the log.
+	ClipFracThreshold float64 `json:"clipfrac_threshold" yaml:"clipfrac_threshold"`
+	// InitLogStd is the initial log σ of Gaussian policies.
+	InitLogStd float64 `json:"init_log_std" yaml:"init_log_std"`
+	// NormObs normalises observations with running statistics (env.VectorNormalizeObservation).
+	NormObs bool `json:"norm_obs" yaml:"norm_obs"`
+	// NormReward scales rewards by the running std of the discounted return (env.VectorNormalizeReward).
+	NormReward bool `json:"norm_reward" yaml:"norm_reward"`
+	// ClipObs clips normalised observations to ±ClipObs.
+	ClipObs float64 `json:"clip_obs" yaml:"clip_obs"`
+	// ClipReward clips normalised rewards to ±ClipReward.
+	ClipReward float64 `json:"clip_reward" yaml:"clip_reward"`
+	// DType is the precision of the training graphs: float32 or float64.
+	DType string `json:"dtype" yaml:"dtype"`
+	// CheckpointEvery is the number of updates between checkpoints; 0 writes one only at the end.
+	CheckpointEvery int `json:"checkpoint_every" yaml:"checkpoint_every"`
 }
 
 // BatchSize is NumEnvs·NumSteps, the number of transitions per update.
@@ -86,7 +121,7 @@ func cleanRLDiscrete(envID string) Config {
 		LearningRate: 2.5e-4, AnnealLR: true, Gamma: 0.99, GAELambda: 0.95,
 		NormAdv: true, ClipVLoss: true, VFClip: 0.2, EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5,
 		AdamEps: 1e-5, Hidden: []int{64, 64}, Activation: "tanh",
-		InitBeta: 1, KLPropHorizon: 10000, BetaMin: 1e-4, BetaMax: 1e4, ClipObs: 10, ClipReward: 10,
+		InitBeta: 1, KLPropHorizon: 10000, BetaMin: 1e-4, BetaMax: 1e4, ClipFracThreshold: 0.2, ClipObs: 10, ClipReward: 10,
 		DType: "float32", CheckpointEvery: 50,
 	}
 }
@@ -182,6 +217,7 @@ func (c Config) Validate() error {
 		{"kl_prop_horizon", c.KLPropHorizon, 0, inf, true},
 		{"beta_min", c.BetaMin, 0, inf, false},
 		{"beta_max", c.BetaMax, 0, inf, true},
+		{"clipfrac_threshold", c.ClipFracThreshold, 0, inf, true},
 		{"init_log_std", c.InitLogStd, -20, 5, false},
 		{"clip_obs", c.ClipObs, 0, inf, true},
 		{"clip_reward", c.ClipReward, 0, inf, true},

@@ -23,6 +23,9 @@ import (
 type Hooks struct {
 	OnUpdate  func(m UpdateMetrics)                    // after each update (progress bars, logging)
 	OnEpisode func(globalStep int, ep env.EpisodeStat) // after each finished episode
+	// AfterUpdate receives the live networks after update number update, before its metrics
+	// are written (to inspect them, or to inject a fault in a test). It must not keep nets.
+	AfterUpdate func(update int, nets *policy.ActorCritic)
 }
 
 // Options control where and how a run is written.
@@ -79,6 +82,7 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
 	t.singleThreaded = opts.SingleThreaded
+	t.afterUpdate = opts.Hooks.AfterUpdate
 	ckPath := filepath.Join(outDir, CheckpointFile)
 	if opts.Resume {
 		c, err := policy.ReadCheckpoint(ckPath)
@@ -119,8 +123,9 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 
 	t.onEpisode = func(step int, ep env.EpisodeStat) error {
 		t.episodes++
-		t.window.add(ep.Return)
-		if t.firstSolved < 0 && t.window.count() == len(t.window.buf) && !math.IsNaN(t.threshold) && t.window.mean() >= t.threshold {
+		w := t.recentReturns
+		w.add(ep.Return)
+		if t.firstSolved < 0 && w.count() == len(w.buf) && !math.IsNaN(t.solvedThreshold) && w.mean() >= t.solvedThreshold {
 			t.firstSolved = step
 		}
 		if err := ew.write([]string{strconv.Itoa(step), strconv.FormatFloat(ep.Return, 'g', -1, 64), strconv.Itoa(ep.Length)}); err != nil {
@@ -137,8 +142,8 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 	wall := func() float64 { return t.wallBefore + time.Since(start).Seconds() }
 	summary := func(stopped string) Summary {
 		w := wall()
-		s := Summary{EnvID: cfg.EnvID, Penalty: t.pen.String(), Seed: cfg.Seed, Steps: t.globalStep, WallS: w,
-			FinalReturn: t.window.mean(), SolvedThreshold: t.threshold, FirstStepReturnGE: t.firstSolved,
+		s := Summary{EnvID: cfg.EnvID, Penalty: t.penalty.String(), Seed: cfg.Seed, Steps: t.globalStep, WallS: w,
+			FinalReturn: t.recentReturns.mean(), SolvedThreshold: t.solvedThreshold, FirstStepReturnGE: t.firstSolved,
 			Episodes: t.episodes, Updates: t.update, Stopped: stopped}
 		if el := time.Since(start).Seconds(); el > 0 {
 			s.SPS = float64(t.globalStep-step0) / el
@@ -174,7 +179,7 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 		if err := ctx.Err(); err != nil {
 			return finish("interrupted", true, fmt.Errorf("ppo: interrupted after update %d (checkpoint written): %w", t.update, err))
 		}
-		m, err := t.step(start, step0)
+		m, err := t.runUpdate(start, step0)
 		if err != nil {
 			if errors.Is(err, errNonFinite) {
 				return finish("nan", false, fmt.Errorf("ppo: update %d stopped: %w; the last good checkpoint (update %d) is kept in %s", t.update+1, err, lastCk, ckPath))

@@ -6,8 +6,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"strings"
 	"runtime"
+	"strings"
 	"testing"
 
 	"klppo/env"
@@ -184,14 +184,13 @@ func testNaNGuard(t *testing.T, envID string) {
 		c.TotalTimesteps, c.CheckpointEvery = 6*c.BatchSize(), 2
 		cfg = c
 	}
-	testHookAfterUpdate = func(tr *trainer) {
-		if tr.update == 3 {
-			tr.ac.Pi.Params()[0].Data().([]float32)[0] = float32(math.NaN())
+	poison := func(update int, nets *policy.ActorCritic) {
+		if update == 3 {
+			nets.Pi.Params()[0].Data().([]float32)[0] = float32(math.NaN())
 		}
 	}
-	defer func() { testHookAfterUpdate = nil }()
 	d := t.TempDir()
-	s, err := Train(context.Background(), cfg, d, Options{})
+	s, err := Train(context.Background(), cfg, d, Options{Hooks: Hooks{AfterUpdate: poison}})
 	if !errors.Is(err, ErrNonFinite) || s.Stopped != "nan" {
 		t.Fatalf("Train: %+v, %v", s, err)
 	}
