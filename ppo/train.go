@@ -56,7 +56,7 @@ var ErrNonFinite = errNonFinite
 
 // Train runs PPO, writing config.json, metrics.csv, episodes.csv, summary.json and a checkpoint
 // into outDir. It honours ctx cancellation (writes a checkpoint, flushes files, returns ctx.Err()
-// wrapped). It is safe to call concurrently from several goroutines (no shared mutable state).
+// wrapped).
 //
 // An existing outDir holding any of these files is refused unless opts.Force (the files are
 // replaced) or opts.Resume (the run continues from outDir's checkpoint: cfg must equal the saved
@@ -65,12 +65,15 @@ var ErrNonFinite = errNonFinite
 // uninterrupted run). The context is checked between updates: cancellation finishes no
 // further update and checkpoints the state after the last completed one.
 //
-// The first call installs fastBLAS as gorgonia's BLAS for the whole process (see UseFastBLAS).
+// Concurrency: unless opts.SingleThreaded, Train uses one helper goroutine at a time besides
+// the calling one (the value pass during the rollout, the second network's forward/backward
+// pass and Adam step, half of the KL pass). Train changes no process-wide state (it does not
+// install nn.FastBLAS: callers that want it call nn.UseFastBLAS first, as the CLI does) and
+// several Trains may run concurrently on different outDirs; runs are deterministic either way.
 func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summary, error) {
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, fmt.Errorf("ppo: invalid config: %w", err)
 	}
-	UseFastBLAS()
 	if outDir == "" {
 		return Summary{}, errors.New("ppo: output directory is empty")
 	}
