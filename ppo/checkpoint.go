@@ -263,7 +263,11 @@ func (t *trainer) restoreEnvs(meta checkpointMeta) error {
 
 // sameRun checks that a resumed run uses the checkpoint's configuration; only total_timesteps
 // and checkpoint_every may differ.
-func sameRun(saved, cur Config) error {
+func sameRun(saved, cur Config) error { return diffConfig(saved, cur, "now") }
+
+// diffConfig reports the first field, other than total_timesteps and checkpoint_every, in
+// which cur (described by where, e.g. "in config.json") differs from the checkpoint's saved.
+func diffConfig(saved, cur Config, where string) error {
 	a, b := saved, cur
 	a.TotalTimesteps, b.TotalTimesteps = 0, 0
 	a.CheckpointEvery, b.CheckpointEvery = 0, 0
@@ -274,7 +278,7 @@ func sameRun(saved, cur Config) error {
 	for i := 0; i < va.NumField(); i++ {
 		if !reflect.DeepEqual(va.Field(i).Interface(), vb.Field(i).Interface()) {
 			tag := va.Type().Field(i).Tag.Get("json")
-			return fmt.Errorf("%w: %s is %v in the checkpoint but %v now", errMismatch, tag, va.Field(i).Interface(), vb.Field(i).Interface())
+			return fmt.Errorf("%w: %s is %v in the checkpoint but %v %s", errMismatch, tag, va.Field(i).Interface(), vb.Field(i).Interface(), where)
 		}
 	}
 	return errors.New("config mismatch")

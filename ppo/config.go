@@ -7,6 +7,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -168,6 +171,14 @@ func DefaultConfig(envID string) (Config, error) {
 	return cleanRLDiscrete(envID), nil
 }
 
+// Upper bounds checked by Validate (the memory a run needs grows with them; CheckMemory
+// compares the estimate with the machine).
+const (
+	MaxNumEnvs   = 1 << 16
+	MaxNumSteps  = 1 << 20
+	MaxBatchSize = 1 << 26
+)
+
 // Validate checks every field; the error names the field and its value.
 func (c Config) Validate() error {
 	if _, err := DefaultConfig(c.EnvID); err != nil {
@@ -187,6 +198,17 @@ func (c Config) Validate() error {
 		if f.v <= 0 {
 			return fmt.Errorf("%s = %d: must be > 0", f.name, f.v)
 		}
+	}
+	for _, f := range []struct {
+		name    string
+		v, most int
+	}{{"num_envs", c.NumEnvs, MaxNumEnvs}, {"num_steps", c.NumSteps, MaxNumSteps}} {
+		if f.v > f.most {
+			return fmt.Errorf("%s = %d: at most %d", f.name, f.v, f.most)
+		}
+	}
+	if c.BatchSize() > MaxBatchSize {
+		return fmt.Errorf("num_envs = %d × num_steps = %d: a batch of %d transitions, at most %d", c.NumEnvs, c.NumSteps, c.BatchSize(), MaxBatchSize)
 	}
 	if c.BatchSize()%c.NumMinibatches != 0 {
 		return fmt.Errorf("num_minibatches = %d: does not divide the batch size num_envs*num_steps = %d", c.NumMinibatches, c.BatchSize())
@@ -311,6 +333,9 @@ func ParseConfig(data []byte, ext string) (Config, error) {
 			return Config{}, fmt.Errorf("invalid YAML: %w", err)
 		}
 	} else {
+		if err := checkJSONKeys(data); err != nil {
+			return Config{}, fmt.Errorf("invalid JSON: %w", err)
+		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
@@ -318,8 +343,101 @@ func ParseConfig(data []byte, ext string) (Config, error) {
 		}
 	}
 	if cfg.Hidden == nil {
-		def, _ := DefaultConfig(id)
-		cfg.Hidden = def.Hidden
+		cfg.Hidden = append([]int(nil), cleanRLDiscrete(id).Hidden...)
 	}
 	return cfg, nil
+}
+
+// checkJSONKeys requires a JSON object whose keys are exactly Config's json names (encoding/json
+// alone would accept "Learning_Rate" for learning_rate, and null as an empty config).
+func checkJSONKeys(data []byte) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return err
+	}
+	if obj == nil {
+		return fmt.Errorf("the config is null: want an object such as {\"env_id\": \"CartPole-v1\"}")
+	}
+	known := map[string]bool{}
+	rt := reflect.TypeOf(Config{})
+	for i := 0; i < rt.NumField(); i++ {
+		known[strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]] = true
+	}
+	for k := range obj {
+		if !known[k] {
+			return fmt.Errorf("unknown key %q (keys are exact and case-sensitive, as in config.json)", k)
+		}
+	}
+	return nil
+}
+
+// MemoryEstimate is a conservative estimate, in bytes, of the memory a run of c allocates:
+// the rollout buffers (num_envs·num_steps rows), the plain-Go forward passes over the batch,
+// the two training graphs of one minibatch with their gradients and gorgonia's temporaries,
+// and the environment copies. c must be valid.
+func (c Config) MemoryEstimate() (int64, error) {
+	spec, err := env.Lookup(c.EnvID)
+	if err != nil {
+		return 0, fmt.Errorf("env_id %q: %w", c.EnvID, err)
+	}
+	obsSpace, actSpace := spec.Spaces()
+	obsDim := int64(obsSpace.Dim())
+	actionWidth, headWidth := int64(actSpace.Dim()), int64(actSpace.Dim())
+	if d, ok := actSpace.(*env.Discrete); ok {
+		actionWidth, headWidth = 1, int64(d.N)
+	}
+	widest, layers := max(obsDim, headWidth), obsDim+headWidth+1
+	for _, h := range c.Hidden {
+		widest = max(widest, int64(h))
+		layers += int64(h)
+	}
+	elem := int64(8)
+	if c.DType == "float32" {
+		elem = 4
+	}
+	batch, minibatch := int64(c.BatchSize()), int64(c.MinibatchSize())
+	rollout := batch * (obsDim + actionWidth + headWidth + 8) * 8
+	forward := 2 * batch * (3 * widest) * 8                   // two actors' workspaces over the batch
+	graphs := 2 * minibatch * (layers + obsDim + 4) * elem * 16 // values, gradients, temporaries
+	envs := int64(c.NumEnvs) * 4096
+	return rollout + forward + graphs + envs + 64<<20, nil // + code, runtime and graph constants
+}
+
+// CheckMemory refuses a config whose MemoryEstimate exceeds the memory the process may use:
+// the smaller of the memory the system reports available (MemAvailable of /proc/meminfo on
+// Linux) and the Go runtime's memory limit (GOMEMLIMIT). Where neither is known, only
+// Validate's bounds apply. The error names the fields that set the size.
+func (c Config) CheckMemory() error {
+	need, err := c.MemoryEstimate()
+	if err != nil {
+		return err
+	}
+	have, ok := availableMemory()
+	if !ok || need <= have {
+		return nil
+	}
+	return fmt.Errorf("num_envs = %d, num_steps = %d, num_minibatches = %d: the run needs about %.1f GiB but %.1f GiB are available; lower num_envs or num_steps (or raise num_minibatches)",
+		c.NumEnvs, c.NumSteps, c.NumMinibatches, float64(need)/(1<<30), float64(have)/(1<<30))
+}
+
+// availableMemory returns the bytes the process may still allocate, if known.
+func availableMemory() (int64, bool) {
+	limit := debug.SetMemoryLimit(-1)
+	known := limit < math.MaxInt64
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+				f := strings.Fields(rest)
+				if len(f) != 2 || f[1] != "kB" {
+					continue
+				}
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					if !known || kb*1024 < limit {
+						limit, known = kb*1024, true
+					}
+				}
+			}
+		}
+	}
+	return limit, known
 }

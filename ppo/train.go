@@ -2,6 +2,7 @@ package ppo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -70,15 +71,19 @@ var ErrNonFinite = errNonFinite
 // pass and Adam step, half of the KL pass). Train changes no process-wide state (it does not
 // install nn.FastBLAS: callers that want it call nn.UseFastBLAS first, as the CLI does) and
 // several Trains may run concurrently on different outDirs; runs are deterministic either way.
-func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summary, error) {
+func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summary, err error) {
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, fmt.Errorf("ppo: invalid config: %w", err)
 	}
+	cfg.Penalty = canonicalPenalty(cfg.Penalty)
 	if outDir == "" {
 		return Summary{}, errors.New("ppo: output directory is empty")
 	}
 	if opts.Resume && opts.Force {
 		return Summary{}, errors.New("ppo: Resume and Force are exclusive")
+	}
+	if err := cfg.CheckMemory(); err != nil {
+		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
 	t, err := newTrainer(cfg)
 	if err != nil {
@@ -95,6 +100,14 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 		if err := t.restore(c); err != nil {
 			return Summary{}, fmt.Errorf("ppo: resume %s: %w", ckPath, err)
 		}
+		if t.update >= cfg.NumUpdates() {
+			// Nothing to do: keep the files (and the summary of the session that finished it).
+			s, err := ReadSummary(filepath.Join(outDir, SummaryFile))
+			if err != nil {
+				return Summary{}, fmt.Errorf("ppo: resume %s: the run is complete (update %d of %d) but its summary is unreadable: %w", outDir, t.update, cfg.NumUpdates(), err)
+			}
+			return s, nil
+		}
 	} else {
 		if err := prepareDir(outDir, opts.Force); err != nil {
 			return Summary{}, err
@@ -107,22 +120,23 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 	if err := writeFileAtomic(filepath.Join(outDir, ConfigFile), append(cj, '\n')); err != nil {
 		return Summary{}, err
 	}
-	mw, err := openCSV(filepath.Join(outDir, MetricsFile), MetricsHeader, opts.Resume, func(rec []string) bool {
-		u, err := strconv.Atoi(rec[0])
-		return err == nil && u <= t.update
-	})
+	mw, err := openCSV(filepath.Join(outDir, MetricsFile), MetricsHeader, opts.Resume, t.metricsRowsCheck())
 	if err != nil {
 		return Summary{}, err
 	}
-	defer mw.close()
-	ew, err := openCSV(filepath.Join(outDir, EpisodesFile), EpisodesHeader, opts.Resume, func(rec []string) bool {
-		s, err := strconv.Atoi(rec[0])
-		return err == nil && s <= t.globalStep
-	})
+	defer func() { err = errors.Join(err, mw.close()) }()
+	ew, err := openCSV(filepath.Join(outDir, EpisodesFile), EpisodesHeader, opts.Resume, t.episodeRowsCheck())
 	if err != nil {
 		return Summary{}, err
 	}
-	defer ew.close()
+	defer func() { err = errors.Join(err, ew.close()) }()
+	if !opts.Resume {
+		// The initial state is the first checkpoint, so that a run stopped before its first
+		// periodic checkpoint (e.g. by a NaN) can be resumed from update 0.
+		if err := t.save(ckPath, 0); err != nil {
+			return Summary{}, err
+		}
+	}
 
 	t.onEpisode = func(step int, ep env.EpisodeStat) error {
 		t.episodes++
@@ -177,7 +191,7 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 	}
 
 	nUp := cfg.NumUpdates()
-	lastCk := t.update
+	lastCk := t.update // the initial state (update 0) or the resumed checkpoint
 	for t.update < nUp {
 		if err := ctx.Err(); err != nil {
 			return finish("interrupted", true, fmt.Errorf("ppo: interrupted after update %d (checkpoint written): %w", t.update, err))
@@ -263,19 +277,80 @@ type csvFile struct {
 	w    *csv.Writer
 }
 
-// openCSV creates path with header, or on resume rewrites it keeping the header and the rows for
-// which keep returns true.
-func openCSV(path, header string, resume bool, keep func([]string) bool) (*csvFile, error) {
+// rowCheck decides, on resume, whether row rec (line number line of the file) is kept (it was
+// written before the checkpoint) or dropped (written after it: it will be regenerated); an error
+// refuses the resume. done is called after the last row to check that no kept row is missing.
+type rowCheck struct {
+	keep func(line int, rec []string) (bool, error)
+	done func(kept int) error
+}
+
+// metricsRowsCheck keeps rows of updates 1…t.update, which must all be present and in order.
+func (t *trainer) metricsRowsCheck() rowCheck {
+	next := 1
+	return rowCheck{
+		keep: func(line int, rec []string) (bool, error) {
+			u, err := strconv.Atoi(rec[0])
+			if err != nil || u < 1 {
+				return false, fmt.Errorf("line %d: update %q is not a positive integer", line, rec[0])
+			}
+			if u > t.update {
+				return false, nil
+			}
+			if u != next {
+				return false, fmt.Errorf("line %d: update %d where update %d was expected (rows before the checkpoint at update %d are missing or out of order)", line, u, next, t.update)
+			}
+			next++
+			return true, nil
+		},
+		done: func(kept int) error {
+			if kept != t.update {
+				return fmt.Errorf("it holds the rows of updates 1–%d but the checkpoint is at update %d: the rows of updates %d–%d are missing and cannot be rebuilt", kept, t.update, kept+1, t.update)
+			}
+			return nil
+		},
+	}
+}
+
+// episodeRowsCheck keeps the rows of episodes finished by step t.globalStep, which must be as
+// many as the checkpoint counted, with non-decreasing steps.
+func (t *trainer) episodeRowsCheck() rowCheck {
+	last := 0
+	return rowCheck{
+		keep: func(line int, rec []string) (bool, error) {
+			s, err := strconv.Atoi(rec[0])
+			if err != nil || s < last {
+				return false, fmt.Errorf("line %d: global_step %q is not an integer ≥ %d (the previous row's)", line, rec[0], last)
+			}
+			last = s
+			return s <= t.globalStep, nil
+		},
+		done: func(kept int) error {
+			if kept != t.episodes {
+				return fmt.Errorf("it holds %d episodes up to step %d but the checkpoint counted %d: rows are missing and cannot be rebuilt", kept, t.globalStep, t.episodes)
+			}
+			return nil
+		},
+	}
+}
+
+// openCSV creates path with header, or on resume rewrites it keeping the header and the rows
+// that check keeps. On resume, a last line without its newline (a write cut short by a crash)
+// is dropped; any other unreadable row, and any row check fails on, refuses the resume with an
+// error naming the file and the line, leaving the file untouched.
+func openCSV(path, header string, resume bool, check rowCheck) (*csvFile, error) {
 	var kept [][]string
 	if resume {
-		f, err := os.Open(path)
+		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("ppo: resume: %w", err)
 		}
-		r := csv.NewReader(f)
+		if i := bytes.LastIndexByte(data, '\n'); i < len(data)-1 {
+			data = data[:i+1] // drop the partial last line
+		}
+		r := csv.NewReader(bytes.NewReader(data))
 		h, err := r.Read()
 		if err != nil || strings.Join(h, ",") != header {
-			f.Close()
 			return nil, fmt.Errorf("ppo: resume: %s does not start with the header %q", path, header)
 		}
 		for {
@@ -284,14 +359,20 @@ func openCSV(path, header string, resume bool, keep func([]string) bool) (*csvFi
 				break
 			}
 			if err != nil {
-				// A row cut short by a crash ends the readable part.
-				break
+				return nil, fmt.Errorf("ppo: resume: %s is damaged: %w", path, err)
 			}
-			if keep(rec) {
+			line, _ := r.FieldPos(0)
+			ok, err := check.keep(line, rec)
+			if err != nil {
+				return nil, fmt.Errorf("ppo: resume: %s %w", path, err)
+			}
+			if ok {
 				kept = append(kept, rec)
 			}
 		}
-		f.Close()
+		if err := check.done(len(kept)); err != nil {
+			return nil, fmt.Errorf("ppo: resume: %s: %w", path, err)
+		}
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -300,16 +381,17 @@ func openCSV(path, header string, resume bool, keep func([]string) bool) (*csvFi
 	c := &csvFile{path: path, f: f, bw: bufio.NewWriterSize(f, 64<<10)}
 	c.w = csv.NewWriter(c.bw)
 	if err := c.w.Write(strings.Split(header, ",")); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("ppo: %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("ppo: %s: %w", path, err), f.Close())
 	}
 	for _, rec := range kept {
 		if err := c.w.Write(rec); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("ppo: %s: %w", path, err)
+			return nil, errors.Join(fmt.Errorf("ppo: %s: %w", path, err), f.Close())
 		}
 	}
-	return c, c.flush()
+	if err := c.flush(); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return c, nil
 }
 
 func (c *csvFile) write(rec []string) error {
@@ -330,9 +412,13 @@ func (c *csvFile) flush() error {
 	return nil
 }
 
-func (c *csvFile) close() {
-	c.flush()
-	c.f.Close()
+// close flushes and closes the file.
+func (c *csvFile) close() error {
+	err := c.flush()
+	if cerr := c.f.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("ppo: %s: %w", c.path, cerr))
+	}
+	return err
 }
 
 // writeSummary writes summary.json (NaN values as null).

@@ -53,6 +53,14 @@ func TestTrainFlagsResolve(t *testing.T) {
 
 func TestTrainBadInput(t *testing.T) {
 	dir := t.TempDir()
+	caseKeys := filepath.Join(dir, "case.json")
+	nullCfg := filepath.Join(dir, "null.json")
+	if err := os.WriteFile(caseKeys, []byte(`{"Learning_Rate": 0.1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nullCfg, []byte(`null`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -64,6 +72,11 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"--hidden", "a,b"}, "hidden"},
 		{[]string{"--resume", dir, "--seed", "2"}, "--seed cannot be combined"},
 		{[]string{"--resume", filepath.Join(dir, "nope")}, "nope"},
+		{[]string{"--out", ""}, `--out "": empty directory name`},
+		{[]string{"--num-envs", "100000"}, "num_envs = 100000"},
+		{[]string{"--num-steps", "2000000"}, "num_steps = 2000000"},
+		{[]string{"--config", caseKeys}, `unknown key "Learning_Rate"`},
+		{[]string{"--config", nullCfg}, "null"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"train"}, tc.args...), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
@@ -114,5 +127,57 @@ func TestDefaultOutDir(t *testing.T) {
 	got := defaultOutDir(c, time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	if want := filepath.Join("runs", "CartPole-v1-kl-adaptive_0.01-s1-20260102-030405"); got != want {
 		t.Fatalf("defaultOutDir = %q, want %q", got, want)
+	}
+}
+
+// TestTrainCanonicalPenalty: a spec with spaces is stored in its canonical form in config.json.
+func TestTrainCanonicalPenalty(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--penalty", " clip:0.2", "--steps", "512", "--num-steps", "64", "--out", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, ppo.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"penalty": "clip:0.2"`) {
+		t.Fatalf("config.json:\n%s", b)
+	}
+}
+
+// TestEvalRefusesMismatchedRun: eval of a run whose checkpoint is from another environment, or
+// whose config.json is missing, exits 2 with a message naming the problem (it used to exit 0
+// and label Acrobot's returns "CartPole-v1").
+func TestEvalRefusesMismatchedRun(t *testing.T) {
+	dir := t.TempDir()
+	cart, acro := filepath.Join(dir, "cart"), filepath.Join(dir, "acro")
+	for _, a := range [][]string{
+		{"train", "--steps", "256", "--num-steps", "64", "--out", cart, "--quiet"},
+		{"train", "--env", "Acrobot-v1", "--steps", "256", "--num-steps", "64", "--out", acro, "--quiet"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(a, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", a, code, stderr.String())
+		}
+	}
+	ck, err := os.ReadFile(filepath.Join(acro, ppo.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cart, ppo.CheckpointFile), ck, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(acro, ppo.ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ dir, want string }{
+		{cart, "env_id is Acrobot-v1 in the checkpoint but CartPole-v1 in config.json"},
+		{acro, "no readable config.json"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"eval", "--run", tc.dir, "--episodes", "1"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("eval --run %s: exit %d, stderr %q; want 2 and %q", tc.dir, code, stderr.String(), tc.want)
+		}
 	}
 }
