@@ -397,7 +397,7 @@ func (c Config) MemoryEstimate() (int64, error) {
 	}
 	batch, minibatch := int64(c.BatchSize()), int64(c.MinibatchSize())
 	rollout := batch * (obsDim + actionWidth + headWidth + 8) * 8
-	forward := 2 * batch * (3 * widest) * 8                   // two actors' workspaces over the batch
+	forward := 2 * batch * (3 * widest) * 8                     // two actors' workspaces over the batch
 	graphs := 2 * minibatch * (layers + obsDim + 4) * elem * 16 // values, gradients, temporaries
 	envs := int64(c.NumEnvs) * 4096
 	return rollout + forward + graphs + envs + 64<<20, nil // + code, runtime and graph constants
