@@ -6,7 +6,6 @@ import (
 
 	"klppo/kl"
 	"klppo/nn"
-	"klppo/policy"
 
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -164,7 +163,7 @@ func (t *trainer) readLosses() (minibatchLosses, error) {
 		}
 		*r.dst = x
 	}
-	t.batch.logRatio = policy.ValueOf(t.policyLoss.logRatio, t.batch.logRatio)
+	t.batch.logRatio = nn.Float64s(t.policyLoss.logRatio, t.batch.logRatio)
 	for _, x := range []float64{l.kl, l.surrogate, l.entropy, l.value} {
 		if !finite(x) {
 			return l, fmt.Errorf("%w in the losses (policy loss %v, value loss %v, entropy %v, KL %v)", errNonFinite, l.surrogate, l.value, l.entropy, l.kl)

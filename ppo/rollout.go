@@ -3,6 +3,8 @@ package ppo
 import (
 	"errors"
 	"fmt"
+
+	"klppo/policy"
 )
 
 // rolloutBuffer holds one rollout of numSteps steps of numEnvs copies, time-major: row
@@ -51,13 +53,11 @@ func (t *trainer) collectRollout() error {
 		copy(r.obs[row*obsDim:(row+n)*obsDim], t.obs)
 		valuesReady(step)
 		act, err := t.actor.Act(t.obs, n, t.actRNG, false, false)
+		if errors.Is(err, policy.ErrNonFinite) {
+			return fail(fmt.Errorf("%w: %v", errNonFinite, err))
+		}
 		if err != nil {
 			return fail(err)
-		}
-		for k, x := range act.Dist {
-			if !finite(x) {
-				return fail(fmt.Errorf("%w: the policy output %v for env %d (weights or observations are not finite)", errNonFinite, x, k/headWidth))
-			}
 		}
 		copy(r.actions[row*actionWidth:], act.Actions)
 		copy(r.dist[row*headWidth:], act.Dist)
