@@ -51,6 +51,10 @@ const (
 // EpisodesHeader is the header row of episodes.csv.
 const EpisodesHeader = "global_step,return,length"
 
+// ErrRunFiles is wrapped by Train's error when, on resume, metrics.csv or episodes.csv does not
+// hold exactly the rows the checkpoint accounts for (a damaged line, missing rows).
+var ErrRunFiles = errors.New("run files do not match the checkpoint")
+
 // ErrNonFinite is wrapped by Train's error when a loss, gradient or KL became NaN or ±Inf; the
 // run stops without touching the last good checkpoint.
 var ErrNonFinite = errNonFinite
@@ -304,7 +308,11 @@ func (t *trainer) metricsRowsCheck() rowCheck {
 			return true, nil
 		},
 		done: func(kept int) error {
-			if kept != t.update {
+			switch {
+			case kept == t.update:
+			case kept+1 == t.update:
+				return fmt.Errorf("it holds the rows of updates 1–%d but the checkpoint is at update %d: the row of update %d is missing and cannot be rebuilt", kept, t.update, t.update)
+			default:
 				return fmt.Errorf("it holds the rows of updates 1–%d but the checkpoint is at update %d: the rows of updates %d–%d are missing and cannot be rebuilt", kept, t.update, kept+1, t.update)
 			}
 			return nil
@@ -359,19 +367,19 @@ func openCSV(path, header string, resume bool, check rowCheck) (*csvFile, error)
 				break
 			}
 			if err != nil {
-				return nil, fmt.Errorf("ppo: resume: %s is damaged: %w", path, err)
+				return nil, fmt.Errorf("ppo: resume: %w: %s is damaged: %v", ErrRunFiles, path, err)
 			}
 			line, _ := r.FieldPos(0)
 			ok, err := check.keep(line, rec)
 			if err != nil {
-				return nil, fmt.Errorf("ppo: resume: %s %w", path, err)
+				return nil, fmt.Errorf("ppo: resume: %w: %s %v", ErrRunFiles, path, err)
 			}
 			if ok {
 				kept = append(kept, rec)
 			}
 		}
 		if err := check.done(len(kept)); err != nil {
-			return nil, fmt.Errorf("ppo: resume: %s: %w", path, err)
+			return nil, fmt.Errorf("ppo: resume: %w: %s: %v", ErrRunFiles, path, err)
 		}
 	}
 	f, err := os.Create(path)

@@ -256,6 +256,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		bar.Clear()
 		fmt.Fprintln(stderr)
 	}
+	if errors.Is(err, ppo.ErrRunFiles) {
+		return usagef("--resume %s: %v", out, err)
+	}
 	if err != nil && s.Steps == 0 && s.Updates == 0 && s.Stopped == "" {
 		return err // failed before training (bad directory, corrupt checkpoint, …)
 	}

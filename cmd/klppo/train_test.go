@@ -181,3 +181,46 @@ func TestEvalRefusesMismatchedRun(t *testing.T) {
 		}
 	}
 }
+
+// TestTrainResumeDamagedMetrics: a garbage line in metrics.csv refuses the resume with exit
+// status 2, naming the file and the line (it used to delete every row after it silently), and
+// resuming a finished run keeps its summary.json (it used to rewrite it with "sps": 0).
+func TestTrainResumeDamagedMetrics(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--steps", "1536", "--num-steps", "64", "--checkpoint-every", "2", "--out", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	summary := filepath.Join(out, ppo.SummaryFile)
+	before, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"train", "--resume", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("resume of a finished run: exit %d: %s", code, stderr.String())
+	}
+	if after, err := os.ReadFile(summary); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("summary.json changed by resuming a finished run:\n%s\nwas\n%s", after, before)
+	}
+	metrics := filepath.Join(out, ppo.MetricsFile)
+	b, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	damaged := strings.Join(lines[:3], "") + "garbage\n" + strings.Join(lines[3:], "")
+	if err := os.WriteFile(metrics, []byte(damaged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"train", "--resume", out, "--steps", "2048", "--quiet"}, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "metrics.csv is damaged: record on line 4") {
+		t.Fatalf("resume with a garbage line: exit %d, stderr %q", code, stderr.String())
+	}
+	if b, err := os.ReadFile(metrics); err != nil || string(b) != damaged {
+		t.Fatal("the refused resume changed metrics.csv")
+	}
+}
