@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"errors"
 	"fmt"
 	"math"
 
@@ -22,7 +23,8 @@ type minibatch struct {
 	advantages []float64
 	returns    []float64
 	values     []float64
-	logRatio   []float64 // read back after the forward pass
+	logRatio   []float64       // read back after the forward pass
+	grads      []*tensor.Dense // both networks' gradients, for the global norm
 }
 
 func newMinibatch(size, obsDim, actionWidth, headWidth int) minibatch {
@@ -64,8 +66,11 @@ func (t *trainer) learn(lr float64, oldLogStd []float64) (updateStats, error) {
 				stats.stop(stepped)
 				return stats, nil
 			}
-			if _, err := nn.ClipGradNorm(append(policyGrads, valueGrads...), t.maxGradNorm()); err != nil {
+			mb.grads = append(append(mb.grads[:0], policyGrads...), valueGrads...)
+			if _, err := nn.ClipGradNorm(mb.grads, t.maxGradNorm()); errors.Is(err, nn.ErrNonFinite) {
 				return stats, fmt.Errorf("%w in the gradients: %v", errNonFinite, err)
+			} else if err != nil {
+				return stats, err
 			}
 			if err := t.adamSteps(lr, policyGrads, valueGrads); err != nil {
 				return stats, err
