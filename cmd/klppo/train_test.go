@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -223,4 +225,45 @@ func TestTrainResumeDamagedMetrics(t *testing.T) {
 	if b, err := os.ReadFile(metrics); err != nil || string(b) != damaged {
 		t.Fatal("the refused resume changed metrics.csv")
 	}
+}
+
+// TestInterruptContext: the first SIGINT cancels the context and tells the user that a second
+// Ctrl-C quits at once (the handler is then removed, so the default action applies again).
+func TestInterruptContext(t *testing.T) {
+	var stderr syncBuffer
+	ctx, stop := interruptContext(&stderr)
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGINT did not cancel the context")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "Ctrl-C again quits at once") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second-Ctrl-C notice; stderr %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
