@@ -142,8 +142,8 @@ func countLines(p string) (int, error) {
 }
 
 // fixedBaseline is a Baseline func that returns a known random return and threshold.
-func fixedBaseline(random, threshold float64) func(string, int, uint64) (Baseline, error) {
-	return func(_ string, episodes int, seed uint64) (Baseline, error) {
+func fixedBaseline(random, threshold float64) func(context.Context, string, int, uint64) (Baseline, error) {
+	return func(_ context.Context, _ string, episodes int, seed uint64) (Baseline, error) {
 		return Baseline{RandomReturn: random, RandomEpisodes: episodes, RandomSeed: seed, SolvedThreshold: threshold}, nil
 	}
 }

@@ -60,7 +60,7 @@ func withCompareFake(t *testing.T, f *compareFake) {
 	t.Helper()
 	oldR, oldB := compareRunner, compareBaseline
 	compareRunner = f
-	compareBaseline = func(envID string, episodes int, seed uint64) (experiments.Baseline, error) {
+	compareBaseline = func(_ context.Context, envID string, episodes int, seed uint64) (experiments.Baseline, error) {
 		return experiments.Baseline{RandomReturn: 5, RandomEpisodes: episodes, RandomSeed: seed, SolvedThreshold: 475}, nil
 	}
 	t.Cleanup(func() { compareRunner, compareBaseline = oldR, oldB })
