@@ -63,13 +63,22 @@ func (sh Shard) Whole() bool { return sh.Count <= 1 }
 // String is "I/N".
 func (sh Shard) String() string { return fmt.Sprintf("%d/%d", sh.Index, sh.Count) }
 
-// Runs returns the set of runs of s in shard sh, keyed by runKey(setting, seed).
-func (sh Shard) Runs(s Sweep) map[string]bool {
-	out := map[string]bool{}
+// Runs returns the runs of s in shard sh, in the order the shard starts them.
+func (sh Shard) Runs(s Sweep) []RunID {
+	var out []RunID
 	for k, r := range s.jobOrder() {
 		if sh.Whole() || k%sh.Count == sh.Index-1 {
-			out[runKey(r.Setting, r.Seed)] = true
+			out = append(out, r)
 		}
+	}
+	return out
+}
+
+// set returns the runs of sh as a set keyed by runKey.
+func (sh Shard) set(s Sweep) map[string]bool {
+	out := map[string]bool{}
+	for _, r := range sh.Runs(s) {
+		out[runKey(r.Setting, r.Seed)] = true
 	}
 	return out
 }
@@ -146,7 +155,7 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 		if err != nil {
 			return nil, fmt.Errorf("merge: shard %s: %w", dir, err)
 		}
-		share := Shard{i, count}.Runs(s)
+		share := Shard{i, count}.set(s)
 		for _, r := range recs {
 			k := runKey(r.Setting, r.Seed)
 			if !share[k] {

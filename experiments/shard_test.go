@@ -32,7 +32,7 @@ func TestShardsPartitionTheRuns(t *testing.T) {
 	s := testSweep() // 3 settings × 3 seeds
 	seen := map[string]int{}
 	for i := 1; i <= 4; i++ {
-		runs := Shard{i, 4}.Runs(s)
+		runs := Shard{i, 4}.set(s)
 		if n := len(runs); n < 2 || n > 3 {
 			t.Errorf("shard %d/4 has %d of 9 runs, want 2 or 3", i, n)
 		}
@@ -50,7 +50,7 @@ func TestShardsPartitionTheRuns(t *testing.T) {
 	}
 	// deterministic and dealt seed-major: shard 1/4 takes runs 0, 4, 8 of the job order
 	want := map[string]bool{runKey("clip:0.2", 1): true, runKey("kl-fixed:1", 2): true, runKey("none", 3): true}
-	if got := (Shard{1, 4}).Runs(s); !reflect.DeepEqual(got, want) {
+	if got := (Shard{1, 4}).set(s); !reflect.DeepEqual(got, want) {
 		t.Fatalf("shard 1/4 = %v, want %v", got, want)
 	}
 }

@@ -307,7 +307,7 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 
 	// Plan: records in table order (setting-major); jobs seed-major so early results cover every
 	// setting. A shard keeps its share of the jobs and only their records.
-	mine := opts.Shard.Runs(s)
+	mine := opts.Shard.set(s)
 	records := make([]RunRecord, 0, len(mine))
 	index := map[string]int{}
 	for _, p := range s.Penalties {
@@ -511,19 +511,19 @@ func finish(outDir string, s Sweep, records []RunRecord, bl Baseline, onlyRuns b
 	return res, nil
 }
 
-// runKeyOf names one run of a sweep.
-type runKeyOf struct {
+// RunID names one run of a sweep: a penalty setting (canonical spec) and a seed.
+type RunID struct {
 	Setting string
 	Seed    uint64
 }
 
 // jobOrder lists the runs of s seed-major ((p1,1), (p2,1), …, (p1,2), …): the order in which a
 // sweep starts them, so that early results cover every setting, and the order shards deal from.
-func (s Sweep) jobOrder() []runKeyOf {
-	out := make([]runKeyOf, 0, len(s.Penalties)*len(s.Seeds))
+func (s Sweep) jobOrder() []RunID {
+	out := make([]RunID, 0, len(s.Penalties)*len(s.Seeds))
 	for _, seed := range s.Seeds {
 		for _, p := range s.Penalties {
-			out = append(out, runKeyOf{p, seed})
+			out = append(out, RunID{p, seed})
 		}
 	}
 	return out
