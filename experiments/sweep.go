@@ -267,18 +267,19 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 	runsPath := filepath.Join(opts.OutDir, RunsFile)
 
 	prev := map[string]RunRecord{}
-	exists := fileExists(runsPath)
 	switch {
-	case exists && opts.Resume:
-		recs, err := ReadRunsCSV(runsPath)
-		if err != nil {
-			return nil, fmt.Errorf("sweep: resume: %w", err)
-		}
-		for _, r := range recs {
-			prev[runKey(r.Setting, r.Seed)] = r
-		}
+	case opts.Resume && (fileExists(runsPath) || fileExists(filepath.Join(opts.OutDir, SweepFile))):
 		if err := checkSameSweep(filepath.Join(opts.OutDir, SweepFile), s, opts.Shard); err != nil {
 			return nil, fmt.Errorf("sweep: resume: %w", err)
+		}
+		if fileExists(runsPath) { // absent when the sweep stopped before its first runs.csv
+			recs, err := ReadRunsCSV(runsPath)
+			if err != nil {
+				return nil, fmt.Errorf("sweep: resume: %w", err)
+			}
+			for _, r := range recs {
+				prev[runKey(r.Setting, r.Seed)] = r
+			}
 		}
 	case opts.Force:
 		for _, f := range []string{SweepFile, RunsFile, TableFile, ReturnsPlot, KLPlot, BetaPlot} {
