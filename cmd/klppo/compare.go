@@ -87,7 +87,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	seeds := fs.Int("seeds", 0, "seeds per setting, `N` (runs use seeds 1…N; default: the experiment's, 3 for --env)")
 	steps := fs.Int("steps", 0, "env steps per run, `N` (default: the experiment's, 100000 for --env)")
 	out := fs.String("out", "", "output `DIR` (default runs/compare/<experiment name or env id>, and /shard-I-of-N in it with --shard); refused if it holds another run, unless --force")
-	parallel := fs.Int("parallel", runtime.NumCPU(), "runs trained at once, `P`; while at least P runs wait to start, each is trained single-threaded (one core per run)")
+	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs trained at once, `P` (default: the cores this process may use, GOMAXPROCS, which follows a container's CPU limit); while at least P runs wait to start, each is trained single-threaded (one core per run)")
 	resume := fs.Bool("resume", false, "continue the sweep in --out: skip finished runs, resume interrupted ones from their checkpoints")
 	force := fs.Bool("force", false, "start over in an --out that already holds a sweep or another run (overwrites the sweep's files and runs)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
