@@ -37,7 +37,7 @@ func init() {
 type rlhfFlags struct {
 	seed                       *uint64
 	out                        *string
-	quiet                      *bool
+	quiet, force               *bool
 	sftDir, rmDir              *string
 	labelNoise                 *float64
 	klCoef                     *float64
@@ -80,6 +80,30 @@ func addCommonFlags(fs *flag.FlagSet, f *rlhfFlags, out string) {
 	f.seed = fs.Uint64("seed", 1, "random seed (corpus, models, preference pairs, rollouts)")
 	f.out = fs.String("out", out, "output directory")
 	f.quiet = fs.Bool("quiet", false, "no progress bar and no per-stage lines")
+	f.force = fs.Bool("force", false, "write into output directories that already hold a run (overwrites their files)")
+}
+
+// guard refuses output directories that already hold a run (unless --force); dirs are relative to
+// --out ("" is --out itself).
+func (f *rlhfFlags) guard(dirs ...string) error {
+	for _, d := range dirs {
+		if err := guardOut("--out", filepath.Join(*f.out, d), *f.force); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// prepareDirs are the directories Prepare writes under --out for the stages it trains.
+func (f *rlhfFlags) prepareDirs() []string {
+	var d []string
+	if *f.sftDir == "" {
+		d = append(d, "sft")
+	}
+	if *f.rmDir == "" {
+		d = append(d, "rm")
+	}
+	return d
 }
 
 func (f *rlhfFlags) prepareConfig() (rlhf.PrepareConfig, error) {
@@ -187,6 +211,13 @@ func runRLHF(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	runDirs := []string{"no-leash", "leash"}
+	if oneBeta {
+		runDirs = []string{""}
+	}
+	if err := f.guard(append(f.prepareDirs(), runDirs...)...); err != nil {
+		return err
+	}
 	ctx, stop := interruptible()
 	defer stop()
 	start := time.Now()
@@ -283,6 +314,9 @@ func runRLHFSFT(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := f.guard(""); err != nil {
+		return err
+	}
 	ctx, stop := interruptible()
 	defer stop()
 	g, err := rlhf.Reviews()
@@ -328,6 +362,9 @@ func runRLHFRM(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := f.guard(f.prepareDirs()...); err != nil {
+		return err
+	}
 	ctx, stop := interruptible()
 	defer stop()
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, func(s string) { fmt.Fprintln(stdout, s) })
@@ -357,6 +394,9 @@ func runRLHFPPO(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg, err := f.ppoConfig()
 	if err != nil {
+		return err
+	}
+	if err := f.guard(append(f.prepareDirs(), "")...); err != nil {
 		return err
 	}
 	ctx, stop := interruptible()
@@ -407,6 +447,9 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	}
 	pc, err := f.prepareConfig()
 	if err != nil {
+		return err
+	}
+	if err := f.guard(f.prepareDirs()...); err != nil {
 		return err
 	}
 	ctx, stop := interruptible()
@@ -507,6 +550,9 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 	}
 	if cfg.PPO.Ctl != "fixed" {
 		return usagef("--kl-ctl %s: the sweep varies a fixed β; use 'klppo rlhf ppo' for controllers", cfg.PPO.Ctl)
+	}
+	if err := f.guard(""); err != nil {
+		return err
 	}
 	ctx, stop := interruptible()
 	defer stop()

@@ -82,6 +82,11 @@ func TestRLHFOneBetaWritesTheContract(t *testing.T) {
 	if !strings.Contains(stdout, "π_ref") || !strings.Contains(stdout, "tokens/s") {
 		t.Errorf("no table:\n%s", stdout)
 	}
+	// The same directory again: refused (exit 2, naming --force) before any work.
+	code, _, stderr = vaeRunCLI(args...)
+	if code != 2 || !strings.Contains(stderr, "--force") {
+		t.Errorf("second run into %s: exit %d, stderr %q; want 2 and --force", dir, code, stderr)
+	}
 }
 
 func TestRLHFStagesChain(t *testing.T) {

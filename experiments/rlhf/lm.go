@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"klppo/kl"
 	"klppo/policy"
 )
 
@@ -136,7 +137,9 @@ func (m *Model) LogProbs(x []int) (logp, logits []float64, err error) {
 		if tok < 0 || tok >= V {
 			return nil, nil, fmt.Errorf("rlhf: token %d at position %d out of range [0, %d)", tok, t, V)
 		}
-		policy.LogSoftmax(row, logits[t*V:(t+1)*V])
+		if err := kl.LogSoftmaxInto(row, logits[t*V:(t+1)*V]); err != nil {
+			return nil, nil, fmt.Errorf("rlhf: log-probabilities at position %d: %w", t, err)
+		}
 		logp[t] = row[tok]
 	}
 	return logp, logits, nil

@@ -412,8 +412,9 @@ func (t *Trainer) collect() (*rollout, error) {
 		r.inLang[i] = t.g.Accepts(r.seqs[i])
 		r.start = append(r.start, len(r.act))
 		for j, tk := range toks {
-			policy.LogSoftmax(rowPi, tk.logits)
-			policy.LogSoftmax(rowRef, tk.ref)
+			if err := logSoftmaxPair(rowPi, tk.logits, rowRef, tk.ref); err != nil {
+				return nil, err
+			}
 			a := int(tk.act)
 			lref := rowRef[a]
 			exact, k1, k3, err := tokenKL(rowPi, rowRef, a)
@@ -488,8 +489,9 @@ func SequenceKL(pi, ref *Model, x []int) (exact, k1, k3 float64, err error) {
 	V := pi.Cfg.V
 	rowPi, rowRef := make([]float64, V), make([]float64, V)
 	for t, a := range x {
-		policy.LogSoftmax(rowPi, lgP[t*V:(t+1)*V])
-		policy.LogSoftmax(rowRef, lgR[t*V:(t+1)*V])
+		if err := logSoftmaxPair(rowPi, lgP[t*V:(t+1)*V], rowRef, lgR[t*V:(t+1)*V]); err != nil {
+			return 0, 0, 0, err
+		}
 		d, e1, e3, err := tokenKL(rowPi, rowRef, a)
 		if err != nil {
 			return 0, 0, 0, fmt.Errorf("rlhf: sequence KL at position %d: %w", t, err)
@@ -497,6 +499,17 @@ func SequenceKL(pi, ref *Model, x []int) (exact, k1, k3 float64, err error) {
 		exact, k1, k3 = exact+d, k1+e1, k3+e3
 	}
 	return exact, k1, k3, nil
+}
+
+// logSoftmaxPair writes the log-probabilities of the logits of π and π_ref at one position.
+func logSoftmaxPair(dstPi, logitsPi, dstRef, logitsRef []float64) error {
+	if err := kl.LogSoftmaxInto(dstPi, logitsPi); err != nil {
+		return fmt.Errorf("rlhf: π's log-probabilities: %w", err)
+	}
+	if err := kl.LogSoftmaxInto(dstRef, logitsRef); err != nil {
+		return fmt.Errorf("rlhf: π_ref's log-probabilities: %w", err)
+	}
+	return nil
 }
 
 // tokenKL returns, at one position with log-probability rows logPi = ln π(·|s) and
@@ -581,8 +594,9 @@ func (t *Trainer) Step(ctx context.Context, update int) (UpdateMetrics, []Sample
 				klr.Beta = t.beta
 				for k := 0; k < B; k++ {
 					i := perm[(s+k)%T]
-					policy.LogSoftmax(rowPi, cur[k*V:(k+1)*V])
-					policy.LogSoftmax(rowRef, r.refLogits[i*V:(i+1)*V])
+					if err := logSoftmaxPair(rowPi, cur[k*V:(k+1)*V], rowRef, r.refLogits[i*V:(i+1)*V]); err != nil {
+						return m, nil, err
+					}
 					a := int(r.act[i])
 					_, c, err := klr.LossTerm(ppo.KLRefToken{LogPi: rowPi[a], LogRef: rowRef[a], LogOld: r.logp[i],
 						LogPiRow: rowPi, LogRefRow: rowRef}, dRow)
@@ -607,7 +621,7 @@ func (t *Trainer) Step(ctx context.Context, update int) (UpdateMetrics, []Sample
 				return m, nil, fmt.Errorf("rlhf: ppo: %w", err)
 			}
 			pl += nn.ValueAt(t.in.surr, 0)
-			lr := policy.ValueOf(t.in.logRatio, nil)
+			lr := nn.Float64s(t.in.logRatio, nil)
 			clipped += int(math.Round(ppo.ClipFraction(lr, t.cfg.Clip) * float64(len(lr))))
 			seen += len(lr)
 			if err := t.val.SetInputs(obsB); err != nil {
