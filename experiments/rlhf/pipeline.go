@@ -17,12 +17,7 @@ type PrepareConfig struct {
 
 // DefaultPrepareConfig is the default pipeline for a seed.
 func DefaultPrepareConfig(seed uint64) PrepareConfig {
-	g, err := Reviews()
-	v := 0
-	if err == nil {
-		v = g.V()
-	}
-	return PrepareConfig{SFT: DefaultSFTConfig(v, seed), RM: DefaultRMConfig(seed)}
+	return PrepareConfig{SFT: DefaultSFTConfig(reviewsVocab(), seed), RM: DefaultRMConfig(seed)}
 }
 
 // Prepared is the outcome of Prepare: the environment and the reports of the stages that ran

@@ -200,8 +200,8 @@ type tokenLossInputs struct {
 	surr, logRatio G.Value
 }
 
-// NewTrainer builds the policy (a copy of ref with a fresh value head's parameters kept from
-// ref's checkpoint) and the training graphs.
+// NewTrainer builds the policy — a copy of ref's policy network with a freshly initialised
+// value network (π_ref's value head was never trained) — and the training graphs.
 func NewTrainer(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, cfg PPOConfig) (*Trainer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -321,7 +321,8 @@ func (t *Trainer) buildValue() error {
 // Beta is the current KL coefficient.
 func (t *Trainer) Beta() float64 { return t.beta }
 
-// RefStats samples n sequences from π_ref and returns their mean rewards.
+// RefStatsOf samples n sequences from π_ref and returns their mean rewards, in-language fraction
+// and length.
 func RefStatsOf(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, n int, seed uint64) (RefStats, error) {
 	rng := rand.New(rand.NewPCG(seed, streamRefEval))
 	seqs, err := ref.Sample(rng, n)

@@ -30,10 +30,18 @@ const (
 	maxClauses = 2
 )
 
+// reviewFunctionWords are the words of every clause besides nouns and adjectives ("." first).
+var reviewFunctionWords = []string{".", "the", "was", "not", "very", "really", "and", "but"}
+
+// reviewsVocab is the size of the reviews vocabulary.
+func reviewsVocab() int {
+	return len(reviewFunctionWords) + len(reviewNouns) + len(reviewPositive) + len(reviewNegative) + len(reviewNeutral)
+}
+
 // Reviews returns the built-in grammar of short restaurant/hotel reviews: 25 words, 1–2 clauses,
 // sentences of 5 to 14 tokens ("." included).
 func Reviews() (*Grammar, error) {
-	words := []string{".", "the", "was", "not", "very", "really", "and", "but"}
+	words := append([]string(nil), reviewFunctionWords...)
 	words = append(words, reviewNouns...)
 	words = append(words, reviewPositive...)
 	words = append(words, reviewNegative...)
