@@ -185,8 +185,11 @@ func TestPPODeterministic(t *testing.T) {
 			t.Fatal(err)
 		}
 		cfg.KL = klr
-		if name == "exact-loss" {
+		switch name {
+		case "exact-loss":
 			cfg.Ctl, cfg.Target = "prop", 1
+		case "k3-loss":
+			cfg.Ctl, cfg.Target = "adaptive", 0.5
 		}
 		var runs [2][]UpdateMetrics
 		var sums [2]Summary
@@ -303,4 +306,35 @@ func BenchmarkPPOUpdate(b *testing.B) {
 		tokens += m.Tokens
 	}
 	b.ReportMetric(float64(tokens)/b.Elapsed().Seconds(), "tokens/s")
+}
+
+// TestPPOInterruptKeepsTheRun: a run cancelled after its second update returns the error and
+// still leaves metrics.csv with both rows and a summary.json marked incomplete.
+func TestPPOInterruptKeepsTheRun(t *testing.T) {
+	dir := t.TempDir()
+	p := tinyPrepare(t, dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := tinyPPO(0.2)
+	cfg.Updates = 10
+	run := filepath.Join(dir, "ppo")
+	_, err := RunPPO(ctx, p.Env, cfg, run, func(m UpdateMetrics) {
+		if m.Update == 2 {
+			cancel()
+		}
+	})
+	if err == nil {
+		t.Fatal("a cancelled run returned no error")
+	}
+	ms, rerr := ReadMetrics(filepath.Join(run, MetricsFile))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	s, serr := ReadSummary(filepath.Join(run, SummaryFile))
+	if serr != nil {
+		t.Fatal(serr)
+	}
+	if len(ms) != 2 || s.Updates != 2 || s.Complete {
+		t.Errorf("after the interrupt: %d metrics rows, summary updates %d complete %v; want 2, 2, false", len(ms), s.Updates, s.Complete)
+	}
 }
