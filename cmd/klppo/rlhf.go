@@ -292,7 +292,11 @@ func printStory(w io.Writer, rows []storyRow) {
 	for _, r := range rows {
 		fmt.Fprintf(w, "%s: gold peaked at %.3f (update %d, KL %.2f): %s\n", r.name, r.s.PeakGold, r.s.PeakUpdate, r.s.PeakKL, first(r.s.SamplesPeak))
 	}
-	fmt.Fprintf(w, "PPO: %.0f tokens/s\n", r0.TokensPerS)
+	var tps []string
+	for _, r := range rows {
+		tps = append(tps, fmt.Sprintf("%.0f (%s)", r.s.TokensPerS, r.name))
+	}
+	fmt.Fprintf(w, "PPO tokens/s: %s\n", strings.Join(tps, ", "))
 }
 
 func first(ss []string) string {
