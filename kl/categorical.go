@@ -169,12 +169,14 @@ func jsTerm(p, q float64) float64 {
 		}
 		return m * sum / 2
 	}
+	// |t| ≥ 0.1 here, so ln(2p/s) and ln(2q/s) are accurate as they stand; 1 ± t would round
+	// to 0 when one of p, q is below ~1e-16 of the other and drop a term of ½·max(p,q)·ln 2.
 	var v float64
 	if p > 0 {
-		v += p * math.Log1p(t)
+		v += p * math.Log(2*p/s)
 	}
 	if q > 0 {
-		v += q * math.Log1p(-t)
+		v += q * math.Log(2*q/s)
 	}
 	v /= 2
 	if v < 0 {
