@@ -45,7 +45,7 @@ func fitGaussian(p, x []float64, forward bool, starts []float64, sigma0 float64)
 	}
 	best := Fit{KL: math.Inf(1)}
 	for _, m0 := range starts {
-		v, f := nelderMead(obj, [2]float64{m0, math.Log(sigma0)}, [2]float64{0.5, 0.3}, 1e-10, 300)
+		v, f := nelderMead(obj, [2]float64{m0, math.Log(sigma0)}, [2]float64{0.5, 0.3}, 1e-9, 150)
 		if f < best.KL {
 			best = Fit{Mu: v[0], Sigma: math.Exp(v[1]), KL: f}
 		}

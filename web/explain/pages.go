@@ -134,12 +134,12 @@ var Pages = []Page{
 		Params: []Param{
 			{Name: "burst", Label: "burst: share of extra logins", Min: 0, Max: 0.6, Step: 0.01, Default: 0.2},
 			{Name: "threshold", Label: "alarm threshold (nats)", Min: 0.005, Max: 0.5, Step: 0.05, Default: 0.06, Log: true},
-			{Name: "w", Label: "window size (requests)", Min: 50, Max: 2000, Step: 50, Default: 200, Int: true},
+			{Name: "w", Label: "window size (requests)", Min: 50, Max: 1000, Step: 50, Default: 200, Int: true},
 			{Name: "seed", Label: "seed", Min: 1, Max: 50, Step: 1, Default: 1, Int: true},
 		},
 		Examples: []Example{
 			{Text: "a subtle burst in small windows", Query: "burst=0.08&w=100&threshold=0.06"},
-			{Text: "the same burst in large windows", Query: "burst=0.08&w=2000&threshold=0.01"},
+			{Text: "the same burst in large windows", Query: "burst=0.08&w=1000&threshold=0.015"},
 		},
 		Compute: anomaly,
 	},
@@ -316,8 +316,11 @@ func asymmetry(a Args) (View, error) {
 		return View{}, err
 	}
 	left, right := kl.Normal{Mu: -sep / 2, Sigma: width}, kl.Normal{Mu: sep / 2, Sigma: width}
-	half := 1.5*sep + 7*width // wide enough for the covering fit's tails too
-	x := linspace(-half, half, 601)
+	// ±5 standard deviations of P (at most √(width² + sep²/4)): room for the covering fit's tails.
+	// Grid spacing a quarter of a mode's σ (between 161 and 401 points): every fit evaluates
+	// both divergences on it a few hundred times, so it is as coarse as the accuracy allows.
+	half := 5 * math.Sqrt(width*width+sep*sep/4)
+	x := linspace(-half, half, min(401, max(161, int(8*half/width)+1)))
 	dens := make([]float64, len(x))
 	for i, xi := range x {
 		dens[i] = (1-w)*math.Exp(left.LogProb(xi)) + w*math.Exp(right.LogProb(xi))
@@ -326,14 +329,20 @@ func asymmetry(a Args) (View, error) {
 	if err != nil {
 		return View{}, err
 	}
-	starts := []float64{-sep / 2, 0, sep / 2}
-	cover, err := fitGaussian(p, x, true, starts, width)
+	// KL(P‖Q) has one minimum over Gaussians (the search finds P's mean and variance from
+	// anywhere); KL(Q‖P) has one per mode, so its search starts on each mode and in between.
+	cover, err := fitGaussian(p, x, true, []float64{0}, width)
 	if err != nil {
 		return View{}, err
 	}
-	seek, err := fitGaussian(p, x, false, starts, width)
+	seek, err := fitGaussian(p, x, false, []float64{-sep / 2, 0, sep / 2}, width)
 	if err != nil {
 		return View{}, err
+	}
+	// The fits are reported to 4 decimals, the search's resolution: beyond that the digits are
+	// noise that differs between platforms (math.Exp is assembly on amd64, Go in WebAssembly).
+	for _, f := range []*Fit{&cover, &seek} {
+		f.Mu, f.Sigma = round4(f.Mu), round4(f.Sigma)
 	}
 	qc, qs := density(kl.Normal{Mu: cover.Mu, Sigma: cover.Sigma}, x), density(kl.Normal{Mu: seek.Mu, Sigma: seek.Sigma}, x)
 	return View{
@@ -351,6 +360,9 @@ func asymmetry(a Args) (View, error) {
 		Command: "klppo kl categorical --p … --q …  (the same divergences on any discretised pair)",
 	}, nil
 }
+
+// round4 rounds to 4 decimals (and turns −0 into 0).
+func round4(x float64) float64 { return math.Round(x*1e4)/1e4 + 0 }
 
 func seekWhich(sep, width, mu float64) string {
 	switch {
@@ -445,17 +457,24 @@ func tempered(p []float64, t, lambda float64) ([]float64, error) {
 	if !(t > 0) || math.IsInf(t, 0) {
 		return nil, fmt.Errorf("t = %v: must be > 0", t)
 	}
-	z := make([]float64, len(p))
-	for i, v := range p {
-		z[i] = math.Log(v) / t
-	}
-	lq, err := kl.LogSoftmax(z)
-	if err != nil {
-		return nil, err
+	sharp := p // softmax(ln p / 1) is p itself; computing it would only add rounding
+	if t != 1 {
+		z := make([]float64, len(p))
+		for i, v := range p {
+			z[i] = math.Log(v) / t
+		}
+		lq, err := kl.LogSoftmax(z)
+		if err != nil {
+			return nil, err
+		}
+		sharp = make([]float64, len(p))
+		for i, v := range lq {
+			sharp[i] = math.Exp(v)
+		}
 	}
 	q := make([]float64, len(p))
 	for i := range q {
-		q[i] = (1-lambda)*math.Exp(lq[i]) + lambda/float64(len(p))
+		q[i] = (1-lambda)*sharp[i] + lambda/float64(len(p))
 	}
 	return kl.Normalize(q)
 }
