@@ -197,21 +197,13 @@ func runInfo(fsys fs.FS, dir string, names map[string]bool, now time.Time) (RunI
 	return info, nil
 }
 
+// countRows counts the complete data rows of a CSV file (as readCSV reads them).
 func countRows(fsys fs.FS, name string) int {
-	f, err := fsys.Open(name)
+	t, err := readCSV(fsys, name)
 	if err != nil {
 		return 0
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n := -1 // the header
-	for sc.Scan() {
-		if strings.TrimSpace(sc.Text()) != "" {
-			n++
-		}
-	}
-	return max(n, 0)
+	return len(t.Rows)
 }
 
 // LoadRun reads the run at name (a valid fs path inside fsys) for its page: its files, its

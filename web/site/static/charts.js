@@ -6,7 +6,7 @@
 (function () {
   const NS = "http://www.w3.org/2000/svg";
   const COLORS = ["#0b4f9c", "#c2410c", "#15803d", "#7e22ce", "#111111", "#b91c1c", "#0e7490", "#a16207"];
-  const W = 760, H = 380, M = { l: 78, r: 20, t: 44, b: 62 };
+  const M = { l: 78, r: 20, t: 44, b: 62 };
 
   function el(name, attrs, parent) {
     const e = document.createElementNS(NS, name);
@@ -53,6 +53,12 @@
   }
 
   function drawChart(container, spec) {
+    // The figure is placed first so that the SVG's coordinate system is its on-screen size:
+    // text then renders at its CSS pixel size (16 px and up), whatever the layout.
+    const fig = document.createElement("figure");
+    fig.className = "figure";
+    container.appendChild(fig);
+    const W = Math.max(420, Math.round(fig.clientWidth || 760)), H = Math.round(Math.min(440, Math.max(320, W * 0.52)));
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": spec.title || "chart" });
     el("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, svg);
     text(svg, M.l, 28, spec.title || "", { class: "ctitle" });
@@ -163,8 +169,6 @@
     el("rect", { x: M.l, y: M.t, width: pw, height: ph, class: "frame" }, svg);
     text(svg, M.l + pw / 2, H - 10, spec.xlabel || "", { class: "axis", "text-anchor": "middle" });
     text(svg, 18, M.t + ph / 2, spec.ylabel || "", { class: "axis", "text-anchor": "middle", transform: `rotate(-90 18 ${M.t + ph / 2})` });
-    const fig = document.createElement("figure");
-    fig.className = "figure";
     fig.appendChild(svg);
     if (!spec.hidelegend && series.length > 0) {
       const lg = document.createElement("figcaption");
@@ -180,7 +184,6 @@
       });
       fig.appendChild(lg);
     }
-    container.appendChild(fig);
     return fig;
   }
   window.drawChart = drawChart;
