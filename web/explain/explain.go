@@ -213,14 +213,14 @@ func (p *Page) Run(given map[string]float64) (View, error) {
 // num formats a number for a command line: the shortest representation that parses back to v.
 func num(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 
-// list formats a probability vector for a command-line flag.
+// list formats a probability vector for a command-line flag, to 10 significant digits.
 func list(v []float64) string {
 	var b bytes.Buffer
 	for i, x := range v {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(num(x))
+		b.WriteString(strconv.FormatFloat(x, 'g', 10, 64)) // enough for the printed 6 digits
 	}
 	return b.String()
 }

@@ -254,7 +254,7 @@ func coin(a Args) (View, error) {
 		Charts: []Chart{
 			{Title: "The two coins", Kind: "bars", YLabel: "probability", Categories: []string{"heads", "tails"},
 				Series: []Series{{Name: "P", Y: Floats{p, 1 - p}}, {Name: "Q", Y: Floats{q, 1 - q}}}, YMin: 0, YMax: 1},
-			{Title: "Running mean of ln(P(x)/Q(x)) over flips of P", Kind: "line", XLabel: "flips", YLabel: "nats", LogX: true,
+			{Title: "Running mean of ln(P(x)/Q(x)), x ~ P", Kind: "line", XLabel: "flips", YLabel: "nats", LogX: true,
 				Series: []Series{{Name: "running mean", X: xs, Y: ys}},
 				HLines: []Mark{{At: pq, Label: "KL(P‖Q)"}}, YMin: Auto, YMax: Auto},
 		},
@@ -294,7 +294,7 @@ func peaks(a Args) (View, error) {
 		Charts: []Chart{
 			{Title: "Densities", Kind: "line", XLabel: "x", YLabel: "density",
 				Series: []Series{{Name: "p(x)", X: x, Y: pd}, {Name: "q(x)", X: x, Y: qd}}, YMin: 0, YMax: Auto},
-			{Title: "The integrand p(x)·ln(p(x)/q(x)): its area is KL(P‖Q)", Kind: "line", XLabel: "x", YLabel: "nats per unit x",
+			{Title: "p(x)·ln(p(x)/q(x)): its area is KL(P‖Q)", Kind: "line", XLabel: "x", YLabel: "nats per unit x",
 				Series: []Series{{Name: "p·ln(p/q)", X: x, Y: integrand, Style: "area"}}, HLines: []Mark{{At: 0}}, YMin: Auto, YMax: Auto},
 		},
 		Caption: fmt.Sprintf("KL(P‖Q) = %s nats but KL(Q‖P) = %s nats: the two directions differ unless the σs are equal.", Format(pq), Format(qp)),
@@ -330,12 +330,12 @@ func asymmetry(a Args) (View, error) {
 		return View{}, err
 	}
 	// KL(P‖Q) has one minimum over Gaussians (the search finds P's mean and variance from
-	// anywhere); KL(Q‖P) has one per mode, so its search starts on each mode and in between.
+	// anywhere); KL(Q‖P) can have one per mode, so its search starts on each mode.
 	cover, err := fitGaussian(p, x, true, []float64{0}, width)
 	if err != nil {
 		return View{}, err
 	}
-	seek, err := fitGaussian(p, x, false, []float64{-sep / 2, 0, sep / 2}, width)
+	seek, err := fitGaussian(p, x, false, []float64{-sep / 2, sep / 2}, width)
 	if err != nil {
 		return View{}, err
 	}
@@ -434,7 +434,7 @@ func zeros(a Args) (View, error) {
 		Charts: []Chart{
 			{Title: "P, Q and the smoothed Q̃ε", Kind: "bars", YLabel: "probability", Categories: zerosLabels,
 				Series: []Series{{Name: "P", Y: P}, {Name: "Q", Y: Q}, {Name: "Q̃ε", Y: Qs}}, YMin: 0, YMax: Auto},
-			{Title: "What smoothing hides: KL(P‖Q̃ε) is set by ε", Kind: "line", XLabel: "ε", YLabel: "nats", LogX: true,
+			{Title: "KL(P‖Q̃ε) is set by your ε", Kind: "line", XLabel: "ε", YLabel: "nats", LogX: true,
 				Series: []Series{{Name: "KL(P‖Q̃ε)", X: es, Y: curve}, {Name: "JS(P,Q)", X: es, Y: jsLine, Style: "dash"}},
 				HLines: []Mark{{At: disjoint, Label: "ln 2"}}, VLines: []Mark{{At: eps, Label: "ε"}}, YMin: 0, YMax: Auto},
 		},
@@ -660,7 +660,7 @@ func abTest(a Args) (View, error) {
 			Plain("conv_a", "conversions of A", float64(ca), ""), Plain("conv_b", "conversions of B", float64(cb), ""),
 		},
 		Charts: []Chart{
-			{Title: fmt.Sprintf("Posteriors of the conversion rates after %d visitors each", n), Kind: "line", XLabel: "conversion rate", YLabel: "density",
+			{Title: fmt.Sprintf("Posteriors after %d visitors each", n), Kind: "line", XLabel: "conversion rate", YLabel: "density",
 				Series: []Series{{Name: fmt.Sprintf("A: Beta(%d, %d)", 1+ca, 1+n-ca), X: x, Y: betaDensity(A, x), Style: "area"},
 					{Name: fmt.Sprintf("B: Beta(%d, %d)", 1+cb, 1+n-cb), X: x, Y: betaDensity(B, x), Style: "area"}}, YMin: 0, YMax: Auto},
 			{Title: "KL between the posteriors as visitors arrive", Kind: "line", XLabel: "visitors per variant", YLabel: "nats", LogX: true, LogY: true,
@@ -750,7 +750,7 @@ func anomaly(a Args) (View, error) {
 			{Title: "KL(window‖baseline) over time", Kind: "line", XLabel: "window", YLabel: "nats", LogY: true,
 				Series: []Series{{Name: "KL(Pₜ‖Q)", X: ts, Y: kls, Style: "steps"}},
 				HLines: []Mark{{At: thr, Label: "threshold"}}, Bands: []Band{{From: burstFrom, To: burstTo, Label: "burst"}}, YMin: Auto, YMax: Auto},
-			{Title: fmt.Sprintf("The most surprising window (%d) against the baseline", worstT), Kind: "bars", YLabel: "share of requests",
+			{Title: fmt.Sprintf("Most surprising window (%d) and the baseline", worstT), Kind: "bars", YLabel: "share of requests",
 				Categories: trafficKinds, Series: []Series{{Name: "baseline Q", Y: trafficBase}, {Name: fmt.Sprintf("window %d", worstT), Y: worst}}, YMin: 0, YMax: Auto},
 		},
 		Caption: fmt.Sprintf("With %d requests per window the noise floor is about %s nats; %s (%d false alarms).", w, Format(float64(len(trafficBase)-1)/(2*float64(w))), detected, falseAlarms),
@@ -923,9 +923,9 @@ func rlhf(a Args) (View, error) {
 			Plain("objective", "E_π*[r] − β·KL", reward-beta*d, ""),
 		},
 		Charts: []Chart{
-			{Title: "Reference policy and the KL-regularised optimum", Kind: "bars", YLabel: "probability", Categories: rlhfResponses,
+			{Title: "π_ref and the KL-regularised optimum π*", Kind: "bars", YLabel: "probability", Categories: rlhfResponses,
 				Series: []Series{{Name: "π_ref", Y: rlhfRef}, {Name: "π* ∝ π_ref·exp(r/β)", Y: pi}, {Name: "reward r", Y: rlhfReward}}, YMin: 0, YMax: 1},
-			{Title: "Reward against KL(π*‖π_ref) as β goes from 20 to 0.01", Kind: "line", XLabel: "KL(π*‖π_ref) (nats)", YLabel: "expected reward",
+			{Title: "Reward against KL(π*‖π_ref), β from 20 to 0.01", Kind: "line", XLabel: "KL(π*‖π_ref) (nats)", YLabel: "expected reward",
 				Series: []Series{{Name: "frontier", X: fx, Y: fy}}, Points: []Point{{X: d, Y: reward, Label: "β = " + Format(beta)}}, YMin: Auto, YMax: Auto},
 		},
 		Caption: fmt.Sprintf("With β = %s the optimum earns %s (the reference: %s) at a KL of %s nats from π_ref.", Format(beta), Format(reward), Format(refReward), Format(d)),

@@ -52,16 +52,27 @@
     return { f: v => p0 + (v - lo) / (hi - lo || 1) * (p1 - p0), ticks: niceTicks(lo, hi, 6) };
   }
 
-  function drawChart(container, spec) {
-    // The figure is placed first so that the SVG's coordinate system is its on-screen size:
-    // text then renders at its CSS pixel size (16 px and up), whatever the layout.
+  function figure(container) {
     const fig = document.createElement("figure");
     fig.className = "figure";
     container.appendChild(fig);
+    return fig;
+  }
+
+  // drawCharts places one figure per spec first and then draws each, so that every SVG's
+  // coordinate system is its final on-screen size: text renders at its CSS pixel size
+  // (16 px and up) whatever the layout.
+  function drawCharts(container, specs) {
+    const figs = specs.map(() => figure(container));
+    specs.forEach((spec, i) => drawChart(container, spec, figs[i]));
+  }
+
+  function drawChart(container, spec, fig) {
+    fig = fig || figure(container);
     const W = Math.max(420, Math.round(fig.clientWidth || 760)), H = Math.round(Math.min(440, Math.max(320, W * 0.52)));
     const svg = el("svg", { viewBox: `0 0 ${W} ${H}`, class: "chart", role: "img", "aria-label": spec.title || "chart" });
     el("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, svg);
-    text(svg, M.l, 28, spec.title || "", { class: "ctitle" });
+    text(svg, 12, 28, spec.title || "", { class: "ctitle" });
     const series = spec.series || [];
     const pw = W - M.l - M.r, ph = H - M.t - M.b;
     const bars = spec.kind === "bars" || spec.kind === "stacked";
@@ -187,4 +198,5 @@
     return fig;
   }
   window.drawChart = drawChart;
+  window.drawCharts = drawCharts;
 })();

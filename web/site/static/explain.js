@@ -72,7 +72,7 @@
     document.querySelector(".cmd").textContent = v.command;
     const charts = document.querySelector(".charts");
     charts.textContent = "";
-    v.charts.forEach(c => window.drawChart(charts, c));
+    window.drawCharts(charts, v.charts);
     const link = document.querySelector("a.link");
     link.href = "?" + q;
     history.replaceState(null, "", "?" + q);

@@ -138,7 +138,7 @@
       h("span", { class: "badge livebadge" + (d.age_s < 20 ? " live" : "") }, d.age_s < 20 ? "live" : "updated " + age(d.age_s)), " ",
       h("b", { "data-value": "rows" }, rows), " rows of ", d.kind === "compare" ? "runs.csv" : "metrics.csv", " · refreshes every 2 s"));
     if (d.summary) box.append(h("h2", {}, "Summary"), configTable(d.summary));
-    const charts = h("section", { class: "charts" });
+    const charts = h("section", { class: "charts" }), specs = [];
     if (d.kind === "compare") {
       if (d.tables["runs.csv"]) box.append(h("h2", {}, "Settings side by side"), csvTable(d.tables["runs.csv"]));
       ["episodic_return", "kl", "beta", "clipfrac"].forEach(col => {
@@ -150,18 +150,19 @@
           if (xi < 0 || yi < 0) return;
           series.push({ name: sr, x: t.rows.map(r => num(r[xi])), y: t.rows.map(r => num(r[yi])) });
         });
-        if (series.length) window.drawChart(charts, { title: col + " per run", kind: "line", xlabel: "global_step", ylabel: col, series, ymin: null, ymax: null });
+        if (series.length) specs.push({ title: col + " per run", kind: "line", xlabel: "global_step", ylabel: col, series, ymin: null, ymax: null });
       });
     } else {
-      if (main) chartsFor("", main, d.kind === "distill" ? "model" : null).forEach(c => window.drawChart(charts, c));
+      if (main) specs.push(...chartsFor("", main, d.kind === "distill" ? "model" : null));
       const ep = d.tables["episodes.csv"];
       if (ep && ep.rows.length) {
         const xi = ep.header.indexOf("global_step"), yi = ep.header.indexOf("return");
-        if (xi >= 0 && yi >= 0) window.drawChart(charts, { title: "episode returns", kind: "line", xlabel: "global_step", ylabel: "return",
+        if (xi >= 0 && yi >= 0) specs.push({ title: "episode returns", kind: "line", xlabel: "global_step", ylabel: "return",
           series: [{ name: "return", x: ep.rows.map(r => num(r[xi])), y: ep.rows.map(r => num(r[yi])) }], ymin: null, ymax: null, hidelegend: true });
       }
     }
     box.append(h("h2", {}, "Charts"), charts);
+    window.drawCharts(charts, specs);
     if (d.config) box.append(h("h2", {}, "Configuration"), configTable(d.config));
     if (d.images.length) {
       box.append(h("h2", {}, "Images written by the run"));
