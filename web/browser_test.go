@@ -301,7 +301,8 @@ func TestBrowserExport(t *testing.T) {
 // A run page opened while ppo.Train writes the run shows the first update, then refreshes by
 // itself to the finished run.
 func TestBrowserLiveRun(t *testing.T) {
-	runs := t.TempDir()
+	t.Chdir(t.TempDir())
+	runs := "runs" // relative, as `klppo serve` is usually started
 	srv, err := NewServer(runs)
 	if err != nil {
 		t.Fatal(err)
@@ -354,4 +355,27 @@ func TestBrowserLiveRun(t *testing.T) {
 		t.Errorf("run page draws %d charts, want return, KL, β, clip fraction and more", charts)
 	}
 	screenshot(t, ctx, "run")
+
+	// A comparison (files as klppo compare writes them) shows its settings side by side and one
+	// curve per run.
+	for name, text := range map[string]string{
+		"cmp/sweep.json":                  `{"env_id": "CartPole-v1", "penalties": ["clip:0.2", "none"]}`,
+		"cmp/runs.csv":                    "setting,seed,status,final_return\nclip_0.2,1,done,480\nnone,1,done,120\n",
+		"cmp/clip_0.2/seed-1/metrics.csv": "update,global_step,episodic_return,kl,beta,clipfrac\n1,128,20,0.01,0,0.1\n2,256,40,0.02,0,0.2\n",
+		"cmp/none/seed-1/metrics.csv":     "update,global_step,episodic_return,kl,beta,clipfrac\n1,128,22,0.05,0,0\n2,256,30,0.09,0,0\n",
+	} {
+		p := filepath.Join(runs, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var table string
+	run(t, ctx, "compare page", chromedp.Navigate(ts.URL+"/runs/view/?run=cmp"), chromedp.WaitVisible("table.csv"), chromedp.Text("table.csv", &table),
+		chromedp.Evaluate(`document.querySelectorAll(".run svg.chart").length`, &charts))
+	if !strings.Contains(table, "clip_0.2") || !strings.Contains(table, "none") || charts != 4 {
+		t.Errorf("compare page: table %q, %d charts (want both settings and 4 charts)", table, charts)
+	}
 }
