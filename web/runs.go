@@ -22,7 +22,7 @@ import (
 //	train    metrics.csv starting "update,global_step" (klppo train)
 //	vae      metrics.csv starting "epoch,beta" (klppo vae)
 //	distill  metrics.csv starting "model,epoch" (klppo distill)
-//	rlhf     a train-like run whose config or path mentions rlhf or a reference policy
+//	rlhf     metrics.csv with proxy_reward or kl_ref columns, or a path or config naming rlhf
 //	run      any other directory with a metrics.csv
 
 // RunInfo is one row of the runs list.
@@ -159,7 +159,7 @@ func kindOf(fsys fs.FS, dir string, names map[string]bool) string {
 		}
 	}
 	switch {
-	case strings.Contains(strings.ToLower(dir), "rlhf") || strings.Contains(cfg, "rlhf") || strings.Contains(cfg, "ref_policy") || strings.Contains(h, "kl_ref"):
+	case strings.Contains(h, "proxy_reward") || strings.Contains(h, "kl_ref") || strings.Contains(strings.ToLower(dir), "rlhf") || strings.Contains(cfg, "rlhf"):
 		return "rlhf"
 	case strings.HasPrefix(h, "update,global_step"):
 		return "train"

@@ -60,21 +60,37 @@
   function fmtv(v) { return typeof v === "number" ? String(+v.toPrecision(5)) : String(v); }
 
   // ---- one run ----
-  const ORDER = [/return/, /^kl$|kl/, /^beta$/, /clipfrac/, /entropy/, /acc/, /loss|recon/, /.*/];
+  const ORDER = [/return|reward/, /^kl$|kl/, /^beta$/, /clipfrac/, /entropy/, /acc/, /loss|recon/, /.*/];
   const SKIP_X = new Set(["update", "global_step", "step", "epoch", "wall_s", "model", "seed"]);
 
   function xColumn(header) { return ["global_step", "step", "epoch", "update"].find(c => header.includes(c)) || header[0]; }
 
+  // The KL columns of each kind of run, and what they measure. PPO's trust-region KL(π_old‖π_θ)
+  // and RLHF's leash KL(π‖π_ref) are different quantities and never share a chart.
+  function klGroups(kind) {
+    if (kind === "rlhf") return [
+      { re: /^kl(_k\d)?$|kl_ref/, name: "KL(π‖π_ref): the leash to the reference (nats)" },
+      { re: /ppo_kl|approx_kl/, name: "PPO's KL(π_old‖π_θ) per update (nats)" }];
+    if (kind === "vae") return [{ re: /kl/, name: "KL(q(z|x)‖N(0,I)) (nats)" }];
+    if (kind === "distill") return [{ re: /kl/, name: "KL(teacher_T‖student_T) (nats)" }];
+    if (kind === "train") return [{ re: /kl/, name: "PPO's KL(π_old‖π_θ) per update (nats)" }];
+    return [{ re: /kl/, name: "KL (nats)" }];
+  }
+
   // chartsFor returns chart specs for one CSV table: one chart per group of numeric columns.
-  function chartsFor(title, t, groupBy) {
+  function chartsFor(title, t, groupBy, kind) {
     const x = xColumn(t.header), xi = t.header.indexOf(x);
     const gi = groupBy ? t.header.indexOf(groupBy) : -1;
     const cols = t.header.map((c, i) => ({ c, i })).filter(({ c, i }) => !SKIP_X.has(c) && i !== gi && t.rows.some(r => num(r[i]) !== null));
     // KL-like columns share one chart; the others get one each.
     const groups = [];
-    const klCols = cols.filter(({ c }) => /kl/.test(c) && !/coef/.test(c));
-    if (klCols.length) groups.push({ name: "KL (nats)", key: "kl", cols: klCols });
-    cols.filter(col => !klCols.includes(col)).forEach(col => groups.push({ name: col.c, key: col.c, cols: [col] }));
+    const used = new Set();
+    klGroups(kind).forEach(g => {
+      const klCols = cols.filter(col => !used.has(col) && g.re.test(col.c) && !/coef/.test(col.c));
+      klCols.forEach(col => used.add(col));
+      if (klCols.length) groups.push({ name: g.name, key: "kl", cols: klCols });
+    });
+    cols.filter(col => !used.has(col)).forEach(col => groups.push({ name: col.c, key: col.c, cols: [col] }));
     const rank = g => ORDER.findIndex(re => re.test(g.key));
     groups.sort((a, b) => rank(a) - rank(b));
     return groups.map(g => {
@@ -150,10 +166,10 @@
           if (xi < 0 || yi < 0) return;
           series.push({ name: sr, x: t.rows.map(r => num(r[xi])), y: t.rows.map(r => num(r[yi])) });
         });
-        if (series.length) specs.push({ title: col + " per run", kind: "line", xlabel: "global_step", ylabel: col, series, ymin: null, ymax: null });
+        if (series.length) specs.push({ title: (col === "kl" ? "PPO's KL(π_old‖π_θ)" : col) + " per run", kind: "line", xlabel: "global_step", ylabel: col, series, ymin: null, ymax: null });
       });
     } else {
-      if (main) specs.push(...chartsFor("", main, d.kind === "distill" ? "model" : null));
+      if (main) specs.push(...chartsFor("", main, d.kind === "distill" ? "model" : null, d.kind));
       const ep = d.tables["episodes.csv"];
       if (ep && ep.rows.length) {
         const xi = ep.header.indexOf("global_step"), yi = ep.header.indexOf("return");
