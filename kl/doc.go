@@ -63,6 +63,19 @@
 // When only samples x ~ Q and the log-ratio ℓ = ln p(x) − ln q(x) are available, the mean of
 // K1 = −ℓ, K2 = ℓ²/2 or K3 = e^ℓ − 1 − ℓ estimates KL(Q‖P) (Estimate, EstimateFromLogProbs).
 //
+// # Input as people give it
+//
+// ParseVector and ReadVector read numbers separated by commas and/or white space (a command
+// line's "0.7,0.3", a file of one number per line). CategoricalSpec describes a categorical
+// distribution the way a user gives it — probabilities, weights (Normalize) or logits, with an
+// optional additive smoothing
+//
+//	p̃ᵢ = (pᵢ + ε) / Σⱼ (pⱼ + ε)
+//
+// — and Resolve turns it into log-probabilities for the ...Logits functions. SupportGap names
+// the outcome that makes a KL(P‖Q) infinite (P > 0 where Q = 0); without one, an infinite
+// float64 result is an overflow of a finite value. The klppo kl command is built on these.
+//
 // # Errors
 //
 // Invalid input is an *ArgError naming the argument as the klppo command does ("p",

@@ -163,12 +163,27 @@ func renameArg(err error, name string) error {
 	return &c
 }
 
+// Zero reports whether outcome i has probability exactly 0 by the distribution's definition: a
+// zero probability (or weight) or a −Inf logit, and no smoothing. A log-probability from
+// Resolve can also be −Inf when float64 overflows (logits about 1e308 apart give an
+// unrepresentable −2e308); that outcome is not a zero, only a very improbable one.
+func (s CategoricalSpec) Zero(i int) bool {
+	switch {
+	case s.Smooth > 0:
+		return false
+	case s.Logits != nil:
+		return i >= 0 && i < len(s.Logits) && math.IsInf(s.Logits[i], -1)
+	}
+	return i >= 0 && i < len(s.Probs) && s.Probs[i] == 0
+}
+
 // SupportGap returns the first outcome i where P has probability > 0 and Q has probability 0
-// (logP[i] > −Inf = logQ[i]), the reason KL(P‖Q) is +Inf, or −1 if there is none: then an
-// infinite KL(P‖Q) is an overflow of a finite value, not a support mismatch.
-func SupportGap(logP, logQ []float64) int {
-	for i := range min(len(logP), len(logQ)) {
-		if !math.IsInf(logP[i], -1) && math.IsInf(logQ[i], -1) {
+// (see Zero), the reason KL(P‖Q) is +Inf, or −1 if there is none: then KL(P‖Q) is finite in
+// exact arithmetic, and an infinite float64 result is an overflow, not a support mismatch.
+func SupportGap(p, q CategoricalSpec) int {
+	n := max(len(p.Probs), len(p.Logits))
+	for i := range n {
+		if !p.Zero(i) && q.Zero(i) {
 			return i
 		}
 	}

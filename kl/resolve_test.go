@@ -106,21 +106,39 @@ func TestCategoricalSpecResolve(t *testing.T) {
 }
 
 func TestResolvePairAndSupportGap(t *testing.T) {
-	lp, lq, pp, qq, err := ResolvePair(CategoricalSpec{Name: "p", Probs: []float64{0.5, 0.5, 0}}, CategoricalSpec{Name: "q", Logits: []float64{0, math.Inf(-1), 0}})
+	p := CategoricalSpec{Name: "p", Probs: []float64{0.5, 0.5, 0}}
+	q := CategoricalSpec{Name: "q", Logits: []float64{0, math.Inf(-1), 0}}
+	_, _, pp, qq, err := ResolvePair(p, q)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !slices.Equal(pp, []float64{0.5, 0.5, 0}) || !slices.Equal(qq, []float64{0.5, 0, 0.5}) {
 		t.Errorf("probabilities %v, %v", pp, qq)
 	}
-	if g := SupportGap(lp, lq); g != 1 {
+	if g := SupportGap(p, q); g != 1 {
 		t.Errorf("SupportGap(P, Q) = %d, want 1 (P(1) = 0.5, Q(1) = 0)", g)
 	}
-	if g := SupportGap(lq, lp); g != 2 {
+	if g := SupportGap(q, p); g != 2 {
 		t.Errorf("SupportGap(Q, P) = %d, want 2", g)
 	}
-	if g := SupportGap(lp, lp); g != -1 {
+	if g := SupportGap(p, p); g != -1 {
 		t.Errorf("SupportGap(P, P) = %d, want -1", g)
+	}
+	smoothed := q
+	smoothed.Smooth = 1e-3
+	if g := SupportGap(p, smoothed); g != -1 {
+		t.Errorf("SupportGap(P, smoothed Q) = %d, want -1", g)
+	}
+	// Logits 2e308 apart overflow to a −Inf log-probability, which is not a zero: KL is +Inf by
+	// overflow, with no support gap.
+	hugeP := CategoricalSpec{Name: "p", Logits: []float64{1e308, -1e308}}
+	hugeQ := CategoricalSpec{Name: "q", Logits: []float64{-1e308, 1e308}}
+	lp, lq, _, _, err := ResolvePair(hugeP, hugeQ)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := KLLogits(lp, lq); err != nil || !math.IsInf(v, 1) || SupportGap(hugeP, hugeQ) != -1 {
+		t.Errorf("huge logits: KL = %g, %v, gap %d; want +Inf without a gap", v, err, SupportGap(hugeP, hugeQ))
 	}
 	_, _, _, _, err = ResolvePair(CategoricalSpec{Name: "p", Probs: []float64{1}}, CategoricalSpec{Name: "q", Logits: []float64{0, 0}})
 	var ae *ArgError

@@ -12,32 +12,23 @@ import (
 	"klppo/kl"
 )
 
-// randomProbs draws a probability vector of length n; with zeros > 0 about that fraction of
-// entries is exactly 0 (at least one entry stays positive).
-func randomProbs(r *rand.Rand, n int, zeros float64) []float64 {
-	p := make([]float64, n)
-	var s float64
-	for i := range p {
-		if r.Float64() < zeros {
-			continue
+// randomRows returns rows×cols random probabilities, each row normalised with kl.Normalize;
+// about a fraction zeros of the entries are exactly 0 (every row keeps one positive entry).
+func randomRows(t *testing.T, r *rand.Rand, rows, cols int, zeros float64) []float64 {
+	var out []float64
+	for range rows {
+		w := make([]float64, cols)
+		w[r.IntN(cols)] = r.ExpFloat64()
+		for k := range w {
+			if r.Float64() >= zeros {
+				w[k] = r.ExpFloat64()
+			}
 		}
-		p[i] = r.ExpFloat64()
-		s += p[i]
-	}
-	if s == 0 {
-		p[r.IntN(n)] = 1
-		s = 1
-	}
-	for i := range p {
-		p[i] /= s
-	}
-	return p
-}
-
-func f32(x []float64) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
+		p, err := kl.Normalize(w)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, p...)
 	}
 	return out
 }
@@ -52,14 +43,16 @@ func must(v float64, err error) float64 {
 func TestTensorRows(t *testing.T) {
 	r := rand.New(rand.NewPCG(7, 8))
 	const rows, cols = 5, 4
-	var pd, qd []float64
-	for i := 0; i < rows; i++ {
-		pd = append(pd, randomProbs(r, cols, 0.2)...)
-		qd = append(qd, randomProbs(r, cols, 0)...)
+	pd, qd := randomRows(t, r, rows, cols, 0.2), randomRows(t, r, rows, cols, 0)
+	qd32 := make([]float32, len(qd)) // q in float32; q64 is its exact widening
+	q64 := make([]float64, len(qd))
+	for i, v := range qd {
+		qd32[i] = float32(v)
+		q64[i] = float64(qd32[i])
 	}
 	p := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(pd))
 	q := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(qd))
-	q32 := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(f32(qd)))
+	q32 := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(qd32))
 	for _, f := range []struct {
 		name string
 		f    PairFunc
@@ -86,10 +79,6 @@ func TestTensorRows(t *testing.T) {
 			t.Errorf("%s: mean %g sum %g, want %g %g", f.name, mean, total, sum/rows, sum)
 		}
 		// A float32 q gives the same as its float64 widening.
-		q64 := make([]float64, len(qd))
-		for i, v := range f32(qd) {
-			q64[i] = float64(v)
-		}
 		want0, _ := f.f(pd[:cols], q64[:cols])
 		out32, err := Rows(f.f, p, q32)
 		if err != nil || out32.Data().([]float64)[0] != want0 {
