@@ -169,6 +169,8 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <p class="caption"></p>
 <section class="charts"></section>
 <p class="command">Same numbers in a terminal: <code class="cmd"></code></p>
+{{range .Page.AtScale}}<p class="atscale">At scale: <code>{{.Command}}</code> {{.Shows}} (see <code>{{.Doc}}</code>).</p>
+{{end}}
 <p class="permalink"><a class="link" href="">Link to this view</a></p>
 {{- else if eq .Kind "runs"}}
 <h1>Runs</h1>

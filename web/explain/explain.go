@@ -37,7 +37,15 @@ type Page struct {
 	Intro    string    // HTML paragraphs shown above the controls
 	Params   []Param   // sliders, in display order
 	Examples []Example // linkable states
+	AtScale  []Scale   // klppo commands that show the idea on real training runs
 	Compute  func(a Args) (View, error)
+}
+
+// Scale names a klppo command that shows a page's idea at scale, and its documentation page.
+type Scale struct {
+	Command string // e.g. "klppo vae"
+	Shows   string // what it shows
+	Doc     string // e.g. "docs/vae.md"
 }
 
 // Args holds a value for every Param of a page (Page.Args fills the defaults).

@@ -3,6 +3,8 @@ package explain
 import (
 	"encoding/json"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -163,5 +165,19 @@ func TestBadArgs(t *testing.T) {
 	}
 	if _, err := ParseQuery("p=abc"); err == nil || !strings.Contains(err.Error(), "p") {
 		t.Errorf("p=abc: err = %v", err)
+	}
+}
+
+// The "at scale" references name documentation pages that exist in the repository.
+func TestAtScaleDocsExist(t *testing.T) {
+	for _, p := range Pages {
+		for _, s := range p.AtScale {
+			if _, err := os.Stat(filepath.Join("..", "..", filepath.FromSlash(s.Doc))); err != nil {
+				t.Errorf("%s: at-scale doc %s: %v", p.Slug, s.Doc, err)
+			}
+			if !strings.HasPrefix(s.Command, "klppo ") {
+				t.Errorf("%s: at-scale command %q", p.Slug, s.Command)
+			}
+		}
 	}
 }

@@ -156,6 +156,7 @@ var Pages = []Page{
 			{Text: "a collapsed dimension (KL = 0)", Query: "mu=0&sigma=1"},
 			{Text: "an over-confident code", Query: "mu=0&sigma=0.05"},
 		},
+		AtScale: []Scale{{Command: "klppo vae", Shows: "trains a VAE on glyphs or a 2-D ring and charts this term per latent dimension over the epochs", Doc: "docs/vae.md"}},
 		Compute: vaePrior,
 	},
 	{
@@ -170,6 +171,7 @@ var Pages = []Page{
 			{Text: "T = 1 (plain softmax)", Query: "t=1"},
 			{Text: "very soft targets", Query: "t=10"},
 		},
+		AtScale: []Scale{{Command: "klppo distill", Shows: "distils a glyph classifier with α·T²·KL + (1−α)·CE and compares the student with a label-only one", Doc: "docs/distillation.md"}},
 		Compute: distillation,
 	},
 	{
@@ -183,6 +185,10 @@ var Pages = []Page{
 		Examples: []Example{
 			{Text: "a tight leash (β = 5)", Query: "beta=5"},
 			{Text: "almost no leash (β = 0.02)", Query: "beta=0.02"},
+		},
+		AtScale: []Scale{
+			{Command: "klppo rlhf estimators", Shows: "where RLHF's KL(π‖π_ref) penalty goes (reward or loss) and which estimator (k1, k2, k3): exact expected gradients, fixed points, Schulman's table", Doc: "docs/rlhf-estimators.md"},
+			{Command: "klppo compare", Shows: "PPO's own trust-region KL(π_old‖π_θ) per update under clipping, fixed and adaptive β, over seeds", Doc: "docs/compare.md"},
 		},
 		Compute: rlhf,
 	},
@@ -199,6 +205,7 @@ var Pages = []Page{
 			{Text: "a perfect generator (JS = 0)", Query: "mu_g=0&sigma_g=1"},
 			{Text: "far from the data (JS → ln 2)", Query: "mu_g=7&sigma_g=0.5"},
 		},
+		AtScale: []Scale{{Command: "klppo kl categorical --p … --q …", Shows: "prints JS(P,Q) next to KL both ways for any pair of distributions", Doc: "docs/kl.md"}},
 		Compute: gan,
 	},
 }
