@@ -65,7 +65,7 @@ var Pages = []Page{
 		Slug: "zeros", Title: "Zeros, smoothing and Jensen–Shannon",
 		Summary: "Q = 0 where P > 0 gives +∞; ε-smoothing makes it finite but the number then measures ε; JS stays ≤ ln 2.",
 		Intro: `<p>If Q gives probability 0 to an outcome that P produces, KL(P‖Q) = +∞: a code built for Q has no codeword for it. klppo reports +Inf rather than hiding it.</p>
-<p>A common fix is to smooth Q: Q̃ = (Q + ε)/(1 + Kε). The divergence becomes finite — but look at the lower chart: its value is mostly m·ln(1/ε), a number you chose, not a property of the data.</p>
+<p>A common fix is to smooth Q: Q̃ = (Q + ε)/(1 + Kε). The divergence becomes finite — but look at the second chart: its value is mostly m·ln(1/ε), a number you chose, not a property of the data.</p>
 <p>The Jensen–Shannon divergence JS(P,Q) = ½KL(P‖M) + ½KL(Q‖M), M = ½(P+Q), compares both to their average, is symmetric, always finite, and at most ln 2 ≈ 0.693 nats (1 bit), reached only when P and Q do not overlap.</p>`,
 		Params: []Param{
 			{Name: "m", Label: "P's mass on outcomes Q rules out", Min: 0, Max: 0.5, Step: 0.01, Default: 0.1},
@@ -163,7 +163,7 @@ var Pages = []Page{
 		Slug: "distillation", Title: "Distillation: temperature and T²·KL",
 		Summary: "A student matching a teacher's softened outputs: KL at temperature T, scaled by T².",
 		Intro: `<p>In knowledge distillation the student learns from the teacher's whole output distribution, not just its top class. Both logit vectors are divided by a temperature T before the softmax: a large T softens the teacher's distribution and reveals its "dark knowledge" — which wrong classes it thinks are close.</p>
-<p>The loss is KL(teacher_T‖student_T), the mode-covering direction (the student must cover every class the teacher deems possible). Its gradients shrink like 1/T², so Hinton et al. multiply it by T²: the lower chart shows KL falling with T while T²·KL stays of the same order.</p>`,
+<p>The loss is KL(teacher_T‖student_T), the mode-covering direction (the student must cover every class the teacher deems possible). Its gradients shrink like 1/T², so Hinton et al. multiply it by T²: the second chart shows KL falling with T while T²·KL stays of the same order.</p>`,
 		Params: []Param{
 			{Name: "t", Label: "temperature T", Min: 0.5, Max: 10, Step: 0.1, Default: 4},
 		},
@@ -592,8 +592,8 @@ func compression(a Args) (View, error) {
 				Categories: []string{"code for P", "code for Q", "extra"},
 				Series: []Series{{Name: "theory: H(P), H(P,Q), KL/ln 2", Y: Floats{kl.ToBits(h), kl.ToBits(hpq), kl.ToBits(d)}},
 					{Name: fmt.Sprintf("measured on %d symbols", n), Y: Floats{perP, perQ, perQ - perP}}}, YMin: 0, YMax: Auto},
-			{Title: "The two models and their ideal code lengths", Kind: "bars", YLabel: "probability", Categories: codeSymbols,
-				Series: []Series{{Name: "P", Y: codeP}, {Name: "Q", Y: Q}}, YMin: 0, YMax: Auto},
+			{Title: "Ideal code length of each symbol", Kind: "bars", YLabel: "bits", Categories: codeSymbols,
+				Series: []Series{{Name: "−log₂ P(x): code for P", Y: lenP}, {Name: "−log₂ Q(x): code for Q", Y: lenQ}}, YMin: 0, YMax: Auto},
 		},
 		Caption: fmt.Sprintf("Coding %d symbols of P with the code for Q took %s extra bits per symbol; KL(P‖Q)/ln 2 predicts %s.", n, Format(perQ-perP), Format(kl.ToBits(d))),
 		Command: fmt.Sprintf("klppo kl categorical --p %s --q %s --bits", list(codeP), list(Q)),
@@ -792,7 +792,7 @@ func vaePrior(a Args) (View, error) {
 		Charts: []Chart{{Title: "The encoder's q(z|x) and the prior", Kind: "line", XLabel: "z", YLabel: "density",
 			Series: []Series{{Name: "q(z|x) = N(μ, σ²)", X: x, Y: density(kl.Normal{Mu: mu, Sigma: sigma}, x), Style: "area"},
 				{Name: "prior N(0, 1)", X: x, Y: density(kl.Normal{Mu: 0, Sigma: 1}, x), Style: "dash"}}, YMin: 0, YMax: Auto}},
-		Caption: fmt.Sprintf("This latent dimension costs %s nats: %s for its mean, %s for its spread. `klppo vae` trains a VAE and charts this term per dimension.", Format(d), Format(meanTerm), Format(varTerm)),
+		Caption: fmt.Sprintf("This latent dimension costs %s nats: %s for its mean, %s for its spread. klppo vae trains a VAE and charts this term per dimension.", Format(d), Format(meanTerm), Format(varTerm)),
 		Command: fmt.Sprintf("klppo kl vae --mu %s --logvar %s", num(mu), num(logvar)),
 	}, nil
 }
@@ -864,7 +864,7 @@ func distillation(a Args) (View, error) {
 				Series: []Series{{Name: "KL(teacher_T‖student_T)", X: ts, Y: k}, {Name: "T²·KL", X: ts, Y: k2, Style: "dash"}},
 				VLines: []Mark{{At: t, Label: "T"}}, YMin: 0, YMax: Auto},
 		},
-		Caption: fmt.Sprintf("At T = %s the soft targets differ by %s nats; the loss T²·KL = %s. `klppo distill` trains a student this way.", Format(t), Format(d), Format(t*t*d)),
+		Caption: fmt.Sprintf("At T = %s the soft targets differ by %s nats; the loss T²·KL = %s. klppo distill trains a student this way.", Format(t), Format(d), Format(t*t*d)),
 		Command: fmt.Sprintf("klppo kl categorical --p-logits %s --q-logits %s", list(scaled(teacherLogits, t)), list(scaled(studentLogits, t))),
 	}, nil
 }
