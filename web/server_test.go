@@ -197,7 +197,11 @@ func TestListRunsKinds(t *testing.T) {
 // sources (a stale wasm would give the browser different numbers from `klppo kl`).
 func TestWasmIsCurrent(t *testing.T) {
 	dir := t.TempDir()
-	cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "run", "./internal/buildwasm", "-o", dir)
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	cmd := exec.Command(goTool, "run", "./internal/buildwasm", "-o", dir)
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("building the wasm: %v", err)
