@@ -360,6 +360,23 @@ func ClassAccuracy(logits []float64, labels []int, k int) []float64 {
 	return correct
 }
 
+// TransferSet returns the students' training set: Config.Transfer, else data.Train, without
+// the examples of Config.OmitClass when it is set.
+func (c Config) TransferSet(data *datasets.Split) (*datasets.Set, error) {
+	transfer := data.Train
+	if c.Transfer != nil {
+		transfer = c.Transfer
+	}
+	if c.OmitClass == NoOmit {
+		return transfer, nil
+	}
+	out, err := transfer.WithoutClass(c.OmitClass)
+	if err != nil {
+		return nil, fmt.Errorf("distill: %w", err)
+	}
+	return out, nil
+}
+
 // Run trains (or takes) the teacher on data.Train, then the distilled student and the
 // label-only student on the transfer set (Config.Transfer, else data.Train, minus any
 // Config.OmitClass) with identical initial weights, batch orders and epochs: only their
@@ -379,15 +396,9 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 		dt = tensor.Float32
 	}
 	train, test := data.Train, data.Test
-	transfer := train
-	if cfg.Transfer != nil {
-		transfer = cfg.Transfer
-	}
-	if cfg.OmitClass != NoOmit {
-		var err error
-		if transfer, err = transfer.WithoutClass(cfg.OmitClass); err != nil {
-			return nil, fmt.Errorf("distill: %w", err)
-		}
+	transfer, err := cfg.TransferSet(data)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Batch > transfer.N {
 		return nil, fmt.Errorf("distill: batch = %d, want 1 to %d (the transfer-set size)", cfg.Batch, transfer.N)
