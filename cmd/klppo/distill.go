@@ -37,8 +37,8 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed (data, weights, batch order)")
 	nTrain := fs.Int("train-size", 0, "training glyphs (0 = default 5000)")
 	nTest := fs.Int("test-size", 0, "test glyphs (0 = default 1000)")
-	transferFrom := fs.String("transfer", "train", "students' transfer set: train (the teacher's own training images) or fresh (new glyphs from the generator that the teacher never saw)")
-	nTransfer := fs.Int("transfer-size", 0, "examples in the transfer set: the first N of it (0 = all: the training-set size)")
+	transferFrom := fs.String("transfer", "train", "students' transfer set: train (the teacher's own training images) or fresh (new glyphs from the generator that the teacher never saw; as many as --train-size unless --transfer-size asks for more)")
+	nTransfer := fs.Int("transfer-size", 0, "use the first N examples of the transfer set (0 = all of it)")
 	var curveSizes widthList
 	fs.Var(&curveSizes, "curve-sizes", "comma-separated transfer-set sizes: run once per size (same step budget as --epochs over the largest) and write curve.csv and curve.png")
 	omit := fs.Int("omit-class", distill.NoOmit, "leave this digit out of the students' transfer set and correct the distilled student's bias for it (-1 = none)")
@@ -83,7 +83,11 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	gc.Train, gc.Test, gc.Seed = *nTrain, *nTest, *seed
 	if *transferFrom == "fresh" {
 		// The fresh pool has as many glyphs as the training set unless asked for more.
-		gc.Transfer = max(*nTrain, datasets.DefaultGlyphConfig().Train, *nTransfer)
+		gc.Transfer = *nTrain
+		if gc.Transfer == 0 {
+			gc.Transfer = datasets.DefaultGlyphConfig().Train
+		}
+		gc.Transfer = max(gc.Transfer, *nTransfer)
 		for _, n := range curveSizes {
 			gc.Transfer = max(gc.Transfer, n)
 		}
