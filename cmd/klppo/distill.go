@@ -200,10 +200,14 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n%-28s %10s %22s\n", "model (test split)", "accuracy", "KL(teacher_T‖model_T)")
-	fmt.Fprintf(stdout, "%-28s %10.4f %22s\n", fmt.Sprintf("teacher %s", fmtWidths(cfg.TeacherHidden)), res.TeacherAcc, "—")
-	fmt.Fprintf(stdout, "%-28s %10.4f %22.4f\n", "distilled student "+studentHidden.String(), res.DistilledAcc, res.DistilledKL)
-	fmt.Fprintf(stdout, "%-28s %10.4f %22.4f\n", "label-only student "+studentHidden.String(), res.LabelsAcc, res.LabelsKL)
+	fmt.Fprintf(stdout, "\n%-34s %10s %22s\n", "model (test split)", "accuracy", "KL(teacher_T‖model_T)")
+	fmt.Fprintf(stdout, "%-34s %10.4f %22s\n", fmt.Sprintf("teacher %s", fmtWidths(cfg.TeacherHidden)), res.TeacherAcc, "—")
+	distilledName := "distilled student " + studentHidden.String()
+	if res.Omitted != nil {
+		distilledName += " (bias corrected)"
+	}
+	fmt.Fprintf(stdout, "%-34s %10.4f %22.4f\n", distilledName, res.DistilledAcc, res.DistilledKL)
+	fmt.Fprintf(stdout, "%-34s %10.4f %22.4f\n", "label-only student "+studentHidden.String(), res.LabelsAcc, res.LabelsKL)
 	fmt.Fprintf(stdout, "distillation − label-only: %+.4f accuracy (%+.1f test examples)\n", res.DistilledAcc-res.LabelsAcc,
 		(res.DistilledAcc-res.LabelsAcc)*float64(data.Test.N))
 	fmt.Fprintf(stdout, "teacher on its training set: accuracy %.4f, mean entropy of softmax(t/T) %.4f nats\n", res.TeacherTrainAcc, res.TrainEntropy)

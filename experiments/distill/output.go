@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -161,7 +162,10 @@ func classPlot(path string, res *Result) error {
 		names[c] = strconv.Itoa(c)
 	}
 	p.NominalX(names...)
+	// Room above the bars for the legend; ticks only where accuracies can be.
 	p.Y.Min, p.Y.Max = 0, 1.35
+	p.Y.Tick.Marker = plot.ConstantTicks{{Value: 0, Label: "0"}, {Value: 0.2, Label: "0.2"}, {Value: 0.4, Label: "0.4"},
+		{Value: 0.6, Label: "0.6"}, {Value: 0.8, Label: "0.8"}, {Value: 1, Label: "1"}}
 	p.Legend.Top = true
 	if err := p.Save(6.5*vg.Inch, 3.4*vg.Inch, path); err != nil {
 		return fmt.Errorf("distill: saving %s: %w", path, err)
@@ -170,6 +174,15 @@ func classPlot(path string, res *Result) error {
 }
 
 func f(v float64) string { return strconv.FormatFloat(v, 'g', 8, 64) }
+
+// widths formats layer widths as "256,256".
+func widths(w []int) string {
+	parts := make([]string, len(w))
+	for i, v := range w {
+		parts[i] = strconv.Itoa(v)
+	}
+	return strings.Join(parts, ",")
+}
 
 // WriteMetricsCSV writes one row per network and epoch: model, epoch, loss, train_ce, train_kl,
 // train_acc, test_acc, test_kl, teacher_test_acc, seconds (NaN where a value does not apply).
@@ -199,7 +212,8 @@ func WriteMetricsCSV(path string, res *Result) error {
 // accuracyPlot draws the students' test accuracy per epoch against the teacher's.
 func accuracyPlot(path string, res *Result) error {
 	p := plot.New()
-	p.Title.Text = fmt.Sprintf("students %v, T=%g, α=%g", res.Config.StudentHidden, res.Config.Temperature, res.Config.Alpha)
+	p.Title.Text = fmt.Sprintf("students %s, T=%g, α=%g, %d transfer examples", widths(res.Config.StudentHidden),
+		res.Config.Temperature, res.Config.Alpha, res.TransferN)
 	p.X.Label.Text = "student epoch"
 	p.Y.Label.Text = "test accuracy"
 	series := []struct {
@@ -234,7 +248,7 @@ func accuracyPlot(path string, res *Result) error {
 		}
 		t.Color, t.Width, t.Dashes = color.Black, vg.Points(1), []vg.Length{vg.Points(4), vg.Points(3)}
 		p.Add(t)
-		p.Legend.Add(fmt.Sprintf("teacher %v", res.Config.TeacherHidden), t)
+		p.Legend.Add("teacher "+widths(res.Config.TeacherHidden), t)
 	}
 	p.Y.Min, p.Y.Max = 0, 1
 	p.Legend.Top, p.Legend.Left = false, false
