@@ -204,7 +204,7 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%-34s %10.4f %22s\n", fmt.Sprintf("teacher %s", fmtWidths(cfg.TeacherHidden)), res.TeacherAcc, "—")
 	distilledName := "distilled student " + studentHidden.String()
 	if res.Omitted != nil {
-		distilledName += " (bias corrected)"
+		distilledName += " (corrected)"
 	}
 	fmt.Fprintf(stdout, "%-34s %10.4f %22.4f\n", distilledName, res.DistilledAcc, res.DistilledKL)
 	fmt.Fprintf(stdout, "%-34s %10.4f %22.4f\n", "label-only student "+studentHidden.String(), res.LabelsAcc, res.LabelsKL)
