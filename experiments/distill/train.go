@@ -83,7 +83,7 @@ type Result struct {
 	Config                              Config
 	Teacher, Distilled, Labels          *nn.MLP
 	TeacherAcc, DistilledAcc, LabelsAcc float64 // final test accuracies (the distilled one after any bias correction)
-	DistilledKL, LabelsKL               float64 // final test KL(teacher_T ‖ student_T)
+	DistilledKL, LabelsKL               float64 // test KL(teacher_T ‖ student_T) after the last epoch (before any bias correction)
 	Epochs                              []EpochMetrics
 
 	// The transfer set and what the teacher's soft targets carry on it.
