@@ -20,7 +20,7 @@ func init() {
 }
 
 func runDistill(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("distill", "[--teacher-hidden 256,256] [--student-hidden 16] [--temperature T] [--alpha A] [--epochs N] [--seed S] [--out DIR]", stderr)
+	fs := newFlagSet("distill", "[--teacher-hidden 256,256] [--student-hidden 16] [--temperature T] [--alpha A] [--epochs N] [--transfer train|fresh] [--transfer-size N] [--omit-class K | --curve-sizes N,N,…] [--seed S] [--out DIR]", stderr)
 	def := distill.DefaultConfig()
 	teacherHidden := widthList(def.TeacherHidden)
 	fs.Var(&teacherHidden, "teacher-hidden", "teacher hidden widths, comma-separated")
@@ -72,6 +72,8 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		return usagef("--transfer %q: want train or fresh", *transferFrom)
 	case len(curveSizes) > 0 && *omit != distill.NoOmit:
 		return usagef("--curve-sizes %s with --omit-class %d: run the curve without --omit-class", curveSizes.String(), *omit)
+	case len(curveSizes) > 0 && *nTransfer != 0:
+		return usagef("--curve-sizes %s with --transfer-size %d: the curve sets the sizes itself", curveSizes.String(), *nTransfer)
 	case *out == "":
 		return usagef("--out %q: want a directory", *out)
 	}

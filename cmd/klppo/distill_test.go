@@ -70,6 +70,7 @@ func TestDistillNewBadFlags(t *testing.T) {
 		{[]string{"distill", "--omit-class", "-2"}, "--omit-class -2"},
 		{[]string{"distill", "--omit-class", "3", "--curve-sizes", "100,200"}, "--curve-sizes 100,200"},
 		{[]string{"distill", "--curve-sizes", "10,200"}, "--curve-sizes 10,200"},
+		{[]string{"distill", "--curve-sizes", "100,200", "--transfer-size", "300"}, "--transfer-size 300"},
 		{[]string{"distill", "--curve-sizes", "200,x"}, "-curve-sizes"},
 		{[]string{"distill", "--transfer-size", "50", "--batch", "64"}, "--batch 64"},
 	}
