@@ -6,8 +6,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"gorgonia.org/tensor"
 )
 
 // randomProbs draws a probability vector of length n; with zeros > 0 about that fraction of
@@ -362,92 +360,5 @@ func TestSmoothAndNormalize(t *testing.T) {
 		if err := tc.f(); !errors.As(err, &ae) || ae.Arg != tc.arg {
 			t.Errorf("error %v, want one naming %s", err, tc.arg)
 		}
-	}
-}
-
-func TestTensorRows(t *testing.T) {
-	r := rand.New(rand.NewPCG(7, 8))
-	const rows, cols = 5, 4
-	var pd, qd []float64
-	for i := 0; i < rows; i++ {
-		pd = append(pd, randomProbs(r, cols, 0.2)...)
-		qd = append(qd, randomProbs(r, cols, 0)...)
-	}
-	p := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(pd))
-	q := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(qd))
-	q32 := tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(f32(qd)))
-	for _, f := range []struct {
-		name string
-		f    PairFunc
-	}{{"KL", KL[float64]}, {"ReverseKL", ReverseKL[float64]}, {"JS", JS[float64]}, {"CrossEntropy", CrossEntropy[float64]}, {"Entropy", Unary(Entropy[float64])}} {
-		out, err := Rows(f.f, p, q)
-		if err != nil {
-			t.Fatalf("%s: %v", f.name, err)
-		}
-		if s := out.Shape(); len(s) != 1 || s[0] != rows {
-			t.Fatalf("%s: shape %v", f.name, s)
-		}
-		got := out.Data().([]float64)
-		var sum float64
-		for i := 0; i < rows; i++ {
-			want, _ := f.f(pd[i*cols:(i+1)*cols], qd[i*cols:(i+1)*cols])
-			if got[i] != want {
-				t.Errorf("%s row %d: %g, want %g", f.name, i, got[i], want)
-			}
-			sum += want
-		}
-		mean, err1 := Reduce(f.f, p, q, Mean)
-		total, err2 := Reduce(f.f, p, q, Sum)
-		if err1 != nil || err2 != nil || math.Abs(mean-sum/rows) > 1e-15 || math.Abs(total-sum) > 1e-15 {
-			t.Errorf("%s: mean %g sum %g, want %g %g", f.name, mean, total, sum/rows, sum)
-		}
-		// A float32 q gives the same as its float64 widening.
-		q64 := make([]float64, len(qd))
-		for i, v := range f32(qd) {
-			q64[i] = float64(v)
-		}
-		want0, _ := f.f(pd[:cols], q64[:cols])
-		out32, err := Rows(f.f, p, q32)
-		if err != nil || out32.Data().([]float64)[0] != want0 {
-			t.Errorf("%s float32: %v, %v", f.name, out32, err)
-		}
-	}
-	// Entropy of a 1-D tensor with q = nil.
-	if v, err := Reduce(Unary(EntropyLogits), tensor.New(tensor.WithBacking([]float64{0, 0})), nil, Sum); err != nil || math.Abs(v-math.Ln2) > 1e-15 {
-		t.Errorf("entropy of uniform logits = %g, %v", v, err)
-	}
-	// Errors: bad row, shape mismatch, wrong dtype, 3-D.
-	bad := append([]float64(nil), pd...)
-	bad[2*cols+1] = -0.5
-	_, err := Rows(KL, tensor.New(tensor.WithShape(rows, cols), tensor.WithBacking(bad)), q)
-	var ae *ArgError
-	if !errors.As(err, &ae) || ae.Arg != "p" || ae.Index != 1 || !strings.Contains(err.Error(), "row 2") {
-		t.Errorf("bad row error: %v", err)
-	}
-	if _, err := Rows(KL, p, tensor.New(tensor.WithShape(rows, 2), tensor.WithBacking(qd[:rows*2]))); err == nil {
-		t.Error("shape mismatch accepted")
-	}
-	if _, err := Rows(KL, tensor.New(tensor.WithShape(2), tensor.WithBacking([]int{1, 0})), nil); err == nil {
-		t.Error("int tensor accepted")
-	}
-	if _, err := Rows(KL, tensor.New(tensor.WithShape(1, 2, 2), tensor.WithBacking(pd[:4])), nil); err == nil {
-		t.Error("3-D tensor accepted")
-	}
-	if _, err := Reduce(KL, p, q, Reduction(7)); err == nil {
-		t.Error("unknown reduction accepted")
-	}
-	// A transposed view is materialised: KL over the rows of (qᵀ)ᵀ equals KL over q's rows.
-	qt := q.Clone().(*tensor.Dense)
-	if err := qt.T(); err != nil {
-		t.Fatal(err)
-	}
-	qtt := qt.Materialize().(*tensor.Dense)
-	if err := qtt.T(); err != nil {
-		t.Fatal(err)
-	}
-	a, err1 := Reduce(KL, p, qtt, Sum)
-	b, err2 := Reduce(KL, p, q, Sum)
-	if err1 != nil || err2 != nil || a != b {
-		t.Errorf("transposed view: %g (%v) vs %g (%v)", a, err1, b, err2)
 	}
 }

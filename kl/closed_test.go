@@ -9,7 +9,6 @@ import (
 
 	"gonum.org/v1/gonum/mathext"
 	"gonum.org/v1/gonum/stat/distuv"
-	"gorgonia.org/tensor"
 )
 
 // TestClosedFormsKnownValues checks hand-derived values (not outputs of this package).
@@ -242,39 +241,6 @@ func TestClosedFormsSelfIsZeroAndAsymmetric(t *testing.T) {
 		if !(tc.pq > 0 && tc.qp > 0) || math.Abs(tc.pq-tc.qp) < 1e-6 {
 			t.Errorf("%s: KL(P‖Q) = %g, KL(Q‖P) = %g: want both > 0 and different", tc.name, tc.pq, tc.qp)
 		}
-	}
-}
-
-func TestBatchedGaussians(t *testing.T) {
-	mu := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 1, -1, 2}))
-	lv := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float32{0, 0.5, -1, 1}))
-	out, err := VAEPriorRows(mu, lv)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := out.Data().([]float64)
-	for i, want := range []float64{must(VAEPriorKL([]float64{0, 1}, []float64{0, 0.5})), must(VAEPriorKL([]float64{-1, 2}, []float64{-1, 1}))} {
-		if got[i] != want {
-			t.Errorf("VAEPriorRows[%d] = %g, want %g", i, got[i], want)
-		}
-	}
-	// The VAE term is the diagonal-Gaussian KL to N(0, I) with σ = exp(logvar/2).
-	zero := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking(make([]float64, 4)))
-	lsP := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0.25, -0.5, 0.5}))
-	d, err := DiagNormalRows(mu, lsP, zero, zero, LogSigmaScale)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, v := range d.Data().([]float64) {
-		if math.Abs(v-got[i]) > 1e-14 {
-			t.Errorf("DiagNormalRows[%d] = %.17g, VAE term %.17g", i, v, got[i])
-		}
-	}
-	if _, err := DiagNormalRows(mu, zero, zero, zero, SigmaScale); err == nil || !strings.Contains(err.Error(), "sigma_p[0] = 0") {
-		t.Errorf("σ = 0 in a batch: %v", err)
-	}
-	if _, err := VAEPriorRows(mu, tensor.New(tensor.WithShape(2, 1), tensor.WithBacking([]float64{0, 0}))); err == nil || !strings.Contains(err.Error(), "logvar") {
-		t.Errorf("shape mismatch: %v", err)
 	}
 }
 

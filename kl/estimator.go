@@ -13,6 +13,11 @@ import (
 // to one sample whose mean over x ~ Q estimates KL(Q‖P) = E_Q[−ln r]. In PPO, Q = π_old and
 // P = π_new, so ℓ = new log-prob − old log-prob: CleanRL logs old_approx_kl = mean K1 and
 // approx_kl = mean K3.
+//
+// The same three functions estimate RLHF's KL(π‖π_ref) from tokens x ~ π: there Q = π and
+// P = π_ref, so the log-ratio to pass is ln π_ref(x) − ln π(x), the negative of the RLHF
+// papers' l = ln π(x) − ln π_ref(x). In their notation k1 = l, k2 = ½l², k3 = e^(−l) − 1 + l
+// (see RLHF and Deriv; package ppo's KLRef places these in the reward or in the loss).
 type Estimator int
 
 const (
@@ -56,6 +61,64 @@ func (e Estimator) Sample(logRatio float64) float64 {
 		return expm1MinusX(logRatio)
 	}
 	return math.NaN()
+}
+
+// Deriv returns the derivative of the estimator's value with respect to the log-ratio
+// ℓ = ln p(x) − ln q(x): −1 for K1, ℓ for K2, e^ℓ − 1 for K3 (NaN for an unknown estimator).
+//
+// This is what a loss that contains the estimate differentiates. With Q the trained policy
+// π_θ and x held fixed, ∂k/∂ln q(x) = −Deriv(ℓ), and ∂k/∂θ = −Deriv(ℓ)·∇_θ ln q(x).
+func (e Estimator) Deriv(logRatio float64) float64 {
+	switch e {
+	case K1:
+		return -1
+	case K2:
+		return logRatio
+	case K3:
+		return math.Expm1(logRatio)
+	}
+	return math.NaN()
+}
+
+// RLHF returns the estimator's value and its derivative with respect to ln π(x) for RLHF's
+// KL(π‖π_ref), from the two log-probabilities of one token x ~ π: with l = logPi − logRef,
+//
+//	k1 = l,            ∂k1/∂ln π = 1
+//	k2 = ½l²,          ∂k2/∂ln π = l
+//	k3 = e^(−l) − 1 + l, ∂k3/∂ln π = 1 − e^(−l) = 1 − π_ref(x)/π(x)
+//
+// It is Sample and Deriv at ℓ = logRef − logPi (Q = π, P = π_ref), so PPO's and RLHF's
+// estimators are one set of functions.
+func (e Estimator) RLHF(logPi, logRef float64) (value, dLogPi float64) {
+	l := logRef - logPi
+	return e.Sample(l), -e.Deriv(l)
+}
+
+// ShiftedNormalMoments returns the exact mean and standard deviation of one sample of e when
+// Q = N(μ, σ²) and P = N(μ + δσ, σ²) (Schulman's table has Q = N(0,1), P = N(0.1,1) and
+// N(1,1)). The log-ratio ℓ = ln p(x) − ln q(x) is then normal with mean −δ²/2 and variance δ²,
+// the true KL(Q‖P) is δ²/2, and (Stein's lemma gives Cov(e^ℓ, ℓ) = δ²·E[e^ℓ] = δ²):
+//
+//	k1 = −ℓ:            mean δ²/2,           variance δ²
+//	k2 = ½ℓ²:           mean ½(δ² + δ⁴/4),   variance δ⁴/2 + δ⁶/4
+//	k3 = e^ℓ − 1 − ℓ:   mean δ²/2,           variance e^(δ²) − 1 − δ²
+//
+// so bias/KL of k2 is δ²/4 and std/KL is 2/|δ| (k1), √(δ² + 2) (k2), 2√(e^(δ²) − 1 − δ²)/δ² (k3).
+// Errors name "delta" (NaN or |δ| so large that e^(δ²) overflows) or "estimator".
+func (e Estimator) ShiftedNormalMoments(delta float64) (mean, std float64, err error) {
+	if math.IsNaN(delta) || delta*delta > 700 {
+		return 0, 0, argErr("delta", -1, delta, "must be a number with δ² ≤ 700")
+	}
+	d2 := delta * delta
+	switch e {
+	case K1:
+		return d2 / 2, math.Abs(delta), nil
+	case K2:
+		return 0.5 * (d2 + d2*d2/4), math.Sqrt(d2*d2/2 + d2*d2*d2/4), nil
+	case K3:
+		return d2 / 2, math.Sqrt(expm1MinusX(d2)), nil
+	}
+	return 0, 0, argErr("estimator", -1, float64(e), "must be K1, K2 or K3")
 }
 
 // Estimate returns the mean of e over log-ratios ℓᵢ = ln p(xᵢ) − ln q(xᵢ), xᵢ ~ Q: an estimate

@@ -2,6 +2,7 @@ package kl
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -148,4 +149,114 @@ func TestEstimatorSigns(t *testing.T) {
 			t.Errorf("error %v, want one naming %s", err, tc.arg)
 		}
 	}
+}
+
+// TestEstimatorDeriv checks Deriv against central differences of Sample, and RLHF against
+// Sample/Deriv at the negated log-ratio (and against the RLHF papers' formulas in l).
+func TestEstimatorDeriv(t *testing.T) {
+	const h = 1e-6
+	for _, e := range []Estimator{K1, K2, K3} {
+		for _, l := range []float64{-4, -1, -0.2, 0, 1e-3, 0.7, 3} {
+			fd := (e.Sample(l+h) - e.Sample(l-h)) / (2 * h)
+			if got := e.Deriv(l); math.Abs(got-fd) > 1e-6*math.Max(1, math.Abs(fd)) {
+				t.Errorf("%v.Deriv(%g) = %.10g, central difference %.10g", e, l, got, fd)
+			}
+			logPi, logRef := -1.3, -1.3-l // l = logPi − logRef in the RLHF papers' sign
+			v, d := e.RLHF(logPi, logRef)
+			want := map[Estimator][2]float64{
+				K1: {l, 1},
+				K2: {0.5 * l * l, l},
+				K3: {math.Exp(-l) - 1 + l, 1 - math.Exp(-l)},
+			}[e]
+			if math.Abs(v-want[0]) > 1e-12*math.Max(1, math.Abs(want[0])) || math.Abs(d-want[1]) > 1e-12*math.Max(1, math.Abs(want[1])) {
+				t.Errorf("%v.RLHF at l=%g = (%g, %g), want (%g, %g)", e, l, v, d, want[0], want[1])
+			}
+			fdPi := (first(e.RLHF(logPi+h, logRef)) - first(e.RLHF(logPi-h, logRef))) / (2 * h)
+			if math.Abs(d-fdPi) > 1e-6*math.Max(1, math.Abs(fdPi)) {
+				t.Errorf("%v.RLHF at l=%g: d/dlogπ = %g, central difference %g", e, l, d, fdPi)
+			}
+		}
+	}
+	if !math.IsNaN(Estimator(7).Deriv(0)) {
+		t.Error("unknown estimator: Deriv should be NaN")
+	}
+}
+
+func first(a, _ float64) float64 { return a }
+
+// TestShiftedNormalMoments checks the closed forms against Monte Carlo and against the two rows
+// of Schulman's table (bias/KL and std/KL as he printed them, to his rounding).
+func TestShiftedNormalMoments(t *testing.T) {
+	const n = 200000
+	r := rand.New(rand.NewPCG(31, 32))
+	for _, delta := range []float64{0.1, 1, -0.5} {
+		q, p := Normal{0, 1}, Normal{delta, 1}
+		lr := make([]float64, n)
+		for i := range lr {
+			x := r.NormFloat64()
+			lr[i] = p.LogProb(x) - q.LogProb(x)
+		}
+		for _, e := range []Estimator{K1, K2, K3} {
+			mean, std, err := e.ShiftedNormalMoments(delta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s := make([]float64, n)
+			for i, l := range lr {
+				s[i] = e.Sample(l)
+			}
+			m, se := meanSE(s)
+			if math.Abs(m-mean) > 5*se {
+				t.Errorf("δ=%g %v: MC mean %.6g ± %.2g, closed form %.6g", delta, e, m, se, mean)
+			}
+			sd := se * math.Sqrt(n)
+			if math.Abs(sd-std) > 0.03*std { // the sample std's relative error is ≈ √(kurtosis/4n) ≪ 3%
+				t.Errorf("δ=%g %v: MC std %.6g, closed form %.6g", delta, e, sd, std)
+			}
+		}
+	}
+	// Schulman's printed table: bias/true, std/true.
+	for _, row := range []struct {
+		delta float64
+		want  [3][2]float64
+		tol   float64
+	}{
+		{0.1, [3][2]float64{{0, 20}, {0.002, 1.42}, {0, 1.42}}, 0.006},
+		{1, [3][2]float64{{0, 2}, {0.25, 1.73}, {0, 1.7}}, 0.006},
+	} {
+		kl := row.delta * row.delta / 2
+		for i, e := range []Estimator{K1, K2, K3} {
+			mean, std, err := e.ShiftedNormalMoments(row.delta)
+			if err != nil {
+				t.Fatal(err)
+			}
+			bias, rel := (mean-kl)/kl, std/kl
+			if math.Abs(bias-row.want[i][0]) > row.tol || math.Abs(rel-row.want[i][1]) > row.tol*row.want[i][1] {
+				t.Errorf("δ=%g %v: bias/KL %.4g std/KL %.4g, Schulman %v", row.delta, e, bias, rel, row.want[i])
+			}
+		}
+	}
+	for _, tc := range []struct {
+		e     Estimator
+		delta float64
+		arg   string
+	}{{K1, math.NaN(), "delta"}, {K3, 30, "delta"}, {Estimator(0), 1, "estimator"}} {
+		var ae *ArgError
+		if _, _, err := tc.e.ShiftedNormalMoments(tc.delta); !errors.As(err, &ae) || ae.Arg != tc.arg {
+			t.Errorf("ShiftedNormalMoments(%v, %g): error %v, want one naming %s", tc.e, tc.delta, err, tc.arg)
+		}
+	}
+}
+
+// RLHF's estimators of KL(π‖π_ref) for one token with log π = −1, log π_ref = −2 (l = 1), and
+// their derivatives in log π (what a loss term differentiates).
+func ExampleEstimator_RLHF() {
+	for _, e := range []Estimator{K1, K2, K3} {
+		v, d := e.RLHF(-1, -2)
+		fmt.Printf("%v: value %.4f, d/dlog π %.4f\n", e, v, d)
+	}
+	// Output:
+	// k1: value 1.0000, d/dlog π 1.0000
+	// k2: value 0.5000, d/dlog π 1.0000
+	// k3: value 0.3679, d/dlog π 0.6321
 }

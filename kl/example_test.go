@@ -3,8 +3,6 @@ package kl_test
 import (
 	"fmt"
 
-	"gorgonia.org/tensor"
-
 	"klppo/kl"
 )
 
@@ -103,17 +101,6 @@ func ExampleEstimate() {
 	// k3 0.006293
 }
 
-// One divergence per row of a (batch, classes) tensor of logits, and their mean.
-func ExampleRows() {
-	p := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 2, 0}))
-	q := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 0, 2}))
-	rows, _ := kl.Rows(kl.KLLogits, p, q)
-	mean, _ := kl.Reduce(kl.KLLogits, p, q, kl.Mean)
-	fmt.Printf("%.4f mean %.4f\n", rows.Data(), mean)
-	// Output:
-	// [0.0000 1.5232] mean 0.7616
-}
-
 // A diagonal Gaussian given by log σ (a policy head's usual output) against N(0, I): the first
 // dimension matches, the second has μ = 1, σ = e⁻¹, so KL = 1 + e⁻²/2 and the reverse e² − 3/2.
 func ExampleDiagNormal_KL() {
@@ -135,4 +122,27 @@ func ExampleBernoulli_KL() {
 	fmt.Printf("%.6f %v\n", a, b)
 	// Output:
 	// 0.693147 +Inf
+}
+
+// A distribution as a user types it: weights with a zero, smoothed so that a KL against it is
+// finite; the vector itself could come from a file through ReadVector.
+func ExampleCategoricalSpec_Resolve() {
+	w, err := kl.ParseVector("3 1 0")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	logQ, q, err := kl.CategoricalSpec{Name: "q", Probs: w, Smooth: 0.5}.Resolve()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	v, err := kl.KLLogits([]float64{0, 0, 0}, logQ)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("Q = %.4f, KL(uniform‖Q) = %.4f nats\n", q, v)
+	// Output:
+	// Q = [0.6364 0.2727 0.0909], KL(uniform‖Q) = 0.2844 nats
 }

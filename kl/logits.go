@@ -46,14 +46,28 @@ func logSoftmaxInto[F Float](dst []float64, x []F) {
 
 // LogSoftmax returns the log-probabilities of logits x, computed with the row maximum subtracted
 // (stable for any finite logits; −Inf logits give −Inf). NaN or +Inf logits, or all −Inf, are an
-// error naming "logits".
+// error naming "logits". It is the package's one log-softmax: every ...Logits function, and
+// LogSoftmaxInto, go through it; klgraph.LogSoftmaxNode is the same formula as a graph node.
 func LogSoftmax[F Float](x []F) ([]float64, error) {
-	if err := validateLogits("logits", x); err != nil {
+	out := make([]float64, len(x))
+	if err := LogSoftmaxInto(out, x); err != nil {
 		return nil, err
 	}
-	out := make([]float64, len(x))
-	logSoftmaxInto(out, x)
 	return out, nil
+}
+
+// LogSoftmaxInto is LogSoftmax writing into dst, which must have len(x) elements: it allocates
+// nothing, for hot loops such as sampling actions from a policy's logits. The same checks as
+// LogSoftmax apply, plus the length of dst (an *ArgError naming "dst").
+func LogSoftmaxInto[F Float](dst []float64, x []F) error {
+	if len(dst) != len(x) {
+		return lengthErr("logits", len(x), "dst", len(dst))
+	}
+	if err := validateLogits("logits", x); err != nil {
+		return err
+	}
+	logSoftmaxInto(dst, x)
+	return nil
 }
 
 // klTermLog is klTerm from log-probabilities: p ln(p/q) − p + q with p = e^lp, q = e^lq.

@@ -6,7 +6,7 @@ import (
 )
 
 // BenchmarkKLLogitsRow times the plain (allocating, single-threaded) row function on one
-// vocabulary-sized row; the large-batch fast path lives in fast*.go.
+// vocabulary-sized row; the large-batch fast path is package kl/fast.
 func BenchmarkKLLogitsRow(b *testing.B) {
 	r := rand.New(rand.NewPCG(1, 1))
 	const n = 50257

@@ -3,7 +3,7 @@ package policy
 import (
 	"fmt"
 
-	"klppo/kl"
+	kl "klppo/kl/klgraph"
 	"klppo/nn"
 
 	G "gorgonia.org/gorgonia"

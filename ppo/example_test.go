@@ -15,11 +15,11 @@ func ExampleParsePenalty() {
 	// Output: kl-adaptive 0.01 0.05 true kl-adaptive:0.01+stop:0.05
 }
 
-func ExamplePenalty_NextBeta() {
-	p, _ := ppo.ParsePenalty("kl-adaptive:0.01")
-	beta := p.InitialBeta(1)
+func ExampleAdaptiveBeta() {
+	rule := ppo.AdaptiveBeta{Target: 0.01}
+	beta := 1.0
 	for _, kl := range []float64{0.002, 0.002, 0.01, 0.03} {
-		beta = p.NextBeta(beta, kl, 512, 10000)
+		beta = rule.Next(beta, kl, 512)
 		fmt.Printf("KL %.3f → β %g\n", kl, beta)
 	}
 	// Output:

@@ -157,32 +157,3 @@ func (p Penalty) InitialBeta(initBeta float64) float64 {
 	}
 	return 0
 }
-
-// NextBeta returns β for the next update given the current β and the mean exact KL d measured
-// after this update. nSteps is the number of environment steps of the update and horizon the
-// kl-prop horizon (TRL's AdaptiveKLController).
-//
-//	kl-adaptive (PPO paper §4): d < d_targ/1.5 → β/2; d > 1.5·d_targ → 2β; otherwise unchanged.
-//	kl-prop (Ziegler et al. 2019): e = clip(d/d_targ − 1, −0.2, 0.2); β ← β·(1 + e·nSteps/horizon).
-//	other kinds: β unchanged.
-//
-// A non-finite d leaves β unchanged.
-func (p Penalty) NextBeta(beta, d float64, nSteps int, horizon float64) float64 {
-	if math.IsNaN(d) || math.IsInf(d, 0) {
-		return beta
-	}
-	switch p.Kind {
-	case PenaltyKLAdaptive:
-		switch {
-		case d < p.Value/1.5:
-			return beta / 2
-		case d > p.Value*1.5:
-			return beta * 2
-		}
-	case PenaltyKLProp:
-		e := d/p.Value - 1
-		e = math.Max(-0.2, math.Min(0.2, e))
-		return beta * (1 + e*float64(nSteps)/horizon)
-	}
-	return beta
-}

@@ -79,7 +79,7 @@ func TestAdaptiveBetaRule(t *testing.T) {
 		{math.NaN(), 1}, // non-finite KL leaves β alone
 	}
 	for i, s := range steps {
-		beta = p.NextBeta(beta, s.d, 512, 10000)
+		beta = p.BetaController(10000, 0, math.Inf(1)).Next(beta, s.d, 512)
 		if beta != s.want {
 			t.Fatalf("step %d (d=%v): β = %v, want %v", i, s.d, beta, s.want)
 		}
@@ -103,7 +103,7 @@ func TestPropBetaRule(t *testing.T) {
 	}
 	for i, s := range steps {
 		want := beta * (1 + s.e*512/10000)
-		beta = p.NextBeta(beta, s.d, 512, 10000)
+		beta = p.BetaController(10000, 0, math.Inf(1)).Next(beta, s.d, 512)
 		if math.Abs(beta-want) > 1e-15 {
 			t.Fatalf("step %d: β = %v, want %v", i, beta, want)
 		}
@@ -115,7 +115,7 @@ func TestFixedAndClipBeta(t *testing.T) {
 	if b := f.InitialBeta(1); b != 3 {
 		t.Fatalf("kl-fixed:3 initial β = %v", b)
 	}
-	if b := f.NextBeta(3, 100, 512, 1e4); b != 3 {
+	if b := f.BetaController(1e4, 0, 1).Next(3, 100, 512); b != 3 {
 		t.Fatalf("kl-fixed β moved to %v", b)
 	}
 	c, _ := ParsePenalty("clip:0.2")

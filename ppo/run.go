@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"klppo/env"
@@ -64,6 +63,7 @@ type trainer struct {
 
 	update, globalStep int
 	beta               float64
+	betaRule           BetaController
 	window             *returnWindow
 	firstSolved        int
 	episodes           int
@@ -80,6 +80,7 @@ type trainer struct {
 	finalObs                                   []float64 // normalised final observations of truncated episodes
 	finalNew                                   int       // of which not yet normalised
 	klScratchP, klScratchQ                     []float64
+	singleThreaded                             bool // Options.SingleThreaded
 	onEpisode                                  func(step int, ep env.EpisodeStat) error
 }
 
@@ -158,6 +159,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 		return nil, err
 	}
 	t.beta = pen.InitialBeta(cfg.InitBeta)
+	t.betaRule = pen.BetaController(cfg.KLPropHorizon, cfg.BetaMin, cfg.BetaMax)
 	if cfg.NormObs {
 		t.obsRMS = env.NewRunningMeanStd(t.O)
 	}
@@ -226,44 +228,15 @@ func (t *trainer) rollout() error {
 	// V(s) of the rollout is computed on the other core while the rollout proceeds (the
 	// weights do not change during it): each step's row index goes to a goroutine that
 	// evaluates every row available so far in one batch.
-	ready := make(chan int, t.T)
-	verrc := make(chan error, 1)
-	go func() {
-		done := 0
-		var err error
-		for s := range ready {
-			hi := s + 1
-		drain:
-			for {
-				select {
-				case s2, ok := <-ready:
-					if !ok {
-						break drain
-					}
-					hi = s2 + 1
-				default:
-					break drain
-				}
-			}
-			if err == nil {
-				var v []float64
-				if v, err = t.valueActor.Values(t.bObs[done*N*O:hi*N*O], (hi-done)*N); err == nil {
-					copy(t.bVal[done*N:hi*N], v)
-				}
-			}
-			done = hi
-		}
-		verrc <- err
-	}()
+	valuesReady, valuesDone := t.valuesDuringRollout()
 	stepErr := func(err error) error {
-		close(ready)
-		<-verrc
+		valuesDone()
 		return err
 	}
 	for s := 0; s < t.T; s++ {
 		base := s * N
 		copy(t.bObs[base*O:(base+N)*O], t.curObs)
-		ready <- s
+		valuesReady(s)
 		act, err := t.actor.Act(t.curObs, N, t.rngAct, false, false)
 		if err != nil {
 			return stepErr(err)
@@ -344,8 +317,7 @@ func (t *trainer) rollout() error {
 		}
 		copy(t.bRew[base:base+N], rew)
 	}
-	close(ready)
-	if err := <-verrc; err != nil {
+	if err := valuesDone(); err != nil {
 		return err
 	}
 	clear(t.bFinalV)
@@ -359,6 +331,85 @@ func (t *trainer) rollout() error {
 		}
 	}
 	return nil
+}
+
+// both runs f and g and returns the first error (f's before g's). g runs on a helper
+// goroutine unless the run is single-threaded; f always runs on the calling goroutine. f and g
+// must not share mutable state.
+func (t *trainer) both(f, g func() error) error {
+	if t.singleThreaded {
+		return errors.Join(f(), g())
+	}
+	var gErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		gErr = g()
+	}()
+	fErr := f()
+	<-done
+	if fErr != nil {
+		return fErr
+	}
+	return gErr
+}
+
+// valuesDuringRollout returns the two calls by which the rollout computes V(s) of its
+// observations. Unless single-threaded, a helper goroutine evaluates, whenever step s is
+// announced by ready(s), every row stored so far in one batch (the weights do not change during
+// a rollout); done waits for it and returns its error. Single-threaded, ready does nothing and
+// done evaluates all rows at once. V of a row does not depend on the batch it is evaluated in,
+// so both give the same values.
+func (t *trainer) valuesDuringRollout() (ready func(step int), done func() error) {
+	rowsPerStep := t.N
+	obsWidth := t.O
+	if t.singleThreaded {
+		return func(int) {}, func() error {
+			v, err := t.valueActor.Values(t.bObs, t.T*rowsPerStep)
+			if err == nil {
+				copy(t.bVal, v)
+			}
+			return err
+		}
+	}
+	steps := make(chan int, t.T)
+	errc := make(chan error, 1)
+	go func() {
+		evaluated := 0 // steps whose values are in bVal
+		var err error
+		for s := range steps {
+			upTo := s + 1
+		drain:
+			for {
+				select {
+				case s2, ok := <-steps:
+					if !ok {
+						break drain
+					}
+					upTo = s2 + 1
+				default:
+					break drain
+				}
+			}
+			if err == nil {
+				var v []float64
+				lo, hi := evaluated*rowsPerStep, upTo*rowsPerStep
+				if v, err = t.valueActor.Values(t.bObs[lo*obsWidth:hi*obsWidth], hi-lo); err == nil {
+					copy(t.bVal[lo:hi], v)
+				}
+			}
+			evaluated = upTo
+		}
+		errc <- err
+	}()
+	closed := false
+	return func(s int) { steps <- s }, func() error {
+		if !closed {
+			close(steps)
+			closed = true
+		}
+		return <-errc
+	}
 }
 
 // updateStats accumulates the per-minibatch diagnostics of one update.
@@ -409,25 +460,20 @@ func (t *trainer) learn(lr float64) (updateStats, error) {
 			}
 			// The policy and value graphs are independent: run them on both cores.
 			var pg, vg []*tensor.Dense
-			var perr, verr error
 			var pss, vss float64
-			var wg sync.WaitGroup
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				if vg, verr = t.vObj.trainer.Run(); verr == nil {
+			err := t.both(func() (err error) {
+				if pg, err = t.pObj.trainer.Run(); err == nil {
+					pss = sumSquares(pg)
+				}
+				return err
+			}, func() (err error) {
+				if vg, err = t.vObj.trainer.Run(); err == nil {
 					vss = sumSquares(vg)
 				}
-			}()
-			if pg, perr = t.pObj.trainer.Run(); perr == nil {
-				pss = sumSquares(pg)
-			}
-			wg.Wait()
-			if perr != nil {
-				return st, perr
-			}
-			if verr != nil {
-				return st, verr
+				return err
+			})
+			if err != nil {
+				return st, err
 			}
 			kl, err := nn.Scalar(t.pObj.klMean)
 			if err != nil {
@@ -452,24 +498,19 @@ func (t *trainer) learn(lr float64) (updateStats, error) {
 				return st, fmt.Errorf("%w in the gradients (global norm %v)", errNonFinite, norm)
 			}
 			coef := maxNorm / (norm + 1e-6)
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			err = t.both(func() error {
+				if coef < 1 {
+					scaleGrads(pg, coef)
+				}
+				return t.adamP.Step(lr, pg)
+			}, func() error {
 				if coef < 1 {
 					scaleGrads(vg, coef)
 				}
-				verr = t.adamV.Step(lr, vg)
-			}()
-			if coef < 1 {
-				scaleGrads(pg, coef)
-			}
-			perr = t.adamP.Step(lr, pg)
-			wg.Wait()
-			if perr != nil {
-				return st, perr
-			}
-			if verr != nil {
-				return st, verr
+				return t.adamV.Step(lr, vg)
+			})
+			if err != nil {
+				return st, err
 			}
 			stepped = true
 			lrs := policy.ValueOf(t.pObj.logRatio, lrBuf[:0])
@@ -576,20 +617,16 @@ func (t *trainer) batchKL(oldLogStd []float64) (float64, error) {
 		}
 		return s, nil
 	}
-	var s2 float64
-	var err2 error
-	done := make(chan struct{})
-	go func() {
-		s2, err2 = part(t.valueActor, half, t.B, make([]float64, hw), make([]float64, hw))
-		close(done)
-	}()
-	s1, err1 := part(t.actor, 0, half, t.klScratchP, t.klScratchQ)
-	<-done
-	if err1 != nil {
-		return 0, err1
-	}
-	if err2 != nil {
-		return 0, err2
+	var s1, s2 float64
+	err := t.both(func() (err error) {
+		s1, err = part(t.actor, 0, half, t.klScratchP, t.klScratchQ)
+		return err
+	}, func() (err error) {
+		s2, err = part(t.valueActor, half, t.B, make([]float64, hw), make([]float64, hw))
+		return err
+	})
+	if err != nil {
+		return 0, err
 	}
 	return (s1 + s2) / float64(t.B), nil
 }
@@ -648,10 +685,7 @@ func (t *trainer) step(sessionStart time.Time, sessionStep0 int) (UpdateMetrics,
 	if math.IsNaN(kl) || math.IsInf(kl, 0) {
 		return UpdateMetrics{}, fmt.Errorf("%w: KL after the update is %v", errNonFinite, kl)
 	}
-	t.beta = t.pen.NextBeta(t.beta, kl, t.B, t.cfg.KLPropHorizon)
-	if t.pen.Kind == PenaltyKLAdaptive || t.pen.Kind == PenaltyKLProp {
-		t.beta = math.Max(t.cfg.BetaMin, math.Min(t.cfg.BetaMax, t.beta))
-	}
+	t.beta = t.betaRule.Next(t.beta, kl, t.B)
 	t.update++
 	if testHookAfterUpdate != nil {
 		testHookAfterUpdate(t)

@@ -30,6 +30,10 @@ type Options struct {
 	Resume bool // continue the run in outDir from its checkpoint
 	Force  bool // overwrite an existing outDir
 	Hooks  Hooks
+	// SingleThreaded runs all of Train's work on the calling goroutine (no helper goroutines:
+	// the value pass during the rollout and the two networks' steps run one after the other),
+	// so that a sweep can run one run per core. The files written are bit-identical either way.
+	SingleThreaded bool
 }
 
 // Names of the files Train writes into its output directory.
@@ -74,6 +78,7 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 	if err != nil {
 		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
+	t.singleThreaded = opts.SingleThreaded
 	ckPath := filepath.Join(outDir, CheckpointFile)
 	if opts.Resume {
 		c, err := policy.ReadCheckpoint(ckPath)

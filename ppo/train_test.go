@@ -6,9 +6,11 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
+	"klppo/env"
 	"klppo/policy"
 )
 
@@ -413,5 +415,37 @@ func TestResumeBandit(t *testing.T) {
 	}
 	if readFile(t, filepath.Join(full, EpisodesFile)) != readFile(t, filepath.Join(part, EpisodesFile)) {
 		t.Fatal("Bandit-v0 episodes differ after resume")
+	}
+}
+
+// TestSingleThreadedMatchesDefault runs the same config with and without SingleThreaded: the
+// files must be bit-identical (apart from the time columns), and while an episode ends (in the
+// middle of the rollout) no goroutine started by the trainer may exist in the single-threaded
+// run, while the default run has its value-pass goroutine (so the check can tell them apart).
+func TestSingleThreadedMatchesDefault(t *testing.T) {
+	cfg := tinyConfig(t, 3)
+	run := func(single bool) (string, int) {
+		d := filepath.Join(t.TempDir(), "run")
+		helpers := 0
+		buf := make([]byte, 1<<20)
+		opts := Options{SingleThreaded: single, Hooks: Hooks{OnEpisode: func(int, env.EpisodeStat) {
+			stacks := string(buf[:runtime.Stack(buf, true)])
+			helpers = max(helpers, strings.Count(stacks, "created by klppo/ppo.(*trainer)"))
+		}}}
+		if _, err := Train(context.Background(), cfg, d, opts); err != nil {
+			t.Fatal(err)
+		}
+		return dropTimeColumns(readFile(t, filepath.Join(d, MetricsFile))) + readFile(t, filepath.Join(d, EpisodesFile)), helpers
+	}
+	multi, helpersMulti := run(false)
+	single, helpersSingle := run(true)
+	if single != multi {
+		t.Fatalf("single-threaded files differ from the default run's")
+	}
+	if helpersSingle != 0 {
+		t.Fatalf("single-threaded run had %d trainer goroutines during the rollout", helpersSingle)
+	}
+	if helpersMulti == 0 {
+		t.Fatalf("default run showed no trainer goroutine: the test cannot tell the modes apart")
 	}
 }

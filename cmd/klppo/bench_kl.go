@@ -9,11 +9,11 @@ import (
 	"syscall"
 	"time"
 
-	"klppo/kl"
+	"klppo/kl/fast"
 )
 
 func init() {
-	register("bench kl", "time the fused large-batch KL(P‖Q) from logits (kl.FastKL): median ms per call", runBenchKL)
+	register("bench kl", "time the fused large-batch KL(P‖Q) from logits (kl/fast): median ms per call", runBenchKL)
 }
 
 // benchKLResult is the --json output of klppo bench kl.
@@ -74,7 +74,7 @@ func runBenchKL(args []string, stdout, stderr io.Writer) error {
 
 	n := *batch * *vocab
 	rng := rand.New(rand.NewPCG(*seed, 0x6b6c))
-	f := kl.NewFastKL(*threads)
+	f := fast.New(*threads)
 	dst := make([]float64, *batch)
 	var call func() error
 	bytes := float64(n) * 2
@@ -125,7 +125,7 @@ func runBenchKL(args []string, stdout, stderr io.Writer) error {
 		CPUMsPerCall: float64(cpu.Nanoseconds()) / 1e6 / float64(*repeat),
 		GBPerSecond:  bytes / (median / 1e3) / 1e9,
 		Repeats:      *repeat, Warmup: *warmup, Threads: min(f.Threads(), *batch),
-		Kernel: kl.FastKLKernel(), MeanKL: meanKL,
+		Kernel: fast.Kernel(), MeanKL: meanKL,
 	}
 	if *asJSON {
 		enc := json.NewEncoder(stdout)

@@ -9,7 +9,8 @@ import (
 	"strings"
 )
 
-// floatList is a flag.Value for comma-separated numbers such as "0.7,0.3".
+// floatList is a flag.Value for comma-separated numbers such as "0.7,0.3" (klppo kl's vector
+// flags use klVecFlag, which also reads @FILE and stdin).
 type floatList []float64
 
 func (l *floatList) String() string {

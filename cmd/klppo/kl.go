@@ -1,172 +1,305 @@
 package main
 
-// The `klppo kl <kind>` commands: thin flag layers over package kl. Every command prints both
-// directions of the divergence with a one-line reading, or with --json one JSON object in nats.
+// The `klppo kl <kind>` commands: one table (klSubs) of thin layers over package kl. Each row
+// declares its flags and a compute function that turns the parsed values into kl's
+// distributions and measures; one runner parses, computes and prints both directions of the
+// divergence with a one-line reading of each (klExplain), or with --json one JSON object in nats.
+//
+// Vector flags take comma- and/or space-separated numbers, @FILE (a file of such numbers) or
+// - (standard input), so that long vectors need not fit on a command line.
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"image/color"
 	"io"
 	"math"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-
+	"klppo/experiments"
 	"klppo/kl"
 )
 
+// klSub is one row of the command table: `klppo kl <name>`.
+type klSub struct {
+	name     string      // the word after "kl"
+	kind     string      // the JSON "kind"
+	summary  string      // one line for `klppo help`
+	synopsis string      // the flags, for -h
+	flags    []klFlagDef // the command's flags, besides --json and --bits
+	oneOf    [][2]string // pairs of flags of which exactly one must be given
+	// coding selects the reading of a finite KL: "extra bits per symbol when coding …" for
+	// discrete distributions, "evidence per sample" otherwise.
+	coding  bool
+	compute func(in *klIn) (*klOut, error)
+}
+
+// klFlagKind says what a flag holds.
+type klFlagKind int
+
+const (
+	klNum  klFlagKind = iota // one number, required
+	klOpt                    // one number, optional, default 0
+	klVec                    // a vector: "a,b,..", "a b ..", @FILE or -
+	klStr                    // a string
+	klBool                   // a switch
+)
+
+// klFlagDef declares one flag of a klSub.
+type klFlagDef struct {
+	name     string // the flag without dashes, e.g. "mu-p"; kl's argument mu_p maps to it
+	kind     klFlagKind
+	usage    string
+	required bool // for klVec (klNum is always required)
+}
+
+// klIn holds the parsed flags of one invocation.
+type klIn struct {
+	num map[string]float64   // klNum and klOpt flags
+	vec map[string][]float64 // the vectors given (absent: not given)
+	str map[string]string
+	on  map[string]bool
+}
+
+// given reports whether the vector flag name was given.
+func (in *klIn) given(name string) bool { _, ok := in.vec[name]; return ok }
+
+// klMeasure is a further value printed after the two KLs (JS, entropies), or only in JSON.
+type klMeasure struct {
+	label, key string // text label ("" = JSON only) and JSON key
+	v          float64
+	reading    string
+}
+
+// klOut is what a compute function returns: the distributions described, the two directions of
+// the divergence and what the readings need to know to say what happened.
+type klOut struct {
+	p, q         string    // descriptions of P and Q
+	params       *klCmdObj // JSON fields between "kind" and "kl_pq"
+	pq, qp       float64   // KL(P‖Q), KL(Q‖P) in nats
+	same         bool      // P and Q have the same parameters (so a 0 means equality)
+	gapPQ, gapQP string    // the outcome that makes KL(P‖Q) (KL(Q‖P)) infinite, e.g. "outcome 1"; "" if none
+	notes        []string  // text lines before the measures
+	more         []klMeasure
+	tail         *klCmdObj               // JSON fields after the measures
+	after        []string                // text lines after the measures
+	chart        func(w io.Writer) error // drawn last in text mode
+	wrote        []string                // files written, reported in text mode
+}
+
+var klSubs = []klSub{
+	{
+		name:     "categorical",
+		kind:     "categorical",
+		summary:  "KL(P‖Q), KL(Q‖P), JS, H(P), H(P,Q) of two categorical distributions (probabilities or logits)",
+		synopsis: "(--p a,b,.. | --p-logits a,b,..) (--q a,b,.. | --q-logits a,b,..) [--smooth EPS] [--normalize] [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "p", kind: klVec, usage: "probabilities of P, comma-separated (must sum to 1 within 1e-6 unless --normalize)"},
+			{name: "q", kind: klVec, usage: "probabilities of Q, comma-separated"},
+			{name: "p-logits", kind: klVec, usage: "logits of P instead of --p (P = softmax of them; -Inf allowed: probability 0)"},
+			{name: "q-logits", kind: klVec, usage: "logits of Q instead of --q"},
+			{name: "smooth", kind: klOpt, usage: "additive smoothing ε > 0 applied to P and Q, then renormalised (makes KL finite where Q has zeros); 0 = none"},
+			{name: "normalize", kind: klBool, usage: "divide --p and --q by their sums (they may then be any non-negative weights)"},
+		},
+		oneOf:   [][2]string{{"p", "p-logits"}, {"q", "q-logits"}},
+		coding:  true,
+		compute: klCategorical,
+	},
+	{
+		name:     "normal",
+		kind:     "normal",
+		summary:  "KL between two univariate normals, both ways, with a terminal (and optional PNG) chart",
+		synopsis: "--mu-p M --sigma-p S --mu-q M --sigma-q S [--plot FILE.png] [--no-chart] [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "mu-p", kind: klNum, usage: "mean of P"}, {name: "sigma-p", kind: klNum, usage: "standard deviation of P (> 0)"},
+			{name: "mu-q", kind: klNum, usage: "mean of Q"}, {name: "sigma-q", kind: klNum, usage: "standard deviation of Q (> 0)"},
+			{name: "plot", kind: klStr, usage: "also write a PNG chart of the two densities to this file"},
+			{name: "no-chart", kind: klBool, usage: "omit the terminal chart"},
+		},
+		compute: klNormal,
+	},
+	{
+		name:     "diag-normal",
+		kind:     "diag_normal",
+		summary:  "KL between two diagonal Gaussians (σ or log σ per dimension)",
+		synopsis: "--mu-p a,b,.. (--sigma-p a,b,.. | --log-sigma-p a,b,..) --mu-q a,b,.. (--sigma-q .. | --log-sigma-q ..) [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "mu-p", kind: klVec, usage: "means of P, one per dimension", required: true},
+			{name: "mu-q", kind: klVec, usage: "means of Q", required: true},
+			{name: "sigma-p", kind: klVec, usage: "standard deviations of P (> 0)"},
+			{name: "sigma-q", kind: klVec, usage: "standard deviations of Q (> 0)"},
+			{name: "log-sigma-p", kind: klVec, usage: "log standard deviations of P, instead of --sigma-p"},
+			{name: "log-sigma-q", kind: klVec, usage: "log standard deviations of Q, instead of --sigma-q"},
+		},
+		oneOf:   [][2]string{{"sigma-p", "log-sigma-p"}, {"sigma-q", "log-sigma-q"}},
+		compute: klDiagNormal,
+	},
+	{
+		name:     "vae",
+		kind:     "vae_standard_normal",
+		summary:  "the VAE prior term KL(N(μ, σ²)‖N(0, I)) from --mu and --logvar",
+		synopsis: "--mu a,b,.. --logvar a,b,.. [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "mu", kind: klVec, usage: "encoder means μ, one per latent dimension", required: true},
+			{name: "logvar", kind: klVec, usage: "encoder log-variances log σ²", required: true},
+		},
+		compute: klVAE,
+	},
+	{
+		name:     "bernoulli",
+		kind:     "bernoulli",
+		summary:  "KL between two Bernoulli distributions (coins)",
+		synopsis: "--p A --q B [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "p", kind: klNum, usage: "P's probability of 1, in [0, 1]"},
+			{name: "q", kind: klNum, usage: "Q's probability of 1, in [0, 1]"},
+		},
+		compute: klBernoulli,
+	},
+	{
+		name:     "beta",
+		kind:     "beta",
+		summary:  "KL between two Beta distributions",
+		synopsis: "--alpha-p A --beta-p B --alpha-q A --beta-q B [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "alpha-p", kind: klNum, usage: "α of P (> 0)"}, {name: "beta-p", kind: klNum, usage: "β of P (> 0)"},
+			{name: "alpha-q", kind: klNum, usage: "α of Q (> 0)"}, {name: "beta-q", kind: klNum, usage: "β of Q (> 0)"},
+		},
+		compute: func(in *klIn) (*klOut, error) {
+			p := kl.Beta{Alpha: in.num["alpha-p"], Beta: in.num["beta-p"]}
+			q := kl.Beta{Alpha: in.num["alpha-q"], Beta: in.num["beta-q"]}
+			desc := func(b kl.Beta) string { return "Beta(" + klCmdG(b.Alpha) + ", " + klCmdG(b.Beta) + ")" }
+			return klClosed(in, p, q, desc(p), desc(q), p == q, "alpha_p", "beta_p", "alpha_q", "beta_q")
+		},
+	},
+	{
+		name:     "dirichlet",
+		kind:     "dirichlet",
+		summary:  "KL between two Dirichlet distributions",
+		synopsis: "--alpha-p a,b,.. --alpha-q a,b,.. [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "alpha-p", kind: klVec, usage: "concentrations of P (each > 0, at least two)", required: true},
+			{name: "alpha-q", kind: klVec, usage: "concentrations of Q", required: true},
+		},
+		compute: func(in *klIn) (*klOut, error) {
+			p, q := kl.Dirichlet{Alpha: in.vec["alpha-p"]}, kl.Dirichlet{Alpha: in.vec["alpha-q"]}
+			return klClosed(in, p, q, "Dirichlet"+klCmdVec(p.Alpha), "Dirichlet"+klCmdVec(q.Alpha),
+				slices.Equal(p.Alpha, q.Alpha), "alpha_p", "alpha_q")
+		},
+	},
+	klRateSub("poisson", "KL between two Poisson distributions", "Poisson", func(r float64) kl.Poisson { return kl.Poisson{Rate: r} }),
+	klRateSub("exponential", "KL between two exponential distributions", "Exponential", func(r float64) kl.Exponential { return kl.Exponential{Rate: r} }),
+	{
+		name:     "gamma",
+		kind:     "gamma",
+		summary:  "KL between two gamma distributions (shape, rate)",
+		synopsis: "--shape-p K --rate-p R --shape-q K --rate-q R [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "shape-p", kind: klNum, usage: "shape k of P (> 0)"}, {name: "rate-p", kind: klNum, usage: "rate θ of P (> 0; mean k/θ)"},
+			{name: "shape-q", kind: klNum, usage: "shape k of Q (> 0)"}, {name: "rate-q", kind: klNum, usage: "rate θ of Q (> 0)"},
+		},
+		compute: func(in *klIn) (*klOut, error) {
+			p := kl.Gamma{Shape: in.num["shape-p"], Rate: in.num["rate-p"]}
+			q := kl.Gamma{Shape: in.num["shape-q"], Rate: in.num["rate-q"]}
+			desc := func(g kl.Gamma) string { return "Gamma(shape " + klCmdG(g.Shape) + ", rate " + klCmdG(g.Rate) + ")" }
+			return klClosed(in, p, q, desc(p), desc(q), p == q, "shape_p", "rate_p", "shape_q", "rate_q")
+		},
+	},
+}
+
 func init() {
-	register("kl categorical", "KL(P‖Q), KL(Q‖P), JS, H(P), H(P,Q) of two categorical distributions (probabilities or logits)", klCmdCategorical)
-	register("kl normal", "KL between two univariate normals, both ways, with a terminal (and optional PNG) chart", klCmdNormal)
-	register("kl diag-normal", "KL between two diagonal Gaussians (σ or log σ per dimension)", klCmdDiagNormal)
-	register("kl vae", "the VAE prior term KL(N(μ, σ²)‖N(0, I)) from --mu and --logvar", klCmdVAE)
-	register("kl bernoulli", "KL between two Bernoulli distributions (coins)", klCmdBernoulli)
-	register("kl beta", "KL between two Beta distributions", klCmdBeta)
-	register("kl dirichlet", "KL between two Dirichlet distributions", klCmdDirichlet)
-	register("kl poisson", "KL between two Poisson distributions", klCmdPoisson)
-	register("kl exponential", "KL between two exponential distributions", klCmdExponential)
-	register("kl gamma", "KL between two gamma distributions (shape, rate)", klCmdGamma)
-}
-
-// klCmdNum is a float flag that remembers whether it was given.
-type klCmdNum struct {
-	v   float64
-	set bool
-}
-
-func (n *klCmdNum) String() string {
-	if n == nil || !n.set {
-		return ""
+	for i := range klSubs {
+		s := &klSubs[i]
+		register("kl "+s.name, s.summary, func(args []string, stdout, stderr io.Writer) error {
+			return klRun(s, args, stdout, stderr)
+		})
 	}
-	return strconv.FormatFloat(n.v, 'g', -1, 64)
 }
 
-func (n *klCmdNum) Set(s string) error {
-	v, err := strconv.ParseFloat(strings.TrimSpace(s), 64)
-	if err != nil {
-		return fmt.Errorf("%q is not a number", s)
+// ---- the runner ----
+
+// klRun parses args for s, computes and prints.
+func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
+	f := klCmdNewFlags("kl "+s.name, s.synopsis, stderr)
+	vals := map[string]any{} // by flag: *klCmdNum, *float64, *klVecFlag, *string or *bool
+	stdinUser := ""          // the vector flag given as "-"
+	for _, d := range s.flags {
+		switch d.kind {
+		case klNum:
+			vals[d.name] = f.num(d.name, d.usage)
+		case klOpt:
+			vals[d.name] = f.fs.Float64(d.name, 0, d.usage)
+		case klVec:
+			vals[d.name] = f.vec(d.name, d.usage, d.required)
+		case klStr:
+			vals[d.name] = f.fs.String(d.name, "", d.usage)
+		case klBool:
+			vals[d.name] = f.fs.Bool(d.name, false, d.usage)
+		}
 	}
-	n.v, n.set = v, true
-	return nil
-}
-
-// klCmdFlags bundles a command's FlagSet with the flags every kl command shares.
-type klCmdFlags struct {
-	fs       *flag.FlagSet
-	json     bool
-	bits     bool
-	required []string
-}
-
-func klCmdNewFlags(path, synopsis string, stderr io.Writer) *klCmdFlags {
-	f := &klCmdFlags{fs: newFlagSet(path, synopsis, stderr)}
-	f.fs.BoolVar(&f.json, "json", false, "print one JSON object (values in nats; +Inf as the string \"+Inf\")")
-	f.fs.BoolVar(&f.bits, "bits", false, "text output leads with bits instead of nats (JSON stays in nats)")
-	return f
-}
-
-func (f *klCmdFlags) num(name, usage string) *klCmdNum {
-	n := &klCmdNum{}
-	f.fs.Var(n, name, usage+" (required)")
-	f.required = append(f.required, name)
-	return n
-}
-
-func (f *klCmdFlags) list(name, usage string, required bool) *floatList {
-	l := &floatList{}
-	if required {
-		usage += " (required)"
-		f.required = append(f.required, name)
-	}
-	f.fs.Var(l, name, usage)
-	return l
-}
-
-// parse parses args and checks the required flags.
-func (f *klCmdFlags) parse(args []string) error {
-	if err := parseFlags(f.fs, args); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
-	seen := map[string]bool{}
-	f.fs.Visit(func(fl *flag.Flag) { seen[fl.Name] = true })
-	for _, name := range f.required {
-		if !seen[name] {
-			return usagef("missing --%s (run 'klppo %s -h')", name, strings.TrimPrefix(f.fs.Name(), "klppo "))
+	for _, pair := range s.oneOf {
+		a, b := f.fs.Lookup(pair[0]).Value.String(), f.fs.Lookup(pair[1]).Value.String()
+		switch {
+		case a != "" && b != "":
+			return usagef("--%s %s and --%s %s: give only one of them", pair[0], a, pair[1], b)
+		case a == "" && b == "":
+			return usagef("missing --%s or --%s (run 'klppo kl %s -h')", pair[0], pair[1], s.name)
 		}
 	}
-	return nil
-}
-
-// argError turns a kl error into a usage error naming the flag (kl's argument names map to
-// flags by "_" → "-": sigma_p → --sigma-p) and its value.
-func (f *klCmdFlags) argError(err error) error {
-	var ae *kl.ArgError
-	if errors.As(err, &ae) {
-		name := strings.ReplaceAll(ae.Arg, "_", "-")
-		if fl := f.fs.Lookup(name); fl != nil {
-			return usagef("--%s %s: %v", name, fl.Value.String(), err)
+	for _, d := range s.flags { // in declaration order, so that errors are deterministic
+		if v, ok := vals[d.name].(*klVecFlag); ok && v.raw == "-" {
+			if stdinUser != "" {
+				return usagef("--%s -: standard input is already read by --%s", d.name, stdinUser)
+			}
+			stdinUser = d.name
 		}
-		return usagef("%v", err)
 	}
-	return err
-}
-
-// klCmdFmt formats a value in nats as "0.0822829 nats (0.118709 bits)", or bits first.
-func klCmdFmt(nats float64, bits bool) string {
-	n, b := strconv.FormatFloat(nats, 'g', 6, 64), strconv.FormatFloat(kl.ToBits(nats), 'g', 6, 64)
-	if math.IsInf(nats, 1) {
-		n, b = "+Inf", "+Inf"
-	}
-	if bits {
-		return b + " bits (" + n + " nats)"
-	}
-	return n + " nats (" + b + " bits)"
-}
-
-// klCmdLine prints one labelled value and its reading.
-func klCmdLine(w io.Writer, label string, nats float64, bits bool, reading string) {
-	fmt.Fprintf(w, "%-9s = %-32s %s\n", label, klCmdFmt(nats, bits), reading)
-}
-
-// klCmdObj is a JSON object that keeps its keys in insertion order.
-type klCmdObj struct {
-	keys []string
-	vals []any
-}
-
-func (o *klCmdObj) add(k string, v any) *klCmdObj {
-	o.keys, o.vals = append(o.keys, k), append(o.vals, v)
-	return o
-}
-
-func (o *klCmdObj) MarshalJSON() ([]byte, error) {
-	var b bytes.Buffer
-	b.WriteByte('{')
-	for i, k := range o.keys {
-		if i > 0 {
-			b.WriteByte(',')
+	in := &klIn{num: map[string]float64{}, vec: map[string][]float64{}, str: map[string]string{}, on: map[string]bool{}}
+	for _, d := range s.flags {
+		switch v := vals[d.name].(type) {
+		case *klCmdNum:
+			in.num[d.name] = v.v
+		case *float64:
+			in.num[d.name] = *v
+		case *string:
+			in.str[d.name] = *v
+		case *bool:
+			in.on[d.name] = *v
+		case *klVecFlag:
+			if v.raw == "" {
+				continue // not given
+			}
+			x, err := v.load(os.Stdin)
+			if err != nil {
+				return usagef("--%s %s: %v", d.name, v.raw, err)
+			}
+			in.vec[d.name] = x
 		}
-		kb, _ := json.Marshal(k)
-		b.Write(kb)
-		b.WriteByte(':')
-		vb, err := json.Marshal(o.vals[i])
-		if err != nil {
-			return nil, err
-		}
-		b.Write(vb)
 	}
-	b.WriteByte('}')
-	return b.Bytes(), nil
+	out, err := s.compute(in)
+	if err != nil {
+		return f.argError(err)
+	}
+	if f.json {
+		return klWriteJSON(stdout, s.kind, out)
+	}
+	return klWriteText(stdout, s, f.bits, out)
 }
 
-func klCmdWriteJSON(w io.Writer, o *klCmdObj) error {
+// klWriteJSON prints {"kind", params…, "kl_pq", "kl_qp", measures…, tail…, "unit": "nats"}.
+func klWriteJSON(w io.Writer, kind string, out *klOut) error {
+	o := (&klCmdObj{}).add("kind", kind).merge(out.params)
+	o.add("kl_pq", jsonFloat(out.pq)).add("kl_qp", jsonFloat(out.qp))
+	for _, m := range out.more {
+		o.add(m.key, jsonFloat(m.v))
+	}
+	o.merge(out.tail).add("unit", "nats")
 	b, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -175,95 +308,84 @@ func klCmdWriteJSON(w io.Writer, o *klCmdObj) error {
 	return err
 }
 
-func klCmdJSONList(v []float64) []jsonFloat {
-	out := make([]jsonFloat, len(v))
-	for i, x := range v {
-		out[i] = jsonFloat(x)
+// klWriteText prints P, Q, the two KLs with their readings, the further measures, the chart.
+func klWriteText(w io.Writer, s *klSub, bits bool, out *klOut) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "P = %s\nQ = %s\n", out.p, out.q)
+	for _, n := range out.notes {
+		fmt.Fprintln(&b, n)
 	}
-	return out
+	unit := "nats"
+	if bits {
+		unit = "bits"
+	}
+	klCmdLine(&b, "KL(P‖Q)", out.pq, bits, klExplain(s.coding, out.pq, "P", "Q", out.gapPQ, out.same, unit))
+	klCmdLine(&b, "KL(Q‖P)", out.qp, bits, klExplain(s.coding, out.qp, "Q", "P", out.gapQP, out.same, unit))
+	for _, m := range out.more {
+		if m.label != "" {
+			klCmdLine(&b, m.label, m.v, bits, strings.ReplaceAll(m.reading, "{unit}", unit))
+		}
+	}
+	for _, a := range out.after {
+		fmt.Fprintln(&b, a)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return err
+	}
+	if out.chart != nil {
+		if _, err := fmt.Fprintln(w); err != nil {
+			return err
+		}
+		if err := out.chart(w); err != nil {
+			return err
+		}
+	}
+	for _, file := range out.wrote {
+		if _, err := fmt.Fprintf(w, "wrote %s\n", file); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
-// klCmdReadingPQ explains KL(P‖Q) for a finite or infinite value.
-func klCmdReadingPQ(v float64, p, q string) string {
-	if math.IsInf(v, 1) {
-		return q + " gives zero probability where " + p + " doesn't → infinite"
+// klExplain is the one-line reading of v = KL(A‖B). It says what actually happened:
+//   - +Inf with gap (an outcome where B is 0 and A is not): a support mismatch, infinite by
+//     definition;
+//   - +Inf without one: B > 0 wherever A > 0, so the exact KL is finite and the float64
+//     evaluation overflowed (e.g. normals with μ = ±1e300);
+//   - 0: the same distribution if the parameters are the same, else a positive value that
+//     float64 rounds to 0;
+//   - otherwise what the number means, for discrete (coding) or continuous distributions.
+func klExplain(coding bool, v float64, a, b, gap string, same bool, unit string) string {
+	switch {
+	case math.IsInf(v, 1) && gap != "":
+		return b + " gives zero probability to " + gap + " where " + a + " doesn't → infinite"
+	case math.IsInf(v, 1):
+		return "overflow: the exact value is finite (" + b + " > 0 wherever " + a + " > 0) but float64 overflowed evaluating it"
+	case v == 0 && same:
+		if coding {
+			return "0: " + a + " and " + b + " are the same distribution"
+		}
+		return "0: the two are the same distribution"
+	case v == 0:
+		return "0 in float64 although P ≠ Q: the exact value is > 0 but too small to show"
+	case coding:
+		return "extra " + unit + " per symbol when coding " + a + " with a code built for " + b
 	}
-	if v == 0 {
-		return "0: the two distributions are identical"
-	}
-	return "extra information per sample of " + p + " when coding it with a code built for " + q
+	return "average ln(" + strings.ToLower(a) + "(x)/" + strings.ToLower(b) + "(x)) over x ~ " + a + ": " + unit + " of evidence per sample that it came from " + a + ", not " + b
 }
 
-// ---- categorical ----
+// ---- the compute functions ----
 
-func klCmdCategorical(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl categorical", "(--p a,b,.. | --p-logits a,b,..) (--q a,b,.. | --q-logits a,b,..) [--smooth EPS] [--normalize] [--bits] [--json]", stderr)
-	p := f.list("p", "probabilities of P, comma-separated (must sum to 1 within 1e-6 unless --normalize)", false)
-	q := f.list("q", "probabilities of Q, comma-separated", false)
-	pl := f.list("p-logits", "logits of P instead of --p (P = softmax of them; -Inf allowed: probability 0)", false)
-	ql := f.list("q-logits", "logits of Q instead of --q", false)
-	smooth := f.fs.Float64("smooth", 0, "additive smoothing ε > 0 applied to P and Q, then renormalised (makes KL finite where Q has zeros); 0 = none")
-	normalize := f.fs.Bool("normalize", false, "divide --p and --q by their sums (they may then be any non-negative weights)")
-	if err := f.parse(args); err != nil {
-		return err
+func klCategorical(in *klIn) (*klOut, error) {
+	smooth := in.num["smooth"]
+	side := func(name string) kl.CategoricalSpec {
+		return kl.CategoricalSpec{Name: name, Probs: in.vec[name], Logits: in.vec[name+"-logits"], Smooth: smooth, Normalize: in.on["normalize"]}
 	}
-	// Exactly one of each pair.
-	for _, pair := range [][2]string{{"p", "p-logits"}, {"q", "q-logits"}} {
-		a, b := f.fs.Lookup(pair[0]).Value.String(), f.fs.Lookup(pair[1]).Value.String()
-		switch {
-		case a != "" && b != "":
-			return usagef("--%s %s and --%s %s: give only one of them", pair[0], a, pair[1], b)
-		case a == "" && b == "":
-			return usagef("missing --%s or --%s (run 'klppo kl categorical -h')", pair[0], pair[1])
-		}
-	}
-	if *smooth < 0 || math.IsNaN(*smooth) || math.IsInf(*smooth, 0) {
-		return usagef("--smooth %g: must be finite and ≥ 0 (0 = no smoothing)", *smooth)
-	}
-	// side turns one distribution's flags into log-probabilities (the common currency: exact for
-	// extreme logits, −Inf for zero probabilities) and the probabilities to display.
-	side := func(probs, logits *floatList, name string) (logp, prob []float64, err error) {
-		flagErr := func(flagName string, err error) error {
-			return usagef("--%s %s: %v", flagName, f.fs.Lookup(flagName).Value.String(), err)
-		}
-		if len(*logits) > 0 {
-			lp, err := kl.LogSoftmax([]float64(*logits))
-			if err != nil {
-				return nil, nil, flagErr(name+"-logits", err)
-			}
-			pr := klCmdExps(lp)
-			if *smooth == 0 {
-				return lp, pr, nil
-			}
-			if pr, err = kl.Smooth(pr, *smooth); err != nil {
-				return nil, nil, flagErr(name+"-logits", err)
-			}
-			return klCmdLogs(pr), pr, nil
-		}
-		pr := []float64(*probs)
-		switch {
-		case *smooth > 0:
-			pr, err = kl.Smooth(pr, *smooth) // renormalises too
-		case *normalize:
-			pr, err = kl.Normalize(pr)
-		default:
-			err = kl.ValidateProbs(name, pr)
-		}
-		if err != nil {
-			return nil, nil, flagErr(name, err)
-		}
-		return klCmdLogs(pr), pr, nil
-	}
-	lp, pp, err := side(p, pl, "p")
+	p, q := side("p"), side("q")
+	lp, lq, pp, qq, err := kl.ResolvePair(p, q)
 	if err != nil {
-		return err
-	}
-	lq, qq, err := side(q, ql, "q")
-	if err != nil {
-		return err
-	}
-	if len(lp) != len(lq) {
-		return usagef("P has %d outcomes (--p/--p-logits) but Q has %d (--q/--q-logits): lengths differ", len(lp), len(lq))
+		return nil, err
 	}
 	// All measures from log-probabilities (the logits forms accept −Inf as probability 0).
 	klpq, err1 := kl.KLLogits(lp, lq)
@@ -274,453 +396,162 @@ func klCmdCategorical(args []string, stdout, stderr io.Writer) error {
 	hpq, err6 := kl.CrossEntropyLogits(lp, lq)
 	hqp, err7 := kl.CrossEntropyLogits(lq, lp)
 	if err := errors.Join(err1, err2, err3, err4, err5, err6, err7); err != nil {
-		return err // cannot happen after the checks above
+		return nil, err // cannot happen for resolved distributions
 	}
-	if f.json {
-		o := &klCmdObj{}
-		o.add("kind", "categorical").add("p", klCmdJSONList(pp)).add("q", klCmdJSONList(qq))
-		o.add("kl_pq", jsonFloat(klpq)).add("kl_qp", jsonFloat(klqp)).add("js", jsonFloat(js))
-		o.add("entropy_p", jsonFloat(hp)).add("entropy_q", jsonFloat(hq))
-		o.add("cross_entropy_pq", jsonFloat(hpq)).add("cross_entropy_qp", jsonFloat(hqp))
-		o.add("smooth", *smooth).add("unit", "nats")
-		return klCmdWriteJSON(stdout, o)
+	out := &klOut{
+		p: klCmdVec(pp), q: klCmdVec(qq),
+		params: (&klCmdObj{}).add("p", klCmdJSONList(pp)).add("q", klCmdJSONList(qq)),
+		pq:     klpq, qp: klqp, same: slices.Equal(lp, lq),
+		gapPQ: klOutcome(kl.SupportGap(p, q)), gapQP: klOutcome(kl.SupportGap(q, p)),
+		more: []klMeasure{
+			{"JS(P,Q)", "js", js, "symmetric, always finite: mean KL of P and Q to their average M; at most ln 2 = 1 bit"},
+			{"", "entropy_p", hp, ""},
+			{"", "entropy_q", hq, ""},
+			{"", "cross_entropy_pq", hpq, ""},
+			{"", "cross_entropy_qp", hqp, ""},
+		},
+		tail: (&klCmdObj{}).add("smooth", smooth),
 	}
-	w := stdout
-	fmt.Fprintf(w, "P = %s\nQ = %s\n", klCmdVec(pp), klCmdVec(qq))
-	if *smooth > 0 {
-		fmt.Fprintf(w, "(both smoothed: (x + %g) / Σ(x + %g))\n", *smooth, *smooth)
+	// The text shows H(P) and H(P,Q) after JS; JSON keeps its historical key order.
+	out.more[1].label, out.more[1].reading = "H(P)", "average {unit} per symbol of P with the best code for P"
+	out.more[3].label, out.more[3].reading = "H(P,Q)", "average {unit} per symbol of P with a code built for Q = H(P) + KL(P‖Q)"
+	if smooth > 0 {
+		out.notes = append(out.notes, fmt.Sprintf("(both smoothed: (x + %g) / Σ(x + %g))", smooth, smooth))
 	}
-	unit := "nats"
-	if f.bits {
-		unit = "bits"
-	}
-	klCmdLine(w, "KL(P‖Q)", klpq, f.bits, klCmdCatReading(klpq, lp, lq, "P", "Q", unit))
-	klCmdLine(w, "KL(Q‖P)", klqp, f.bits, klCmdCatReading(klqp, lq, lp, "Q", "P", unit))
-	klCmdLine(w, "JS(P,Q)", js, f.bits, "symmetric, always finite: mean KL of P and Q to their average M; at most ln 2 = 1 bit")
-	klCmdLine(w, "H(P)", hp, f.bits, "average "+unit+" per symbol of P with the best code for P")
-	klCmdLine(w, "H(P,Q)", hpq, f.bits, "average "+unit+" per symbol of P with a code built for Q = H(P) + KL(P‖Q)")
-	return nil
+	return out, nil
 }
 
-// klCmdCatReading explains a categorical KL(A‖B), naming the first outcome that makes it infinite.
-func klCmdCatReading(v float64, la, lb []float64, a, b, unit string) string {
-	if math.IsInf(v, 1) {
-		for i := range la {
-			if !math.IsInf(la[i], -1) && math.IsInf(lb[i], -1) {
-				return fmt.Sprintf("%s gives zero probability to outcome %d where %s doesn't → infinite", b, i, a)
-			}
-		}
-		return b + " gives zero probability where " + a + " doesn't → infinite"
+// klOutcome names outcome i for a reading, or "" for i < 0 (no support gap).
+func klOutcome(i int) string {
+	if i < 0 {
+		return ""
 	}
-	if v == 0 {
-		return "0: " + a + " and " + b + " are the same distribution"
-	}
-	return "extra " + unit + " per symbol when coding " + a + " with a code built for " + b
+	return "outcome " + strconv.Itoa(i)
 }
 
-func klCmdLogs(p []float64) []float64 {
-	out := make([]float64, len(p))
-	for i, v := range p {
-		out[i] = math.Log(v) // −Inf for 0
-	}
-	return out
-}
-
-func klCmdExps(l []float64) []float64 {
-	out := make([]float64, len(l))
-	for i, v := range l {
-		out[i] = math.Exp(v)
-	}
-	return out
-}
-
-func klCmdVec(v []float64) string {
-	parts := make([]string, len(v))
-	for i, x := range v {
-		parts[i] = strconv.FormatFloat(x, 'g', 6, 64)
-	}
-	return "(" + strings.Join(parts, ", ") + ")"
-}
-
-// klCmdBoth prints or encodes the two directions of a closed-form divergence.
-func klCmdBoth(w io.Writer, f *klCmdFlags, kind, pDesc, qDesc string, params *klCmdObj, pq, qp float64, extra func(io.Writer)) error {
-	if f.json {
-		o := &klCmdObj{}
-		o.add("kind", kind)
-		o.keys, o.vals = append(o.keys, params.keys...), append(o.vals, params.vals...)
-		o.add("kl_pq", jsonFloat(pq)).add("kl_qp", jsonFloat(qp)).add("unit", "nats")
-		return klCmdWriteJSON(w, o)
-	}
-	fmt.Fprintf(w, "P = %s\nQ = %s\n", pDesc, qDesc)
-	unit := "nats"
-	if f.bits {
-		unit = "bits"
-	}
-	reading := func(v float64, a, b string) string {
-		if math.IsInf(v, 1) {
-			return b + " gives zero probability where " + a + " doesn't → infinite"
-		}
-		if v == 0 {
-			return "0: the two are the same distribution"
-		}
-		return "average ln(" + strings.ToLower(a) + "(x)/" + strings.ToLower(b) + "(x)) over x ~ " + a + ": " + unit + " of evidence per sample that it came from " + a + ", not " + b
-	}
-	klCmdLine(w, "KL(P‖Q)", pq, f.bits, reading(pq, "P", "Q"))
-	klCmdLine(w, "KL(Q‖P)", qp, f.bits, reading(qp, "Q", "P"))
-	if extra != nil {
-		extra(w)
-	}
-	return nil
-}
-
-// klCmdPair computes both directions, mapping errors to flags.
-func klCmdPair(f *klCmdFlags, pq func() (float64, error), qp func() (float64, error)) (float64, float64, error) {
-	a, err := pq()
+func klNormal(in *klIn) (*klOut, error) {
+	p := kl.Normal{Mu: in.num["mu-p"], Sigma: in.num["sigma-p"]}
+	q := kl.Normal{Mu: in.num["mu-q"], Sigma: in.num["sigma-q"]}
+	desc := func(n kl.Normal) string { return "N(μ=" + klCmdG(n.Mu) + ", σ=" + klCmdG(n.Sigma) + ")" }
+	out, err := klClosed(in, p, q, desc(p), desc(q), p == q, "mu_p", "sigma_p", "mu_q", "sigma_q")
 	if err != nil {
-		return 0, 0, f.argError(err)
+		return nil, err
 	}
-	b, err := qp()
+	if file := in.str["plot"]; file != "" {
+		if err := experiments.NormalsPNG(file, p, q, out.p, out.q, out.pq, out.qp); err != nil {
+			return nil, fmt.Errorf("--plot %s: %w", file, err)
+		}
+		out.wrote = append(out.wrote, file)
+	}
+	if !in.on["no-chart"] {
+		out.chart = func(w io.Writer) error { return experiments.NormalsText(w, p, q, out.p, out.q, 60, 15) }
+	}
+	return out, nil
+}
+
+// klClosed computes both directions of a closed form. params names the JSON fields, in the
+// order of the flags (kl's argument names); their values are read from the flags.
+func klClosed[D kl.Divergence[D]](in *klIn, p, q D, pDesc, qDesc string, same bool, params ...string) (*klOut, error) {
+	pq, err := p.KL(q)
 	if err != nil {
-		return 0, 0, f.argError(err)
+		return nil, err
 	}
-	return a, b, nil
-}
-
-func klCmdG(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-
-// ---- normal ----
-
-func klCmdNormal(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl normal", "--mu-p M --sigma-p S --mu-q M --sigma-q S [--plot FILE.png] [--no-chart] [--bits] [--json]", stderr)
-	muP, sP := f.num("mu-p", "mean of P"), f.num("sigma-p", "standard deviation of P (> 0)")
-	muQ, sQ := f.num("mu-q", "mean of Q"), f.num("sigma-q", "standard deviation of Q (> 0)")
-	plotFile := f.fs.String("plot", "", "also write a PNG chart of the two densities to this file")
-	noChart := f.fs.Bool("no-chart", false, "omit the terminal chart")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	p, q := kl.Normal{Mu: muP.v, Sigma: sP.v}, kl.Normal{Mu: muQ.v, Sigma: sQ.v}
-	pq, qp, err := klCmdPair(f, func() (float64, error) { return p.KL(q) }, func() (float64, error) { return q.KL(p) })
+	qp, err := q.KL(p)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if *plotFile != "" {
-		if err := klCmdNormalPNG(*plotFile, p, q, pq, qp); err != nil {
-			return err
-		}
-	}
-	params := (&klCmdObj{}).add("mu_p", p.Mu).add("sigma_p", p.Sigma).add("mu_q", q.Mu).add("sigma_q", q.Sigma)
-	var extra func(io.Writer)
-	if !*noChart {
-		extra = func(w io.Writer) {
-			fmt.Fprintln(w)
-			klCmdChart(w, p, q, 60, 15)
-		}
-	}
-	if err := klCmdBoth(stdout, f, "normal", klCmdNormalDesc(p), klCmdNormalDesc(q), params, pq, qp, extra); err != nil {
-		return err
-	}
-	if *plotFile != "" && !f.json {
-		fmt.Fprintf(stdout, "wrote %s\n", *plotFile)
-	}
-	return nil
-}
-
-func klCmdNormalDesc(n kl.Normal) string {
-	return "N(μ=" + klCmdG(n.Mu) + ", σ=" + klCmdG(n.Sigma) + ")"
-}
-
-// klCmdChart draws the densities of p ('*') and q ('o'; '#' where they coincide) as text:
-// width columns × height rows above an x axis (density 0) with five labels, and a y axis.
-func klCmdChart(w io.Writer, p, q kl.Normal, width, height int) {
-	lo, hi := klCmdRange(p, q)
-	xAt := func(j int) float64 { return lo + (float64(j)+0.5)*(hi-lo)/float64(width) }
-	ymax := math.Max(1/(p.Sigma*math.Sqrt(2*math.Pi)), 1/(q.Sigma*math.Sqrt(2*math.Pi)))
-	grid := make([][]byte, height) // grid[0] is the top row (density ymax)
-	for i := range grid {
-		grid[i] = bytes.Repeat([]byte{' '}, width)
-	}
-	plotCurve := func(n kl.Normal, mark byte) {
-		prev := 0
-		for j := 0; j < width; j++ {
-			// Level 0 is the axis; levels 1..height are rows. Connect to the previous column.
-			r := int(math.Round(math.Exp(n.LogProb(xAt(j))) / ymax * float64(height)))
-			a, b := r, r
-			if prev < r {
-				a = prev + 1
-			} else if prev > r {
-				b = prev - 1
-			}
-			for k := max(a, 1); k <= b; k++ {
-				row := grid[height-k]
-				if row[j] != ' ' && row[j] != mark {
-					row[j] = '#'
-				} else {
-					row[j] = mark
-				}
-			}
-			prev = r
-		}
-	}
-	plotCurve(p, '*')
-	plotCurve(q, 'o')
-	fmt.Fprintf(w, "density   * P = %s   o Q = %s   # both\n", klCmdNormalDesc(p), klCmdNormalDesc(q))
-	for i, row := range grid {
-		label := ""
-		if i == 0 || i == height/2 {
-			label = strconv.FormatFloat(ymax*float64(height-i)/float64(height), 'f', 3, 64)
-		}
-		fmt.Fprintf(w, "%7s |%s\n", label, strings.TrimRight(string(row), " "))
-	}
-	fmt.Fprintf(w, "%7s +%s\n", "0", strings.Repeat("-", width))
-	const indent = 8 // the column of the axis line
-	axis := bytes.Repeat([]byte{' '}, indent+width+8)
-	for k := 0; k <= 4; k++ {
-		j := k * width / 4
-		s := strconv.FormatFloat(lo+float64(k)*(hi-lo)/4, 'g', 4, 64)
-		start := min(max(indent+j-len(s)/2, 0), len(axis)-len(s))
-		copy(axis[start:], s)
-	}
-	fmt.Fprintf(w, "%s\n%*s\n", strings.TrimRight(string(axis), " "), indent+width/2+1, "x")
-}
-
-// klCmdRange returns a plotting range covering μ ± 4σ of both normals, widened to multiples of
-// a round step so the axis labels are short.
-func klCmdRange(p, q kl.Normal) (lo, hi float64) {
-	lo = math.Min(p.Mu-4*p.Sigma, q.Mu-4*q.Sigma)
-	hi = math.Max(p.Mu+4*p.Sigma, q.Mu+4*q.Sigma)
-	step := math.Pow(10, math.Floor(math.Log10((hi-lo)/4))) / 2
-	return math.Floor(lo/step) * step, math.Ceil(hi/step) * step
-}
-
-// klCmdNormalPNG writes the two densities as a PNG chart with gonum/plot.
-func klCmdNormalPNG(path string, p, q kl.Normal, pq, qp float64) error {
-	pl := plot.New()
-	pl.Title.Text = fmt.Sprintf("KL(P||Q) = %s nats,  KL(Q||P) = %s nats", klCmdG(pq), klCmdG(qp))
-	pl.X.Label.Text = "x"
-	pl.Y.Label.Text = "density"
-	lo, hi := klCmdRange(p, q)
-	for i, n := range []kl.Normal{p, q} {
-		n := n
-		fn := plotter.NewFunction(func(x float64) float64 { return math.Exp(n.LogProb(x)) })
-		fn.XMin, fn.XMax, fn.Samples = lo, hi, 400
-		fn.Width = vg.Points(2)
-		if i == 0 {
-			fn.Color = plotter.DefaultLineStyle.Color
-			pl.Legend.Add("P = "+klCmdNormalDesc(n), fn)
+	o := &klCmdObj{}
+	for _, name := range params {
+		flagName := strings.ReplaceAll(name, "_", "-")
+		if v, ok := in.vec[flagName]; ok {
+			o.add(name, v)
 		} else {
-			fn.Color = klCmdOrange
-			fn.Dashes = []vg.Length{vg.Points(6), vg.Points(3)}
-			pl.Legend.Add("Q = "+klCmdNormalDesc(n), fn)
+			o.add(name, in.num[flagName])
 		}
-		pl.Add(fn)
 	}
-	pl.X.Min, pl.X.Max = lo, hi
-	pl.Y.Min = 0
-	pl.Y.Max = 1.3 * math.Max(1/(p.Sigma*math.Sqrt(2*math.Pi)), 1/(q.Sigma*math.Sqrt(2*math.Pi)))
-	pl.Legend.Top = true
-	pl.Legend.Left = true
-	if err := pl.Save(6*vg.Inch, 3.2*vg.Inch, path); err != nil {
-		return fmt.Errorf("writing --plot %s: %w", path, err)
-	}
-	return nil
+	return &klOut{p: pDesc, q: qDesc, params: o, pq: pq, qp: qp, same: same}, nil
 }
 
-var klCmdOrange = color.RGBA{R: 230, G: 120, B: 20, A: 255}
-
-// ---- diagonal Gaussian and VAE ----
-
-func klCmdDiagNormal(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl diag-normal", "--mu-p a,b,.. (--sigma-p a,b,.. | --log-sigma-p a,b,..) --mu-q a,b,.. (--sigma-q .. | --log-sigma-q ..) [--bits] [--json]", stderr)
-	muP, muQ := f.list("mu-p", "means of P, one per dimension", true), f.list("mu-q", "means of Q", false)
-	sP, sQ := f.list("sigma-p", "standard deviations of P (> 0)", false), f.list("sigma-q", "standard deviations of Q (> 0)", false)
-	lsP, lsQ := f.list("log-sigma-p", "log standard deviations of P, instead of --sigma-p", false), f.list("log-sigma-q", "log standard deviations of Q, instead of --sigma-q", false)
-	if err := f.parse(args); err != nil {
-		return err
+func klDiagNormal(in *klIn) (*klOut, error) {
+	mk := func(side string) kl.DiagNormal {
+		return kl.DiagNormal{Mu: in.vec["mu-"+side], Sigma: in.vec["sigma-"+side], LogSigma: in.vec["log-sigma-"+side]}
 	}
-	if len(*muQ) == 0 {
-		return usagef("missing --mu-q (run 'klppo kl diag-normal -h')")
-	}
-	mk := func(mu, s, ls *floatList, side string) (kl.DiagNormal, error) {
-		d := kl.DiagNormal{Mu: *mu}
-		switch {
-		case len(*s) > 0 && len(*ls) > 0:
-			return d, usagef("--sigma-%s %s and --log-sigma-%s %s: give only one of them", side, s, side, ls)
-		case len(*s) > 0:
-			d.Sigma = *s
-		case len(*ls) > 0:
-			d.LogSigma = *ls
-		default:
-			return d, usagef("missing --sigma-%s or --log-sigma-%s", side, side)
-		}
-		return d, nil
-	}
-	p, err := mk(muP, sP, lsP, "p")
-	if err != nil {
-		return err
-	}
-	q, err := mk(muQ, sQ, lsQ, "q")
-	if err != nil {
-		return err
-	}
-	pq, qp, err := klCmdPair(f, func() (float64, error) { return p.KL(q) }, func() (float64, error) { return q.KL(p) })
-	if err != nil {
-		return err
-	}
-	params := (&klCmdObj{}).add("mu_p", []float64(*muP)).add("mu_q", []float64(*muQ))
-	for _, x := range []struct {
-		name string
-		v    *floatList
-	}{{"sigma_p", sP}, {"log_sigma_p", lsP}, {"sigma_q", sQ}, {"log_sigma_q", lsQ}} {
-		if len(*x.v) > 0 {
-			params.add(x.name, []float64(*x.v))
-		}
-	}
+	p, q := mk("p"), mk("q")
 	desc := func(d kl.DiagNormal) string {
 		if d.Sigma != nil {
 			return "N(μ=" + klCmdVec(d.Mu) + ", σ=" + klCmdVec(d.Sigma) + ")"
 		}
 		return "N(μ=" + klCmdVec(d.Mu) + ", log σ=" + klCmdVec(d.LogSigma) + ")"
 	}
-	return klCmdBoth(stdout, f, "diag_normal", desc(p), desc(q), params, pq, qp, nil)
+	var params []string
+	for _, name := range []string{"mu_p", "mu_q", "sigma_p", "log_sigma_p", "sigma_q", "log_sigma_q"} {
+		if in.given(strings.ReplaceAll(name, "_", "-")) {
+			params = append(params, name)
+		}
+	}
+	same := slices.Equal(p.Mu, q.Mu) && slices.Equal(p.Sigma, q.Sigma) && slices.Equal(p.LogSigma, q.LogSigma)
+	return klClosed(in, p, q, desc(p), desc(q), same, params...)
 }
 
-func klCmdVAE(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl vae", "--mu a,b,.. --logvar a,b,.. [--bits] [--json]", stderr)
-	mu := f.list("mu", "encoder means μ, one per latent dimension", true)
-	lv := f.list("logvar", "encoder log-variances log σ²", true)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	pq, err := kl.VAEPriorKL(*mu, *lv)
+func klVAE(in *klIn) (*klOut, error) {
+	mu, lv := in.vec["mu"], in.vec["logvar"]
+	pq, err := kl.VAEPriorKL(mu, lv)
 	if err != nil {
-		return f.argError(err)
+		return nil, err
 	}
 	// The reverse, KL(N(0,I)‖N(μ,σ²)), as a diagonal-Gaussian KL with log σ = logvar/2.
-	ls := make([]float64, len(*lv))
-	for i, v := range *lv {
+	ls := make([]float64, len(lv))
+	for i, v := range lv {
 		ls[i] = v / 2
 	}
-	zero, zeroLS := make([]float64, len(*mu)), make([]float64, len(*mu))
-	qp, err := kl.DiagNormal{Mu: zero, LogSigma: zeroLS}.KL(kl.DiagNormal{Mu: *mu, LogSigma: ls})
+	zero := make([]float64, len(mu))
+	qp, err := kl.DiagNormal{Mu: zero, LogSigma: zero}.KL(kl.DiagNormal{Mu: mu, LogSigma: ls})
 	if err != nil {
-		return f.argError(err)
+		return nil, err
 	}
-	params := (&klCmdObj{}).add("mu", []float64(*mu)).add("logvar", []float64(*lv))
-	return klCmdBoth(stdout, f, "vae_standard_normal",
-		"N(μ="+klCmdVec(*mu)+", log σ²="+klCmdVec(*lv)+")  (the encoder's posterior)",
-		"N(0, I)  (the prior)", params, pq, qp, func(w io.Writer) {
-			fmt.Fprintln(w, "KL(P‖Q) is the VAE loss's prior term: −½ Σ (1 + log σ² − μ² − σ²)")
-		})
+	isZero := func(v []float64) bool { return !slices.ContainsFunc(v, func(x float64) bool { return x != 0 }) }
+	return &klOut{
+		p:      "N(μ=" + klCmdVec(mu) + ", log σ²=" + klCmdVec(lv) + ")  (the encoder's posterior)",
+		q:      "N(0, I)  (the prior)",
+		params: (&klCmdObj{}).add("mu", mu).add("logvar", lv),
+		pq:     pq, qp: qp, same: isZero(mu) && isZero(lv),
+		after: []string{"KL(P‖Q) is the VAE loss's prior term: −½ Σ (1 + log σ² − μ² − σ²)"},
+	}, nil
 }
 
-// ---- one-parameter and two-parameter families ----
-
-func klCmdBernoulli(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl bernoulli", "--p A --q B [--bits] [--json]", stderr)
-	a := f.num("p", "P's probability of 1, in [0, 1]")
-	b := f.num("q", "Q's probability of 1, in [0, 1]")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	p, q := kl.Bernoulli{P: a.v}, kl.Bernoulli{P: b.v}
-	pq, qp, err := klCmdPair(f, func() (float64, error) { return p.KL(q) }, func() (float64, error) { return q.KL(p) })
+func klBernoulli(in *klIn) (*klOut, error) {
+	a, b := in.num["p"], in.num["q"]
+	p, q := kl.Bernoulli{P: a}, kl.Bernoulli{P: b}
+	out, err := klClosed(in, p, q, "Bernoulli("+klCmdG(a)+")", "Bernoulli("+klCmdG(b)+")", a == b, "p", "q")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	js, err := kl.JS([]float64{a.v, 1 - a.v}, []float64{b.v, 1 - b.v})
+	js, err := kl.JS([]float64{a, 1 - a}, []float64{b, 1 - b})
 	if err != nil {
-		return f.argError(err)
+		return nil, err
 	}
-	if f.json {
-		o := (&klCmdObj{}).add("kind", "bernoulli").add("p", a.v).add("q", b.v)
-		o.add("kl_pq", jsonFloat(pq)).add("kl_qp", jsonFloat(qp)).add("js", jsonFloat(js)).add("unit", "nats")
-		return klCmdWriteJSON(stdout, o)
-	}
-	return klCmdBoth(stdout, f, "bernoulli", "Bernoulli("+klCmdG(a.v)+")", "Bernoulli("+klCmdG(b.v)+")", nil, pq, qp,
-		func(w io.Writer) {
-			klCmdLine(w, "JS(P,Q)", js, f.bits, "symmetric, always finite, at most ln 2 = 1 bit")
-		})
+	out.more = []klMeasure{{"JS(P,Q)", "js", js, "symmetric, always finite, at most ln 2 = 1 bit"}}
+	// Outcomes 0 and 1 with probabilities 1 − x and x.
+	pc, qc := kl.CategoricalSpec{Probs: []float64{1 - a, a}}, kl.CategoricalSpec{Probs: []float64{1 - b, b}}
+	out.gapPQ, out.gapQP = klOutcome(kl.SupportGap(pc, qc)), klOutcome(kl.SupportGap(qc, pc))
+	return out, nil
 }
 
-func klCmdBeta(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl beta", "--alpha-p A --beta-p B --alpha-q A --beta-q B [--bits] [--json]", stderr)
-	ap, bp := f.num("alpha-p", "α of P (> 0)"), f.num("beta-p", "β of P (> 0)")
-	aq, bq := f.num("alpha-q", "α of Q (> 0)"), f.num("beta-q", "β of Q (> 0)")
-	if err := f.parse(args); err != nil {
-		return err
+// klRateSub is the row of a one-rate family (Poisson, exponential).
+func klRateSub[D kl.Divergence[D]](name, summary, family string, mk func(rate float64) D) klSub {
+	return klSub{
+		name:     name,
+		kind:     name,
+		summary:  summary,
+		synopsis: "--rate-p R --rate-q R [--bits] [--json]",
+		flags: []klFlagDef{
+			{name: "rate-p", kind: klNum, usage: "rate of P (> 0)"},
+			{name: "rate-q", kind: klNum, usage: "rate of Q (> 0)"},
+		},
+		compute: func(in *klIn) (*klOut, error) {
+			rp, rq := in.num["rate-p"], in.num["rate-q"]
+			p, q := mk(rp), mk(rq)
+			return klClosed(in, p, q, family+"(rate "+klCmdG(rp)+")", family+"(rate "+klCmdG(rq)+")", rp == rq, "rate_p", "rate_q")
+		},
 	}
-	p, q := kl.Beta{Alpha: ap.v, Beta: bp.v}, kl.Beta{Alpha: aq.v, Beta: bq.v}
-	pq, qp, err := klCmdPair(f, func() (float64, error) { return p.KL(q) }, func() (float64, error) { return q.KL(p) })
-	if err != nil {
-		return err
-	}
-	params := (&klCmdObj{}).add("alpha_p", ap.v).add("beta_p", bp.v).add("alpha_q", aq.v).add("beta_q", bq.v)
-	return klCmdBoth(stdout, f, "beta", "Beta("+klCmdG(ap.v)+", "+klCmdG(bp.v)+")", "Beta("+klCmdG(aq.v)+", "+klCmdG(bq.v)+")", params, pq, qp, nil)
-}
-
-func klCmdDirichlet(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl dirichlet", "--alpha-p a,b,.. --alpha-q a,b,.. [--bits] [--json]", stderr)
-	ap := f.list("alpha-p", "concentrations of P (each > 0, at least two)", true)
-	aq := f.list("alpha-q", "concentrations of Q", true)
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	p, q := kl.Dirichlet{Alpha: *ap}, kl.Dirichlet{Alpha: *aq}
-	pq, qp, err := klCmdPair(f, func() (float64, error) { return p.KL(q) }, func() (float64, error) {
-		// Errors were reported for the forward call; the reverse only swaps the roles.
-		return q.KL(p)
-	})
-	if err != nil {
-		return err
-	}
-	params := (&klCmdObj{}).add("alpha_p", []float64(*ap)).add("alpha_q", []float64(*aq))
-	return klCmdBoth(stdout, f, "dirichlet", "Dirichlet"+klCmdVec(*ap), "Dirichlet"+klCmdVec(*aq), params, pq, qp, nil)
-}
-
-// klCmdRates handles the two one-rate families.
-func klCmdRates(args []string, stdout, stderr io.Writer, path, kind, name string, div func(a, b float64) (float64, error)) error {
-	f := klCmdNewFlags(path, "--rate-p R --rate-q R [--bits] [--json]", stderr)
-	rp, rq := f.num("rate-p", "rate of P (> 0)"), f.num("rate-q", "rate of Q (> 0)")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	pq, err := div(rp.v, rq.v)
-	if err != nil {
-		return f.argError(err)
-	}
-	qp, err := div(rq.v, rp.v)
-	if err != nil {
-		return f.argError(err)
-	}
-	params := (&klCmdObj{}).add("rate_p", rp.v).add("rate_q", rq.v)
-	return klCmdBoth(stdout, f, kind, name+"(rate "+klCmdG(rp.v)+")", name+"(rate "+klCmdG(rq.v)+")", params, pq, qp, nil)
-}
-
-func klCmdPoisson(args []string, stdout, stderr io.Writer) error {
-	return klCmdRates(args, stdout, stderr, "kl poisson", "poisson", "Poisson", func(a, b float64) (float64, error) {
-		return kl.Poisson{Rate: a}.KL(kl.Poisson{Rate: b})
-	})
-}
-
-func klCmdExponential(args []string, stdout, stderr io.Writer) error {
-	return klCmdRates(args, stdout, stderr, "kl exponential", "exponential", "Exponential", func(a, b float64) (float64, error) {
-		return kl.Exponential{Rate: a}.KL(kl.Exponential{Rate: b})
-	})
-}
-
-func klCmdGamma(args []string, stdout, stderr io.Writer) error {
-	f := klCmdNewFlags("kl gamma", "--shape-p K --rate-p R --shape-q K --rate-q R [--bits] [--json]", stderr)
-	kp, rp := f.num("shape-p", "shape k of P (> 0)"), f.num("rate-p", "rate θ of P (> 0; mean k/θ)")
-	kq, rq := f.num("shape-q", "shape k of Q (> 0)"), f.num("rate-q", "rate θ of Q (> 0)")
-	if err := f.parse(args); err != nil {
-		return err
-	}
-	p, q := kl.Gamma{Shape: kp.v, Rate: rp.v}, kl.Gamma{Shape: kq.v, Rate: rq.v}
-	pq, qp, err := klCmdPair(f, func() (float64, error) { return p.KL(q) }, func() (float64, error) { return q.KL(p) })
-	if err != nil {
-		return err
-	}
-	params := (&klCmdObj{}).add("shape_p", kp.v).add("rate_p", rp.v).add("shape_q", kq.v).add("rate_q", rq.v)
-	return klCmdBoth(stdout, f, "gamma", "Gamma(shape "+klCmdG(kp.v)+", rate "+klCmdG(rp.v)+")", "Gamma(shape "+klCmdG(kq.v)+", rate "+klCmdG(rq.v)+")", params, pq, qp, nil)
 }

@@ -131,27 +131,43 @@ func TestKLGoldenThroughCLI(t *testing.T) {
 	}
 }
 
+// TestKLCommandText checks the text output. The readings say what actually happened: an
+// infinite KL is a support mismatch (Q gives zero probability where P doesn't) or an overflow
+// of a finite formula (normals share all of ℝ, so their KL is always finite: μ = ±1e300 only
+// overflows float64); a zero is "the same distribution" only when the parameters are the same.
 func TestKLCommandText(t *testing.T) {
 	tests := []struct {
-		args []string
-		want []string // substrings of stdout
+		args        []string
+		want, avoid []string // substrings that stdout must and must not contain
 	}{
 		{[]string{"kl", "categorical", "--p", "0.7,0.3", "--q", "0.5,0.5"},
-			[]string{"KL(P‖Q)   = 0.0822829 nats (0.118709 bits)", "KL(Q‖P)", "JS(P,Q)", "H(P)", "H(P,Q)", "code built for Q"}},
+			[]string{"KL(P‖Q)   = 0.0822829 nats (0.118709 bits)", "KL(Q‖P)", "JS(P,Q)", "H(P)", "H(P,Q)", "code built for Q"}, nil},
 		{[]string{"kl", "categorical", "--p", "0.7,0.3", "--q", "0.5,0.5", "--bits"},
-			[]string{"0.118709 bits (0.0822829 nats)"}},
+			[]string{"0.118709 bits (0.0822829 nats)"}, nil},
 		{[]string{"kl", "categorical", "--p", "0.5,0.5,0", "--q", "1,0,0"},
-			[]string{"KL(P‖Q)   = +Inf", "Q gives zero probability to outcome 1 where P doesn't → infinite"}},
+			[]string{"KL(P‖Q)   = +Inf", "Q gives zero probability to outcome 1 where P doesn't → infinite"}, []string{"overflow"}},
 		{[]string{"kl", "categorical", "--p", "0.5,0.5,0", "--q", "1,0,0", "--smooth", "1e-3"},
-			[]string{"smoothed", "KL(P‖Q)   = 2.75947 nats"}}, // both smoothed: checked by hand
+			[]string{"smoothed", "KL(P‖Q)   = 2.75947 nats"}, nil}, // both smoothed: checked by hand
 		{[]string{"kl", "categorical", "--p", "7,3", "--q", "1,1", "--normalize"},
-			[]string{"0.0822829 nats"}},
+			[]string{"0.0822829 nats"}, nil},
 		{[]string{"kl", "categorical", "--p-logits", "800,0,-800", "--q-logits", "0,900,1"},
-			[]string{"KL(P‖Q)   = 900 nats"}},
+			[]string{"KL(P‖Q)   = 900 nats"}, nil},
 		{[]string{"kl", "normal", "--mu-p", "-3", "--sigma-p", "1", "--mu-q", "3", "--sigma-q", "1"},
-			[]string{"KL(P‖Q)   = 18 nats", "KL(Q‖P)   = 18 nats", "* P = N(μ=-3, σ=1)", "o Q", "0.399 |", "      0 +---"}},
-		{[]string{"kl", "bernoulli", "--p", "0.7", "--q", "0.5"}, []string{"0.0822829 nats", "JS(P,Q)"}},
-		{[]string{"kl", "vae", "--mu", "0,1", "--logvar", "0,0"}, []string{"KL(P‖Q)   = 0.5 nats"}},
+			[]string{"KL(P‖Q)   = 18 nats", "KL(Q‖P)   = 18 nats", "* P = N(μ=-3, σ=1)", "o Q", "0.399 |", "      0 +---"}, nil},
+		{[]string{"kl", "bernoulli", "--p", "0.7", "--q", "0.5"}, []string{"0.0822829 nats", "JS(P,Q)"}, nil},
+		{[]string{"kl", "vae", "--mu", "0,1", "--logvar", "0,0"}, []string{"KL(P‖Q)   = 0.5 nats"}, nil},
+		{[]string{"kl", "normal", "--mu-p", "1e300", "--sigma-p", "1", "--mu-q", "-1e300", "--sigma-q", "1"},
+			[]string{"+Inf", "overflow"}, []string{"zero probability"}},
+		{[]string{"kl", "exponential", "--rate-p", "1e-300", "--rate-q", "1e300"},
+			[]string{"+Inf", "overflow"}, []string{"zero probability"}},
+		{[]string{"kl", "bernoulli", "--p", "0.5", "--q", "0"},
+			[]string{"Q gives zero probability to outcome 1 where P doesn't"}, []string{"overflow"}},
+		{[]string{"kl", "categorical", "--p-logits", "1e308,-1e308", "--q-logits", "-1e308,1e308"},
+			[]string{"overflow"}, []string{"zero probability"}},
+		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "1e-200", "--sigma-q", "1"},
+			[]string{"0 in float64 although P ≠ Q"}, []string{"same distribution"}},
+		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "0", "--sigma-q", "1"},
+			[]string{"the same distribution"}, nil},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
@@ -162,6 +178,11 @@ func TestKLCommandText(t *testing.T) {
 		for _, w := range tc.want {
 			if !strings.Contains(out.String(), w) {
 				t.Errorf("%v: output lacks %q:\n%s", tc.args, w, out.String())
+			}
+		}
+		for _, a := range tc.avoid {
+			if strings.Contains(out.String(), a) {
+				t.Errorf("%v: output says %q:\n%s", tc.args, a, out.String())
 			}
 		}
 	}
@@ -268,6 +289,87 @@ func TestKLCommandsHaveHelp(t *testing.T) {
 		var out, errb bytes.Buffer
 		if code := run([]string{"kl", kind, "-h"}, &out, &errb); code != 0 || !strings.Contains(errb.String(), "-json") {
 			t.Errorf("kl %s -h: exit %d, %q", kind, code, errb.String())
+		}
+	}
+}
+
+// Vectors can come from a file (@FILE, numbers separated by commas and/or white space) or from
+// standard input (-), for vectors longer than a command line holds; a bad or unreadable file is
+// a usage error naming the flag and the file.
+func TestKLVectorFromFile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	// A 100,000-outcome uniform P against a Q that doubles the first half: KL(P‖Q) = ln(4/3)·½ + ln(2/3)·½.
+	const n = 100000
+	var pb, qb strings.Builder
+	for i := 0; i < n; i++ {
+		pb.WriteString("1\n")
+		if i < n/2 {
+			qb.WriteString("2, ")
+		} else {
+			qb.WriteString("1 ")
+		}
+	}
+	pFile, qFile := write("p.txt", pb.String()), write("q.txt", qb.String())
+	var out, errb bytes.Buffer
+	if code := run([]string{"kl", "categorical", "--p", "@" + pFile, "--q", "@" + qFile, "--normalize", "--json"}, &out, &errb); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := 0.5*math.Log(0.75) + 0.5*math.Log(1.5)
+	if v := klTestNum(t, got["kl_pq"]); math.Abs(v-want) > 1e-12 {
+		t.Errorf("KL from @FILE vectors = %.15g, want %.15g", v, want)
+	}
+
+	// "-" reads standard input.
+	stdin, err := os.Open(write("mu.txt", "0 1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	saved := os.Stdin
+	os.Stdin = stdin
+	out.Reset()
+	errb.Reset()
+	code := run([]string{"kl", "vae", "--mu", "-", "--logvar", "0,0"}, &out, &errb)
+	os.Stdin = saved
+	if code != 0 || !strings.Contains(out.String(), "KL(P‖Q)   = 0.5 nats") {
+		t.Errorf("--mu - (stdin): exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
+	}
+
+	bad := write("bad.txt", "0.5, x, 0.5\n")
+	empty := write("empty.txt", " \n")
+	for _, tc := range []struct {
+		args []string
+		want []string
+	}{
+		{[]string{"kl", "categorical", "--p", "@" + bad, "--q", "0.5,0.5"}, []string{"--p", bad, `"x" is not a number`}},
+		{[]string{"kl", "categorical", "--p", "@" + filepath.Join(dir, "missing.txt"), "--q", "0.5,0.5"}, []string{"--p", "missing.txt"}},
+		{[]string{"kl", "dirichlet", "--alpha-p", "1,2", "--alpha-q", "@" + empty}, []string{"--alpha-q", empty, "no numbers"}},
+		{[]string{"kl", "categorical", "--p", "0.5,,0.5", "--q", "0.5,0.5"}, []string{"-p", "empty field 2 of 3"}},
+		{[]string{"kl", "categorical", "--p", "-", "--q", "-"}, []string{"--q -", "standard input is already read by --p"}},
+	} {
+		out.Reset()
+		errb.Reset()
+		code := run(tc.args, &out, &errb)
+		msg := strings.TrimRight(errb.String(), "\n")
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2 (stderr %q)", tc.args, code, msg)
+		}
+		lines := strings.Split(msg, "\n")
+		for _, w := range tc.want {
+			if !strings.Contains(lines[len(lines)-1], w) {
+				t.Errorf("%v: error %q lacks %q", tc.args, msg, w)
+			}
 		}
 	}
 }

@@ -8,7 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	"klppo/kl"
+	kl "klppo/kl/klgraph"
 	"klppo/nn"
 )
 

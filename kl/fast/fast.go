@@ -1,25 +1,4 @@
-package kl
-
-// The fast path: row-wise KL(P‖Q) from two large matrices of logits (an RLHF batch of
-// 256 × 50257 vocabulary logits), fused into one pass per row, spread over goroutines,
-// allocation-free per call.
-//
-// For one row with logits x (P) and y (Q), with mx = max x, my = max y:
-//
-//	a_k = x_k − mx,   b_k = y_k − my,
-//	Sx = Σ_k e^{a_k},   Sy = Σ_k e^{b_k},   T = Σ_k e^{a_k} (a_k − b_k),
-//	KL(P‖Q) = Σ_k p_k (log p_k − log q_k) = T/Sx + log(Sy/Sx),
-//
-// since log p_k = a_k − log Sx, log q_k = b_k − log Sy and Σ_k p_k = 1. Every exponent is ≤ 0,
-// so nothing overflows; Sx, Sy ∈ [1, K]. Using the same computed a_k, b_k in the exponentials
-// and in T makes their rounding act like a tiny change of the logits (the result is the exact
-// KL of logits perturbed by a few ulps), so a small KL between close P and Q is not swamped by
-// the rounding of x_k − y_k.
-//
-// The AVX2 kernels read a row once, in blocks that stay in the L1 cache (each block's maxima,
-// then its sums), with an online log-sum-exp: when a block raises a row maximum the running
-// sums are rescaled (fastOnline in fast_row.go). The pure-Go kernels, compute-bound, read the
-// row twice (maxima, then sums).
+package fast
 
 import (
 	"errors"
@@ -30,16 +9,18 @@ import (
 	"sync/atomic"
 
 	"gorgonia.org/tensor"
+
+	"klppo/kl"
 )
 
-// FastKL computes KL(P‖Q) per row from logits for large batches. It holds its goroutine
-// bookkeeping, so a call allocates nothing; build one with NewFastKL and reuse it. Calls on one
-// FastKL are serialised; use one FastKL per goroutine for concurrent calls.
+// KL computes KL(P‖Q) per row from logits for large batches. It holds its goroutine
+// bookkeeping, so a call allocates nothing; build one with New and reuse it. Calls on one
+// KL are serialised; use one KL per goroutine for concurrent calls.
 //
 // Rows whose fast result is not finite (a −Inf logit, a masked token, or invalid input) are
-// recomputed with the exact KLLogits, which gives +Inf where Q has probability 0 and P does not,
+// recomputed with the exact kl.KLLogits, which gives +Inf where Q has probability 0 and P does not,
 // and an error naming the row for NaN or +Inf logits.
-type FastKL struct {
+type KL struct {
 	mu      sync.Mutex
 	threads int
 	work    func() // f.worker bound once, so that `go f.work()` allocates nothing
@@ -55,23 +36,23 @@ type FastKL struct {
 	err        error
 }
 
-// NewFastKL returns a FastKL that spreads rows over threads goroutines (threads ≤ 0 means
+// New returns a KL that spreads rows over threads goroutines (threads ≤ 0 means
 // runtime.GOMAXPROCS(0)).
-func NewFastKL(threads int) *FastKL {
+func New(threads int) *KL {
 	if threads <= 0 {
 		threads = runtime.GOMAXPROCS(0)
 	}
-	f := &FastKL{threads: threads}
+	f := &KL{threads: threads}
 	f.work = f.worker
 	return f
 }
 
 // Threads returns the number of goroutines a call uses (at most one per row).
-func (f *FastKL) Threads() int { return f.threads }
+func (f *KL) Threads() int { return f.threads }
 
-// FastKLKernel returns the row kernels used on this machine: "avx2" (the assembly of
-// fast_amd64.s, on amd64 CPUs with AVX2 and FMA) or "go" (the pure-Go kernels).
-func FastKLKernel() string {
+// Kernel returns the row kernels used on this machine: "avx2" (the assembly of
+// kernels_amd64.s, on amd64 CPUs with AVX2 and FMA) or "go" (the pure-Go kernels).
+func Kernel() string {
 	if fastHaveAVX2 {
 		return "avx2"
 	}
@@ -80,7 +61,7 @@ func FastKLKernel() string {
 
 // KLLogits32 writes KL(softmax(p_r)‖softmax(q_r)) in nats for each row r of the row-major
 // (rows × cols) float32 matrices p and q into dst[r]. The sums are accumulated in float64.
-func (f *FastKL) KLLogits32(dst []float64, p, q []float32, rows, cols int) error {
+func (f *KL) KLLogits32(dst []float64, p, q []float32, rows, cols int) error {
 	if err := fastCheck(len(dst), len(p), len(q), rows, cols); err != nil {
 		return err
 	}
@@ -91,7 +72,7 @@ func (f *FastKL) KLLogits32(dst []float64, p, q []float32, rows, cols int) error
 }
 
 // KLLogits64 is KLLogits32 for float64 logits.
-func (f *FastKL) KLLogits64(dst []float64, p, q []float64, rows, cols int) error {
+func (f *KL) KLLogits64(dst []float64, p, q []float64, rows, cols int) error {
 	if err := fastCheck(len(dst), len(p), len(q), rows, cols); err != nil {
 		return err
 	}
@@ -103,9 +84,9 @@ func (f *FastKL) KLLogits64(dst []float64, p, q []float64, rows, cols int) error
 
 // KLLogitsDense is KLLogits32/KLLogits64 for two contiguous (rows × cols) *tensor.Dense of
 // dtype float32 or float64 (the same for both). dst must have length rows.
-func (f *FastKL) KLLogitsDense(dst []float64, p, q *tensor.Dense) error {
+func (f *KL) KLLogitsDense(dst []float64, p, q *tensor.Dense) error {
 	if p == nil || q == nil {
-		return errors.New("kl: FastKL: p or q is nil")
+		return errors.New("fast: KL: p or q is nil")
 	}
 	rows, cols, err := fastDenseShape("p", p)
 	if err != nil {
@@ -115,32 +96,32 @@ func (f *FastKL) KLLogitsDense(dst []float64, p, q *tensor.Dense) error {
 		return err
 	}
 	if !p.Shape().Eq(q.Shape()) {
-		return fmt.Errorf("kl: FastKL: p has shape %v but q has shape %v", p.Shape(), q.Shape())
+		return fmt.Errorf("fast: KL: p has shape %v but q has shape %v", p.Shape(), q.Shape())
 	}
 	switch pd := p.Data().(type) {
 	case []float32:
 		qd, ok := q.Data().([]float32)
 		if !ok {
-			return fmt.Errorf("kl: FastKL: p has dtype float32 but q has dtype %v", q.Dtype())
+			return fmt.Errorf("fast: KL: p has dtype float32 but q has dtype %v", q.Dtype())
 		}
 		return f.KLLogits32(dst, pd, qd, rows, cols)
 	case []float64:
 		qd, ok := q.Data().([]float64)
 		if !ok {
-			return fmt.Errorf("kl: FastKL: p has dtype float64 but q has dtype %v", q.Dtype())
+			return fmt.Errorf("fast: KL: p has dtype float64 but q has dtype %v", q.Dtype())
 		}
 		return f.KLLogits64(dst, pd, qd, rows, cols)
 	}
-	return fmt.Errorf("kl: FastKL: p has dtype %v, want float32 or float64", p.Dtype())
+	return fmt.Errorf("fast: KL: p has dtype %v, want float32 or float64", p.Dtype())
 }
 
 func fastDenseShape(name string, t *tensor.Dense) (rows, cols int, err error) {
 	s := t.Shape()
 	if len(s) != 2 {
-		return 0, 0, fmt.Errorf("kl: FastKL: %s has shape %v, want (rows, cols)", name, s)
+		return 0, 0, fmt.Errorf("fast: KL: %s has shape %v, want (rows, cols)", name, s)
 	}
 	if t.RequiresIterator() {
-		return 0, 0, fmt.Errorf("kl: FastKL: %s is a non-contiguous view; Materialize it first", name)
+		return 0, 0, fmt.Errorf("fast: KL: %s is a non-contiguous view; Materialize it first", name)
 	}
 	return s[0], s[1], nil
 }
@@ -148,21 +129,21 @@ func fastDenseShape(name string, t *tensor.Dense) (rows, cols int, err error) {
 func fastCheck(nDst, nP, nQ, rows, cols int) error {
 	switch {
 	case rows < 0:
-		return fmt.Errorf("kl: FastKL: rows = %d, want ≥ 0", rows)
+		return fmt.Errorf("fast: KL: rows = %d, want ≥ 0", rows)
 	case cols < 1:
-		return fmt.Errorf("kl: FastKL: cols = %d, want ≥ 1", cols)
+		return fmt.Errorf("fast: KL: cols = %d, want ≥ 1", cols)
 	case nP != rows*cols:
-		return fmt.Errorf("kl: FastKL: len(p) = %d, want rows×cols = %d×%d = %d", nP, rows, cols, rows*cols)
+		return fmt.Errorf("fast: KL: len(p) = %d, want rows×cols = %d×%d = %d", nP, rows, cols, rows*cols)
 	case nQ != rows*cols:
-		return fmt.Errorf("kl: FastKL: len(q) = %d, want rows×cols = %d×%d = %d", nQ, rows, cols, rows*cols)
+		return fmt.Errorf("fast: KL: len(q) = %d, want rows×cols = %d×%d = %d", nQ, rows, cols, rows*cols)
 	case nDst != rows:
-		return fmt.Errorf("kl: FastKL: len(dst) = %d, want rows = %d", nDst, rows)
+		return fmt.Errorf("fast: KL: len(dst) = %d, want rows = %d", nDst, rows)
 	}
 	return nil
 }
 
 // run spreads the rows over the goroutines (each takes the next free row) and waits.
-func (f *FastKL) run(dst []float64, rows, cols int) error {
+func (f *KL) run(dst []float64, rows, cols int) error {
 	f.dst, f.rows, f.cols, f.err = dst, rows, cols, nil
 	f.next.Store(0)
 	helpers := max(min(f.threads, rows)-1, 0)
@@ -177,12 +158,12 @@ func (f *FastKL) run(dst []float64, rows, cols int) error {
 	return err
 }
 
-func (f *FastKL) worker() {
+func (f *KL) worker() {
 	defer f.wg.Done()
 	f.rowsLoop()
 }
 
-func (f *FastKL) rowsLoop() {
+func (f *KL) rowsLoop() {
 	c := f.cols
 	for {
 		r := int(f.next.Add(1) - 1)
@@ -219,19 +200,19 @@ func fastFinite(v float64) bool { return v-v == 0 }
 
 // exactRow recomputes a row whose fast value is not finite with KLLogits (−Inf logits are
 // zero probabilities; NaN/+Inf logits are an error).
-func (f *FastKL) exactRow(r int, p, q any) float64 {
+func (f *KL) exactRow(r int, p, q any) float64 {
 	var v float64
 	var err error
 	switch p := p.(type) {
 	case []float32:
-		v, err = KLLogits(p, q.([]float32))
+		v, err = kl.KLLogits(p, q.([]float32))
 	case []float64:
-		v, err = KLLogits(p, q.([]float64))
+		v, err = kl.KLLogits(p, q.([]float64))
 	}
 	if err != nil {
 		f.errMu.Lock()
 		if f.err == nil {
-			f.err = fmt.Errorf("kl: FastKL: row %d: %w", r, err)
+			f.err = fmt.Errorf("fast: KL: row %d: %w", r, err)
 		}
 		f.errMu.Unlock()
 		return math.NaN()

@@ -2,7 +2,7 @@
 
 #include "textflag.h"
 
-// AVX2 + FMA kernels of the fused KL pass for float32 logits (see fast_amd64.go and fast.go).
+// AVX2 + FMA kernels of the fused KL pass for float32 logits (see kernels_amd64.go and fast.go).
 // Constants: eight float32 (or int32) copies each, 32 bytes, read as memory operands.
 
 DATA fastc<>+0(SB)/4, $0x3fb8aa3b

@@ -1,10 +1,10 @@
 //go:build amd64
 
-package kl
+package fast
 
 import "golang.org/x/sys/cpu"
 
-// fastHaveAVX2 selects the assembly kernels (fast_amd64.s).
+// fastHaveAVX2 selects the assembly kernels (kernels_amd64.s).
 var fastHaveAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 
 //go:noescape

@@ -1,6 +1,6 @@
 //go:build !unix
 
-package kl
+package fast
 
 import "time"
 

@@ -1,6 +1,6 @@
 //go:build !amd64
 
-package kl
+package fast
 
 // Without the amd64 assembly the pure-Go kernels run; these stubs are never called.
 

@@ -1,10 +1,22 @@
-package kl
+package klgraph
 
 import (
 	"fmt"
 
 	"gorgonia.org/tensor"
+
+	"klppo/kl"
 )
+
+// argErr and aggErr build a *kl.ArgError, so that errors.As finds the same type as for the
+// slice functions of package kl.
+func argErr(arg string, index int, value float64, reason string) error {
+	return &kl.ArgError{Arg: arg, Index: index, Value: value, Reason: reason}
+}
+
+func aggErr(arg, of string, value float64, reason string) error {
+	return &kl.ArgError{Arg: arg, Index: -1, Of: of, Value: value, Reason: reason}
+}
 
 // PairFunc is a row measure such as KL, ReverseKL, JS, CrossEntropy or their Logits forms
 // (instantiated at float64: pass kl.KL or kl.KLLogits directly). Unary turns a one-argument
@@ -34,7 +46,7 @@ func rowsOf(name string, t *tensor.Dense) (rows, cols int, data []float64, err e
 	if t.IsMaterializable() {
 		m, ok := t.Materialize().(*tensor.Dense)
 		if !ok {
-			return 0, 0, nil, fmt.Errorf("kl: %s: cannot materialise a %T view", name, t.Materialize())
+			return 0, 0, nil, fmt.Errorf("klgraph: %s: cannot materialise a %T view", name, t.Materialize())
 		}
 		t = m
 	}
@@ -59,14 +71,14 @@ func rowsOf(name string, t *tensor.Dense) (rows, cols int, data []float64, err e
 			data[i] = float64(d[i])
 		}
 	default:
-		return 0, 0, nil, fmt.Errorf("kl: %s: dtype %v: want Float64 or Float32", name, t.Dtype())
+		return 0, 0, nil, fmt.Errorf("klgraph: %s: dtype %v: want Float64 or Float32", name, t.Dtype())
 	}
 	return rows, cols, data, nil
 }
 
 // Rows applies f to every pair of rows of p and q — (B, K) tensors of the same shape, or (K)
 // vectors, dtype Float64 or Float32 — and returns the B values as a (B) Float64 tensor. q may be
-// nil for a Unary measure. An error reports the first bad row: "kl: row 3: kl: p[1] = -0.2: ..."
+// nil for a Unary measure. An error reports the first bad row: "klgraph: row 3: kl: p[1] = -0.2: ..."
 // (the *ArgError is kept for errors.As).
 func Rows(f PairFunc, p, q *tensor.Dense) (*tensor.Dense, error) {
 	v, err := rowValues(f, "p", p, "q", q)
@@ -97,7 +109,7 @@ func Reduce(f PairFunc, p, q *tensor.Dense, r Reduction) (float64, error) {
 
 func rowValues(f PairFunc, pn string, p *tensor.Dense, qn string, q *tensor.Dense) ([]float64, error) {
 	if f == nil {
-		return nil, fmt.Errorf("kl: the row function is nil")
+		return nil, fmt.Errorf("klgraph: the row function is nil")
 	}
 	rows, cols, pd, err := rowsOf(pn, p)
 	if err != nil {
@@ -122,7 +134,7 @@ func rowValues(f PairFunc, pn string, p *tensor.Dense, qn string, q *tensor.Dens
 		}
 		v, err := f(pd[i*cols:(i+1)*cols], qi)
 		if err != nil {
-			return nil, fmt.Errorf("kl: row %d: %w", i, err)
+			return nil, fmt.Errorf("klgraph: row %d: %w", i, err)
 		}
 		out[i] = v
 	}
@@ -166,8 +178,8 @@ func DiagNormalRows(muP, scaleP, muQ, scaleQ *tensor.Dense, s Scale) (*tensor.De
 	out := make([]float64, rows)
 	for i := range out {
 		lo, hi := i*cols, (i+1)*cols
-		p := DiagNormal{Mu: data[0][lo:hi]}
-		q := DiagNormal{Mu: data[2][lo:hi]}
+		p := kl.DiagNormal{Mu: data[0][lo:hi]}
+		q := kl.DiagNormal{Mu: data[2][lo:hi]}
 		if s == SigmaScale {
 			p.Sigma, q.Sigma = data[1][lo:hi], data[3][lo:hi]
 		} else {
@@ -175,7 +187,7 @@ func DiagNormalRows(muP, scaleP, muQ, scaleQ *tensor.Dense, s Scale) (*tensor.De
 		}
 		v, err := p.KL(q)
 		if err != nil {
-			return nil, fmt.Errorf("kl: row %d: %w", i, err)
+			return nil, fmt.Errorf("klgraph: row %d: %w", i, err)
 		}
 		out[i] = v
 	}
@@ -185,7 +197,7 @@ func DiagNormalRows(muP, scaleP, muQ, scaleQ *tensor.Dense, s Scale) (*tensor.De
 // VAEPriorRows returns VAEPriorKL for every row of (B, D) tensors mu and logvar (or (D) vectors)
 // as a (B) Float64 tensor.
 func VAEPriorRows(mu, logvar *tensor.Dense) (*tensor.Dense, error) {
-	v, err := rowValues(VAEPriorKL[float64], "mu", mu, "logvar", logvar)
+	v, err := rowValues(kl.VAEPriorKL[float64], "mu", mu, "logvar", logvar)
 	if err != nil {
 		return nil, err
 	}

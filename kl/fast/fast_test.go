@@ -1,4 +1,4 @@
-package kl
+package fast
 
 import (
 	"errors"
@@ -9,11 +9,13 @@ import (
 	"testing"
 
 	"gorgonia.org/tensor"
+
+	"klppo/kl"
 )
 
 // fastRefKL is an independent float64 reference: log-softmaxes with math.Exp, then
 // Σ p (log p − log q), for finite logits.
-func fastRefKL[F Float](x, y []F) float64 {
+func fastRefKL[F kl.Float](x, y []F) float64 {
 	lse := func(v []F) float64 {
 		m := math.Inf(-1)
 		for _, e := range v {
@@ -220,7 +222,7 @@ func fastCases() []fastCase {
 // few dozen logits, float32 rounding of the exponentials limits the absolute accuracy to a few
 // 1e-8 nats; wide rows average it out, see TestFastKLRLHFShape).
 func TestFastKLMatchesExact(t *testing.T) {
-	f := NewFastKL(2)
+	f := New(2)
 	for _, c := range fastCases() {
 		t.Run(c.name, func(t *testing.T) {
 			p32, q32 := fastTo32(c.p), fastTo32(c.q)
@@ -234,11 +236,11 @@ func TestFastKLMatchesExact(t *testing.T) {
 			}
 			for r := 0; r < c.rows; r++ {
 				lo, hi := r*c.cols, (r+1)*c.cols
-				want64, err := KLLogits(c.p[lo:hi], c.q[lo:hi])
+				want64, err := kl.KLLogits(c.p[lo:hi], c.q[lo:hi])
 				if err != nil {
 					t.Fatal(err)
 				}
-				want32, err := KLLogits(p32[lo:hi], q32[lo:hi])
+				want32, err := kl.KLLogits(p32[lo:hi], q32[lo:hi])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -276,7 +278,7 @@ func TestFastKLRLHFShape(t *testing.T) {
 		near[i] = p[i] + 0.05*r.NormFloat64()
 		nearer[i] = p[i] + 0.01*r.NormFloat64()
 	}
-	f := NewFastKL(0)
+	f := New(0)
 	for _, c := range []struct {
 		name string
 		q    []float64
@@ -304,7 +306,7 @@ func TestFastKLSameIsZero(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 5))
 	p := fastRandLogits(r, 3*1000, 4)
 	got := make([]float64, 3)
-	f := NewFastKL(2)
+	f := New(2)
 	if err := f.KLLogits64(got, p, p, 3, 1000); err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +343,7 @@ func TestFastKLNonFinite(t *testing.T) {
 		{"NaN in p", func(p, q []float64) { p[cols+3] = math.NaN() }, false, "row 1"},
 		{"+Inf in q", func(p, q []float64) { q[cols+3] = inf }, false, "q_logits"},
 	}
-	f := NewFastKL(2)
+	f := New(2)
 	for _, tt := range tests {
 		for _, dt := range []string{"float64", "float32"} {
 			t.Run(tt.name+"/"+dt, func(t *testing.T) {
@@ -363,7 +365,7 @@ func TestFastKLNonFinite(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				want, err := KLLogits(p[cols:], q[cols:])
+				want, err := kl.KLLogits(p[cols:], q[cols:])
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -379,7 +381,7 @@ func TestFastKLNonFinite(t *testing.T) {
 }
 
 func TestFastKLBadInput(t *testing.T) {
-	f := NewFastKL(1)
+	f := New(1)
 	p := make([]float32, 6)
 	tests := []struct {
 		name    string
@@ -405,7 +407,7 @@ func TestFastKLBadInput(t *testing.T) {
 func TestFastKLDense(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 3))
 	p, q := fastRandLogits(r, 4*50, 2), fastRandLogits(r, 4*50, 2)
-	f := NewFastKL(0)
+	f := New(0)
 	want := make([]float64, 4)
 	if err := f.KLLogits64(want, p, q, 4, 50); err != nil {
 		t.Fatal(err)
@@ -459,7 +461,7 @@ func TestFastKLThreadsAgree(t *testing.T) {
 	var first []float64
 	for _, th := range []int{1, 2, 3, 16} {
 		got := make([]float64, rows)
-		if err := NewFastKL(th).KLLogits32(got, p, q, rows, cols); err != nil {
+		if err := New(th).KLLogits32(got, p, q, rows, cols); err != nil {
 			t.Fatal(err)
 		}
 		if first == nil {
@@ -480,7 +482,7 @@ func TestFastKLNoAllocs(t *testing.T) {
 	p32, q32 := fastTo32(fastRandLogits(r, rows*cols, 1)), fastTo32(fastRandLogits(r, rows*cols, 1))
 	p64, q64 := fastRandLogits(r, rows*cols, 1), fastRandLogits(r, rows*cols, 1)
 	dst := make([]float64, rows)
-	f := NewFastKL(2)
+	f := New(2)
 	var err error
 	a32 := testing.AllocsPerRun(20, func() { err = errors.Join(err, f.KLLogits32(dst, p32, q32, rows, cols)) })
 	a64 := testing.AllocsPerRun(20, func() { err = errors.Join(err, f.KLLogits64(dst, p64, q64, rows, cols)) })
@@ -506,7 +508,7 @@ func BenchmarkFastKL(b *testing.B) {
 	p32, q32 := fastTo32(p), fastTo32(q)
 	dst := make([]float64, rows)
 	for _, threads := range []int{0, 1} {
-		f := NewFastKL(threads)
+		f := New(threads)
 		b.Run(fmt.Sprintf("float32/%dx%d/threads=%d", rows, cols, f.Threads()), func(b *testing.B) {
 			b.SetBytes(int64(8 * rows * cols))
 			cpu0 := fastCPUTime()
@@ -558,7 +560,7 @@ func BenchmarkFastKLExactRow(b *testing.B) {
 	p, q := fastBenchData(1, 50257)
 	p32, q32 := fastTo32(p), fastTo32(q)
 	for b.Loop() {
-		if _, err := KLLogits(p32, q32); err != nil {
+		if _, err := kl.KLLogits(p32, q32); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -1,4 +1,4 @@
-package kl
+package fast
 
 import "math"
 
@@ -156,7 +156,7 @@ func (o *fastOnline) add(x, y float64) {
 // of x and y (16 or 32 KB together) stay in the L1 cache between the max and the sums.
 const fastBlock = 2048
 
-// fastRow32AVX2 is fastRow32 with the AVX2 kernels (fast_amd64.s), read in blocks of fastBlock
+// fastRow32AVX2 is fastRow32 with the AVX2 kernels (kernels_amd64.s), read in blocks of fastBlock
 // (fastOnline): float32 arithmetic, 16 elements per iteration, an exp with relative error below
 // 1e−7, lane sums carried to float64 every 128 elements. The last len(x) mod 16 elements go
 // through the float64 Go code.

@@ -1,31 +1,4 @@
-package kl
-
-// Differentiable gorgonia graph builders for the divergences a training loss needs.
-//
-// Every builder takes matrices of shape (B, K) or (B, D) — one distribution per row — in a
-// float32 or float64 graph and returns a node whose gradient gorgonia's Grad can take.
-//
-// Numerical safety. gorgonia v0.9.18's SoftMax/LogSoftMax subtract the first element of the
-// whole tensor instead of each row's maximum (rows with large logits overflow) and its
-// LogSumExp is wrong, so none of them is used here. LogSoftmaxNode builds
-//
-//	log softmax(x)_bk = x_bk − m_b − log Σ_j exp(x_bj − m_b),   m_b = max_j x_bj
-//
-// from elementary nodes. Every exponent is ≤ 0 and the row's maximum contributes exp(0) = 1,
-// so the sum lies in [1, K]: no overflow, no log 0, for any finite logit gap.
-//
-// The per-row maximum m comes from gorgonia's Max(x, 1). Its forward value is right; its
-// gradient routes the upstream gradient to every element equal to the maximum (on ties each
-// tied element receives the full gradient, which is not a subgradient). That defect cannot
-// reach our result: the output is invariant to m, since for every k
-//
-//	∂/∂m_b [x_bk − m_b − log Σ_j exp(x_bj − m_b)] = −1 + Σ_j softmax(x)_bj = 0,
-//
-// so the gradient arriving at m is zero up to rounding (≈ machine ε times the upstream
-// gradient). The tests check the assembled gradients against central finite differences,
-// with ties and with logit gaps of several hundred.
-//
-// ByIndices (wrong gradients in v0.9.18) is not used anywhere.
+package klgraph
 
 import (
 	"fmt"
@@ -38,15 +11,15 @@ import (
 // non-empty dimensions. fn and arg name the builder and the argument for the message.
 func graphCheckMatrix(fn, arg string, n *gorgonia.Node) error {
 	if n == nil {
-		return fmt.Errorf("kl: %s: %s is nil", fn, arg)
+		return fmt.Errorf("klgraph: %s: %s is nil", fn, arg)
 	}
 	dt := n.Dtype()
 	if dt != tensor.Float64 && dt != tensor.Float32 {
-		return fmt.Errorf("kl: %s: %s has dtype %v, want float32 or float64", fn, arg, dt)
+		return fmt.Errorf("klgraph: %s: %s has dtype %v, want float32 or float64", fn, arg, dt)
 	}
 	s := n.Shape()
 	if len(s) != 2 || s[0] < 1 || s[1] < 1 {
-		return fmt.Errorf("kl: %s: %s has shape %v, want a (rows, cols) matrix", fn, arg, s)
+		return fmt.Errorf("klgraph: %s: %s has shape %v, want a (rows, cols) matrix", fn, arg, s)
 	}
 	return nil
 }
@@ -61,13 +34,13 @@ func graphCheckPair(fn, aName string, a *gorgonia.Node, bName string, b *gorgoni
 		return err
 	}
 	if a.Graph() != b.Graph() {
-		return fmt.Errorf("kl: %s: %s and %s belong to different graphs", fn, aName, bName)
+		return fmt.Errorf("klgraph: %s: %s and %s belong to different graphs", fn, aName, bName)
 	}
 	if a.Dtype() != b.Dtype() {
-		return fmt.Errorf("kl: %s: %s has dtype %v but %s has dtype %v", fn, aName, a.Dtype(), bName, b.Dtype())
+		return fmt.Errorf("klgraph: %s: %s has dtype %v but %s has dtype %v", fn, aName, a.Dtype(), bName, b.Dtype())
 	}
 	if !a.Shape().Eq(b.Shape()) {
-		return fmt.Errorf("kl: %s: %s has shape %v but %s has shape %v", fn, aName, a.Shape(), bName, b.Shape())
+		return fmt.Errorf("klgraph: %s: %s has shape %v but %s has shape %v", fn, aName, a.Shape(), bName, b.Shape())
 	}
 	return nil
 }
@@ -83,7 +56,7 @@ func graphScalar(like *gorgonia.Node, v float64) *gorgonia.Node {
 
 // graphWrap names the builder and the step in an error from gorgonia.
 func graphWrap(fn, step string, err error) error {
-	return fmt.Errorf("kl: %s: %s: %w", fn, step, err)
+	return fmt.Errorf("klgraph: %s: %s: %w", fn, step, err)
 }
 
 // LogSoftmaxNode returns the row-wise log-softmax of logits, shape (B, K) → (B, K):

@@ -1,4 +1,4 @@
-package kl
+package fast
 
 import "math"
 
@@ -17,7 +17,7 @@ import "math"
 // function stays within the compiler's inlining budget (a higher degree does not).
 //
 // Arguments below fastExpMin are clamped to it (e^−700 ≈ 1e−304, which is 0 for every sum here);
-// NaN propagates. `go build -gcflags=-m ./kl` reports "can inline fastExpNeg".
+// NaN propagates. `go build -gcflags=-m ./kl/fast` reports "can inline fastExpNeg".
 
 const (
 	fastExpLog2N = 8

@@ -1,4 +1,4 @@
-package kl
+package klgraph
 
 import (
 	"encoding/json"

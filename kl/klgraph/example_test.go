@@ -1,4 +1,4 @@
-package kl_test
+package klgraph_test
 
 import (
 	"fmt"
@@ -8,6 +8,7 @@ import (
 	"gorgonia.org/tensor"
 
 	"klppo/kl"
+	"klppo/kl/klgraph"
 )
 
 // The categorical KL between two rows of logits inside a gorgonia graph, with its gradient
@@ -24,7 +25,7 @@ func ExampleCategoricalKLNode() {
 			0, 0, 0,
 			0, 900, 1,
 		}))))
-	klRows, err := kl.CategoricalKLNode(p, q) // shape (2,)
+	klRows, err := klgraph.CategoricalKLNode(p, q) // shape (2,)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -63,7 +64,7 @@ func ExampleVAEPriorKLNode() {
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float64{1, 0}))))
 	logVar := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(1, 2), gorgonia.WithName("logVar"),
 		gorgonia.WithValue(tensor.New(tensor.WithShape(1, 2), tensor.WithBacking([]float64{0, 0}))))
-	out, err := kl.VAEPriorKLNode(mu, logVar)
+	out, err := klgraph.VAEPriorKLNode(mu, logVar)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -77,4 +78,23 @@ func ExampleVAEPriorKLNode() {
 	fmt.Printf("%.4g\n", out.Value().Data())
 	// Output:
 	// [0.5]
+}
+
+// One divergence per row of a (batch, classes) tensor of logits, and their mean.
+func ExampleRows() {
+	p := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 2, 0}))
+	q := tensor.New(tensor.WithShape(2, 2), tensor.WithBacking([]float64{0, 0, 0, 2}))
+	rows, err := klgraph.Rows(kl.KLLogits, p, q)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	mean, err := klgraph.Reduce(kl.KLLogits, p, q, klgraph.Mean)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%.4f mean %.4f\n", rows.Data(), mean)
+	// Output:
+	// [0.0000 1.5232] mean 0.7616
 }

@@ -1,0 +1,53 @@
+package kl
+
+import (
+	"errors"
+	"math"
+	"strings"
+	"testing"
+)
+
+// LogSoftmaxInto writes the same values as LogSoftmax, allocates nothing, and refuses a dst of
+// the wrong length or bad logits with an *ArgError naming the argument.
+func TestLogSoftmaxInto(t *testing.T) {
+	x := []float32{800, 0, -800, float32(math.Inf(-1))}
+	want, err := LogSoftmax(x)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := make([]float64, len(x))
+	if err := LogSoftmaxInto(dst, x); err != nil {
+		t.Fatal(err)
+	}
+	for i := range want {
+		if dst[i] != want[i] {
+			t.Errorf("dst[%d] = %g, LogSoftmax gives %g", i, dst[i], want[i])
+		}
+	}
+	if dst[0] != 0 || dst[2] != -1600 || !math.IsInf(dst[3], -1) {
+		t.Errorf("LogSoftmaxInto(%v) = %v, want [0 −800 −1600 −Inf]", x, dst)
+	}
+	if n := testing.AllocsPerRun(20, func() {
+		if err := LogSoftmaxInto(dst, x); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("LogSoftmaxInto allocates %v times per call", n)
+	}
+	for _, tc := range []struct {
+		dst  []float64
+		x    []float64
+		arg  string
+		text string
+	}{
+		{make([]float64, 2), []float64{1, 2, 3}, "dst", "len(dst) = 2"},
+		{make([]float64, 2), []float64{1, math.NaN()}, "logits", "logits[1] = NaN"},
+		{make([]float64, 1), []float64{math.Inf(-1)}, "logits", "every logit is −Inf"},
+	} {
+		err := LogSoftmaxInto(tc.dst, tc.x)
+		var ae *ArgError
+		if !errors.As(err, &ae) || ae.Arg != tc.arg || !strings.Contains(err.Error(), tc.text) {
+			t.Errorf("LogSoftmaxInto(len %d, %v) = %v, want an error naming %s with %q", len(tc.dst), tc.x, err, tc.arg, tc.text)
+		}
+	}
+}

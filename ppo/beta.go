@@ -1,0 +1,100 @@
+package ppo
+
+import "math"
+
+// BetaController adapts the coefficient β of a KL penalty β·KL between updates from the mean
+// exact KL d that the update produced. Implementations are small value types without state
+// besides their parameters: β itself is kept by the caller (and checkpointed with the run).
+type BetaController interface {
+	// Next returns β for the next update, given the β of this update, the mean KL d measured
+	// after it and the number n of samples (environment steps or tokens) it used. A non-finite
+	// d leaves β unchanged.
+	Next(beta, d float64, n int) float64
+}
+
+// Compile-time checks that the controllers implement BetaController.
+var (
+	_ BetaController = FixedBeta{}
+	_ BetaController = AdaptiveBeta{}
+	_ BetaController = ProportionalBeta{}
+	_ BetaController = BoundedBeta{}
+)
+
+// FixedBeta keeps β constant (kl-fixed; also the rule of objectives without a KL term).
+type FixedBeta struct{}
+
+// Next returns beta.
+func (FixedBeta) Next(beta, d float64, n int) float64 { return beta }
+
+// AdaptiveBeta is the adaptive rule of the PPO paper (Schulman et al. 2017, §4) with target
+// KL d_targ = Target:
+//
+//	d < d_targ/1.5  →  β ← β/2
+//	d > 1.5·d_targ  →  β ← 2β
+//	otherwise        β unchanged
+type AdaptiveBeta struct {
+	Target float64 // d_targ > 0
+}
+
+// Next applies the rule.
+func (a AdaptiveBeta) Next(beta, d float64, n int) float64 {
+	if !finite(d) {
+		return beta
+	}
+	switch {
+	case d < a.Target/1.5:
+		return beta / 2
+	case d > a.Target*1.5:
+		return beta * 2
+	}
+	return beta
+}
+
+// ProportionalBeta is the proportional controller of Ziegler et al. (2019), TRL's
+// AdaptiveKLController, with target d_targ = Target and horizon H = Horizon:
+//
+//	e = clip(d/d_targ − 1, −0.2, 0.2)
+//	β ← β·(1 + e·n/H)
+type ProportionalBeta struct {
+	Target  float64 // d_targ > 0
+	Horizon float64 // H > 0, in samples
+}
+
+// Next applies the rule.
+func (p ProportionalBeta) Next(beta, d float64, n int) float64 {
+	if !finite(d) {
+		return beta
+	}
+	e := d/p.Target - 1
+	e = math.Max(-0.2, math.Min(0.2, e))
+	return beta * (1 + e*float64(n)/p.Horizon)
+}
+
+// BoundedBeta applies Rule and then clamps β to [Min, Max]:
+// β ← max(Min, min(Max, Rule.Next(β, d, n))). The published adaptive rules have no bounds;
+// without a floor a run whose KL stays below target halves β towards 1e-300 and then needs
+// hundreds of updates to react.
+type BoundedBeta struct {
+	Rule     BetaController
+	Min, Max float64
+}
+
+// Next applies Rule and clamps.
+func (b BoundedBeta) Next(beta, d float64, n int) float64 {
+	return math.Max(b.Min, math.Min(b.Max, b.Rule.Next(beta, d, n)))
+}
+
+// BetaController returns the β rule of the penalty: AdaptiveBeta{Value} for kl-adaptive and
+// ProportionalBeta{Value, horizon} for kl-prop, both bounded to [betaMin, betaMax], and
+// FixedBeta for every other kind.
+func (p Penalty) BetaController(horizon, betaMin, betaMax float64) BetaController {
+	switch p.Kind {
+	case PenaltyKLAdaptive:
+		return BoundedBeta{Rule: AdaptiveBeta{Target: p.Value}, Min: betaMin, Max: betaMax}
+	case PenaltyKLProp:
+		return BoundedBeta{Rule: ProportionalBeta{Target: p.Value, Horizon: horizon}, Min: betaMin, Max: betaMax}
+	}
+	return FixedBeta{}
+}
+
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

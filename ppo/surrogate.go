@@ -1,0 +1,110 @@
+package ppo
+
+import (
+	"math"
+
+	"klppo/nn"
+
+	G "gorgonia.org/gorgonia"
+)
+
+// PolicyLossInputs are the per-sample nodes, each of shape (B,), that a PPO policy loss is
+// built from. They are independent of where the samples come from: states of a gym rollout or
+// tokens of a language model's completion.
+type PolicyLossInputs struct {
+	LogP    *G.Node // log π_θ(a|s) under the parameters being trained (carries the gradient)
+	OldLogP *G.Node // log π_old(a|s) recorded when the sample was collected (an input)
+	Adv     *G.Node // advantage A of the sample (an input)
+	// KL is the per-sample KL(π_old(·|s) ‖ π_θ(·|s)) for the kl-* penalties (nil is allowed for
+	// clip and none). The mean of KL is also returned for logging when it is set.
+	KL *G.Node
+	// Beta is the scalar β of the kl-* penalties (an input, so a β controller can change it
+	// between updates without rebuilding the graph); nil is allowed for clip and none.
+	Beta *G.Node
+}
+
+// PolicyLoss holds the nodes of a built PPO policy loss.
+type PolicyLoss struct {
+	// Loss is the scalar to minimise: SurrogateLoss + β·KLMean for the kl-* penalties,
+	// SurrogateLoss otherwise.
+	Loss *G.Node
+	// SurrogateLoss is −E[surrogate] without any KL term (the "policy loss" of CleanRL's logs).
+	SurrogateLoss *G.Node
+	// KLMean is mean(KL) (nil when KL was not given).
+	KLMean *G.Node
+	// LogRatio is log r = log π_θ − log π_old per sample, and Ratio is r.
+	LogRatio, Ratio *G.Node
+}
+
+// BuildPolicyLoss adds the PPO policy loss of pen to b's graph. With r = exp(logp − oldLogp):
+//
+//	clip:  L = −mean(min(r·A, clip(r, 1−ε, 1+ε)·A))
+//	kl-*:  L = −mean(r·A) + β·mean(KL)
+//	none:  L = −mean(r·A)
+//
+// The early stop of pen (StopKL) is not part of the loss: it is the caller's epoch loop.
+// Errors are reported by b.Err(); on error the returned nodes are nil.
+func BuildPolicyLoss(b *nn.Builder, pen Penalty, in PolicyLossInputs) PolicyLoss {
+	var out PolicyLoss
+	out.LogRatio = b.Sub(in.LogP, in.OldLogP)
+	out.Ratio = b.Exp(out.LogRatio)
+	ratioAdv := b.HadamardProd(out.Ratio, in.Adv)
+	if pen.Kind == PenaltyClip {
+		clippedAdv := b.HadamardProd(b.Clip(out.Ratio, 1-pen.Value, 1+pen.Value), in.Adv)
+		out.SurrogateLoss = b.Neg(b.Mean(b.Min(ratioAdv, clippedAdv)))
+	} else {
+		out.SurrogateLoss = b.Neg(b.Mean(ratioAdv))
+	}
+	if in.KL != nil {
+		out.KLMean = b.Mean(in.KL)
+	}
+	out.Loss = out.SurrogateLoss
+	if pen.UsesBeta() {
+		out.Loss = b.Add(out.SurrogateLoss, b.Mul(in.Beta, out.KLMean))
+	}
+	if b.Err() != nil {
+		return PolicyLoss{}
+	}
+	return out
+}
+
+// SampleLoss is BuildPolicyLoss for one sample in plain Go: the mean of loss over a minibatch
+// is the graph's Loss, and dLogP and dKL are the derivatives of loss with respect to logp and
+// kl (what a hand-written backward pass, e.g. over a language model's token log-probabilities,
+// needs). With r = exp(logp − oldLogp):
+//
+//	clip:  loss = −min(r·A, clip(r, 1−ε, 1+ε)·A);  dLogP = −r·A when the unclipped term is the
+//	       minimum (ties included), else 0;  dKL = 0
+//	kl-*:  loss = −r·A + β·kl;  dLogP = −r·A;  dKL = β
+//	none:  loss = −r·A;  dLogP = −r·A;  dKL = 0
+func (p Penalty) SampleLoss(logp, oldLogp, adv, kl, beta float64) (loss, dLogP, dKL float64) {
+	r := math.Exp(logp - oldLogp)
+	ra := r * adv
+	switch {
+	case p.Kind == PenaltyClip:
+		ca := math.Max(1-p.Value, math.Min(1+p.Value, r)) * adv
+		if ra <= ca {
+			return -ra, -ra, 0
+		}
+		return -ca, 0, 0
+	case p.UsesBeta():
+		return -ra + beta*kl, -ra, beta
+	default:
+		return -ra, -ra, 0
+	}
+}
+
+// ClipFraction is the fraction of samples whose ratio r = exp(logRatio) lies outside
+// [1−eps, 1+eps] (CleanRL's clipfrac with threshold eps).
+func ClipFraction(logRatio []float64, eps float64) float64 {
+	if len(logRatio) == 0 {
+		return math.NaN()
+	}
+	n := 0
+	for _, x := range logRatio {
+		if math.Abs(math.Exp(x)-1) > eps {
+			n++
+		}
+	}
+	return float64(n) / float64(len(logRatio))
+}
