@@ -10,21 +10,20 @@ import (
 )
 
 // MeanClassProb returns the mean over the rows of logits (N×k) of softmax(z_i + shift·e_c)_c,
-// the probability of class c after shift is added to its logit (computed with kl.LogSoftmax).
+// the probability of class c after shift is added to its logit (computed with kl.LogSoftmaxInto).
 // It is the expected fraction of rows on which a classifier sampling from its softmax
 // predicts c.
 func MeanClassProb(logits []float64, k, c int, shift float64) (float64, error) {
 	if k < 2 || c < 0 || c >= k || len(logits)%k != 0 || len(logits) == 0 {
 		return 0, fmt.Errorf("distill: MeanClassProb: %d logits, %d classes, class %d", len(logits), k, c)
 	}
-	row := make([]float64, k)
+	row, lp := make([]float64, k), make([]float64, k)
 	var sum float64
 	n := len(logits) / k
 	for i := 0; i < n; i++ {
 		copy(row, logits[i*k:(i+1)*k])
 		row[c] += shift
-		lp, err := kl.LogSoftmax(row)
-		if err != nil {
+		if err := kl.LogSoftmaxInto(lp, row); err != nil {
 			return 0, fmt.Errorf("distill: MeanClassProb row %d: %w", i, err)
 		}
 		sum += math.Exp(lp[c])

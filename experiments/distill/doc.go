@@ -3,7 +3,7 @@
 //
 //	α·T²·KL(softmax(t/T) ‖ softmax(s/T)) + (1−α)·CE(labels, softmax(s)),
 //
-// built from kl's graph operations (loss.go), next to a label-only student that shares the
+// built from kl/klgraph's graph nodes (loss.go), next to a label-only student that shares the
 // student's initial weights, batches and budget, so that only the targets differ.
 //
 // The students train on a transfer set (Config.Transfer; by default the teacher's own training
