@@ -31,6 +31,8 @@ type Vector struct {
 	ended      []bool
 
 	pool *workerPool
+
+	resetSeed func(copy int) uint64 // nil: auto-resets continue each copy's stream
 }
 
 var _ VectorEnv = (*Vector)(nil)
@@ -239,7 +241,12 @@ func (v *Vector) stepRange(actions []float64, lo, hi int) error {
 		fin := v.finalBuf[i*od : (i+1)*od]
 		copy(fin, obs)
 		v.finalObs[i] = fin
-		o, _, err := e.Reset(nil)
+		var seed *uint64
+		if v.resetSeed != nil {
+			s := v.resetSeed(i)
+			seed = &s
+		}
+		o, _, err := e.Reset(seed)
 		if err != nil {
 			return fmt.Errorf("env: Vector.Step: auto-reset of copy %d: %w", i, err)
 		}
@@ -248,6 +255,29 @@ func (v *Vector) stepRange(actions []float64, lo, hi int) error {
 		}
 		copy(row, o)
 	}
+	return nil
+}
+
+// SetResetSeeds makes every auto-reset of Step reset copy i with the seed seed(i) instead of
+// continuing the copy's random stream (nil restores the default). seed is called once per
+// finished episode, in copy order when stepping sequentially (the default; with SetWorkers > 1
+// each worker calls it for its own copies). A trainer uses it to draw episode seeds from a
+// generator it checkpoints, so that a resumed run replays the same episodes.
+func (v *Vector) SetResetSeeds(seed func(copy int) uint64) { v.resetSeed = seed }
+
+// EpisodeProgress returns the raw return and the length so far of copy i's current episode.
+func (v *Vector) EpisodeProgress(i int) (ret float64, length int) {
+	return v.epReturn[i], v.epLength[i]
+}
+
+// SetEpisodeProgress sets the raw return and the length so far of copy i's current episode
+// (restoring a checkpoint after Reset, together with the copies' own state set through
+// StateSetter and TimeLimit.SetElapsed).
+func (v *Vector) SetEpisodeProgress(i int, ret float64, length int) error {
+	if i < 0 || i >= len(v.envs) || length < 0 {
+		return fmt.Errorf("env: Vector.SetEpisodeProgress: copy %d of %d, length %d", i, len(v.envs), length)
+	}
+	v.epReturn[i], v.epLength[i] = ret, length
 	return nil
 }
 

@@ -139,6 +139,16 @@ func (w *TimeLimit) SetState(s []float64) error {
 	return nil
 }
 
+// SetElapsed sets the number of steps taken in the current episode (restoring a checkpoint
+// after SetState, which restarts the counter); n must be in [0, MaxSteps).
+func (w *TimeLimit) SetElapsed(n int) error {
+	if n < 0 || n >= w.maxSteps {
+		return fmt.Errorf("env: TimeLimit.SetElapsed: %d steps, want 0 ≤ n < %d", n, w.maxSteps)
+	}
+	w.elapsed, w.truncated = n, false
+	return nil
+}
+
 // State forwards to the wrapped environment; nil when it is not a StateSetter.
 func (w *TimeLimit) State() []float64 {
 	if ss, ok := w.env.(StateSetter); ok {

@@ -116,17 +116,25 @@ func Smooth[F Float](w []F, eps float64) ([]F, error) {
 //
 // whose sum over outcomes equals Σ p ln(p/q) when P and Q both sum to 1. Each term is ≥ 0, so
 // rounding can never make a divergence negative, and near p = q the term is computed from a
-// series (q·Σₖ₌₂ (−d)ᵏ/(k(k−1)), d = p/q − 1) instead of by cancellation.
+// series (q·Σₖ₌₂ (−d)ᵏ/(k(k−1)), d = (p−q)/q) instead of by cancellation.
 // p = 0 gives q (0·ln 0 = 0); p > 0 with q = 0 gives +Inf.
 func klTerm(p, q float64) float64 {
+	// p − q is exact when p and q are within a factor of 2 (Sterbenz).
+	return klTermDiff(p, q, p-q)
+}
+
+// klTermDiff is klTerm with the difference p − q supplied by the caller (Bernoulli passes
+// b − a for the pair 1−a, 1−b, whose own difference has lost the digits that matter). Near
+// p = q, d = (p−q)/q comes from that difference: from the rounded ratio p/q, d = 1e-8 would
+// keep only 8 correct digits.
+func klTermDiff(p, q, pMinusQ float64) float64 {
 	switch {
 	case p == 0:
 		return q
 	case q == 0:
 		return math.Inf(1)
 	}
-	r := p / q
-	if d := r - 1; math.Abs(d) < 0.1 {
+	if d := pMinusQ / q; math.Abs(d) < 0.1 {
 		// Σ_{k≥2} (−1)ᵏ dᵏ / (k(k−1)).
 		pow := d * d
 		sum := pow / 2
@@ -140,26 +148,42 @@ func klTerm(p, q float64) float64 {
 		}
 		return q * sum
 	}
-	return p*(math.Log(p)-math.Log(q)) - p + q
+	return p*(logSafe(p)-logSafe(q)) - p + q
 }
 
 // jsTerm returns one outcome's contribution to JS(P,Q):
 //
-//	½ p ln(p/m) + ½ q ln(q/m),  m = (p+q)/2,
+//	½ p ln(2p/(p+q)) + ½ q ln(2q/(p+q))  (≥ 0 and ≤ ½(p+q) ln 2),
 //
-// which is ≥ 0 and ≤ m ln 2. Near p = q it uses the series ½m·Σₖ t²ᵏ/(k(2k−1)), t = (p−q)/(p+q).
+// from jsTermRatio with the larger probability as q.
 func jsTerm(p, q float64) float64 {
-	s := p + q
-	if s == 0 {
-		return 0
+	if p > q {
+		p, q = q, p
 	}
-	m := s / 2
-	t := (p - q) / s
-	if math.Abs(t) < 0.1 {
+	switch {
+	case q == 0:
+		return 0
+	case p == 0:
+		return 0.5 * q * math.Ln2
+	}
+	return jsTermRatio(q, p/q, logRatio(p, q), (p-q)/(p+q))
+}
+
+// jsTermRatio is one outcome's JS term written with the larger probability q, the ratio
+// r = p/q ∈ (0, 1], ln r, and t = (p−q)/(p+q) = (r−1)/(r+1):
+//
+//	½ q [(1+r)(ln 2 − ln(1+r)) + r ln r].
+//
+// Every part stays finite as r → 0, so a nearly impossible outcome under P still contributes
+// its ½ q ln 2 (the form ½ p·log1p(t) with t → −1 gave −Inf there). For |t| < 0.3 the
+// bracket cancels, and the series ½ m Σₖ t²ᵏ/(k(2k−1)), m = (p+q)/2, is used instead.
+func jsTermRatio(q, r, lnr, t float64) float64 {
+	if math.Abs(t) < 0.3 {
+		m := 0.5 * q * (1 + r)
 		t2 := t * t
 		pow := t2
 		sum := t2
-		for k := 2.0; k < 20; k++ {
+		for k := 2.0; k < 40; k++ {
 			pow *= t2
 			term := pow / (k * (2*k - 1))
 			sum += term
@@ -169,18 +193,11 @@ func jsTerm(p, q float64) float64 {
 		}
 		return m * sum / 2
 	}
-	var v float64
-	if p > 0 {
-		v += p * math.Log1p(t)
+	v := (1 + r) * (math.Ln2 - math.Log1p(r))
+	if r > 0 {
+		v += r * lnr
 	}
-	if q > 0 {
-		v += q * math.Log1p(-t)
-	}
-	v /= 2
-	if v < 0 {
-		return 0
-	}
-	return v
+	return math.Max(0.5*q*v, 0)
 }
 
 // KL returns the Kullback-Leibler divergence of Q from P in nats,
@@ -221,7 +238,9 @@ func ReverseKL[F Float](p, q []F) (float64, error) {
 //
 //	JS(P,Q) = ½ KL(P‖M) + ½ KL(Q‖M),  M = ½(P+Q),
 //
-// which is symmetric, always finite and 0 ≤ JS ≤ ln 2 (1 bit).
+// which is symmetric, always finite and 0 ≤ JS ≤ ln 2 (1 bit). Each outcome's term is summed
+// in a form that is exact for nearly disjoint inputs too: P = (1e-20, 1), Q = (1, 1e-20) gives
+// ln 2 to the last bit, P = (1e-17, 1), Q = (½, ½) gives 0.215761554338836.
 func JS[F Float](p, q []F) (float64, error) {
 	if err := validatePair("p", p, "q", q); err != nil {
 		return 0, err
@@ -241,7 +260,7 @@ func Entropy[F Float](p []F) (float64, error) {
 	var s float64
 	for _, v := range p {
 		if x := float64(v); x > 0 {
-			s -= x * math.Log(x)
+			s -= x * logSafe(x)
 		}
 	}
 	return s, nil
@@ -263,7 +282,7 @@ func CrossEntropy[F Float](p, q []F) (float64, error) {
 		if y == 0 {
 			return math.Inf(1), nil
 		}
-		s -= x * math.Log(y)
+		s -= x * logSafe(y)
 	}
 	return s, nil
 }

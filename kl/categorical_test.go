@@ -242,10 +242,11 @@ func TestKLNearlyEqual(t *testing.T) {
 	}
 }
 
+// logs returns ln pᵢ (logSafe: math.Log is wrong for subnormal pᵢ on amd64).
 func logs(p []float64) []float64 {
 	out := make([]float64, len(p))
 	for i, v := range p {
-		out[i] = math.Log(v)
+		out[i] = logSafe(v)
 	}
 	return out
 }
@@ -359,6 +360,39 @@ func TestSmoothAndNormalize(t *testing.T) {
 		var ae *ArgError
 		if err := tc.f(); !errors.As(err, &ae) || ae.Arg != tc.arg {
 			t.Errorf("error %v, want one naming %s", err, tc.arg)
+		}
+	}
+}
+
+// TestJSNearlyDisjoint checks JS where one outcome is almost impossible under P and likely under
+// Q, the case where ½p·ln(2p/(p+q)) used to be computed as ½p·log1p(t) with t → −1 (−Inf,
+// clamped to 0). References: mpmath at 60 digits from the exact float64 inputs
+// (testdata/gen_highprec.py computes the same sums).
+func TestJSNearlyDisjoint(t *testing.T) {
+	tests := []struct {
+		name string
+		p, q []float64
+		want float64
+	}{
+		{"issue 9: (1e-20,1) vs (1,1e-20)", []float64{1e-20, 1}, []float64{1, 1e-20}, 0.69314718055994530895},
+		{"issue 9: (1e-17,1) vs (.5,.5)", []float64{1e-17, 1}, []float64{.5, .5}, 0.21576155433883550179},
+		{"disjoint", []float64{0, 1}, []float64{1, 0}, math.Ln2},
+		{"one tiny outcome", []float64{1e-300, 1}, []float64{0.25, 0.75}, 0.095602588947032611},
+		{"subnormal", []float64{5e-324, 1}, []float64{1, 5e-324}, math.Ln2},
+	}
+	for _, tc := range tests {
+		for form, f := range map[string]func() (float64, error){
+			"probs":  func() (float64, error) { return JS(tc.p, tc.q) },
+			"swap":   func() (float64, error) { return JS(tc.q, tc.p) },
+			"logits": func() (float64, error) { return JSLogits(logs(tc.p), logs(tc.q)) },
+		} {
+			got, err := f()
+			if err != nil {
+				t.Fatalf("%s (%s): %v", tc.name, form, err)
+			}
+			if !closeRel(got, tc.want, 1e-14) {
+				t.Errorf("%s (%s): JS = %.17g, want %.17g", tc.name, form, got, tc.want)
+			}
 		}
 	}
 }

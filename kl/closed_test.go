@@ -274,3 +274,65 @@ func TestDigamma(t *testing.T) {
 		t.Error("Digamma special values are wrong")
 	}
 }
+
+// TestClosedFormsLargeParameters checks the closed forms where the textbook formulas cancel
+// catastrophically: huge concentrations (Beta, Dirichlet, Gamma) and parameter ratios within a
+// few ulps of 1 scaled by a huge rate (Poisson, Exponential, Normal), plus locations whose
+// difference overflows. References: mpmath at 60 digits from the exact float64 inputs
+// (testdata/gen_highprec.py holds the formulas).
+func TestClosedFormsLargeParameters(t *testing.T) {
+	tests := []struct {
+		name string
+		kl   func() (float64, error)
+		want float64
+	}{
+		{"issue 9: Beta(1e16,1e16)‖Beta(1,1)", func() (float64, error) { return Beta{1e16, 1e16}.KL(Beta{1, 1}) }, 18.041462981587610719},
+		{"issue 9: Beta(3e12,2e12)‖Beta(1.5,0.7)", func() (float64, error) { return Beta{3e12, 2e12}.KL(Beta{1.5, 0.7}) }, 13.938512293223355244},
+		{"issue 9: Dir(4e13,1e13,5e13)‖Dir(1,2,3)", func() (float64, error) {
+			return Dirichlet{[]float64{4e13, 1e13, 5e13}}.KL(Dirichlet{[]float64{1, 2, 3}})
+		}, 30.948860630113292740},
+		{"Beta huge vs huge, close", func() (float64, error) { return Beta{1e16, 1e16}.KL(Beta{1.00000001e16, 1e16}) }, 0.24999999875000002604},
+		{"Beta huge vs huge", func() (float64, error) { return Beta{1e16, 1e16}.KL(Beta{2e16, 2e16}) }, 0.15342640972002735154},
+		{"Beta uniform vs huge", func() (float64, error) { return Beta{1, 1}.KL(Beta{1e16, 1e16}) }, 6137056388801074.6565},
+		{"Beta scaled concentration", func() (float64, error) { return Beta{3e12, 2e12}.KL(Beta{3.0003e12, 2.0002e12}) }, 2.4998333458328611417e-09},
+		{"Gamma(1e16,1e16)‖Gamma(1,1)", func() (float64, error) { return Gamma{1e16, 1e16}.KL(Gamma{1, 1}) }, 18.001742210747692764},
+		{"Gamma(3e12,2e12)‖Gamma(1.5,0.7)", func() (float64, error) { return Gamma{3e12, 2e12}.KL(Gamma{1.5, 0.7}) }, 13.801910685204457454},
+		{"Poisson 1e16, ratio 1+1e-8", func() (float64, error) { return Poisson{1e16}.KL(Poisson{1.00000001e16}) }, 0.49999999666666669167},
+		{"Exponential 3 vs 3.000000003", func() (float64, error) { return Exponential{3}.KL(Exponential{3.000000003}) }, 4.9999993437730324596e-19},
+		{"Normal sigma 3 vs 3.000000003", func() (float64, error) { return Normal{0, 3}.KL(Normal{0, 3.000000003}) }, 9.9999986775460668954e-19},
+		{"Normal mu ±1.7e308, sigma 1e308", func() (float64, error) { return Normal{1.7e308, 1e308}.KL(Normal{-1.7e308, 1e308}) }, 5.7799999999999994571},
+	}
+	for _, tc := range tests {
+		got, err := tc.kl()
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if !closeRel(got, tc.want, 1e-12) {
+			t.Errorf("%s: got %.17g, want %.17g (rel %.2g)", tc.name, got, tc.want, math.Abs(got-tc.want)/tc.want)
+		}
+	}
+}
+
+// TestDiagNormalLogSigmaEdges: scales given as ln σ whose exponentials overflow or underflow.
+func TestDiagNormalLogSigmaEdges(t *testing.T) {
+	tests := []struct {
+		name               string
+		mu1, ls1, mu2, ls2 float64
+		want               float64
+	}{
+		// Equal means, σ₂ = e⁻⁸⁰⁰ (1/σ₂ overflows): only the scale term, ½(e^0 − 1 − 0) = 0.
+		{"equal means, tiny sigma", 0, -800, 0, -800, 0},
+		// Δμ = 1e-300, σ₂ = e⁻⁸⁰⁰: z = 1e-300·e⁸⁰⁰ = e^(800 − 690.7755…).
+		{"tiny difference, tiny sigma", 1e-300, -800, 0, -800, 0.5 * math.Exp(2*(800+math.Log(1e-300)))},
+	}
+	for _, tc := range tests {
+		got, err := DiagNormal{Mu: []float64{tc.mu1}, LogSigma: []float64{tc.ls1}}.KL(DiagNormal{Mu: []float64{tc.mu2}, LogSigma: []float64{tc.ls2}})
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		if !closeRel(got, tc.want, 1e-12) && !(tc.want == 0 && got == 0) {
+			t.Errorf("%s: got %.17g, want %.17g", tc.name, got, tc.want)
+		}
+	}
+}

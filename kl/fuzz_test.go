@@ -6,28 +6,40 @@ import (
 	"testing"
 )
 
-// FuzzCategorical builds two valid probability vectors from bytes (each byte a weight, so exact
-// zeros are common), normalises them, and checks that no categorical function returns NaN, that
-// KL ≥ 0, JS is symmetric in [0, ln 2], H(P,Q) = H(P) + KL(P‖Q), smoothing makes KL finite, and
-// the logits forms agree.
+// FuzzCategorical builds two valid probability vectors from bytes, normalises them, and checks
+// that no categorical function returns NaN, that KL ≥ 0, JS is symmetric in [0, ln 2] and at
+// least its disjoint-mass bound, H(P,Q) = H(P) + KL(P‖Q), smoothing makes KL finite, and the
+// logits forms agree. With the high bit of the first byte clear each byte is a weight (so exact
+// zeros are common); with it set each byte b is the weight 2^(−4b), down to 2⁻¹⁰²⁰, which
+// makes nearly disjoint vectors (1e-20 against 1) the common case.
 func FuzzCategorical(f *testing.F) {
 	f.Add([]byte{2, 7, 3, 5, 5})                 // the coin, 0.7/0.3 vs 0.5/0.5
 	f.Add([]byte{2, 1, 0, 0, 1})                 // disjoint supports
 	f.Add([]byte{3, 0, 0, 9, 1, 1, 0})           // zeros in both
 	f.Add([]byte{4, 255, 1, 1, 1, 1, 1, 1, 255}) // peaked vs peaked elsewhere
 	f.Add([]byte{1, 5, 9})                       // a single outcome
+	f.Add([]byte{0x82, 17, 0, 0, 17})            // (2⁻⁶⁸, 1) vs (1, 2⁻⁶⁸): issue 9's JS = 0
+	f.Add([]byte{0x82, 14, 0, 1, 1})             // (2⁻⁵⁶, 1) vs (½, ½)
+	f.Add([]byte{0x83, 255, 0, 200, 0, 255, 3})  // weights down to 2⁻¹⁰²⁰
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) < 3 {
 			return
 		}
-		n := 1 + int(data[0])%32
+		logScale := data[0]&0x80 != 0
+		n := 1 + int(data[0]&0x7f)%32
 		data = data[1:]
 		if len(data) < 2*n {
 			n = len(data) / 2
 		}
+		weight := func(b byte) float64 {
+			if logScale {
+				return math.Ldexp(1, -4*int(b))
+			}
+			return float64(b)
+		}
 		wp, wq := make([]float64, n), make([]float64, n)
 		for i := 0; i < n; i++ {
-			wp[i], wq[i] = float64(data[i]), float64(data[n+i])
+			wp[i], wq[i] = weight(data[i]), weight(data[n+i])
 		}
 		p, err1 := Normalize(wp)
 		q, err2 := Normalize(wq)
@@ -64,6 +76,21 @@ func checkCategorical(t *testing.T, p, q []float64) {
 	}
 	if js < 0 || js > math.Ln2 || math.Abs(js-vals["JSswap"]) > 1e-15 {
 		t.Fatalf("JS out of range or asymmetric: %v", vals)
+	}
+	// Each outcome's JS term is ≥ ½·|p−q|·ln 2 − … ; a simple bound that the old clamped form
+	// broke: the mass of P where Q is ≤ 2⁻⁵⁰·P (and vice versa) contributes at least
+	// ½·ln(2/(1+2⁻⁵⁰))·that mass ≈ ½ ln 2 per unit of mass.
+	var disjoint float64
+	for i := range p {
+		if q[i] <= p[i]*0x1p-50 {
+			disjoint += p[i]
+		}
+		if p[i] <= q[i]*0x1p-50 {
+			disjoint += q[i]
+		}
+	}
+	if lb := 0.5 * math.Ln2 * disjoint * (1 - 1e-12); js < lb || vals["JSlogits"] < lb {
+		t.Fatalf("JS = %v (logits %v) below the disjoint-mass bound %v: %v", js, vals["JSlogits"], lb, vals)
 	}
 	if math.IsInf(kl, 1) != math.IsInf(vals["Hpq"], 1) || !math.IsInf(kl, 1) && math.Abs(vals["Hpq"]-vals["H"]-kl) > 1e-12*math.Max(1, vals["Hpq"]) {
 		t.Fatalf("H(P,Q) ≠ H(P) + KL: %v", vals)

@@ -14,7 +14,7 @@ func seeded(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 0x6b6c70
 
 // denseFrom builds a tensor of the given dtype from float64 values.
 func denseFrom(dt tensor.Dtype, shape []int, vals []float64) *tensor.Dense {
-	return newDense(dt, shape, vals)
+	return NewDense(dt, shape, vals)
 }
 
 // toF64 widens a float32 or float64 tensor's data.

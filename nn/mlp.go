@@ -142,8 +142,8 @@ func NewMLP(rng *rand.Rand, cfg MLPConfig) (*MLP, error) {
 		if err != nil {
 			return nil, fmt.Errorf("nn: NewMLP %q layer %d: %w", cfg.Name, l, err)
 		}
-		wt := newDense(m.dtype, []int{rows, cols}, w)
-		bt := newDense(m.dtype, []int{cols}, nil)
+		wt := NewDense(m.dtype, []int{rows, cols}, w)
+		bt := NewDense(m.dtype, []int{cols}, nil)
 		m.w = append(m.w, wt)
 		m.b = append(m.b, bt)
 		m.params = append(m.params, wt, bt)
@@ -157,24 +157,6 @@ func NewMLP(rng *rand.Rand, cfg MLPConfig) (*MLP, error) {
 		}
 	}
 	return m, nil
-}
-
-// newDense returns a zero tensor of the given dtype and shape, filled from init when non-nil.
-func newDense(dt tensor.Dtype, shape []int, init []float64) *tensor.Dense {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	if dt == tensor.Float32 {
-		d := make([]float32, n)
-		for i, v := range init {
-			d[i] = float32(v)
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
-	}
-	d := make([]float64, n)
-	copy(d, init)
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
 }
 
 // Name returns the MLP's name (the prefix of its node and array names).

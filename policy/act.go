@@ -1,12 +1,17 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 
+	"klppo/kl"
 	"klppo/nn"
 )
+
+// ErrNonFinite is wrapped by Act's error when the policy network outputs NaN or ±Inf.
+var ErrNonFinite = errors.New("non-finite policy output")
 
 // halfLog2Pi is ½·log(2π).
 var halfLog2Pi = 0.5 * math.Log(2*math.Pi)
@@ -60,6 +65,11 @@ func (a *Actor) Act(obs []float64, n int, rng *rand.Rand, deterministic, withVal
 		return nil, fmt.Errorf("policy: Act: %w", err)
 	}
 	w := cfg.HeadWidth()
+	for k, x := range head {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("policy: Act: %w: output %v for observation %d (weights or observations are not finite)", ErrNonFinite, x, k/w)
+		}
+	}
 	a.out.Dist = grow(a.out.Dist, n*w)
 	copy(a.out.Dist, head)
 	a.out.LogP = grow(a.out.LogP, n)
@@ -68,7 +78,9 @@ func (a *Actor) Act(obs []float64, n int, rng *rand.Rand, deterministic, withVal
 		a.logProbs = grow(a.logProbs, w)
 		for r := 0; r < n; r++ {
 			logits := a.out.Dist[r*w : (r+1)*w]
-			LogSoftmax(a.logProbs, logits)
+			if err := kl.LogSoftmaxInto(a.logProbs, logits); err != nil {
+				return nil, fmt.Errorf("policy: Act: %w", err)
+			}
 			k := 0
 			if deterministic {
 				for j := 1; j < w; j++ {
@@ -92,7 +104,7 @@ func (a *Actor) Act(obs []float64, n int, rng *rand.Rand, deterministic, withVal
 			a.out.LogP[r] = a.logProbs[k]
 		}
 	} else {
-		a.logStd = toF64(a.ac.LogStd, a.logStd)
+		a.logStd = nn.Float64s(a.ac.LogStd, a.logStd)
 		for r := 0; r < n; r++ {
 			lp := 0.0
 			for j := 0; j < w; j++ {
@@ -159,47 +171,4 @@ func (a *Actor) EnvAction(act *Acting, r int) []float64 {
 		}
 	}
 	return a.envAct
-}
-
-// LogSoftmax sets dst to the log-probabilities of logits: x_j − max − log Σ_k exp(x_k − max).
-func LogSoftmax(dst, logits []float64) {
-	m := math.Inf(-1)
-	for _, x := range logits {
-		m = math.Max(m, x)
-	}
-	s := 0.0
-	for _, x := range logits {
-		s += math.Exp(x - m)
-	}
-	ls := m + math.Log(s)
-	for j, x := range logits {
-		dst[j] = x - ls
-	}
-}
-
-// CategoricalKL returns KL(p‖q) = Σ_j p_j (log p_j − log q_j) for two logit vectors, using the
-// scratch slices lp, lq (len(p) each).
-func CategoricalKL(pLogits, qLogits, lp, lq []float64) float64 {
-	LogSoftmax(lp, pLogits)
-	LogSoftmax(lq, qLogits)
-	s := 0.0
-	for j := range lp {
-		if pj := math.Exp(lp[j]); pj > 0 {
-			s += pj * (lp[j] - lq[j])
-		}
-	}
-	return s
-}
-
-// DiagGaussianKL returns KL(N(μp, σp²)‖N(μq, σq²)) summed over dimensions:
-// Σ_d log σq − log σp + (σp² + (μp − μq)²)/(2σq²) − ½.
-func DiagGaussianKL(muP, logStdP, muQ, logStdQ []float64) float64 {
-	s := 0.0
-	for d := range muP {
-		vp := math.Exp(2 * logStdP[d])
-		vq := math.Exp(2 * logStdQ[d])
-		dm := muP[d] - muQ[d]
-		s += logStdQ[d] - logStdP[d] + (vp+dm*dm)/(2*vq) - 0.5
-	}
-	return s
 }

@@ -10,6 +10,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+
+	"klppo/nn"
 )
 
 // Checkpoint file format (version 1), all integers little-endian:
@@ -77,7 +79,7 @@ func (ac *ActorCritic) Snapshot(extra []Array, meta any) (*Checkpoint, error) {
 	c := &Checkpoint{Policy: ac.cfg}
 	names := ac.ParamNames()
 	for i, p := range ac.Params() {
-		c.Arrays = append(c.Arrays, Array{Name: names[i], Values: toF64(p, nil)})
+		c.Arrays = append(c.Arrays, Array{Name: names[i], Values: nn.Float64s(p, nil)})
 	}
 	c.Arrays = append(c.Arrays, extra...)
 	if meta != nil {
@@ -224,14 +226,22 @@ func (ac *ActorCritic) Restore(c *Checkpoint) error {
 		}
 	}
 	for i, p := range ac.Params() {
-		fill(p, c.Array(names[i]))
+		if err := nn.CopyInto(p, c.Array(names[i])); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrMismatch, names[i], err)
+		}
 	}
 	return nil
 }
 
 func sameArch(a, b Config) error {
-	ja, _ := json.Marshal(a)
-	jb, _ := json.Marshal(b)
+	ja, err := json.Marshal(a)
+	if err != nil {
+		return fmt.Errorf("%w: checkpoint policy config: %v", ErrCorrupt, err)
+	}
+	jb, err := json.Marshal(b)
+	if err != nil {
+		return fmt.Errorf("policy: model config: %w", err)
+	}
 	if !bytes.Equal(ja, jb) {
 		return fmt.Errorf("%w: checkpoint policy %s, model %s", ErrMismatch, ja, jb)
 	}

@@ -2,15 +2,18 @@ package policy_test
 
 import (
 	"fmt"
-	"math"
 
 	"klppo/policy"
 )
 
-func ExampleCategoricalKL() {
-	// KL between the biased coin (0.7, 0.3) and the fair coin, from logits.
-	p := []float64{math.Log(0.7), math.Log(0.3)}
-	q := []float64{0, 0}
-	fmt.Printf("%.7f nats\n", policy.CategoricalKL(p, q, make([]float64, 2), make([]float64, 2)))
-	// Output: 0.0822829 nats
+// The policy head outputs one logit per action for a categorical policy, one mean per action
+// dimension for a Gaussian one (whose log σ is a separate parameter vector).
+func ExampleConfig_HeadWidth() {
+	cartPole := policy.Config{ObsDim: 4, Discrete: true, NumActions: 2}
+	pendulum := policy.Config{ObsDim: 3, ActDim: 1}
+	fmt.Println(cartPole.HeadWidth(), cartPole.ActionWidth())
+	fmt.Println(pendulum.HeadWidth(), pendulum.ActionWidth())
+	// Output:
+	// 2 1
+	// 1 1
 }

@@ -46,13 +46,6 @@ type ValueGraph struct {
 	obsT *tensor.Dense
 }
 
-func scalarLike(dt tensor.Dtype, v float64) *G.Node {
-	if dt == tensor.Float32 {
-		return G.NewConstant(float32(v))
-	}
-	return G.NewConstant(v)
-}
-
 // NewPolicyGraph builds the policy graph for minibatches of B states.
 func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 	if B <= 0 {
@@ -63,9 +56,9 @@ func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 	w := cfg.HeadWidth()
 	g := G.NewGraph()
 	pg := &PolicyGraph{G: g, B: B, ac: ac}
-	pg.obsT = denseFrom(dt, []int{B, cfg.ObsDim}, nil)
-	pg.actT = denseFrom(dt, []int{B, w}, nil)
-	pg.distT = denseFrom(dt, []int{B, w}, nil)
+	pg.obsT = nn.NewDense(dt, []int{B, cfg.ObsDim}, nil)
+	pg.actT = nn.NewDense(dt, []int{B, w}, nil)
+	pg.distT = nn.NewDense(dt, []int{B, w}, nil)
 	pg.obs = G.NewMatrix(g, dt, G.WithShape(B, cfg.ObsDim), G.WithName("obs"))
 	pg.act = G.NewMatrix(g, dt, G.WithShape(B, w), G.WithName("act"))
 	pg.oldDist = G.NewMatrix(g, dt, G.WithShape(B, w), G.WithName("old_dist"))
@@ -78,31 +71,14 @@ func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 		return nil, fmt.Errorf("policy: %w", err)
 	}
 	wrap := func(step string, err error) error { return fmt.Errorf("policy: policy graph: %s: %w", step, err) }
+	b := nn.NewBuilder(g, dt)
 	if cfg.Discrete {
-		lsm, err := kl.LogSoftmaxNode(head)
+		logProbs, err := kl.LogSoftmaxNode(head)
 		if err != nil {
 			return nil, wrap("log-softmax", err)
 		}
-		sel, err := G.HadamardProd(lsm, pg.act)
-		if err != nil {
-			return nil, wrap("one-hot mask", err)
-		}
-		if pg.LogP, err = G.Sum(sel, 1); err != nil {
-			return nil, wrap("log p", err)
-		}
-		p, err := G.Exp(lsm)
-		if err != nil {
-			return nil, wrap("p", err)
-		}
-		plp, err := G.HadamardProd(p, lsm)
-		if err != nil {
-			return nil, wrap("p log p", err)
-		}
-		s, err := G.Sum(plp, 1)
-		if err != nil {
-			return nil, wrap("Σ p log p", err)
-		}
-		if pg.Entropy, err = G.Neg(s); err != nil {
+		pg.LogP = b.Sum(b.HadamardProd(logProbs, pg.act), 1) // the one-hot mask picks log π(a|s)
+		if pg.Entropy, err = kl.CategoricalEntropyNode(head); err != nil {
 			return nil, wrap("entropy", err)
 		}
 		if pg.KL, err = kl.CategoricalKLNode(pg.oldDist, head); err != nil {
@@ -114,58 +90,24 @@ func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 			return nil, wrap("log-std", err)
 		}
 		learn = append(learn, ls)
-		pg.oldT = denseFrom(dt, []int{B, w}, nil)
+		pg.oldT = nn.NewDense(dt, []int{B, w}, nil)
 		pg.old = G.NewMatrix(g, dt, G.WithShape(B, w), G.WithName("old_log_std"))
-		zeros := G.NewMatrix(g, dt, G.WithShape(B, w), G.WithName("zeros_bd"), G.WithValue(denseFrom(dt, []int{B, w}, nil)))
-		lsB, err := G.BroadcastAdd(zeros, ls, nil, []byte{0}) // (B, D)
+		zeros := G.NewMatrix(g, dt, G.WithShape(B, w), G.WithName("zeros_bd"), G.WithValue(nn.NewDense(dt, []int{B, w}, nil)))
+		logStd, err := G.BroadcastAdd(zeros, ls, nil, []byte{0}) // log σ repeated for each row: (B, D)
 		if err != nil {
 			return nil, wrap("broadcast log-std", err)
 		}
-		diff, err := G.Sub(pg.act, head)
-		if err != nil {
-			return nil, wrap("a − μ", err)
-		}
-		negLs, err := G.Neg(lsB)
-		if err != nil {
-			return nil, wrap("−log σ", err)
-		}
-		inv, err := G.Exp(negLs)
-		if err != nil {
-			return nil, wrap("1/σ", err)
-		}
-		z, err := G.HadamardProd(diff, inv)
-		if err != nil {
-			return nil, wrap("z", err)
-		}
-		z2, err := G.Square(z)
-		if err != nil {
-			return nil, wrap("z²", err)
-		}
-		hz2, err := G.Mul(scalarLike(dt, -0.5), z2)
-		if err != nil {
-			return nil, wrap("−½z²", err)
-		}
-		t1, err := G.Sub(hz2, lsB)
-		if err != nil {
-			return nil, wrap("−½z² − log σ", err)
-		}
-		t2, err := G.Sub(t1, scalarLike(dt, halfLog2Pi))
-		if err != nil {
-			return nil, wrap("− ½ log 2π", err)
-		}
-		if pg.LogP, err = G.Sum(t2, 1); err != nil {
-			return nil, wrap("log p", err)
-		}
-		e1, err := G.Add(lsB, scalarLike(dt, 0.5+halfLog2Pi))
-		if err != nil {
-			return nil, wrap("entropy terms", err)
-		}
-		if pg.Entropy, err = G.Sum(e1, 1); err != nil {
-			return nil, wrap("entropy", err)
-		}
-		if pg.KL, err = kl.DiagNormalKLNode(pg.oldDist, pg.old, head, lsB); err != nil {
+		// log N(a; μ, σ²) = Σ_d −½ z² − log σ − ½ log 2π,  z = (a − μ)/σ
+		z := b.HadamardProd(b.Sub(pg.act, head), b.Exp(b.Neg(logStd)))
+		pg.LogP = b.Sum(b.Sub(b.Sub(b.Mul(b.Scalar(-0.5), b.Square(z)), logStd), b.Scalar(halfLog2Pi)), 1)
+		// H[N(μ, σ²)] = Σ_d log σ + ½(1 + log 2π)
+		pg.Entropy = b.Sum(b.Add(logStd, b.Scalar(0.5+halfLog2Pi)), 1)
+		if pg.KL, err = kl.DiagNormalKLNode(pg.oldDist, pg.old, head, logStd); err != nil {
 			return nil, wrap("KL", err)
 		}
+	}
+	if err := b.Err(); err != nil {
+		return nil, wrap("log-density and entropy", err)
 	}
 	pg.Learnables = learn
 	return pg, nil
@@ -180,8 +122,12 @@ func (pg *PolicyGraph) SetInputs(obs, actions, oldDist, oldLogStd []float64) err
 	if len(obs) != B*cfg.ObsDim || len(actions) != B*cfg.ActionWidth() || len(oldDist) != B*w {
 		return fmt.Errorf("policy: SetInputs: got %d obs, %d action, %d dist values for batch %d", len(obs), len(actions), len(oldDist), B)
 	}
-	fill(pg.obsT, obs)
-	fill(pg.distT, oldDist)
+	if err := nn.CopyInto(pg.obsT, obs); err != nil {
+		return fmt.Errorf("policy: SetInputs: obs: %w", err)
+	}
+	if err := nn.CopyInto(pg.distT, oldDist); err != nil {
+		return fmt.Errorf("policy: SetInputs: old dist: %w", err)
+	}
 	if cfg.Discrete {
 		switch d := pg.actT.Data().(type) {
 		case []float32:
@@ -204,7 +150,9 @@ func (pg *PolicyGraph) SetInputs(obs, actions, oldDist, oldLogStd []float64) err
 			}
 		}
 	} else {
-		fill(pg.actT, actions)
+		if err := nn.CopyInto(pg.actT, actions); err != nil {
+			return fmt.Errorf("policy: SetInputs: actions: %w", err)
+		}
 		if len(oldLogStd) != w {
 			return fmt.Errorf("policy: SetInputs: old log-std has %d values, want %d", len(oldLogStd), w)
 		}
@@ -242,7 +190,7 @@ func (ac *ActorCritic) NewValueGraph(B int) (*ValueGraph, error) {
 	dt := cfg.dtype()
 	g := G.NewGraph()
 	vg := &ValueGraph{G: g, B: B, ac: ac}
-	vg.obsT = denseFrom(dt, []int{B, cfg.ObsDim}, nil)
+	vg.obsT = nn.NewDense(dt, []int{B, cfg.ObsDim}, nil)
 	vg.obs = G.NewMatrix(g, dt, G.WithShape(B, cfg.ObsDim), G.WithName("obs"))
 	out, err := ac.V.Graph(g, vg.obs)
 	if err != nil {
@@ -262,7 +210,9 @@ func (vg *ValueGraph) SetInputs(obs []float64) error {
 	if len(obs) != vg.B*vg.ac.cfg.ObsDim {
 		return fmt.Errorf("policy: value SetInputs: got %d obs values for batch %d", len(obs), vg.B)
 	}
-	fill(vg.obsT, obs)
+	if err := nn.CopyInto(vg.obsT, obs); err != nil {
+		return fmt.Errorf("policy: value SetInputs: %w", err)
+	}
 	if err := G.Let(vg.obs, vg.obsT); err != nil {
 		return fmt.Errorf("policy: value SetInputs: %w", err)
 	}
@@ -271,34 +221,3 @@ func (vg *ValueGraph) SetInputs(obs []float64) error {
 
 // Dtype is the graphs' element type.
 func (ac *ActorCritic) Dtype() tensor.Dtype { return ac.cfg.dtype() }
-
-// NewInput adds a (B,) vector input node named name to g in the actor-critic's dtype with a
-// backing tensor, returning both; fill the tensor with Fill and Let it before each run.
-func (ac *ActorCritic) NewInput(g *G.ExprGraph, name string, B int) (*G.Node, *tensor.Dense) {
-	dt := ac.cfg.dtype()
-	return G.NewVector(g, dt, G.WithShape(B), G.WithName(name)), denseFrom(dt, []int{B}, nil)
-}
-
-// Fill copies v into t, converting to t's element type.
-func Fill(t *tensor.Dense, v []float64) { fill(t, v) }
-
-// Scalar returns a constant node with value v in the actor-critic's dtype.
-func (ac *ActorCritic) Scalar(v float64) *G.Node { return scalarLike(ac.cfg.dtype(), v) }
-
-// ValueOf returns a node value read with gorgonia.Read as float64 elements appended to dst[:0].
-func ValueOf(v G.Value, dst []float64) []float64 {
-	dst = dst[:0]
-	switch x := v.Data().(type) {
-	case float32:
-		return append(dst, float64(x))
-	case float64:
-		return append(dst, x)
-	case []float32:
-		for _, e := range x {
-			dst = append(dst, float64(e))
-		}
-	case []float64:
-		dst = append(dst, x...)
-	}
-	return dst
-}

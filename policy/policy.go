@@ -112,7 +112,7 @@ func New(rng *rand.Rand, cfg Config) (*ActorCritic, error) {
 		for i := range ls {
 			ls[i] = cfg.InitLogStd
 		}
-		ac.LogStd = denseFrom(dt, []int{cfg.ActDim}, ls)
+		ac.LogStd = nn.NewDense(dt, []int{cfg.ActDim}, ls)
 	}
 	return ac, nil
 }
@@ -152,50 +152,7 @@ func (ac *ActorCritic) LogStdValues() []float64 {
 	if ac.LogStd == nil {
 		return nil
 	}
-	return toF64(ac.LogStd, nil)
-}
-
-func denseFrom(dt tensor.Dtype, shape []int, v []float64) *tensor.Dense {
-	n := 1
-	for _, s := range shape {
-		n *= s
-	}
-	if dt == tensor.Float32 {
-		d := make([]float32, n)
-		for i, x := range v {
-			d[i] = float32(x)
-		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
-	}
-	d := make([]float64, n)
-	copy(d, v)
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
-}
-
-// toF64 appends t's elements as float64 to dst[:0].
-func toF64(t *tensor.Dense, dst []float64) []float64 {
-	dst = dst[:0]
-	switch d := t.Data().(type) {
-	case []float32:
-		for _, x := range d {
-			dst = append(dst, float64(x))
-		}
-	case []float64:
-		dst = append(dst, d...)
-	}
-	return dst
-}
-
-// fill sets t's elements from v (len(v) must equal t's size).
-func fill(t *tensor.Dense, v []float64) {
-	switch d := t.Data().(type) {
-	case []float32:
-		for i, x := range v {
-			d[i] = float32(x)
-		}
-	case []float64:
-		copy(d, v)
-	}
+	return nn.Float64s(ac.LogStd, nil)
 }
 
 func newZeroRand() *rand.Rand { return rand.New(rand.NewPCG(0, 0)) }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"klppo/kl"
+	"klppo/nn"
 )
 
 func testConfig(discrete bool, dtype string) Config {
@@ -165,24 +166,6 @@ func TestActSampling(t *testing.T) {
 	}
 }
 
-func TestKLHelpersMatchKL(t *testing.T) {
-	p, q := []float64{1, -2, 0.5}, []float64{0.2, 0.1, -1}
-	want, err := kl.KLLogits(p, q)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := CategoricalKL(p, q, make([]float64, 3), make([]float64, 3)); math.Abs(got-want) > 1e-12 {
-		t.Fatalf("CategoricalKL %v, kl.KLLogits %v", got, want)
-	}
-	// Univariate closed form: log(σ2/σ1) + (σ1² + (μ1−μ2)²)/(2σ2²) − ½.
-	m1, s1, m2, s2 := 0.3, 0.7, -0.2, 1.3
-	want = math.Log(s2/s1) + (s1*s1+(m1-m2)*(m1-m2))/(2*s2*s2) - 0.5
-	got := DiagGaussianKL([]float64{m1, m1}, []float64{math.Log(s1), math.Log(s1)}, []float64{m2, m2}, []float64{math.Log(s2), math.Log(s2)})
-	if math.Abs(got-2*want) > 1e-12 {
-		t.Fatalf("DiagGaussianKL %v, want 2×%v", got, want)
-	}
-}
-
 func TestCheckpointRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		discrete bool
@@ -206,7 +189,7 @@ func TestCheckpointRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i, p := range ac.Params() {
-			a, b := toF64(p, nil), toF64(back.Params()[i], nil)
+			a, b := nn.Float64s(p, nil), nn.Float64s(back.Params()[i], nil)
 			for j := range a {
 				if a[j] != b[j] {
 					t.Fatalf("param %d[%d]: %v → %v", i, j, a[j], b[j])

@@ -24,17 +24,18 @@ func benchTrainer(b *testing.B) *trainer {
 // fillMinibatch puts a random but valid minibatch into the trainer's scratch buffers.
 func fillMinibatch(t *trainer) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	for i := range t.mObs {
-		t.mObs[i] = rng.NormFloat64()
+	mb := &t.batch
+	for i := range mb.obs {
+		mb.obs[i] = rng.NormFloat64()
 	}
-	for i := range t.mAct {
-		t.mAct[i] = float64(rng.IntN(2))
+	for i := range mb.actions {
+		mb.actions[i] = float64(rng.IntN(2))
 	}
-	for i := range t.mDist {
-		t.mDist[i] = 0.1 * rng.NormFloat64()
+	for i := range mb.dist {
+		mb.dist[i] = 0.1 * rng.NormFloat64()
 	}
-	for i := range t.mAdv {
-		t.mAdv[i], t.mLogP[i], t.mRet[i], t.mVal[i] = rng.NormFloat64(), -0.7, rng.NormFloat64(), 0
+	for i := range mb.advantages {
+		mb.advantages[i], mb.logProbs[i], mb.returns[i], mb.values[i] = rng.NormFloat64(), -0.7, rng.NormFloat64(), 0
 	}
 }
 
@@ -43,10 +44,10 @@ func BenchmarkPolicyRun(b *testing.B) {
 	t := benchTrainer(b)
 	fillMinibatch(t)
 	for b.Loop() {
-		if err := t.pObj.setInputs(t.mObs, t.mAct, t.mDist, nil, t.mLogP, t.mAdv, 1); err != nil {
+		if err := t.policyLoss.setInputs(t.batch.obs, t.batch.actions, t.batch.dist, nil, t.batch.logProbs, t.batch.advantages, 1); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := t.pObj.trainer.Run(); err != nil {
+		if _, err := t.policyLoss.trainer.Run(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -57,10 +58,10 @@ func BenchmarkValueRun(b *testing.B) {
 	t := benchTrainer(b)
 	fillMinibatch(t)
 	for b.Loop() {
-		if err := t.vObj.setInputs(t.mObs, t.mRet, t.mVal); err != nil {
+		if err := t.valueLoss.setInputs(t.batch.obs, t.batch.returns, t.batch.values); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := t.vObj.trainer.Run(); err != nil {
+		if _, err := t.valueLoss.trainer.Run(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -70,7 +71,7 @@ func BenchmarkValueRun(b *testing.B) {
 func BenchmarkRollout(b *testing.B) {
 	t := benchTrainer(b)
 	for b.Loop() {
-		if err := t.rollout(); err != nil {
+		if err := t.collectRollout(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -79,7 +80,10 @@ func BenchmarkRollout(b *testing.B) {
 // BenchmarkTrainCartPole100k is `klppo bench train`'s workload: 100k CartPole steps with the
 // default (CleanRL-shaped, kl-adaptive:0.01) configuration; it reports env steps per second.
 func BenchmarkTrainCartPole100k(b *testing.B) {
-	cfg, _ := DefaultConfig("CartPole-v1")
+	cfg, err := DefaultConfig("CartPole-v1")
+	if err != nil {
+		b.Fatal(err)
+	}
 	cfg.TotalTimesteps = 100_000
 	for b.Loop() {
 		s, err := Train(context.Background(), cfg, b.TempDir(), Options{})

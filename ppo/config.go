@@ -7,6 +7,9 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
+	"runtime/debug"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -14,44 +17,79 @@ import (
 	"klppo/env"
 )
 
-// Config is the fully resolved training configuration. JSON (and YAML) keys are CleanRL's
-// snake_case names where CleanRL has one.
+// Config is the fully resolved training configuration, one field per hyperparameter (as
+// CleanRL's Args). JSON and YAML keys are CleanRL's snake_case names where CleanRL has one.
 type Config struct {
-	EnvID          string  `json:"env_id" yaml:"env_id"`
-	Penalty        string  `json:"penalty" yaml:"penalty"` // penalty spec, see ParsePenalty
-	TotalTimesteps int     `json:"total_timesteps" yaml:"total_timesteps"`
-	Seed           uint64  `json:"seed" yaml:"seed"`
-	NumEnvs        int     `json:"num_envs" yaml:"num_envs"`
-	NumSteps       int     `json:"num_steps" yaml:"num_steps"` // steps per env per update (rollout length)
-	NumMinibatches int     `json:"num_minibatches" yaml:"num_minibatches"`
-	UpdateEpochs   int     `json:"update_epochs" yaml:"update_epochs"`
-	LearningRate   float64 `json:"learning_rate" yaml:"learning_rate"`
-	AnnealLR       bool    `json:"anneal_lr" yaml:"anneal_lr"` // linear decay to 0 over the run
-	Gamma          float64 `json:"gamma" yaml:"gamma"`
-	GAELambda      float64 `json:"gae_lambda" yaml:"gae_lambda"`
-	NormAdv        bool    `json:"norm_adv" yaml:"norm_adv"` // per-minibatch advantage normalisation
-	ClipVLoss      bool    `json:"clip_vloss" yaml:"clip_vloss"`
-	VFClip         float64 `json:"vf_clip" yaml:"vf_clip"` // ε of the clipped value loss
-	EntCoef        float64 `json:"ent_coef" yaml:"ent_coef"`
-	VFCoef         float64 `json:"vf_coef" yaml:"vf_coef"`
-	MaxGradNorm    float64 `json:"max_grad_norm" yaml:"max_grad_norm"` // global norm over both nets; 0 disables
-	AdamEps        float64 `json:"adam_eps" yaml:"adam_eps"`
-	Hidden         []int   `json:"hidden" yaml:"hidden"`         // hidden layer widths of both nets
-	Activation     string  `json:"activation" yaml:"activation"` // tanh or relu
-	InitBeta       float64 `json:"init_beta" yaml:"init_beta"`   // β of the first update for kl-adaptive / kl-prop
-	KLPropHorizon  float64 `json:"kl_prop_horizon" yaml:"kl_prop_horizon"`
-	// BetaMin and BetaMax bound the β of kl-adaptive and kl-prop after every update (the
+	// EnvID is the environment id (see env.IDs).
+	EnvID string `json:"env_id" yaml:"env_id"`
+	// Penalty is the policy objective spec: clip:ε, kl-fixed:β, kl-adaptive:d_targ,
+	// kl-prop:d_targ or none, optionally +stop:KL (see ParsePenalty).
+	Penalty string `json:"penalty" yaml:"penalty"`
+	// TotalTimesteps is the number of environment steps of the run (rounded down to whole updates).
+	TotalTimesteps int `json:"total_timesteps" yaml:"total_timesteps"`
+	// Seed seeds the network initialisation, action sampling, minibatch shuffling and episodes.
+	Seed uint64 `json:"seed" yaml:"seed"`
+	// NumEnvs is the number of environment copies stepped together.
+	NumEnvs int `json:"num_envs" yaml:"num_envs"`
+	// NumSteps is the number of steps per copy in each rollout (one update's rollout length).
+	NumSteps int `json:"num_steps" yaml:"num_steps"`
+	// NumMinibatches is the number of minibatches the NumEnvs·NumSteps batch is split into.
+	NumMinibatches int `json:"num_minibatches" yaml:"num_minibatches"`
+	// UpdateEpochs is the number of passes over the batch per update.
+	UpdateEpochs int `json:"update_epochs" yaml:"update_epochs"`
+	// LearningRate is Adam's step size (at the start of the run when AnnealLR).
+	LearningRate float64 `json:"learning_rate" yaml:"learning_rate"`
+	// AnnealLR decays the learning rate linearly to 0 over the run.
+	AnnealLR bool `json:"anneal_lr" yaml:"anneal_lr"`
+	// Gamma is the discount factor γ.
+	Gamma float64 `json:"gamma" yaml:"gamma"`
+	// GAELambda is the λ of generalised advantage estimation.
+	GAELambda float64 `json:"gae_lambda" yaml:"gae_lambda"`
+	// NormAdv standardises the advantages of each minibatch.
+	NormAdv bool `json:"norm_adv" yaml:"norm_adv"`
+	// ClipVLoss clips the value loss around the rollout's values (by VFClip).
+	ClipVLoss bool `json:"clip_vloss" yaml:"clip_vloss"`
+	// VFClip is the ε of the clipped value loss.
+	VFClip float64 `json:"vf_clip" yaml:"vf_clip"`
+	// EntCoef is the coefficient of the entropy bonus.
+	EntCoef float64 `json:"ent_coef" yaml:"ent_coef"`
+	// VFCoef is the coefficient of the value loss.
+	VFCoef float64 `json:"vf_coef" yaml:"vf_coef"`
+	// MaxGradNorm is the bound of the global gradient norm over both networks; 0 disables clipping.
+	MaxGradNorm float64 `json:"max_grad_norm" yaml:"max_grad_norm"`
+	// AdamEps is Adam's ε.
+	AdamEps float64 `json:"adam_eps" yaml:"adam_eps"`
+	// Hidden holds the hidden layer widths of both networks.
+	Hidden []int `json:"hidden" yaml:"hidden"`
+	// Activation is the hidden activation: tanh or relu.
+	Activation string `json:"activation" yaml:"activation"`
+	// InitBeta is β of the first update for kl-adaptive and kl-prop.
+	InitBeta float64 `json:"init_beta" yaml:"init_beta"`
+	// KLPropHorizon is the horizon H (in environment steps) of kl-prop's controller.
+	KLPropHorizon float64 `json:"kl_prop_horizon" yaml:"kl_prop_horizon"`
+	// BetaMin bounds the β of kl-adaptive and kl-prop from below after every update (the
 	// published rules have no bounds; without a floor, a run whose per-update KL stays below
 	// d_targ/1.5 halves β towards 1e-300 and then needs hundreds of updates to react).
-	BetaMin         float64 `json:"beta_min" yaml:"beta_min"`
-	BetaMax         float64 `json:"beta_max" yaml:"beta_max"`
-	InitLogStd      float64 `json:"init_log_std" yaml:"init_log_std"` // Gaussian policies
-	NormObs         bool    `json:"norm_obs" yaml:"norm_obs"`
-	NormReward      bool    `json:"norm_reward" yaml:"norm_reward"`
-	ClipObs         float64 `json:"clip_obs" yaml:"clip_obs"`                 // after normalisation
-	ClipReward      float64 `json:"clip_reward" yaml:"clip_reward"`           // after normalisation
-	DType           string  `json:"dtype" yaml:"dtype"`                       // float32 or float64 (training graphs)
-	CheckpointEvery int     `json:"checkpoint_every" yaml:"checkpoint_every"` // updates between checkpoints; 0 = only at the end
+	BetaMin float64 `json:"beta_min" yaml:"beta_min"`
+	// BetaMax bounds the β of kl-adaptive and kl-prop from above after every update.
+	BetaMax float64 `json:"beta_max" yaml:"beta_max"`
+	// ClipFracThreshold is the |r − 1| above which a sample counts in the logged clipfrac of
+	// objectives other than clip (a clip objective uses its own ε). It changes only the log.
+	ClipFracThreshold float64 `json:"clipfrac_threshold" yaml:"clipfrac_threshold"`
+	// InitLogStd is the initial log σ of Gaussian policies.
+	InitLogStd float64 `json:"init_log_std" yaml:"init_log_std"`
+	// NormObs normalises observations with running statistics (env.VectorNormalizeObservation).
+	NormObs bool `json:"norm_obs" yaml:"norm_obs"`
+	// NormReward scales rewards by the running std of the discounted return (env.VectorNormalizeReward).
+	NormReward bool `json:"norm_reward" yaml:"norm_reward"`
+	// ClipObs clips normalised observations to ±ClipObs.
+	ClipObs float64 `json:"clip_obs" yaml:"clip_obs"`
+	// ClipReward clips normalised rewards to ±ClipReward.
+	ClipReward float64 `json:"clip_reward" yaml:"clip_reward"`
+	// DType is the precision of the training graphs: float32 or float64.
+	DType string `json:"dtype" yaml:"dtype"`
+	// CheckpointEvery is the number of updates between checkpoints; 0 writes one only at the end.
+	CheckpointEvery int `json:"checkpoint_every" yaml:"checkpoint_every"`
 }
 
 // BatchSize is NumEnvs·NumSteps, the number of transitions per update.
@@ -86,7 +124,7 @@ func cleanRLDiscrete(envID string) Config {
 		LearningRate: 2.5e-4, AnnealLR: true, Gamma: 0.99, GAELambda: 0.95,
 		NormAdv: true, ClipVLoss: true, VFClip: 0.2, EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5,
 		AdamEps: 1e-5, Hidden: []int{64, 64}, Activation: "tanh",
-		InitBeta: 1, KLPropHorizon: 10000, BetaMin: 1e-4, BetaMax: 1e4, ClipObs: 10, ClipReward: 10,
+		InitBeta: 1, KLPropHorizon: 10000, BetaMin: 1e-4, BetaMax: 1e4, ClipFracThreshold: 0.2, ClipObs: 10, ClipReward: 10,
 		DType: "float32", CheckpointEvery: 50,
 	}
 }
@@ -133,6 +171,14 @@ func DefaultConfig(envID string) (Config, error) {
 	return cleanRLDiscrete(envID), nil
 }
 
+// Upper bounds checked by Validate (the memory a run needs grows with them; CheckMemory
+// compares the estimate with the machine).
+const (
+	MaxNumEnvs   = 1 << 16
+	MaxNumSteps  = 1 << 20
+	MaxBatchSize = 1 << 26
+)
+
 // Validate checks every field; the error names the field and its value.
 func (c Config) Validate() error {
 	if _, err := DefaultConfig(c.EnvID); err != nil {
@@ -152,6 +198,17 @@ func (c Config) Validate() error {
 		if f.v <= 0 {
 			return fmt.Errorf("%s = %d: must be > 0", f.name, f.v)
 		}
+	}
+	for _, f := range []struct {
+		name    string
+		v, most int
+	}{{"num_envs", c.NumEnvs, MaxNumEnvs}, {"num_steps", c.NumSteps, MaxNumSteps}} {
+		if f.v > f.most {
+			return fmt.Errorf("%s = %d: at most %d", f.name, f.v, f.most)
+		}
+	}
+	if c.BatchSize() > MaxBatchSize {
+		return fmt.Errorf("num_envs = %d × num_steps = %d: a batch of %d transitions, at most %d", c.NumEnvs, c.NumSteps, c.BatchSize(), MaxBatchSize)
 	}
 	if c.BatchSize()%c.NumMinibatches != 0 {
 		return fmt.Errorf("num_minibatches = %d: does not divide the batch size num_envs*num_steps = %d", c.NumMinibatches, c.BatchSize())
@@ -182,6 +239,7 @@ func (c Config) Validate() error {
 		{"kl_prop_horizon", c.KLPropHorizon, 0, inf, true},
 		{"beta_min", c.BetaMin, 0, inf, false},
 		{"beta_max", c.BetaMax, 0, inf, true},
+		{"clipfrac_threshold", c.ClipFracThreshold, 0, inf, true},
 		{"init_log_std", c.InitLogStd, -20, 5, false},
 		{"clip_obs", c.ClipObs, 0, inf, true},
 		{"clip_reward", c.ClipReward, 0, inf, true},
@@ -275,6 +333,9 @@ func ParseConfig(data []byte, ext string) (Config, error) {
 			return Config{}, fmt.Errorf("invalid YAML: %w", err)
 		}
 	} else {
+		if err := checkJSONKeys(data); err != nil {
+			return Config{}, fmt.Errorf("invalid JSON: %w", err)
+		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
@@ -282,8 +343,101 @@ func ParseConfig(data []byte, ext string) (Config, error) {
 		}
 	}
 	if cfg.Hidden == nil {
-		def, _ := DefaultConfig(id)
-		cfg.Hidden = def.Hidden
+		cfg.Hidden = append([]int(nil), cleanRLDiscrete(id).Hidden...)
 	}
 	return cfg, nil
+}
+
+// checkJSONKeys requires a JSON object whose keys are exactly Config's json names (encoding/json
+// alone would accept "Learning_Rate" for learning_rate, and null as an empty config).
+func checkJSONKeys(data []byte) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return err
+	}
+	if obj == nil {
+		return fmt.Errorf("the config is null: want an object such as {\"env_id\": \"CartPole-v1\"}")
+	}
+	known := map[string]bool{}
+	rt := reflect.TypeOf(Config{})
+	for i := 0; i < rt.NumField(); i++ {
+		known[strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]] = true
+	}
+	for k := range obj {
+		if !known[k] {
+			return fmt.Errorf("unknown key %q (keys are exact and case-sensitive, as in config.json)", k)
+		}
+	}
+	return nil
+}
+
+// MemoryEstimate is a conservative estimate, in bytes, of the memory a run of c allocates:
+// the rollout buffers (num_envs·num_steps rows), the plain-Go forward passes over the batch,
+// the two training graphs of one minibatch with their gradients and gorgonia's temporaries,
+// and the environment copies. c must be valid.
+func (c Config) MemoryEstimate() (int64, error) {
+	spec, err := env.Lookup(c.EnvID)
+	if err != nil {
+		return 0, fmt.Errorf("env_id %q: %w", c.EnvID, err)
+	}
+	obsSpace, actSpace := spec.Spaces()
+	obsDim := int64(obsSpace.Dim())
+	actionWidth, headWidth := int64(actSpace.Dim()), int64(actSpace.Dim())
+	if d, ok := actSpace.(*env.Discrete); ok {
+		actionWidth, headWidth = 1, int64(d.N)
+	}
+	widest, layers := max(obsDim, headWidth), obsDim+headWidth+1
+	for _, h := range c.Hidden {
+		widest = max(widest, int64(h))
+		layers += int64(h)
+	}
+	elem := int64(8)
+	if c.DType == "float32" {
+		elem = 4
+	}
+	batch, minibatch := int64(c.BatchSize()), int64(c.MinibatchSize())
+	rollout := batch * (obsDim + actionWidth + headWidth + 8) * 8
+	forward := 2 * batch * (3 * widest) * 8                     // two actors' workspaces over the batch
+	graphs := 2 * minibatch * (layers + obsDim + 4) * elem * 16 // values, gradients, temporaries
+	envs := int64(c.NumEnvs) * 4096
+	return rollout + forward + graphs + envs + 64<<20, nil // + code, runtime and graph constants
+}
+
+// CheckMemory refuses a config whose MemoryEstimate exceeds the memory the process may use:
+// the smaller of the memory the system reports available (MemAvailable of /proc/meminfo on
+// Linux) and the Go runtime's memory limit (GOMEMLIMIT). Where neither is known, only
+// Validate's bounds apply. The error names the fields that set the size.
+func (c Config) CheckMemory() error {
+	need, err := c.MemoryEstimate()
+	if err != nil {
+		return err
+	}
+	have, ok := availableMemory()
+	if !ok || need <= have {
+		return nil
+	}
+	return fmt.Errorf("num_envs = %d, num_steps = %d, num_minibatches = %d: the run needs about %.1f GiB but %.1f GiB are available; lower num_envs or num_steps (or raise num_minibatches)",
+		c.NumEnvs, c.NumSteps, c.NumMinibatches, float64(need)/(1<<30), float64(have)/(1<<30))
+}
+
+// availableMemory returns the bytes the process may still allocate, if known.
+func availableMemory() (int64, bool) {
+	limit := debug.SetMemoryLimit(-1)
+	known := limit < math.MaxInt64
+	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
+		for _, line := range strings.Split(string(b), "\n") {
+			if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
+				f := strings.Fields(rest)
+				if len(f) != 2 || f[1] != "kB" {
+					continue
+				}
+				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
+					if !known || kb*1024 < limit {
+						limit, known = kb*1024, true
+					}
+				}
+			}
+		}
+	}
+	return limit, known
 }

@@ -2,7 +2,6 @@ package ppo
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -25,18 +24,15 @@ type EvalResult struct {
 // Evaluate loads the checkpoint of the run in runDir and plays episodes full episodes of its
 // environment (with its time limit) with deterministic actions (argmax / mean) or sampled ones.
 // Episode k is reset with seed seed+k; sampled actions draw from a PCG seeded with seed.
-// Observation normalisation uses the checkpoint's statistics, frozen.
+// Observation normalisation uses the checkpoint's statistics, frozen. The run must pass
+// ReadRun's checks (the checkpoint is the truth; a config.json that disagrees is refused).
 func Evaluate(ctx context.Context, runDir string, episodes int, deterministic bool, seed uint64) (EvalResult, error) {
 	if episodes <= 0 {
 		return EvalResult{}, fmt.Errorf("ppo: evaluate: episodes = %d: must be > 0", episodes)
 	}
-	c, err := policy.ReadCheckpoint(filepath.Join(runDir, CheckpointFile))
+	c, meta, err := readRun(runDir)
 	if err != nil {
 		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w", err)
-	}
-	var meta checkpointMeta
-	if err := json.Unmarshal(c.Meta, &meta); err != nil || meta.Format != metaFormat {
-		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w: training state unreadable", policy.ErrCorrupt)
 	}
 	ac, err := policy.Load(c)
 	if err != nil {
@@ -50,21 +46,17 @@ func Evaluate(ctx context.Context, runDir string, episodes int, deterministic bo
 	if d := e.ObservationSpace().Dim(); d != ac.Config().ObsDim {
 		return EvalResult{}, fmt.Errorf("ppo: evaluate: %w: env observation has %d dims, policy %d", policy.ErrMismatch, d, ac.Config().ObsDim)
 	}
+	if n := meta.Normalization; n != nil && n.Observation != nil {
+		norm := env.NewNormalizeObservation(e, meta.Config.ClipObs)
+		if err := norm.SetState(*n.Observation); err != nil {
+			return EvalResult{}, fmt.Errorf("ppo: evaluate: %w: %v", policy.ErrCorrupt, err)
+		}
+		norm.SetFrozen(true)
+		e = norm
+	}
 	actor := policy.NewActor(ac)
 	rng := rand.New(rand.NewPCG(seed, 0x5EED))
 	res := EvalResult{Deterministic: deterministic, Episodes: episodes}
-	o := ac.Config().ObsDim
-	x := make([]float64, o)
-	norm := func(raw []float64) {
-		for j, v := range raw {
-			if meta.ObsRMS != nil {
-				y := (v - meta.ObsRMS.Mean[j]) / math.Sqrt(meta.ObsRMS.Var[j]+1e-8)
-				c := meta.Config.ClipObs
-				v = math.Max(-c, math.Min(c, y))
-			}
-			x[j] = v
-		}
-	}
 	for k := 0; k < episodes; k++ {
 		if err := ctx.Err(); err != nil {
 			return res, fmt.Errorf("ppo: evaluate: %w", err)
@@ -76,8 +68,7 @@ func Evaluate(ctx context.Context, runDir string, episodes int, deterministic bo
 		}
 		ret, length := 0.0, 0
 		for {
-			norm(obs)
-			a, err := actor.Act(x, 1, rng, deterministic, false)
+			a, err := actor.Act(obs, 1, rng, deterministic, false)
 			if err != nil {
 				return res, err
 			}
@@ -112,4 +103,35 @@ func Evaluate(ctx context.Context, runDir string, episodes int, deterministic bo
 // ReadConfig reads the resolved config.json of a run directory (what `train --resume` uses).
 func ReadConfig(runDir string) (Config, error) {
 	return LoadConfig(filepath.Join(runDir, ConfigFile))
+}
+
+// ReadRun returns the configuration of the run in runDir as its checkpoint records it — the
+// truth about the trained networks — after checking that the run's config.json exists and
+// agrees with it (only total_timesteps and checkpoint_every may differ: a resume may have
+// extended the run). A disagreement wraps policy.ErrMismatch and names the field.
+func ReadRun(runDir string) (Config, error) {
+	_, meta, err := readRun(runDir)
+	if err != nil {
+		return Config{}, fmt.Errorf("ppo: %w", err)
+	}
+	return meta.Config, nil
+}
+
+func readRun(runDir string) (*policy.Checkpoint, checkpointMeta, error) {
+	c, err := policy.ReadCheckpoint(filepath.Join(runDir, CheckpointFile))
+	if err != nil {
+		return nil, checkpointMeta{}, err
+	}
+	meta, err := readMeta(c)
+	if err != nil {
+		return nil, checkpointMeta{}, err
+	}
+	file, err := ReadConfig(runDir)
+	if err != nil {
+		return nil, checkpointMeta{}, fmt.Errorf("%w: run %s has no readable %s to check the checkpoint against: %v", policy.ErrMismatch, runDir, ConfigFile, err)
+	}
+	if err := diffConfig(meta.Config, file, "in "+ConfigFile); err != nil {
+		return nil, checkpointMeta{}, fmt.Errorf("%s disagrees with %s: %w", filepath.Join(runDir, ConfigFile), CheckpointFile, err)
+	}
+	return c, meta, nil
 }

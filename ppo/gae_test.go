@@ -6,47 +6,62 @@ import (
 	"testing"
 )
 
-// naiveGAE computes advantages per env by explicit sums over each episode segment:
-// A_t = Σ_k (γλ)^k δ_{t+k} up to the end of the segment (termination, truncation or rollout end).
-func naiveGAE(rew, val []float64, term, trunc []bool, finalV, lastV []float64, n int, gamma, lambda float64) []float64 {
-	T := len(rew) / n
+// lambdaReturnOracle computes advantages from the definition of the λ-return, independently of
+// GAE's δ recursion. Each env's rollout is cut into episode segments; a segment ends at a
+// terminated step (the value after it is 0), a truncated one (the value after it is that of the
+// episode's final observation) or the rollout's end (the value of the observation after the
+// rollout). For a step t whose segment ends L steps later, with V_{t+L} that bootstrap value,
+//
+//	G_t^(n) = Σ_{k<n} γ^k r_{t+k} + γ^n V_{t+n}                        (n-step return)
+//	G_t^λ   = (1−λ) Σ_{n=1}^{L−1} λ^{n−1} G_t^(n) + λ^{L−1} G_t^(L)     (λ-return)
+//	A_t     = G_t^λ − V_t
+func lambdaReturnOracle(rew, val []float64, term, trunc []bool, finalV, lastV []float64, n int, gamma, lambda float64) []float64 {
+	steps := len(rew) / n
 	adv := make([]float64, len(rew))
 	for i := 0; i < n; i++ {
-		delta := make([]float64, T)
-		end := make([]bool, T) // the segment ends after step t
-		for t := 0; t < T; t++ {
-			k := t*n + i
-			var next float64
+		at := func(t int) int { return t*n + i }
+		for start := 0; start < steps; {
+			end := start // last step of the segment
+			for end < steps-1 && !term[at(end)] && !trunc[at(end)] {
+				end++
+			}
+			var bootstrap float64
 			switch {
-			case term[k]:
-				next = 0
-				end[t] = true
-			case trunc[k]:
-				next = finalV[k]
-				end[t] = true
-			case t == T-1:
-				next = lastV[i]
+			case term[at(end)]:
+				bootstrap = 0
+			case trunc[at(end)]:
+				bootstrap = finalV[at(end)]
 			default:
-				next = val[k+n]
+				bootstrap = lastV[i]
 			}
-			delta[t] = rew[k] + gamma*next - val[k]
-		}
-		for t := 0; t < T; t++ {
-			s, w := 0.0, 1.0
-			for u := t; u < T; u++ {
-				s += w * delta[u]
-				if end[u] {
-					break
+			valueAt := func(t int) float64 { // V of the observation at step t of this segment
+				if t > end {
+					return bootstrap
 				}
-				w *= gamma * lambda
+				return val[at(t)]
 			}
-			adv[t*n+i] = s
+			for t := start; t <= end; t++ {
+				L := end - t + 1
+				nStep := func(m int) float64 {
+					g := 0.0
+					for k := 0; k < m; k++ {
+						g += math.Pow(gamma, float64(k)) * rew[at(t+k)]
+					}
+					return g + math.Pow(gamma, float64(m))*valueAt(t+m)
+				}
+				g := math.Pow(lambda, float64(L-1)) * nStep(L)
+				for m := 1; m < L; m++ {
+					g += (1 - lambda) * math.Pow(lambda, float64(m-1)) * nStep(m)
+				}
+				adv[at(t)] = g - val[at(t)]
+			}
+			start = end + 1
 		}
 	}
 	return adv
 }
 
-func TestGAEMatchesNaiveLoop(t *testing.T) {
+func TestGAEMatchesLambdaReturn(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for _, tc := range []struct {
 		name          string
@@ -81,10 +96,10 @@ func TestGAEMatchesNaiveLoop(t *testing.T) {
 			if err := GAE(rew, val, term, trunc, fv, last, tc.N, tc.gamma, tc.lambda, adv, ret); err != nil {
 				t.Fatal(err)
 			}
-			want := naiveGAE(rew, val, term, trunc, fv, last, tc.N, tc.gamma, tc.lambda)
+			want := lambdaReturnOracle(rew, val, term, trunc, fv, last, tc.N, tc.gamma, tc.lambda)
 			for k := range adv {
-				if math.Abs(adv[k]-want[k]) > 1e-9 {
-					t.Fatalf("adv[%d] = %v, naive %v", k, adv[k], want[k])
+				if math.Abs(adv[k]-want[k]) > 1e-9*(1+math.Abs(want[k])) {
+					t.Fatalf("adv[%d] = %v, λ-return oracle %v", k, adv[k], want[k])
 				}
 				if math.Abs(ret[k]-(want[k]+val[k])) > 1e-9 {
 					t.Fatalf("returns[%d] = %v, want %v", k, ret[k], want[k]+val[k])

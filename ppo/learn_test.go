@@ -98,3 +98,40 @@ func TestLearnPendulum(t *testing.T) {
 		t.Errorf("final_return %.1f < −300", s.FinalReturn)
 	}
 }
+
+// TestLearnCartPoleShort is the learning check of the default test run: 3 seeds × 60k steps of
+// CartPole-v1 with the defaults (kl-adaptive:0.01), single-threaded runs side by side. Every
+// seed's mean return over its last 10 episodes must reach 100 — a uniformly random policy
+// averages ≈22 and the untrained network ≈20–25, and a learner with a broken gradient,
+// advantage or ratio stays far below. (Measured at commit time: 233.9, 172.6, 268.7.)
+func TestLearnCartPoleShort(t *testing.T) {
+	const seeds, steps, bar = 3, 60_000, 100.0
+	type result struct {
+		seed uint64
+		s    Summary
+		err  error
+	}
+	out := make(chan result, seeds)
+	for seed := uint64(1); seed <= seeds; seed++ {
+		go func() {
+			cfg, err := DefaultConfig("CartPole-v1")
+			if err != nil {
+				out <- result{seed, Summary{}, err}
+				return
+			}
+			cfg.Seed, cfg.TotalTimesteps = seed, steps
+			s, err := Train(context.Background(), cfg, filepath.Join(t.TempDir(), fmt.Sprint(seed)), Options{SingleThreaded: true})
+			out <- result{seed, s, err}
+		}()
+	}
+	for range seeds {
+		r := <-out
+		if r.err != nil {
+			t.Fatalf("seed %d: %v", r.seed, r.err)
+		}
+		t.Logf("seed %d: mean return of the last 10 episodes after %d steps: %.1f (%d episodes, %.1f s)", r.seed, r.s.Steps, r.s.FinalReturn, r.s.Episodes, r.s.WallS)
+		if !(r.s.FinalReturn >= bar) {
+			t.Errorf("seed %d: final_return %.1f after %d steps, want ≥ %v", r.seed, r.s.FinalReturn, r.s.Steps, bar)
+		}
+	}
+}

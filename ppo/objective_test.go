@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	klc "klppo/kl"
 	"klppo/nn"
 	"klppo/policy"
 )
@@ -46,7 +47,9 @@ func refPolicy(ac *policy.ActorCritic, obs, act []float64, B int) (logp, dist, e
 	lsm := make([]float64, w)
 	for r := 0; r < B; r++ {
 		if cfg.Discrete {
-			policy.LogSoftmax(lsm, dist[r*w:(r+1)*w])
+			if err := klc.LogSoftmaxInto(lsm, dist[r*w:(r+1)*w]); err != nil {
+				panic(err)
+			}
 			logp = append(logp, lsm[int(act[r])])
 			h := 0.0
 			for _, l := range lsm {
@@ -73,7 +76,6 @@ func refCost(ac *policy.ActorCritic, c objCase, B int, pen Penalty, beta, entCoe
 	cfg := ac.Config()
 	logp, dist, ent := refPolicy(ac, c.obs, c.act, B)
 	w := cfg.HeadWidth()
-	sp, sq := make([]float64, w), make([]float64, w)
 	var h float64
 	for r := 0; r < B; r++ {
 		ratio := math.Exp(logp[r] - c.oldLogP[r])
@@ -84,11 +86,17 @@ func refCost(ac *policy.ActorCritic, c objCase, B int, pen Penalty, beta, entCoe
 		} else {
 			surr += -A * ratio
 		}
+		var d float64
+		var err error
 		if cfg.Discrete {
-			kl += policy.CategoricalKL(c.oldDist[r*w:(r+1)*w], dist[r*w:(r+1)*w], sp, sq)
+			d, err = klc.KLLogits(c.oldDist[r*w:(r+1)*w], dist[r*w:(r+1)*w])
 		} else {
-			kl += policy.DiagGaussianKL(c.oldDist[r*w:(r+1)*w], c.oldLogStd, dist[r*w:(r+1)*w], ac.LogStdValues())
+			d, err = klc.DiagNormal{Mu: c.oldDist[r*w : (r+1)*w], LogSigma: c.oldLogStd}.KL(klc.DiagNormal{Mu: dist[r*w : (r+1)*w], LogSigma: ac.LogStdValues()})
 		}
+		if err != nil {
+			panic(err)
+		}
+		kl += d
 		h += ent[r]
 	}
 	n := float64(B)

@@ -157,3 +157,13 @@ func (p Penalty) InitialBeta(initBeta float64) float64 {
 	}
 	return 0
 }
+
+// canonicalPenalty returns the canonical form of a valid spec (see Penalty.String), or spec
+// unchanged when it does not parse.
+func canonicalPenalty(spec string) string {
+	p, err := ParsePenalty(spec)
+	if err != nil {
+		return spec
+	}
+	return p.String()
+}

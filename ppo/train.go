@@ -2,6 +2,7 @@ package ppo
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -23,6 +24,9 @@ import (
 type Hooks struct {
 	OnUpdate  func(m UpdateMetrics)                    // after each update (progress bars, logging)
 	OnEpisode func(globalStep int, ep env.EpisodeStat) // after each finished episode
+	// AfterUpdate receives the live networks after update number update, before its metrics
+	// are written (to inspect them, or to inject a fault in a test). It must not keep nets.
+	AfterUpdate func(update int, nets *policy.ActorCritic)
 }
 
 // Options control where and how a run is written.
@@ -47,13 +51,17 @@ const (
 // EpisodesHeader is the header row of episodes.csv.
 const EpisodesHeader = "global_step,return,length"
 
+// ErrRunFiles is wrapped by Train's error when, on resume, metrics.csv or episodes.csv does not
+// hold exactly the rows the checkpoint accounts for (a damaged line, missing rows).
+var ErrRunFiles = errors.New("run files do not match the checkpoint")
+
 // ErrNonFinite is wrapped by Train's error when a loss, gradient or KL became NaN or ±Inf; the
 // run stops without touching the last good checkpoint.
 var ErrNonFinite = errNonFinite
 
 // Train runs PPO, writing config.json, metrics.csv, episodes.csv, summary.json and a checkpoint
 // into outDir. It honours ctx cancellation (writes a checkpoint, flushes files, returns ctx.Err()
-// wrapped). It is safe to call concurrently from several goroutines (no shared mutable state).
+// wrapped).
 //
 // An existing outDir holding any of these files is refused unless opts.Force (the files are
 // replaced) or opts.Resume (the run continues from outDir's checkpoint: cfg must equal the saved
@@ -62,23 +70,31 @@ var ErrNonFinite = errNonFinite
 // uninterrupted run). The context is checked between updates: cancellation finishes no
 // further update and checkpoints the state after the last completed one.
 //
-// The first call installs fastBLAS as gorgonia's BLAS for the whole process (see UseFastBLAS).
-func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summary, error) {
+// Concurrency: unless opts.SingleThreaded, Train uses one helper goroutine at a time besides
+// the calling one (the value pass during the rollout, the second network's forward/backward
+// pass and Adam step, half of the KL pass). Train changes no process-wide state (it does not
+// install nn.FastBLAS: callers that want it call nn.UseFastBLAS first, as the CLI does) and
+// several Trains may run concurrently on different outDirs; runs are deterministic either way.
+func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summary, err error) {
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, fmt.Errorf("ppo: invalid config: %w", err)
 	}
-	UseFastBLAS()
+	cfg.Penalty = canonicalPenalty(cfg.Penalty)
 	if outDir == "" {
 		return Summary{}, errors.New("ppo: output directory is empty")
 	}
 	if opts.Resume && opts.Force {
 		return Summary{}, errors.New("ppo: Resume and Force are exclusive")
 	}
+	if err := cfg.CheckMemory(); err != nil {
+		return Summary{}, fmt.Errorf("ppo: %w", err)
+	}
 	t, err := newTrainer(cfg)
 	if err != nil {
 		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
 	t.singleThreaded = opts.SingleThreaded
+	t.afterUpdate = opts.Hooks.AfterUpdate
 	ckPath := filepath.Join(outDir, CheckpointFile)
 	if opts.Resume {
 		c, err := policy.ReadCheckpoint(ckPath)
@@ -87,6 +103,14 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 		}
 		if err := t.restore(c); err != nil {
 			return Summary{}, fmt.Errorf("ppo: resume %s: %w", ckPath, err)
+		}
+		if t.update >= cfg.NumUpdates() {
+			// Nothing to do: keep the files (and the summary of the session that finished it).
+			s, err := ReadSummary(filepath.Join(outDir, SummaryFile))
+			if err != nil {
+				return Summary{}, fmt.Errorf("ppo: resume %s: the run is complete (update %d of %d) but its summary is unreadable: %w", outDir, t.update, cfg.NumUpdates(), err)
+			}
+			return s, nil
 		}
 	} else {
 		if err := prepareDir(outDir, opts.Force); err != nil {
@@ -100,27 +124,29 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 	if err := writeFileAtomic(filepath.Join(outDir, ConfigFile), append(cj, '\n')); err != nil {
 		return Summary{}, err
 	}
-	mw, err := openCSV(filepath.Join(outDir, MetricsFile), MetricsHeader, opts.Resume, func(rec []string) bool {
-		u, err := strconv.Atoi(rec[0])
-		return err == nil && u <= t.update
-	})
+	mw, err := openCSV(filepath.Join(outDir, MetricsFile), MetricsHeader, opts.Resume, t.metricsRowsCheck())
 	if err != nil {
 		return Summary{}, err
 	}
-	defer mw.close()
-	ew, err := openCSV(filepath.Join(outDir, EpisodesFile), EpisodesHeader, opts.Resume, func(rec []string) bool {
-		s, err := strconv.Atoi(rec[0])
-		return err == nil && s <= t.globalStep
-	})
+	defer func() { err = errors.Join(err, mw.close()) }()
+	ew, err := openCSV(filepath.Join(outDir, EpisodesFile), EpisodesHeader, opts.Resume, t.episodeRowsCheck())
 	if err != nil {
 		return Summary{}, err
 	}
-	defer ew.close()
+	defer func() { err = errors.Join(err, ew.close()) }()
+	if !opts.Resume {
+		// The initial state is the first checkpoint, so that a run stopped before its first
+		// periodic checkpoint (e.g. by a NaN) can be resumed from update 0.
+		if err := t.save(ckPath, 0); err != nil {
+			return Summary{}, err
+		}
+	}
 
 	t.onEpisode = func(step int, ep env.EpisodeStat) error {
 		t.episodes++
-		t.window.add(ep.Return)
-		if t.firstSolved < 0 && t.window.count() == len(t.window.buf) && !math.IsNaN(t.threshold) && t.window.mean() >= t.threshold {
+		w := t.recentReturns
+		w.add(ep.Return)
+		if t.firstSolved < 0 && w.count() == len(w.buf) && !math.IsNaN(t.solvedThreshold) && w.mean() >= t.solvedThreshold {
 			t.firstSolved = step
 		}
 		if err := ew.write([]string{strconv.Itoa(step), strconv.FormatFloat(ep.Return, 'g', -1, 64), strconv.Itoa(ep.Length)}); err != nil {
@@ -137,8 +163,8 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 	wall := func() float64 { return t.wallBefore + time.Since(start).Seconds() }
 	summary := func(stopped string) Summary {
 		w := wall()
-		s := Summary{EnvID: cfg.EnvID, Penalty: t.pen.String(), Seed: cfg.Seed, Steps: t.globalStep, WallS: w,
-			FinalReturn: t.window.mean(), SolvedThreshold: t.threshold, FirstStepReturnGE: t.firstSolved,
+		s := Summary{EnvID: cfg.EnvID, Penalty: t.penalty.String(), Seed: cfg.Seed, Steps: t.globalStep, WallS: w,
+			FinalReturn: t.recentReturns.mean(), SolvedThreshold: t.solvedThreshold, FirstStepReturnGE: t.firstSolved,
 			Episodes: t.episodes, Updates: t.update, Stopped: stopped}
 		if el := time.Since(start).Seconds(); el > 0 {
 			s.SPS = float64(t.globalStep-step0) / el
@@ -169,12 +195,12 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (Summar
 	}
 
 	nUp := cfg.NumUpdates()
-	lastCk := t.update
+	lastCk := t.update // the initial state (update 0) or the resumed checkpoint
 	for t.update < nUp {
 		if err := ctx.Err(); err != nil {
 			return finish("interrupted", true, fmt.Errorf("ppo: interrupted after update %d (checkpoint written): %w", t.update, err))
 		}
-		m, err := t.step(start, step0)
+		m, err := t.runUpdate(start, step0)
 		if err != nil {
 			if errors.Is(err, errNonFinite) {
 				return finish("nan", false, fmt.Errorf("ppo: update %d stopped: %w; the last good checkpoint (update %d) is kept in %s", t.update+1, err, lastCk, ckPath))
@@ -255,19 +281,84 @@ type csvFile struct {
 	w    *csv.Writer
 }
 
-// openCSV creates path with header, or on resume rewrites it keeping the header and the rows for
-// which keep returns true.
-func openCSV(path, header string, resume bool, keep func([]string) bool) (*csvFile, error) {
+// rowCheck decides, on resume, whether row rec (line number line of the file) is kept (it was
+// written before the checkpoint) or dropped (written after it: it will be regenerated); an error
+// refuses the resume. done is called after the last row to check that no kept row is missing.
+type rowCheck struct {
+	keep func(line int, rec []string) (bool, error)
+	done func(kept int) error
+}
+
+// metricsRowsCheck keeps rows of updates 1…t.update, which must all be present and in order.
+func (t *trainer) metricsRowsCheck() rowCheck {
+	next := 1
+	return rowCheck{
+		keep: func(line int, rec []string) (bool, error) {
+			u, err := strconv.Atoi(rec[0])
+			if err != nil || u < 1 {
+				return false, fmt.Errorf("line %d: update %q is not a positive integer", line, rec[0])
+			}
+			if u > t.update {
+				return false, nil
+			}
+			if u != next {
+				return false, fmt.Errorf("line %d: update %d where update %d was expected (rows before the checkpoint at update %d are missing or out of order)", line, u, next, t.update)
+			}
+			next++
+			return true, nil
+		},
+		done: func(kept int) error {
+			switch {
+			case kept == t.update:
+			case kept+1 == t.update:
+				return fmt.Errorf("it holds the rows of updates 1–%d but the checkpoint is at update %d: the row of update %d is missing and cannot be rebuilt", kept, t.update, t.update)
+			default:
+				return fmt.Errorf("it holds the rows of updates 1–%d but the checkpoint is at update %d: the rows of updates %d–%d are missing and cannot be rebuilt", kept, t.update, kept+1, t.update)
+			}
+			return nil
+		},
+	}
+}
+
+// episodeRowsCheck keeps the rows of episodes finished by step t.globalStep, which must be as
+// many as the checkpoint counted, with non-decreasing steps.
+func (t *trainer) episodeRowsCheck() rowCheck {
+	last := 0
+	return rowCheck{
+		keep: func(line int, rec []string) (bool, error) {
+			s, err := strconv.Atoi(rec[0])
+			if err != nil || s < last {
+				return false, fmt.Errorf("line %d: global_step %q is not an integer ≥ %d (the previous row's)", line, rec[0], last)
+			}
+			last = s
+			return s <= t.globalStep, nil
+		},
+		done: func(kept int) error {
+			if kept != t.episodes {
+				return fmt.Errorf("it holds %d episodes up to step %d but the checkpoint counted %d: rows are missing and cannot be rebuilt", kept, t.globalStep, t.episodes)
+			}
+			return nil
+		},
+	}
+}
+
+// openCSV creates path with header, or on resume rewrites it keeping the header and the rows
+// that check keeps. On resume, a last line without its newline (a write cut short by a crash)
+// is dropped; any other unreadable row, and any row check fails on, refuses the resume with an
+// error naming the file and the line, leaving the file untouched.
+func openCSV(path, header string, resume bool, check rowCheck) (*csvFile, error) {
 	var kept [][]string
 	if resume {
-		f, err := os.Open(path)
+		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("ppo: resume: %w", err)
 		}
-		r := csv.NewReader(f)
+		if i := bytes.LastIndexByte(data, '\n'); i < len(data)-1 {
+			data = data[:i+1] // drop the partial last line
+		}
+		r := csv.NewReader(bytes.NewReader(data))
 		h, err := r.Read()
 		if err != nil || strings.Join(h, ",") != header {
-			f.Close()
 			return nil, fmt.Errorf("ppo: resume: %s does not start with the header %q", path, header)
 		}
 		for {
@@ -276,14 +367,20 @@ func openCSV(path, header string, resume bool, keep func([]string) bool) (*csvFi
 				break
 			}
 			if err != nil {
-				// A row cut short by a crash ends the readable part.
-				break
+				return nil, fmt.Errorf("ppo: resume: %w: %s is damaged: %v", ErrRunFiles, path, err)
 			}
-			if keep(rec) {
+			line, _ := r.FieldPos(0)
+			ok, err := check.keep(line, rec)
+			if err != nil {
+				return nil, fmt.Errorf("ppo: resume: %w: %s %v", ErrRunFiles, path, err)
+			}
+			if ok {
 				kept = append(kept, rec)
 			}
 		}
-		f.Close()
+		if err := check.done(len(kept)); err != nil {
+			return nil, fmt.Errorf("ppo: resume: %w: %s: %v", ErrRunFiles, path, err)
+		}
 	}
 	f, err := os.Create(path)
 	if err != nil {
@@ -292,16 +389,17 @@ func openCSV(path, header string, resume bool, keep func([]string) bool) (*csvFi
 	c := &csvFile{path: path, f: f, bw: bufio.NewWriterSize(f, 64<<10)}
 	c.w = csv.NewWriter(c.bw)
 	if err := c.w.Write(strings.Split(header, ",")); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("ppo: %s: %w", path, err)
+		return nil, errors.Join(fmt.Errorf("ppo: %s: %w", path, err), f.Close())
 	}
 	for _, rec := range kept {
 		if err := c.w.Write(rec); err != nil {
-			f.Close()
-			return nil, fmt.Errorf("ppo: %s: %w", path, err)
+			return nil, errors.Join(fmt.Errorf("ppo: %s: %w", path, err), f.Close())
 		}
 	}
-	return c, c.flush()
+	if err := c.flush(); err != nil {
+		return nil, errors.Join(err, f.Close())
+	}
+	return c, nil
 }
 
 func (c *csvFile) write(rec []string) error {
@@ -322,9 +420,13 @@ func (c *csvFile) flush() error {
 	return nil
 }
 
-func (c *csvFile) close() {
-	c.flush()
-	c.f.Close()
+// close flushes and closes the file.
+func (c *csvFile) close() error {
+	err := c.flush()
+	if cerr := c.f.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("ppo: %s: %w", c.path, cerr))
+	}
+	return err
 }
 
 // writeSummary writes summary.json (NaN values as null).

@@ -184,14 +184,13 @@ func testNaNGuard(t *testing.T, envID string) {
 		c.TotalTimesteps, c.CheckpointEvery = 6*c.BatchSize(), 2
 		cfg = c
 	}
-	testHookAfterUpdate = func(tr *trainer) {
-		if tr.update == 3 {
-			tr.ac.Pi.Params()[0].Data().([]float32)[0] = float32(math.NaN())
+	poison := func(update int, nets *policy.ActorCritic) {
+		if update == 3 {
+			nets.Pi.Params()[0].Data().([]float32)[0] = float32(math.NaN())
 		}
 	}
-	defer func() { testHookAfterUpdate = nil }()
 	d := t.TempDir()
-	s, err := Train(context.Background(), cfg, d, Options{})
+	s, err := Train(context.Background(), cfg, d, Options{Hooks: Hooks{AfterUpdate: poison}})
 	if !errors.Is(err, ErrNonFinite) || s.Stopped != "nan" {
 		t.Fatalf("Train: %+v, %v", s, err)
 	}
@@ -213,24 +212,42 @@ func testNaNGuard(t *testing.T, envID string) {
 	}
 }
 
-// TestEarlyStop: with a tiny stop KL only the first minibatch (taken at KL = 0, before any
-// step) is trained, so every update runs 1 epoch; with a huge one all epochs run.
+// TestEarlyStop: with a tiny stop KL only the first minibatch of each update (taken at KL = 0,
+// before any step) is trained, so every update runs 1 epoch of 1 step; with a huge one all
+// 2 epochs × 2 minibatches run. The count is checked twice: the Epochs column, and Adam's step
+// counter in the final checkpoint (the number of gradient steps actually taken).
 func TestEarlyStop(t *testing.T) {
+	const updates = 3
 	for _, tc := range []struct {
-		spec   string
-		epochs int
-	}{{"none+stop:1e-12", 1}, {"kl-fixed:1+stop:1e-12", 1}, {"clip:0.2+stop:1000", 2}} {
-		cfg := tinyConfig(t, 3)
+		spec          string
+		epochs, steps int
+	}{{"none+stop:1e-12", 1, 1}, {"kl-fixed:1+stop:1e-12", 1, 1}, {"clip:0.2+stop:1000", 2, 4}} {
+		cfg := tinyConfig(t, updates)
 		cfg.Penalty = tc.spec
 		var got []int
-		_, err := Train(context.Background(), cfg, t.TempDir(), Options{Hooks: Hooks{OnUpdate: func(m UpdateMetrics) { got = append(got, m.Epochs) }}})
+		d := t.TempDir()
+		_, err := Train(context.Background(), cfg, d, Options{Hooks: Hooks{OnUpdate: func(m UpdateMetrics) { got = append(got, m.Epochs) }}})
 		if err != nil {
 			t.Fatal(err)
+		}
+		if len(got) != updates {
+			t.Fatalf("%s: %d updates reported, want %d", tc.spec, len(got), updates)
 		}
 		for u, e := range got {
 			if e != tc.epochs {
 				t.Fatalf("%s: update %d ran %d epochs, want %d", tc.spec, u+1, e, tc.epochs)
 			}
+		}
+		c, err := policy.ReadCheckpoint(filepath.Join(d, CheckpointFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		meta, err := readMeta(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := updates * tc.steps; meta.AdamStep != want {
+			t.Fatalf("%s: %d Adam steps taken, want %d", tc.spec, meta.AdamStep, want)
 		}
 	}
 }

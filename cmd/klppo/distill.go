@@ -44,7 +44,11 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	omit := fs.Int("omit-class", distill.NoOmit, "leave this digit out of the students' transfer set and correct the distilled student's bias for it (-1 = none)")
 	out := fs.String("out", "runs/distill", "output directory for metrics.csv, accuracy.png and teacher.klnn")
 	quiet := fs.Bool("quiet", false, "no progress bar and no per-epoch lines")
+	force := fs.Bool("force", false, "write into an --out directory that already holds a run (overwrites its files)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := guardOut("--out", *out, *force); err != nil {
 		return err
 	}
 	switch {

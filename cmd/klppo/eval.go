@@ -44,12 +44,13 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if _, err := os.Stat(*run); err != nil {
 		return usagef("--run %s: %v", *run, err)
 	}
+	cfg, err := ppo.ReadRun(*run)
+	if err != nil {
+		return usagef("--run %s: %v", *run, err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg, err := ppo.ReadConfig(*run)
-	if err == nil {
-		fmt.Fprintf(stdout, "run %s: %s, penalty %s, seed %d\n", *run, cfg.EnvID, cfg.Penalty, cfg.Seed)
-	}
+	fmt.Fprintf(stdout, "run %s: %s, penalty %s, seed %d\n", *run, cfg.EnvID, cfg.Penalty, cfg.Seed)
 	fmt.Fprintf(stdout, "%-13s %8s %9s %8s %9s %9s %11s\n", "actions", "episodes", "mean", "std", "min", "max", "mean length")
 	for _, det := range modes {
 		r, err := ppo.Evaluate(ctx, *run, *episodes, det, *seed)

@@ -12,6 +12,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"klppo/nn"
 )
 
 // command is one (possibly nested, e.g. "bench kl") subcommand.
@@ -143,4 +145,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+// main installs nn.FastBLAS for gorgonia's head-sized matrix products (process-wide: every
+// subcommand's gorgonia models use it, see nn.UseFastBLAS) and dispatches.
+func main() {
+	nn.UseFastBLAS()
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}

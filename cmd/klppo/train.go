@@ -131,6 +131,14 @@ func (f *trainFlags) resolve() (ppo.Config, error) {
 	if err := cfg.Validate(); err != nil {
 		return cfg, usagef("invalid configuration: %v", err)
 	}
+	pen, err := ppo.ParsePenalty(cfg.Penalty)
+	if err != nil { // Validate parsed it already
+		return cfg, usagef("invalid configuration: penalty: %v", err)
+	}
+	cfg.Penalty = pen.String() // canonical: config.json stores what summary.json reports
+	if err := cfg.CheckMemory(); err != nil {
+		return cfg, usagef("invalid configuration: %v", err)
+	}
 	return cfg, nil
 }
 
@@ -157,6 +165,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	tuneGC()
 	var cfg ppo.Config
 	out := f.out
+	outSet := false
+	f.fs.Visit(func(fl *flag.Flag) { outSet = outSet || fl.Name == "out" })
+	if outSet && strings.TrimSpace(out) == "" {
+		return usagef("--out %q: empty directory name (omit --out for the default runs/<env>-<penalty>-s<seed>-<time>)", out)
+	}
 	opts := ppo.Options{Force: f.force}
 	if f.resume != "" {
 		ok := map[string]bool{"resume": true, "steps": true, "total-timesteps": true, "quiet": true, "checkpoint-every": true}
@@ -183,6 +196,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if err := cfg.Validate(); err != nil {
 			return usagef("--resume %s: %v", f.resume, err)
 		}
+		if err := cfg.CheckMemory(); err != nil {
+			return usagef("--resume %s: %v", f.resume, err)
+		}
 		out, opts.Resume = f.resume, true
 	} else {
 		c, err := f.resolve()
@@ -201,7 +217,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptContext(stderr)
 	defer stop()
 
 	verb := "training"
@@ -240,6 +256,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		bar.Clear()
 		fmt.Fprintln(stderr)
 	}
+	if errors.Is(err, ppo.ErrRunFiles) {
+		return usagef("--resume %s: %v", out, err)
+	}
 	if err != nil && s.Steps == 0 && s.Updates == 0 && s.Stopped == "" {
 		return err // failed before training (bad directory, corrupt checkpoint, …)
 	}
@@ -265,6 +284,22 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// interruptContext is cancelled by the first SIGINT or SIGTERM: training then finishes no
+// further update, writes a checkpoint and flushes its files. The signals' default action is
+// restored at that moment, so a second Ctrl-C ends the process at once (the previous checkpoint
+// stays valid: checkpoints are written atomically).
+func interruptContext(stderr io.Writer) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+		if context.Cause(ctx) != context.Canceled { // a signal, not stop() at the end of the command
+			fmt.Fprintln(stderr, "\nklppo: interrupt: finishing the current update and writing a checkpoint (Ctrl-C again quits at once)")
+		}
+	}()
+	return ctx, stop
 }
 
 func fmtReturn(r float64) string {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,6 +55,14 @@ func TestTrainFlagsResolve(t *testing.T) {
 
 func TestTrainBadInput(t *testing.T) {
 	dir := t.TempDir()
+	caseKeys := filepath.Join(dir, "case.json")
+	nullCfg := filepath.Join(dir, "null.json")
+	if err := os.WriteFile(caseKeys, []byte(`{"Learning_Rate": 0.1}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(nullCfg, []byte(`null`), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -64,6 +74,11 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"--hidden", "a,b"}, "hidden"},
 		{[]string{"--resume", dir, "--seed", "2"}, "--seed cannot be combined"},
 		{[]string{"--resume", filepath.Join(dir, "nope")}, "nope"},
+		{[]string{"--out", ""}, `--out "": empty directory name`},
+		{[]string{"--num-envs", "100000"}, "num_envs = 100000"},
+		{[]string{"--num-steps", "2000000"}, "num_steps = 2000000"},
+		{[]string{"--config", caseKeys}, `unknown key "Learning_Rate"`},
+		{[]string{"--config", nullCfg}, "null"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"train"}, tc.args...), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
@@ -115,4 +130,140 @@ func TestDefaultOutDir(t *testing.T) {
 	if want := filepath.Join("runs", "CartPole-v1-kl-adaptive_0.01-s1-20260102-030405"); got != want {
 		t.Fatalf("defaultOutDir = %q, want %q", got, want)
 	}
+}
+
+// TestTrainCanonicalPenalty: a spec with spaces is stored in its canonical form in config.json.
+func TestTrainCanonicalPenalty(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--penalty", " clip:0.2", "--steps", "512", "--num-steps", "64", "--out", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	b, err := os.ReadFile(filepath.Join(out, ppo.ConfigFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"penalty": "clip:0.2"`) {
+		t.Fatalf("config.json:\n%s", b)
+	}
+}
+
+// TestEvalRefusesMismatchedRun: eval of a run whose checkpoint is from another environment, or
+// whose config.json is missing, exits 2 with a message naming the problem (it used to exit 0
+// and label Acrobot's returns "CartPole-v1").
+func TestEvalRefusesMismatchedRun(t *testing.T) {
+	dir := t.TempDir()
+	cart, acro := filepath.Join(dir, "cart"), filepath.Join(dir, "acro")
+	for _, a := range [][]string{
+		{"train", "--steps", "256", "--num-steps", "64", "--out", cart, "--quiet"},
+		{"train", "--env", "Acrobot-v1", "--steps", "256", "--num-steps", "64", "--out", acro, "--quiet"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run(a, &stdout, &stderr); code != 0 {
+			t.Fatalf("%v: exit %d: %s", a, code, stderr.String())
+		}
+	}
+	ck, err := os.ReadFile(filepath.Join(acro, ppo.CheckpointFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cart, ppo.CheckpointFile), ck, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(acro, ppo.ConfigFile)); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct{ dir, want string }{
+		{cart, "env_id is Acrobot-v1 in the checkpoint but CartPole-v1 in config.json"},
+		{acro, "no readable config.json"},
+	} {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"eval", "--run", tc.dir, "--episodes", "1"}, &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+			t.Errorf("eval --run %s: exit %d, stderr %q; want 2 and %q", tc.dir, code, stderr.String(), tc.want)
+		}
+	}
+}
+
+// TestTrainResumeDamagedMetrics: a garbage line in metrics.csv refuses the resume with exit
+// status 2, naming the file and the line (it used to delete every row after it silently), and
+// resuming a finished run keeps its summary.json (it used to rewrite it with "sps": 0).
+func TestTrainResumeDamagedMetrics(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	var stdout, stderr bytes.Buffer
+	if code := run([]string{"train", "--steps", "1536", "--num-steps", "64", "--checkpoint-every", "2", "--out", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr.String())
+	}
+	summary := filepath.Join(out, ppo.SummaryFile)
+	before, err := os.ReadFile(summary)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	if code := run([]string{"train", "--resume", out, "--quiet"}, &stdout, &stderr); code != 0 {
+		t.Fatalf("resume of a finished run: exit %d: %s", code, stderr.String())
+	}
+	if after, err := os.ReadFile(summary); err != nil || !bytes.Equal(after, before) {
+		t.Fatalf("summary.json changed by resuming a finished run:\n%s\nwas\n%s", after, before)
+	}
+	metrics := filepath.Join(out, ppo.MetricsFile)
+	b, err := os.ReadFile(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.SplitAfter(string(b), "\n")
+	damaged := strings.Join(lines[:3], "") + "garbage\n" + strings.Join(lines[3:], "")
+	if err := os.WriteFile(metrics, []byte(damaged), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout.Reset()
+	stderr.Reset()
+	code := run([]string{"train", "--resume", out, "--steps", "2048", "--quiet"}, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "metrics.csv is damaged: record on line 4") {
+		t.Fatalf("resume with a garbage line: exit %d, stderr %q", code, stderr.String())
+	}
+	if b, err := os.ReadFile(metrics); err != nil || string(b) != damaged {
+		t.Fatal("the refused resume changed metrics.csv")
+	}
+}
+
+// TestInterruptContext: the first SIGINT cancels the context and tells the user that a second
+// Ctrl-C quits at once (the handler is then removed, so the default action applies again).
+func TestInterruptContext(t *testing.T) {
+	var stderr syncBuffer
+	ctx, stop := interruptContext(&stderr)
+	defer stop()
+	if err := syscall.Kill(os.Getpid(), syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(5 * time.Second):
+		t.Fatal("SIGINT did not cancel the context")
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "Ctrl-C again quits at once") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no second-Ctrl-C notice; stderr %q", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for one writer and one reader goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -1,7 +1,8 @@
-// Package golden finds the project's reference data: ../shared/golden beside the repository, or the copy kept inside it.
+// Package golden reads the project's reference data: tests use the copy kept inside the repository, which must equal ../shared/golden beside it whenever that exists.
 package golden
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -36,25 +37,48 @@ func SharedPath(name string) (string, error) {
 	return filepath.Join(root, "..", "shared", "golden", name), nil
 }
 
-// Read returns the reference file name (e.g. "kl.json") from ../shared/golden beside the
-// repository root or, when that file does not exist, the copy at fallback (a path relative to
-// the repository root, e.g. "kl/testdata/kl.json"), together with the path it read. It returns an
-// error when neither exists, so a test built on it fails instead of skipping.
-func Read(name, fallback string) (data []byte, path string, err error) {
+// Read returns the in-repo copy of reference file name (e.g. "kl.json"), kept at copyPath
+// relative to the repository root (e.g. "kl/testdata/kl.json"), and the path it read. Tests
+// always use the copy. When ../shared/golden/name exists beside the repository, the copy must
+// equal it byte for byte, else Read returns an error naming both files (refresh the copy); use
+// Shared to learn whether that comparison was possible. A missing copy is an error, so a test
+// built on Read fails instead of skipping.
+func Read(name, copyPath string) (data []byte, path string, err error) {
 	root, err := RepoRoot()
 	if err != nil {
 		return nil, "", err
 	}
-	paths := []string{filepath.Join(root, "..", "shared", "golden", name), filepath.Join(root, fallback)}
-	for _, p := range paths {
-		data, err := os.ReadFile(p)
-		if errors.Is(err, os.ErrNotExist) {
-			continue
-		}
-		if err != nil {
-			return nil, "", fmt.Errorf("golden: %w", err)
-		}
-		return data, p, nil
+	path = filepath.Join(root, copyPath)
+	data, err = os.ReadFile(path)
+	if err != nil {
+		return nil, "", fmt.Errorf("golden: in-repo copy of %s: %w", name, err)
 	}
-	return nil, "", fmt.Errorf("golden: %s not found: tried %v", name, paths)
+	shared, err := Shared(name)
+	if err != nil || shared == "" {
+		return data, path, err
+	}
+	ref, err := os.ReadFile(shared)
+	if err != nil {
+		return nil, "", fmt.Errorf("golden: %w", err)
+	}
+	if !bytes.Equal(data, ref) {
+		return nil, "", fmt.Errorf("golden: %s (%d bytes) differs from %s (%d bytes): refresh the in-repo copy", path, len(data), shared, len(ref))
+	}
+	return data, path, nil
+}
+
+// Shared returns the path of ../shared/golden/name beside the repository root when that file
+// exists, or "" when it does not (then only the in-repo copy can be used, unchecked).
+func Shared(name string) (string, error) {
+	p, err := SharedPath(name)
+	if err != nil {
+		return "", err
+	}
+	switch _, err := os.Stat(p); {
+	case errors.Is(err, os.ErrNotExist):
+		return "", nil
+	case err != nil:
+		return "", fmt.Errorf("golden: %w", err)
+	}
+	return p, nil
 }

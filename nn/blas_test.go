@@ -1,4 +1,4 @@
-package ppo
+package nn
 
 import (
 	"math"
@@ -7,6 +7,7 @@ import (
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/gonum"
+	"gorgonia.org/tensor"
 )
 
 // TestFastBLASMatchesGonum compares every transpose combination and several shapes (including
@@ -14,7 +15,7 @@ import (
 func TestFastBLASMatchesGonum(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	var ref gonum.Implementation
-	var fast fastBLAS
+	var fast FastBLAS
 	for _, sh := range [][3]int{{128, 64, 64}, {128, 64, 2}, {128, 64, 1}, {128, 2, 64}, {128, 1, 64}, {64, 2, 128},
 		{64, 1, 128}, {128, 64, 4}, {128, 4, 64}, {3, 5, 7}, {1, 4, 3}, {5, 3, 1}, {2, 2, 2}} {
 		m, n, k := sh[0], sh[1], sh[2]
@@ -86,7 +87,7 @@ func BenchmarkSgemmHead(b *testing.B) {
 	}
 	a, w, c := fill(128*64), fill(64*2), make([]float32, 128*64)
 	var ref gonum.Implementation
-	var fast fastBLAS
+	var fast FastBLAS
 	for _, impl := range []struct {
 		name string
 		f    func(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int)
@@ -102,4 +103,57 @@ func BenchmarkSgemmHead(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestFastBLASEffectOnOtherModels documents what installing FastBLAS does to a model that is
+// not PPO's: the XOR network of TestTrainXOR (2→8→1, so its output layer takes FastBLAS's
+// small-dimension path) trained for 400 Adam steps with gonum's BLAS and with FastBLAS
+// installed process-wide. The two trainings agree to float rounding: the final loss and every
+// parameter within 1e-4 (float32) and 1e-9 (float64) relative; they need not be bit-identical.
+func TestFastBLASEffectOnOtherModels(t *testing.T) {
+	prev := tensor.WhichBLAS()
+	defer tensor.Use(prev)
+	if FastBLASInstalled() {
+		t.Fatal("FastBLAS is installed before the test: something in package nn installs it implicitly")
+	}
+	for _, tc := range []struct {
+		dt  tensor.Dtype
+		tol float64
+	}{{tensor.Float32, 1e-4}, {tensor.Float64, 1e-9}} {
+		tensor.Use(gonum.Implementation{})
+		lossRef, ref := trainXOR(t, 3, tc.dt, 400)
+		tensor.Use(FastBLAS{})
+		if !FastBLASInstalled() {
+			t.Fatal("FastBLASInstalled is false after tensor.Use(FastBLAS{})")
+		}
+		lossFast, fast := trainXOR(t, 3, tc.dt, 400)
+		rel := func(a, b float64) float64 { return math.Abs(a-b) / math.Max(1e-3, math.Abs(a)) }
+		worst := rel(lossRef, lossFast)
+		pr, pf := ref.Params(), fast.Params()
+		for i := range pr {
+			a, b := values64(pr[i]), values64(pf[i])
+			for j := range a {
+				worst = math.Max(worst, rel(a[j], b[j]))
+			}
+		}
+		t.Logf("%v: loss %v (gonum) vs %v (FastBLAS); largest relative difference %.3g", tc.dt, lossRef, lossFast, worst)
+		if worst > tc.tol {
+			t.Errorf("%v: FastBLAS changed the trained XOR model by %.3g relative, want ≤ %g", tc.dt, worst, tc.tol)
+		}
+	}
+}
+
+// values64 returns a parameter tensor's elements as float64.
+func values64(d *tensor.Dense) []float64 {
+	switch x := d.Data().(type) {
+	case []float32:
+		out := make([]float64, len(x))
+		for i, v := range x {
+			out[i] = float64(v)
+		}
+		return out
+	case []float64:
+		return x
+	}
+	return nil
 }

@@ -1,4 +1,4 @@
-package ppo
+package nn
 
 import (
 	"sync"
@@ -8,7 +8,7 @@ import (
 	"gorgonia.org/tensor"
 )
 
-// fastBLAS is gonum's pure-Go BLAS with faster general matrix products when one dimension is
+// FastBLAS is gonum's pure-Go BLAS with faster general matrix products when one dimension is
 // tiny. gonum's kernels loop over whole rows with vector operations whose length is n (for
 // C = A·B and C = Aᵀ·B) or k (for C = A·Bᵀ); a policy head with two actions or a value head
 // with one output makes that length 1 or 2, and each of the six products of a head's forward and
@@ -16,7 +16,7 @@ import (
 // computes those cases with one vector operation per output element (n ≤ 4: a dot product of
 // length k) or per row and inner index (k ≤ 4: an axpy of length n) and leaves every other case
 // to gonum. The results are the same products up to the order of the floating-point additions.
-type fastBLAS struct {
+type FastBLAS struct {
 	gonum.Implementation
 }
 
@@ -24,7 +24,7 @@ type fastBLAS struct {
 const smallDim = 4
 
 // Sgemm computes C = alpha·op(A)·op(B) + beta·C for row-major matrices.
-func (f fastBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+func (f FastBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	switch {
 	case m == 0 || n == 0 || k == 0:
 	case tB == blas.NoTrans && n <= smallDim:
@@ -68,7 +68,7 @@ func (f fastBLAS) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []f
 }
 
 // Dgemm is Sgemm for float64.
-func (f fastBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
+func (f FastBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	switch {
 	case m == 0 || n == 0 || k == 0:
 	case tB == blas.NoTrans && n <= smallDim:
@@ -111,13 +111,26 @@ func (f fastBLAS) Dgemm(tA, tB blas.Transpose, m, n, k int, alpha float64, a []f
 
 var useFastBLAS sync.Once
 
-// UseFastBLAS makes gorgonia's tensor package use fastBLAS for every later matrix product in the
-// process (tensor.Use). Train calls it once; it is idempotent and safe to call from several
-// goroutines, but must not run while another goroutine is inside a gorgonia matrix product.
+// UseFastBLAS makes gorgonia's tensor package use FastBLAS for every later matrix product in
+// the process (tensor.Use), if it still uses gonum's default. It is process-wide state: every
+// gorgonia model in the process — PPO's networks, but also a vae or distill model trained later
+// in the same process — then computes its products with FastBLAS, whose results equal gonum's
+// up to the order of floating-point additions (TestFastBLASEffectOnOtherModels measures the
+// drift on a small MLP trained with Adam). Nothing in klppo's libraries calls it; the klppo CLI
+// calls it once at start-up, so CLI runs and library runs that do not call it differ in float
+// rounding. It is idempotent and safe to call from several goroutines, but must not run while
+// another goroutine is inside a gorgonia matrix product. PPO training on CartPole is faster with
+// it (see docs/performance.md).
 func UseFastBLAS() {
 	useFastBLAS.Do(func() {
 		if _, ok := tensor.WhichBLAS().(gonum.Implementation); ok {
-			tensor.Use(fastBLAS{})
+			tensor.Use(FastBLAS{})
 		}
 	})
+}
+
+// FastBLASInstalled reports whether gorgonia currently uses FastBLAS.
+func FastBLASInstalled() bool {
+	_, ok := tensor.WhichBLAS().(FastBLAS)
+	return ok
 }
