@@ -154,8 +154,7 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	if len(curveSizes) > 0 {
 		total = 0
 		for _, n := range curveSizes {
-			steps, per := *epochs*(slices.Max(curveSizes) / *batch), n / *batch
-			total += 2 * (steps + per - 1) / per * per
+			total += 2 * distill.CurveEpochs(*epochs, *batch, slices.Max(curveSizes), n) * (n / *batch)
 		}
 	}
 	if cfg.Teacher == nil {

@@ -34,6 +34,15 @@ type CurvePoint struct {
 	DistilledKL, LabelKL float64 // test KL(teacher_T ‖ student_T)
 }
 
+// CurveEpochs returns the epochs a transfer set of n examples gets in a Curve whose largest
+// set has largest examples: enough for the ⌊largest/batch⌋·epochs steps of the largest set,
+//
+//	⌈epochs·⌊largest/batch⌋ / ⌊n/batch⌋⌉   (n ≥ batch).
+func CurveEpochs(epochs, batch, largest, n int) int {
+	steps, per := epochs*(largest/batch), n/batch
+	return (steps + per - 1) / per
+}
+
 // Curve runs the experiment once per transfer-set size: the students train on the first n
 // examples of pool (n from sizes, each at most pool.N), for as many epochs as give the same
 // number of optimisation steps as cfg.Epochs epochs over the largest size (rounded up), so
@@ -53,7 +62,6 @@ func Curve(data *datasets.Split, pool *datasets.Set, cfg Config, sizes []int) ([
 		}
 		largest = max(largest, n)
 	}
-	steps := cfg.Epochs * (largest / cfg.Batch)
 	var out []CurvePoint
 	for _, n := range sizes {
 		set, err := pool.Head(n)
@@ -62,8 +70,7 @@ func Curve(data *datasets.Split, pool *datasets.Set, cfg Config, sizes []int) ([
 		}
 		c := cfg
 		c.Transfer = set
-		per := n / cfg.Batch
-		c.Epochs = (steps + per - 1) / per
+		c.Epochs = CurveEpochs(cfg.Epochs, cfg.Batch, largest, n)
 		res, err := Run(data, c)
 		if err != nil {
 			return nil, nil, fmt.Errorf("distill: curve size %d: %w", n, err)
