@@ -16,7 +16,7 @@ k="$out/klppo"
 run() { # run NAME SEED FLAGS...
 	name=$1 seed=$2
 	shift 2
-	"$k" distill --quiet --seed "$seed" --out "$out/$name-$seed" "$@" >"$out/$name-$seed.txt"
+	"$k" distill --quiet --force --seed "$seed" --out "$out/$name-$seed" "$@" >"$out/$name-$seed.txt"
 }
 
 for s in 1 2 3; do
@@ -40,7 +40,7 @@ for s in 1 2 3; do
 	done
 	run fresh500-s16 "$s" --teacher "$teacher" --transfer fresh --transfer-size 500 --student-hidden 16 --epochs 150 --temperature 8
 	# The size curve.
-	"$k" distill --quiet --seed "$s" --transfer fresh --curve-sizes 100,250,500,1000,2000,5000 --student-hidden 128 \
+	"$k" distill --quiet --force --seed "$s" --transfer fresh --curve-sizes 100,250,500,1000,2000,5000 --student-hidden 128 \
 		--temperature 8 --epochs 15 --out "$out/curve-$s" >"$out/curve-$s.txt"
 	# The missing class.
 	run omit3 "$s" --transfer fresh --student-hidden 128 --temperature 8 --omit-class 3
