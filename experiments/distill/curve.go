@@ -1,7 +1,6 @@
 package distill
 
 import (
-	"encoding/csv"
 	"fmt"
 	"image/color"
 	"os"
@@ -89,24 +88,14 @@ func WriteCurve(dir string, pts []CurvePoint, title string) ([]string, error) {
 		return nil, fmt.Errorf("distill: %w", err)
 	}
 	csvPath, pngPath := filepath.Join(dir, CurveCSV), filepath.Join(dir, CurvePNG)
-	fh, err := os.Create(csvPath)
-	if err != nil {
-		return nil, fmt.Errorf("distill: %w", err)
-	}
-	w := csv.NewWriter(fh)
-	_ = w.Write([]string{"transfer_size", "epochs", "teacher_acc", "distilled_acc", "labels_acc", "gain",
-		"teacher_transfer_acc", "teacher_transfer_entropy", "distilled_test_kl", "labels_test_kl"})
+	rows := make([][]string, 0, len(pts))
 	for _, p := range pts {
-		_ = w.Write([]string{strconv.Itoa(p.Size), strconv.Itoa(p.Epochs), f(p.TeacherAcc), f(p.DistilledAcc), f(p.LabelsAcc),
+		rows = append(rows, []string{strconv.Itoa(p.Size), strconv.Itoa(p.Epochs), f(p.TeacherAcc), f(p.DistilledAcc), f(p.LabelsAcc),
 			f(p.DistilledAcc - p.LabelsAcc), f(p.TeacherTransferAcc), f(p.TransferEntropy), f(p.DistilledKL), f(p.LabelKL)})
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		fh.Close()
-		return nil, fmt.Errorf("distill: writing %s: %w", csvPath, err)
-	}
-	if err := fh.Close(); err != nil {
-		return nil, fmt.Errorf("distill: %w", err)
+	if err := writeCSV(csvPath, []string{"transfer_size", "epochs", "teacher_acc", "distilled_acc", "labels_acc", "gain",
+		"teacher_transfer_acc", "teacher_transfer_entropy", "distilled_test_kl", "labels_test_kl"}, rows); err != nil {
+		return nil, err
 	}
 
 	p := plot.New()

@@ -187,19 +187,31 @@ func widths(w []int) string {
 // WriteMetricsCSV writes one row per network and epoch: model, epoch, loss, train_ce, train_kl,
 // train_acc, test_acc, test_kl, teacher_test_acc, seconds (NaN where a value does not apply).
 func WriteMetricsCSV(path string, res *Result) error {
+	rows := make([][]string, 0, len(res.Epochs))
+	for _, e := range res.Epochs {
+		rows = append(rows, []string{e.Model, strconv.Itoa(e.Epoch), f(e.Loss), f(e.TrainCE), f(e.TrainKL), f(e.TrainAcc),
+			f(e.TestAcc), f(e.TestKL), f(e.TeacherTestAcc), strconv.FormatFloat(e.Seconds, 'f', 3, 64)})
+	}
+	return writeCSV(path, []string{"model", "epoch", "loss", "train_ce", "train_kl", "train_acc", "test_acc", "test_kl",
+		"teacher_test_acc", "seconds"}, rows)
+}
+
+// writeCSV writes a header and rows to path; a failed write or close is returned.
+func writeCSV(path string, header []string, rows [][]string) error {
 	fh, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("distill: %w", err)
 	}
 	w := csv.NewWriter(fh)
-	_ = w.Write([]string{"model", "epoch", "loss", "train_ce", "train_kl", "train_acc", "test_acc", "test_kl",
-		"teacher_test_acc", "seconds"})
-	for _, e := range res.Epochs {
-		_ = w.Write([]string{e.Model, strconv.Itoa(e.Epoch), f(e.Loss), f(e.TrainCE), f(e.TrainKL), f(e.TrainAcc),
-			f(e.TestAcc), f(e.TestKL), f(e.TeacherTestAcc), strconv.FormatFloat(e.Seconds, 'f', 3, 64)})
+	err = w.Write(header)
+	for i := 0; err == nil && i < len(rows); i++ {
+		err = w.Write(rows[i])
 	}
-	w.Flush()
-	if err := w.Error(); err != nil {
+	if err == nil {
+		w.Flush()
+		err = w.Error()
+	}
+	if err != nil {
 		fh.Close()
 		return fmt.Errorf("distill: writing %s: %w", path, err)
 	}
