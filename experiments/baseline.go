@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -13,8 +14,9 @@ import (
 // action space (ActionSpace().Sample; a Box with finite bounds is sampled uniformly). The env is
 // reset with seed for the first episode and continues its stream afterwards; the actions come from a
 // PCG generator seeded with (seed, 0x52414e44). The result is deterministic for a given seed.
-// It also reports the env's solved threshold (NaN when the env has none).
-func MeasureBaseline(envID string, episodes int, seed uint64) (Baseline, error) {
+// It also reports the env's solved threshold (NaN when the env has none). It stops with an error
+// wrapping ctx.Err() when ctx is cancelled.
+func MeasureBaseline(ctx context.Context, envID string, episodes int, seed uint64) (Baseline, error) {
 	bl := Baseline{RandomReturn: nan, RandomEpisodes: episodes, RandomSeed: seed, SolvedThreshold: nan}
 	if episodes < 1 {
 		return bl, fmt.Errorf("random baseline: episodes: %d, must be ≥ 1", episodes)
@@ -31,6 +33,9 @@ func MeasureBaseline(envID string, episodes int, seed uint64) (Baseline, error) 
 	const maxSteps = 1_000_000 // guard for envs without a time limit
 	total := 0.0
 	for ep := 0; ep < episodes; ep++ {
+		if err := ctx.Err(); err != nil {
+			return bl, fmt.Errorf("random baseline: %s: stopped after %d of %d episodes: %w", envID, ep, episodes, err)
+		}
 		var s *uint64
 		if ep == 0 {
 			s = &seed

@@ -75,6 +75,9 @@ func (d Definition) Validate() error {
 	if d.Seeds < 1 {
 		return fmt.Errorf("%s: field seeds: %d, must be ≥ 1", where, d.Seeds)
 	}
+	if err := checkRunCount(len(d.Penalties), d.Seeds); err != nil {
+		return fmt.Errorf("%s: field %w", where, err)
+	}
 	if d.Steps < 1 {
 		return fmt.Errorf("%s: field steps: %d, must be ≥ 1", where, d.Steps)
 	}

@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"context"
 	"math"
 	"os"
 	"path/filepath"
@@ -47,7 +48,10 @@ func TestBuiltinDefinitions(t *testing.T) {
 	}
 	// every built-in resolves to a valid ppo configuration for every setting
 	for _, d := range defs {
-		s := FromDefinition(d, 0, 0)
+		s, err := FromDefinition(d, 0, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Name, err)
+		}
 		if _, err := s.Validate(PPORunner{}); err != nil {
 			t.Errorf("%s: %v", d.Name, err)
 		}
@@ -139,7 +143,7 @@ func TestPPORunnerConfigErrors(t *testing.T) {
 }
 
 func TestMeasureBaseline(t *testing.T) {
-	a, err := MeasureBaseline("CartPole-v1", 200, 7)
+	a, err := MeasureBaseline(context.Background(), "CartPole-v1", 200, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,23 +151,23 @@ func TestMeasureBaseline(t *testing.T) {
 	if a.RandomReturn < 17 || a.RandomReturn > 27 || a.SolvedThreshold != 475 {
 		t.Fatalf("CartPole random return %v threshold %v; want ≈22 and 475", a.RandomReturn, a.SolvedThreshold)
 	}
-	b, err := MeasureBaseline("CartPole-v1", 200, 7)
+	b, err := MeasureBaseline(context.Background(), "CartPole-v1", 200, 7)
 	if err != nil || b != a {
 		t.Fatalf("not deterministic: %+v vs %+v (%v)", a, b, err)
 	}
 	// Random Acrobot almost never swings up within its 500-step limit (−1 per step).
-	ac, err := MeasureBaseline("Acrobot-v1", 10, 1)
+	ac, err := MeasureBaseline(context.Background(), "Acrobot-v1", 10, 1)
 	if err != nil || ac.RandomReturn > -400 || ac.RandomReturn < -500 || ac.SolvedThreshold != -100 {
 		t.Fatalf("Acrobot random %+v, %v", ac, err)
 	}
-	p, err := MeasureBaseline("Pendulum-v1", 5, 1)
+	p, err := MeasureBaseline(context.Background(), "Pendulum-v1", 5, 1)
 	if err != nil || !math.IsNaN(p.SolvedThreshold) || p.RandomReturn >= 0 {
 		t.Fatalf("Pendulum %+v, %v: want negative return and no threshold", p, err)
 	}
-	if _, err := MeasureBaseline("Nope-v0", 5, 1); err == nil || !strings.Contains(err.Error(), "Nope-v0") {
+	if _, err := MeasureBaseline(context.Background(), "Nope-v0", 5, 1); err == nil || !strings.Contains(err.Error(), "Nope-v0") {
 		t.Fatalf("unknown env: %v", err)
 	}
-	if _, err := MeasureBaseline("CartPole-v1", 0, 1); err == nil || !strings.Contains(err.Error(), "episodes") {
+	if _, err := MeasureBaseline(context.Background(), "CartPole-v1", 0, 1); err == nil || !strings.Contains(err.Error(), "episodes") {
 		t.Fatalf("0 episodes: %v", err)
 	}
 }

@@ -18,6 +18,8 @@ import (
 type fakeRunner struct {
 	mu    sync.Mutex
 	calls []fakeCall
+	// single[i] is RunOptions.SingleThreaded of calls[i].
+	single []bool
 	// failSeed makes the runs of that seed whose penalty starts with failPrefix return an error.
 	failPrefix string
 	failSeed   uint64
@@ -53,6 +55,7 @@ func (f *fakeRunner) Prepare(spec RunSpec) (RunSpec, error) {
 func (f *fakeRunner) Run(ctx context.Context, spec RunSpec, dir string, opts RunOptions) (RunOutcome, error) {
 	f.mu.Lock()
 	f.calls = append(f.calls, fakeCall{spec.Penalty, spec.Seed, opts.Resume, opts.Force})
+	f.single = append(f.single, opts.SingleThreaded)
 	f.mu.Unlock()
 	if f.failPrefix != "" && strings.HasPrefix(spec.Penalty, f.failPrefix) && spec.Seed == f.failSeed {
 		if err := os.MkdirAll(dir, 0o755); err != nil { // like ppo.Train, it wrote its folder first
@@ -142,8 +145,8 @@ func countLines(p string) (int, error) {
 }
 
 // fixedBaseline is a Baseline func that returns a known random return and threshold.
-func fixedBaseline(random, threshold float64) func(string, int, uint64) (Baseline, error) {
-	return func(_ string, episodes int, seed uint64) (Baseline, error) {
+func fixedBaseline(random, threshold float64) func(context.Context, string, int, uint64) (Baseline, error) {
+	return func(_ context.Context, _ string, episodes int, seed uint64) (Baseline, error) {
 		return Baseline{RandomReturn: random, RandomEpisodes: episodes, RandomSeed: seed, SolvedThreshold: threshold}, nil
 	}
 }

@@ -117,7 +117,7 @@ func (r PPORunner) Run(ctx context.Context, spec RunSpec, dir string, opts RunOp
 	if train == nil {
 		train = ppo.Train
 	}
-	po := ppo.Options{Resume: opts.Resume, Force: opts.Force}
+	po := ppo.Options{Resume: opts.Resume, Force: opts.Force, SingleThreaded: opts.SingleThreaded}
 	if opts.OnUpdate != nil {
 		po.Hooks.OnUpdate = func(m ppo.UpdateMetrics) { opts.OnUpdate(m.GlobalStep) }
 	}

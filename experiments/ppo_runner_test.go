@@ -1,6 +1,7 @@
 package experiments
 
 import (
+	"bytes"
 	"context"
 	"encoding/csv"
 	"encoding/json"
@@ -86,10 +87,11 @@ func samePPOFiles(t *testing.T, a, b string, s Sweep) {
 func TestParallelEqualsSerialPPO(t *testing.T) {
 	s := tinySweep()
 	serial, par := t.TempDir(), t.TempDir()
+	// --parallel 2 over 4 runs: the first 3 start single-threaded, the last one not
 	for _, c := range []struct {
 		dir string
 		p   int
-	}{{serial, 1}, {par, 4}} {
+	}{{serial, 1}, {par, 2}} {
 		res, err := Run(context.Background(), s, Options{OutDir: c.dir, Parallel: c.p, Runner: PPORunner{}})
 		if err != nil {
 			t.Fatal(err)
@@ -152,5 +154,34 @@ func TestMetricsColumnsExist(t *testing.T) {
 	}
 	if len(c.KL) != 1 || c.Beta[0] != 1 || len(c.EpisodeReturns) == 0 {
 		t.Fatalf("curves %+v: want one update with β = 1 and some episodes", c)
+	}
+}
+
+func TestMergedShardsEqualOneMachinePPO(t *testing.T) {
+	s := tinySweep()
+	one, root := t.TempDir(), t.TempDir()
+	if _, err := Run(context.Background(), s, Options{OutDir: one, Parallel: 1, Runner: PPORunner{}}); err != nil {
+		t.Fatal(err)
+	}
+	shards := []string{filepath.Join(root, "s1"), filepath.Join(root, "s2"), filepath.Join(root, "s3")}
+	for i, dir := range shards {
+		if _, err := Run(context.Background(), s, Options{OutDir: dir, Parallel: 2, Runner: PPORunner{}, Shard: Shard{i + 1, 3}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	merged := filepath.Join(root, "merged")
+	if _, err := Merge(context.Background(), shards, Options{OutDir: merged}); err != nil {
+		t.Fatal(err)
+	}
+	samePPOFiles(t, one, merged, s)
+	for _, f := range []string{SweepFile, TableFile, ReturnsPlot, KLPlot, BetaPlot} {
+		a, err1 := os.ReadFile(filepath.Join(one, f))
+		b, err2 := os.ReadFile(filepath.Join(merged, f))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Fatalf("%s differs between one machine and the merged shards (%v, %v)", f, err1, err2)
+		}
+	}
+	if x, y := csvWithout(t, filepath.Join(one, RunsFile), "wall_s"), csvWithout(t, filepath.Join(merged, RunsFile), "wall_s"); !reflect.DeepEqual(x, y) {
+		t.Fatalf("runs.csv differs:\n%v\n%v", x, y)
 	}
 }

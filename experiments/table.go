@@ -89,7 +89,7 @@ type Results struct {
 	Baseline Baseline
 	Runs     []RunRecord
 	Settings []SettingStats
-	Curves   map[string][]Curves // per setting, the curves of its ok runs in seed order
+	Curves   map[string][]Curves // per setting, the curves of its ok runs in seed order (without the raw episodes)
 }
 
 // Collect reads every run's files under outDir, fills the statistics of the records and
@@ -104,6 +104,9 @@ func Collect(outDir string, s Sweep, records []RunRecord, bl Baseline) (*Results
 			c, err := ReadCurves(filepath.Join(outDir, r.Dir), s.Steps)
 			if err == nil {
 				fillStats(&r, c, bl.SolvedThreshold)
+				// the table and charts need only the grid and per-update series: drop the raw
+				// episodes, whose number grows with the budget, so memory stays bounded per run
+				c.EpisodeSteps, c.EpisodeReturns = nil, nil
 				if r.Status == StatusOK {
 					res.Curves[r.Setting] = append(res.Curves[r.Setting], c)
 				}

@@ -7,10 +7,12 @@ import (
 )
 
 // ErrNotRepresentable is returned (wrapped) when valid but extreme parameters make a closed
-// form's float64 evaluation meaningless (terms of +Inf and −Inf that would give NaN): only
-// Beta, Dirichlet and Gamma, and only for parameters outside [1e-300, 1e300] (subnormal or near
-// the float64 maximum); TestClosedFormsExtremeParameters and FuzzClosedForms check this.
-var ErrNotRepresentable = errors.New("result not representable in float64 (parameters too extreme)")
+// form's float64 evaluation meaningless: an intermediate overflowed, leaving terms of +Inf and
+// −Inf that would give NaN. It is neither a support mismatch nor a divergence that is
+// genuinely infinite. Only Beta, Dirichlet and Gamma return it, and only for parameters outside
+// [1e-300, 1e300] (subnormal, or sums near the float64 maximum);
+// TestClosedFormsExtremeParameters and FuzzClosedForms check this.
+var ErrNotRepresentable = errors.New("result not representable in float64 (an intermediate overflowed: parameters outside [1e-300, 1e300])")
 
 // notNaN turns a NaN from valid parameters into an error wrapping ErrNotRepresentable and
 // clamps rounding below 0 (every KL is ≥ 0).

@@ -118,7 +118,7 @@ func (s CategoricalSpec) Resolve() (logProbs, probs []float64, err error) {
 	}
 	logProbs = make([]float64, len(probs))
 	for i, p := range probs {
-		logProbs[i] = math.Log(p) // −Inf for 0
+		logProbs[i] = logSafe(p) // −Inf for 0; exact for subnormal p (see logSafe)
 	}
 	return logProbs, probs, nil
 }

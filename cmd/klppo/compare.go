@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -29,6 +30,51 @@ var (
 
 func init() {
 	register("compare", "compare penalty settings over seeds in parallel: runs.csv, table.md, returns/kl/beta charts", runCompare)
+	register("compare merge", "combine the --out folders of the shards of a sweep (compare --shard I/N) into the files of the whole sweep", runCompareMerge)
+}
+
+func runCompareMerge(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("compare merge", "--out DIR [--force] SHARD_DIR...", stderr)
+	out := fs.String("out", "", "output `DIR` of the merged sweep (required)")
+	force := fs.Bool("force", false, "write into an --out that already holds a run (replaces the sweep's files and run folders)")
+	// flags may come before, between or after the shard folders
+	var shards []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return parseFlags(fs, args) // the same one-line usage error (or -h) as every command
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		shards = append(shards, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if *out == "" {
+		return usagef("--out %q: give the directory of the merged sweep", *out)
+	}
+	if len(shards) == 0 {
+		return usagef("no shard folders: give the --out folder of every shard, e.g. runs/compare/x/shard-*")
+	}
+	for _, d := range shards {
+		if _, err := os.Stat(filepath.Join(d, experiments.SweepFile)); err != nil {
+			return usagef("shard folder %s: no %s (is it the --out of a 'klppo compare --shard' run?)", d, experiments.SweepFile)
+		}
+	}
+	if err := guardOut("--out", *out, *force); err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }()
+	start := time.Now()
+	res, err := experiments.Merge(ctx, shards, experiments.Options{OutDir: *out, Force: *force, Baseline: compareBaseline})
+	if err != nil {
+		if res == nil && !errors.Is(err, context.Canceled) {
+			return usagef("%v", err)
+		}
+		return err
+	}
+	return compareReport(stdout, res, *out, false, fmt.Sprintf("merged %d shards in %.1f s", len(shards), time.Since(start).Seconds()), nil)
 }
 
 func runCompare(args []string, stdout, stderr io.Writer) error {
@@ -40,20 +86,27 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	penalties := fs.String("penalties", "", "comma-separated penalty `SPECS` of an ad-hoc comparison, e.g. none,clip:0.2,kl-adaptive:0.01,kl-fixed:1")
 	seeds := fs.Int("seeds", 0, "seeds per setting, `N` (runs use seeds 1…N; default: the experiment's, 3 for --env)")
 	steps := fs.Int("steps", 0, "env steps per run, `N` (default: the experiment's, 100000 for --env)")
-	out := fs.String("out", "", "output `DIR` (default runs/compare/<experiment name or env id>)")
-	parallel := fs.Int("parallel", runtime.NumCPU(), "runs trained at once, `P`")
+	out := fs.String("out", "", "output `DIR` (default runs/compare/<experiment name or env id>, and /shard-I-of-N in it with --shard); refused if it holds another run, unless --force")
+	parallel := fs.Int("parallel", runtime.GOMAXPROCS(0), "runs trained at once, `P` (default: the cores this process may use, GOMAXPROCS, which follows a container's CPU limit); while at least P runs wait to start, each is trained single-threaded (one core per run)")
 	resume := fs.Bool("resume", false, "continue the sweep in --out: skip finished runs, resume interrupted ones from their checkpoints")
-	force := fs.Bool("force", false, "start over in an --out that already holds a sweep (overwrites its runs)")
+	force := fs.Bool("force", false, "start over in an --out that already holds a sweep or another run (overwrites the sweep's files and runs)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	var sets compareSets
 	fs.Var(&sets, "set", "hyperparameter override `KEY=VALUE` (config.json names, e.g. --set update_epochs=10 --set hidden=[32,32]); repeatable, applied over the experiment's")
 	randomEpisodes := fs.Int("random-episodes", 0, "episodes of the uniform-random policy that measure the random return (default: the experiment's, else 100)")
+	shardFlag := fs.String("shard", "", "run only shard `I/N` of the sweep's runs (1 ≤ I ≤ N; for job arrays, see docs/cluster.md); combine the shards' --out folders with 'klppo compare merge'")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *list {
 		return compareList(stdout)
 	}
+	// Ctrl-C (or SIGTERM) from here on stops the sweep cleanly; a second one kills the process.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() { <-ctx.Done(); stop() }()
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 
 	var def experiments.Definition
 	chosen := 0
@@ -84,27 +137,45 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		if _, err := ppo.DefaultConfig(*envID); err != nil {
 			return usagef("--env %q: %v", *envID, err)
 		}
-		def = experiments.Definition{Env: *envID, Penalties: compareSplit(*penalties), Seeds: 3, Steps: 100_000}
+		specs, err := compareSplit(*penalties)
+		if err != nil {
+			return usagef("--penalties %q: %v", *penalties, err)
+		}
+		def = experiments.Definition{Env: *envID, Penalties: specs, Seeds: 3, Steps: 100_000}
 	}
 	if *penalties != "" && *envID == "" {
 		return usagef("--penalties %q: only with --env (an experiment lists its own penalties)", *penalties)
 	}
-	if *seeds < 0 {
-		return usagef("--seeds %d: must be ≥ 1", *seeds)
+	// a number flag that is given must be valid: 0 is not "the default"
+	for _, f := range []struct {
+		name string
+		v    int
+	}{{"seeds", *seeds}, {"steps", *steps}, {"random-episodes", *randomEpisodes}, {"parallel", *parallel}} {
+		if (given[f.name] || f.v != 0) && f.v < 1 {
+			return usagef("--%s %d: must be ≥ 1", f.name, f.v)
+		}
 	}
-	if *steps < 0 {
-		return usagef("--steps %d: must be ≥ 1", *steps)
-	}
-	if *parallel < 1 {
-		return usagef("--parallel %d: must be ≥ 1", *parallel)
-	}
-	if *randomEpisodes < 0 {
-		return usagef("--random-episodes %d: must be ≥ 1", *randomEpisodes)
+	if given["out"] && *out == "" {
+		return usagef("--out %q: give a directory", *out)
 	}
 	if *resume && *force {
 		return usagef("--resume and --force exclude each other")
 	}
-	sweep := experiments.FromDefinition(def, *seeds, *steps)
+	var shard experiments.Shard
+	if given["shard"] {
+		sh, err := experiments.ParseShard(*shardFlag)
+		if err != nil {
+			return usagef("--shard %q: %v", *shardFlag, err)
+		}
+		shard = sh
+	}
+	sweep, err := experiments.FromDefinition(def, *seeds, *steps)
+	if err != nil {
+		if given["seeds"] {
+			return usagef("--seeds %d: %v", *seeds, err)
+		}
+		return usagef("%s: %v", compareSource(*envID, *expFile), err)
+	}
 	if len(sets) > 0 {
 		if sweep.Overrides == nil {
 			sweep.Overrides = map[string]any{}
@@ -117,13 +188,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		sweep.RandomEpisodes = *randomEpisodes
 	}
 	if _, err := sweep.Validate(compareRunner); err != nil {
-		flagName := "--experiment"
-		switch {
-		case *envID != "":
-			flagName = "--penalties"
-		case *expFile != "":
-			flagName = "--experiment-file"
-		}
+		flagName := compareSource(*envID, *expFile)
 		switch {
 		case strings.Contains(err.Error(), "total_timesteps"):
 			flagName = "--steps"
@@ -139,25 +204,31 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			name = def.Env
 		}
 		dir = filepath.Join("runs", "compare", name)
+		if !shard.Whole() {
+			dir = filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d", shard.Index, shard.Count))
+		}
 	}
 	if _, err := os.Stat(filepath.Join(dir, experiments.RunsFile)); err == nil && !*resume && !*force {
 		return usagef("--out %s already holds a sweep: pass --resume to continue it or --force to start over", dir)
 	}
+	if !*resume {
+		if err := guardOut("--out", dir, *force); err != nil {
+			return err
+		}
+	}
+	tuneGC()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-
-	total := sweep.TotalSteps()
+	total := int64(len(shard.Runs(sweep))) * int64(sweep.Steps)
 	var bar *progressbar.ProgressBar
 	if !*quiet {
 		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription(fmt.Sprintf("runs 0/%d", len(sweep.Penalties)*len(sweep.Seeds))),
+			progressbar.OptionSetDescription(fmt.Sprintf("runs 0/%d", len(shard.Runs(sweep)))),
 			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"),
 			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond),
 			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
 	}
 	opts := experiments.Options{
-		OutDir: dir, Parallel: *parallel, Resume: *resume, Force: *force,
+		OutDir: dir, Parallel: *parallel, Resume: *resume, Force: *force, Shard: shard,
 		Runner: compareRunner, Baseline: compareBaseline,
 		OnProgress: func(done, _ int64) {
 			if bar != nil {
@@ -177,26 +248,11 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	wall := time.Since(start).Seconds()
 	if res != nil {
-		fmt.Fprintf(stdout, "%s\n\n%s\n", res.Heading(), res.Table(false))
-		files := []string{experiments.RunsFile, experiments.TableFile, experiments.ReturnsPlot, experiments.KLPlot}
-		if _, e := os.Stat(filepath.Join(dir, experiments.BetaPlot)); e == nil {
-			files = append(files, experiments.BetaPlot)
+		what := fmt.Sprintf("wall time %.1f s with --parallel %d", wall, *parallel)
+		if !shard.Whole() {
+			what = fmt.Sprintf("shard %s: %s", shard, what)
 		}
-		fmt.Fprintf(stdout, "wrote %s/{%s}; each run in %s/<setting>/seed-<n>/\n", dir, strings.Join(files, ","), dir)
-		fmt.Fprintf(stdout, "wall time %.1f s with --parallel %d\n", wall, *parallel)
-		failed := 0
-		for _, r := range res.Runs {
-			if r.Status == experiments.StatusFailed {
-				if failed == 0 {
-					fmt.Fprintln(stdout, "failed runs:")
-				}
-				failed++
-				fmt.Fprintf(stdout, "  %s seed %d: %s\n", r.Setting, r.Seed, r.Error)
-			}
-		}
-		if failed > 0 && err == nil {
-			err = fmt.Errorf("%d of %d runs failed (see %s; --resume retries them)", failed, len(res.Runs), filepath.Join(dir, experiments.RunsFile))
-		}
+		err = compareReport(stdout, res, dir, !shard.Whole(), what, err)
 	}
 	if err != nil {
 		if errors.Is(err, context.Canceled) {
@@ -205,6 +261,54 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	return nil
+}
+
+// compareReport prints the table (or, for a shard, the state of its runs), the files written and
+// the failed runs of res; it returns err, or an error counting the failed runs when err is nil.
+func compareReport(stdout io.Writer, res *experiments.Results, dir string, shard bool, wall string, err error) error {
+	if shard {
+		counts := map[string]int{}
+		for _, r := range res.Runs {
+			counts[r.Status]++
+		}
+		fmt.Fprintf(stdout, "%d runs: %d ok, %d failed, %d interrupted, %d pending\n", len(res.Runs), counts[experiments.StatusOK],
+			counts[experiments.StatusFailed], counts[experiments.StatusInterrupted], counts[experiments.StatusPending])
+		fmt.Fprintf(stdout, "wrote %s/{%s,%s}; each run in %s/<setting>/seed-<n>/\n", dir, experiments.SweepFile, experiments.RunsFile, dir)
+		fmt.Fprintln(stdout, "when every shard is done: klppo compare merge --out DIR SHARD_DIR... (see docs/cluster.md)")
+	} else {
+		fmt.Fprintf(stdout, "%s\n\n%s\n", res.Heading(), res.Table(false))
+		files := []string{experiments.RunsFile, experiments.TableFile, experiments.ReturnsPlot, experiments.KLPlot}
+		if _, e := os.Stat(filepath.Join(dir, experiments.BetaPlot)); e == nil {
+			files = append(files, experiments.BetaPlot)
+		}
+		fmt.Fprintf(stdout, "wrote %s/{%s}; each run in %s/<setting>/seed-<n>/\n", dir, strings.Join(files, ","), dir)
+	}
+	fmt.Fprintln(stdout, wall)
+	failed := 0
+	for _, r := range res.Runs {
+		if r.Status == experiments.StatusFailed {
+			if failed == 0 {
+				fmt.Fprintln(stdout, "failed runs:")
+			}
+			failed++
+			fmt.Fprintf(stdout, "  %s seed %d: %s\n", r.Setting, r.Seed, r.Error)
+		}
+	}
+	if failed > 0 && err == nil {
+		err = fmt.Errorf("%d of %d runs failed (see %s; --resume retries them)", failed, len(res.Runs), filepath.Join(dir, experiments.RunsFile))
+	}
+	return err
+}
+
+// compareSource names the flag that chose the sweep, for error messages.
+func compareSource(envID, expFile string) string {
+	switch {
+	case envID != "":
+		return "--penalties"
+	case expFile != "":
+		return "--experiment-file"
+	}
+	return "--experiment"
 }
 
 func compareList(w io.Writer) error {
@@ -222,15 +326,17 @@ func compareList(w io.Writer) error {
 	return nil
 }
 
-// compareSplit splits a comma-separated list, dropping empty items.
-func compareSplit(s string) []string {
+// compareSplit splits a comma-separated list of penalty specs; an empty item is an error naming
+// its position (a doubled or trailing comma is a typo, not a request for fewer settings).
+func compareSplit(s string) ([]string, error) {
 	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
+	for i, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			return nil, fmt.Errorf("item %d is empty", i+1)
 		}
+		out = append(out, p)
 	}
-	return out
+	return out, nil
 }
 
 // compareSets is the repeatable --set KEY=VALUE flag; VALUE is parsed as YAML (numbers, booleans,

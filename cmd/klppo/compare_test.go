@@ -60,7 +60,7 @@ func withCompareFake(t *testing.T, f *compareFake) {
 	t.Helper()
 	oldR, oldB := compareRunner, compareBaseline
 	compareRunner = f
-	compareBaseline = func(envID string, episodes int, seed uint64) (experiments.Baseline, error) {
+	compareBaseline = func(_ context.Context, envID string, episodes int, seed uint64) (experiments.Baseline, error) {
 		return experiments.Baseline{RandomReturn: 5, RandomEpisodes: episodes, RandomSeed: seed, SolvedThreshold: 475}, nil
 	}
 	t.Cleanup(func() { compareRunner, compareBaseline = oldR, oldB })
@@ -109,6 +109,18 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"--experiment", "table1-cartpole", "--set", "num_envz=3"}, "--set: "},
 		{[]string{"--experiment", "table1-cartpole", "--set", "num_envs"}, "KEY=VALUE"},
 		{[]string{"--env", "CartPole-v1", "--penalties", "clip:0.2", "--out", used}, "--out " + used},
+		// a number flag that is given is used: 0 is an error, not "the default"
+		{[]string{"--experiment", "table1-cartpole", "--seeds", "0"}, "--seeds 0: must be ≥ 1"},
+		{[]string{"--experiment", "table1-cartpole", "--steps", "0"}, "--steps 0: must be ≥ 1"},
+		{[]string{"--experiment", "table1-cartpole", "--random-episodes", "0"}, "--random-episodes 0: must be ≥ 1"},
+		{[]string{"--env", "CartPole-v1", "--penalties", "clip:0.2,,kl-fixed:1"}, `--penalties "clip:0.2,,kl-fixed:1": item 2 is empty`},
+		{[]string{"--env", "CartPole-v1", "--penalties", "clip:0.2,"}, `--penalties "clip:0.2,": item 2 is empty`},
+		{[]string{"--experiment", "table1-cartpole", "--out", ""}, `--out ""`},
+		// memory follows the number of runs: refused before anything is allocated
+		{[]string{"--experiment", "table1-cartpole", "--seeds", "1000000000"}, "--seeds 1000000000: seeds: 1000000000 seeds × 11 settings"},
+		{[]string{"--experiment", "table1-cartpole", "--shard", "0/4"}, `--shard "0/4"`},
+		{[]string{"--experiment", "table1-cartpole", "--shard", "5/4"}, `--shard "5/4"`},
+		{[]string{"--experiment", "table1-cartpole", "--shard", "two"}, `--shard "two"`},
 	}
 	for _, c := range cases {
 		code, _, e := runCmd(append([]string{"compare"}, c.args...)...)
@@ -146,5 +158,56 @@ func TestCompareRunsResumesAndReportsFailures(t *testing.T) {
 	}
 	if f.calls-before != 2 {
 		t.Fatalf("resume ran %d runs, want the 2 failed ones", f.calls-before)
+	}
+}
+
+func TestCompareShardsAndMerge(t *testing.T) {
+	f := &compareFake{}
+	withCompareFake(t, f)
+	root := t.TempDir()
+	common := []string{"compare", "--env", "CartPole-v1", "--penalties", "clip:0.2,kl-fixed:1,none", "--seeds", "2", "--steps", "1024", "--quiet"}
+	code, _, e := runCmd(append(common, "--out", filepath.Join(root, "one"))...)
+	if code != 0 {
+		t.Fatalf("one machine: exit %d: %s", code, e)
+	}
+	var shards []string
+	for i := 1; i <= 3; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("shard-%d", i))
+		code, out, e := runCmd(append(common, "--out", dir, "--shard", fmt.Sprintf("%d/3", i))...)
+		if code != 0 || !strings.Contains(out, "2 runs: 2 ok") || !strings.Contains(out, "compare merge") {
+			t.Fatalf("shard %d/3: exit %d: %s\n%s", i, code, e, out)
+		}
+		shards = append(shards, dir)
+	}
+	if f.calls != 12 {
+		t.Fatalf("%d runs trained, want 6 + 6", f.calls)
+	}
+	merged := filepath.Join(root, "merged")
+	code, out, e := runCmd(append([]string{"compare", "merge", shards[0], "--out", merged}, shards[1:]...)...)
+	if code != 0 || !strings.Contains(out, "merged 3 shards") {
+		t.Fatalf("merge: exit %d: %s\n%s", code, e, out)
+	}
+	for _, file := range []string{experiments.SweepFile, experiments.TableFile, experiments.ReturnsPlot} {
+		a, err1 := os.ReadFile(filepath.Join(root, "one", file))
+		b, err2 := os.ReadFile(filepath.Join(merged, file))
+		if err1 != nil || err2 != nil || !bytes.Equal(a, b) {
+			t.Fatalf("%s: the merged shards differ from one machine (%v, %v)", file, err1, err2)
+		}
+	}
+	// usage errors: exit 2 naming what is wrong
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"compare", "merge", shards[0], shards[1]}, `--out ""`},
+		{[]string{"compare", "merge", "--out", filepath.Join(root, "m2")}, "no shard folders"},
+		{[]string{"compare", "merge", "--out", filepath.Join(root, "m3"), shards[0], shards[1]}, "shard 3/3 missing"},
+		{[]string{"compare", "merge", "--out", filepath.Join(root, "m4"), shards[0], shards[1], root}, "shard folder " + root},
+		{[]string{"compare", "merge", "--out", merged, shards[0], shards[1], shards[2]}, "--out " + merged},
+	} {
+		code, _, e := runCmd(c.args...)
+		if code != 2 || !strings.Contains(e, c.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 mentioning %q", c.args, code, e, c.want)
+		}
 	}
 }

@@ -57,7 +57,11 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 	obsStd := fs.Float64("obs-std", def.ObsStd, "σ of the Gaussian decoder (ring only)")
 	out := fs.String("out", "runs/vae", "output directory for metrics.csv and the PNGs")
 	quiet := fs.Bool("quiet", false, "no progress bar and no per-epoch lines")
+	force := fs.Bool("force", false, "write into an --out directory that already holds a run (overwrites its files)")
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := guardOut("--out", *out, *force); err != nil {
 		return err
 	}
 	switch {

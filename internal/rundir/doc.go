@@ -1,0 +1,11 @@
+// Package rundir guards the output directories of klppo's commands: a command that writes a run
+// directory (train, compare, vae, distill, …) must not overwrite another run's files without being
+// told to. A directory "holds a run" when it contains one of the Markers files, whatever command
+// wrote it: a training run's metrics.csv is as precious to `klppo vae --out` as to `klppo train`.
+//
+// Typical use, before any work is done:
+//
+//	if err := rundir.Check(dir); err != nil && !force {
+//		return err // names the directory and the file found
+//	}
+package rundir
