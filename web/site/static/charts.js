@@ -212,7 +212,16 @@
     const yTexts = YT.labels.map(s => text(svg, 0, 0, s, { class: "tick ytick", "text-anchor": "end" }));
     const tickW = Math.max(0, ...yTexts.map(width));
     const top = M.t + (YT.offset !== null ? LINE : 0);
-    const ph = H - top - M.b;
+    // Category labels too wide for their bar group alternate between two rows.
+    const cats = bars ? (spec.categories || []) : [];
+    let stagger = false;
+    if (cats.length > 1) {
+      const probe = text(svg, 0, 0, "", { class: "tick xtick" });
+      const catW = Math.max(...cats.map(c => { probe.textContent = c; return width(probe); }));
+      probe.remove();
+      stagger = catW > (W - Math.max(M.l, 10 + LINE + 2 * TICK_GAP + tickW) - M.r) / cats.length - 4;
+    }
+    const ph = H - top - M.b - (stagger ? LINE : 0);
     let ylines = [];
     if (spec.ylabel) {
       const probe = text(svg, 0, 0, spec.ylabel, { class: "axis" });
@@ -282,7 +291,7 @@
         mark(X(p.X), Yf(p.Y) + 24, p.Label || "", "start", 12);
       });
     } else {
-      const cats = spec.categories || [], n = cats.length || 1;
+      const n = cats.length || 1;
       const gw = pw / n, groups = spec.kind === "stacked" ? 1 : series.length, bw = Math.min(60, gw * 0.8 / groups);
       cats.forEach((cat, ci) => {
         const gx = l + gw * ci + (gw - bw * groups) / 2;
@@ -295,8 +304,9 @@
           else { y0 = Yf(Math.max(ylo, 0)); y1 = Yf(v); x = gx + si * bw; }
           el("rect", { x: x + 1, y: Math.min(y0, y1), width: bw - 2, height: Math.abs(y0 - y1), fill: COLORS[si % COLORS.length] }, plot);
         });
-        const ct = text(svg, l + gw * ci + gw / 2, top + ph + 27, cat, { class: "tick xtick", "text-anchor": "middle" });
-        fitText(ct, gw - 4);
+        const row = stagger && ci % 2 === 1 ? LINE : 0;
+        const ct = text(svg, l + gw * ci + gw / 2, top + ph + 27 + row, cat, { class: "tick xtick", "text-anchor": "middle" });
+        fitText(ct, stagger ? 2 * gw - 8 : gw - 4);
       });
     }
     (spec.hlines || []).forEach(h => {
