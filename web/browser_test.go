@@ -172,6 +172,7 @@ func TestBrowserExplainers(t *testing.T) {
 			legible(t, ctx, p.Slug)
 			if i == 0 {
 				checkTickLabels(t, ctx)
+				checkHardCharts(t, ctx)
 			}
 			screenshot(t, ctx, p.Slug)
 			// Move every slider to a quarter and three quarters of its range, one at a time; the

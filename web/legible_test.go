@@ -45,11 +45,13 @@ const legibleJS = `(() => {
         if (w > 1 && h > 1) bad.push(name + ": " + show(t) + " overlaps " + show(texts[j]));
       }
     });
-    ["ytick", "xtick"].forEach(cls => {
-      const labels = Array.from(svg.querySelectorAll("text." + cls)).map(t => t.textContent);
-      if (new Set(labels).size !== labels.length) bad.push(name + ": repeated " + cls + " labels " + JSON.stringify(labels));
-    });
-    if (svg.querySelectorAll("text.ytick").length < 2) bad.push(name + ": fewer than two y tick labels");
+    // y tick labels end at the axis, x tick labels are centred under their tick
+    const axes = { y: 'text.tick[text-anchor="end"]', x: 'text.tick[text-anchor="middle"]' };
+    for (const a in axes) {
+      const labels = Array.from(svg.querySelectorAll(axes[a])).map(t => t.textContent);
+      if (new Set(labels).size !== labels.length) bad.push(name + ": repeated " + a + " tick labels " + JSON.stringify(labels));
+    }
+    if (svg.querySelectorAll(axes.y).length < 2) bad.push(name + ": fewer than two y tick labels");
   });
   return bad;
 })()`
@@ -130,4 +132,37 @@ func jsArray(xs []float64) (string, error) {
 		parts[i] = strconv.FormatFloat(x, 'g', -1, 64)
 	}
 	return "[" + strings.Join(parts, ",") + "]", nil
+}
+
+// checkHardCharts draws charts that provoke every layout rule of charts.js — a title, axis
+// labels and categories too long for the chart, a range too tiny for plain tick labels — into
+// the current page, checks that they are legible, and removes them.
+func checkHardCharts(t *testing.T, ctx context.Context) {
+	t.Helper()
+	const draw = `(() => {
+  const box = document.createElement("section");
+  box.className = "charts hard";
+  document.querySelector("main").appendChild(box);
+  const long = "a label far too long to fit on one line of this chart, said twice: a label far too long to fit";
+  window.drawCharts(box, [
+    { title: "Title: " + long + " " + long, kind: "line", xlabel: long, ylabel: long,
+      series: [{ name: "tiny range", x: [1, 2, 3], y: [0.6931471805, 0.6931471806, 0.6931471807] }], ymin: null, ymax: null },
+    { title: "categories", kind: "bars", ylabel: "share", categories: ["/search", "/login", "/static", "/checkout", "/images", "/account", "/help", "/other"],
+      series: [{ name: "a", y: [0.1, 0.2, 0.1, 0.2, 0.1, 0.1, 0.1, 0.1] }, { name: "b", y: [0.2, 0.1, 0.1, 0.1, 0.2, 0.1, 0.1, 0.1] }], ymin: null, ymax: null },
+  ]);
+  return { tooltips: box.querySelectorAll("svg text title").length, offset: (box.querySelector("text.offset") || {}).textContent || "" };
+})()`
+	var got struct {
+		Tooltips int    `json:"tooltips"`
+		Offset   string `json:"offset"`
+	}
+	run(t, ctx, "draw hard charts", chromedp.Evaluate(draw, &got))
+	legible(t, ctx, "hard charts")
+	if got.Tooltips == 0 {
+		t.Errorf("hard charts: a shortened title or label keeps no tooltip with its full text")
+	}
+	if !strings.Contains(got.Offset, "0.693147180") {
+		t.Errorf("hard charts: the tiny-range axis shows offset %q, want 0.6931471805 + tick", got.Offset)
+	}
+	run(t, ctx, "remove hard charts", chromedp.Evaluate(`document.querySelector("section.hard").remove()`, nil))
 }

@@ -125,7 +125,8 @@
     const f = fonts[key];
     const size = parseFloat(t.style.fontSize || host.style.fontSize) || f.size;
     measure.font = `${f.weight} ${size}px ${f.family}`;
-    return measure.measureText(t.textContent).width;
+    const shown = Array.from(t.childNodes).filter(n => n.nodeName !== "title").map(n => n.textContent).join("");
+    return measure.measureText(shown).width;
   }
   // fitText keeps a single-line text within maxW: it steps the font down to 16 px and then
   // shortens it with "…"; the full text stays available as a tooltip.
@@ -324,7 +325,11 @@
       if (m.anchor === "start" && m.x + m.gap + w > l + pw - 2) { t.setAttribute("text-anchor", "end"); t.setAttribute("x", Math.max(l + w + 2, m.x - m.gap)); }
       if (m.anchor === "middle") t.setAttribute("x", Math.min(Math.max(m.x, l + w / 2 + 2), l + pw - w / 2 - 2));
     });
-    if (spec.xlabel) fitText(text(svg, l + pw / 2, H - 10, spec.xlabel, { class: "axis", "text-anchor": "middle" }), W - 24);
+    if (spec.xlabel) { // centred under the plot, shifted left if a long label would leave the chart
+      const xl = text(svg, l + pw / 2, H - 10, spec.xlabel, { class: "axis", "text-anchor": "middle" });
+      fitText(xl, W - 24);
+      xl.setAttribute("x", Math.min(l + pw / 2, W - 12 - width(xl) / 2));
+    }
     if (ylines.length) {
       const cy = top + ph / 2, x0 = 10 + LINE - 5;
       const yl = text(svg, x0, cy, "", { class: "axis ylabel", "text-anchor": "middle", transform: `rotate(-90 ${x0} ${cy})` });
