@@ -22,9 +22,9 @@
     return t;
   }
   // Tick labels. Every label of an axis is printed to the resolution of the tick step, so two
-  // ticks never share a label: 0.69310, 0.69315, … rather than "0.693" six times. When the
+  // ticks never share a label: 0.6931325, 0.693135, … rather than "0.693" six times. When the
   // values need more than MAXSIG significant digits (a tiny range far from zero) the ticks are
-  // offsets from the first one, which is printed once above the axis ("0.6931472 + tick").
+  // offsets from the first one, which is printed once above the axis ("y = 0.6931471805 + tick").
   const MAXSIG = 7;
   function stripExp(s) { return s.replace(/\.?0+e/, "e").replace("e+", "e"); }
   function plain(v) { // one number on its own: up to 6 significant digits
