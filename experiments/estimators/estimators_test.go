@@ -441,3 +441,30 @@ func TestOptimiseFixedPointsTwoArms(t *testing.T) {
 		}
 	}
 }
+
+// TestOptimiseOverflowDiverges: a β so large that a step lr·g overflows float64 ends the run as
+// Diverged with finite numbers (it used to fail the whole command with "logits[0] = NaN").
+func TestOptimiseOverflowDiverges(t *testing.T) {
+	p := Default()
+	p.Beta = 1e306
+	runs, err := Optimise(p, OptimiseConfig{Samples: 4, Seed: 1, SampledIter: 50, MaxIter: 50})
+	if err != nil {
+		t.Fatalf("Optimise with β = 1e306: %v", err)
+	}
+	diverged := 0
+	for _, r := range runs {
+		if r.Diverged {
+			diverged++
+		}
+		finite := !math.IsNaN(r.ExpectedR) && !math.IsNaN(r.KL)
+		for _, v := range r.Pi {
+			finite = finite && !math.IsNaN(v) && !math.IsInf(v, 0)
+		}
+		if !finite {
+			t.Errorf("%s (sampled %v): π %v, E[r] %v, KL %v: want finite numbers", r.Config, r.Sampled, r.Pi, r.ExpectedR, r.KL)
+		}
+	}
+	if diverged == 0 {
+		t.Fatal("no run was reported as diverged")
+	}
+}
