@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"klppo/kl"
 	"klppo/ppo"
 )
 
@@ -466,5 +467,32 @@ func TestOptimiseOverflowDiverges(t *testing.T) {
 	}
 	if diverged == 0 {
 		t.Fatal("no run was reported as diverged")
+	}
+}
+
+// TestForwardOptimumTinyBeta: for β far below ulp(max r) the forward optimum is finite: arm x ≠
+// argmax r gets β·π_ref(x)/(max r − r(x)) and the best arm the rest (it was NaN for β ≤ 1e-20:
+// t + max r − r rounded the best arm's denominator to 0).
+func TestForwardOptimumTinyBeta(t *testing.T) {
+	for _, beta := range []float64{1e-20, 1e-100, 1e-300} {
+		p := Default()
+		p.Beta = beta
+		pi, err := ForwardOptimum(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := kl.LogSoftmax(p.RefLogits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range p.Reward[:4] { // arm 4 has the largest reward, 1
+			want := beta * math.Exp(ref[i]) / (1 - r)
+			if math.Abs(pi[i]-want) > 1e-12*want {
+				t.Errorf("β = %g: π[%d] = %g, want %g", beta, i, pi[i], want)
+			}
+		}
+		if pi[4] != 1 && math.Abs(pi[4]-1) > 1e-12 {
+			t.Errorf("β = %g: π[4] = %g, want ≈ 1", beta, pi[4])
+		}
 	}
 }
