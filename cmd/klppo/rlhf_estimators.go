@@ -57,11 +57,11 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 	def := estimators.Default()
 	defRef, defReward := floatList(def.RefLogits), floatList(def.Reward)
 	var logits, refLogits, reward floatList
-	fs.Var(&logits, "logits", "θ, the policy's logits π = softmax(θ), comma-separated (default: 0 per arm of --ref-logits, i.e. π uniform)")
-	fs.Var(&refLogits, "ref-logits", "θ_ref, the frozen reference's logits π_ref = softmax(θ_ref) (default "+defRef.String()+")")
-	fs.Var(&reward, "reward", "r(x) per arm (default "+defReward.String()+")")
+	fs.Var(&logits, "logits", "θ, the policy's logits π = softmax(θ), comma-separated, each within ±"+strconv.Itoa(estimators.MaxLogit)+" (default: 0 per arm of --ref-logits, i.e. π uniform)")
+	fs.Var(&refLogits, "ref-logits", "θ_ref, the frozen reference's logits π_ref = softmax(θ_ref), each within ±"+strconv.Itoa(estimators.MaxLogit)+" (default "+defRef.String()+")")
+	fs.Var(&reward, "reward", "r(x) per arm, each within ±1e6 (default "+defReward.String()+")")
 	o := &rlhfEstimatorsOpts{}
-	fs.Float64Var(&o.problem.Beta, "beta", def.Beta, "β > 0, the weight of KL(π‖π_ref) in J = E_π[r] − β·KL(π‖π_ref)")
+	fs.Float64Var(&o.problem.Beta, "beta", def.Beta, "β in (0, 1e6], the weight of KL(π‖π_ref) in J = E_π[r] − β·KL(π‖π_ref)")
 	fs.IntVar(&o.samples, "samples", 16, "Monte Carlo: samples x ~ π per estimate (and per step of the sampled optimiser runs); 0 skips sampling")
 	fs.IntVar(&o.trials, "trials", 2000, "Monte Carlo: independent estimates over which bias and standard deviation are measured (≥ 2)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of every random draw (same seed, same output)")

@@ -129,6 +129,10 @@ func TestRLHFEstimatorsBadInput(t *testing.T) {
 		{[]string{"--trials", "100000000000"}, "--trials 100000000000"},
 		{[]string{"--table-samples", "100000000000"}, "--table-samples 100000000000"},
 		{[]string{"--trials", "1000000", "--ref-logits", arms, "--reward", arms}, "--trials 1000000"},
+		// past these bounds the report held NaN with exit status 0
+		{[]string{"--beta", "1e300"}, "--beta 1e+300: must be in (0, 1e+06]"},
+		{[]string{"--logits", "800,0,0,0,0"}, "--logits 800,0,0,0,0: value 0 is 800: must be within ±150"},
+		{[]string{"--reward", "1e200,0,0,0,0"}, "--reward 1e+200,0,0,0,0: value 0 is 1e+200"},
 		// an empty --out used to mean "no chart" silently
 		{[]string{"--optimise", "--out", ""}, `--out ""`},
 		{[]string{"--out", ""}, `--out ""`},

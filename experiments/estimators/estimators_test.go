@@ -343,6 +343,11 @@ func TestValidate(t *testing.T) {
 		{func(p *Problem) { p.Beta = 0 }, "beta"},
 		{func(p *Problem) { p.Beta = nan }, "beta"},
 		{func(p *Problem) { p.Logits = []float64{0, nan, 0, 0, 0} }, "logits"},
+		// past these bounds the report held NaN (with exit status 0)
+		{func(p *Problem) { p.Logits = []float64{800, 0, 0, 0, 0} }, "logits"},
+		{func(p *Problem) { p.RefLogits = []float64{400, 0, 0, 0, -400} }, "ref_logits"},
+		{func(p *Problem) { p.Reward = []float64{1e200, 0, 0, 0, 0} }, "reward"},
+		{func(p *Problem) { p.Beta = 1e300 }, "beta"},
 	} {
 		p := ok
 		tc.mod(&p)
@@ -447,10 +452,10 @@ func TestOptimiseFixedPointsTwoArms(t *testing.T) {
 // Diverged with finite numbers (it used to fail the whole command with "logits[0] = NaN").
 func TestOptimiseOverflowDiverges(t *testing.T) {
 	p := Default()
-	p.Beta = 1e306
+	p.Beta = MaxScale
 	runs, err := Optimise(p, OptimiseConfig{Samples: 4, Seed: 1, SampledIter: 50, MaxIter: 50})
 	if err != nil {
-		t.Fatalf("Optimise with β = 1e306: %v", err)
+		t.Fatalf("Optimise with β = MaxScale: %v", err)
 	}
 	diverged := 0
 	for _, r := range runs {
@@ -467,6 +472,47 @@ func TestOptimiseOverflowDiverges(t *testing.T) {
 	}
 	if diverged == 0 {
 		t.Fatal("no run was reported as diverged")
+	}
+}
+
+// TestBoundsKeepReportFinite: at the corners of the bounds of Validate (and with the tiniest
+// β) every number Analyse and Optimise report is finite, except the relative bias and spread of
+// an estimate whose KL is 0 (π = π_ref: undefined).
+func TestBoundsKeepReportFinite(t *testing.T) {
+	finite := func(v ...float64) bool {
+		for _, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, lg := range [][]float64{{MaxLogit, -MaxLogit, 0}, {-MaxLogit, MaxLogit, 0}} {
+		for _, ref := range [][]float64{{1, 0, -2}, {-MaxLogit, MaxLogit, 0}} {
+			for _, r := range [][]float64{{0.2, 0, 1}, {MaxScale, -MaxScale, 0}} {
+				for _, beta := range []float64{1e-300, 0.3, MaxScale} {
+					p := Problem{Logits: lg, RefLogits: ref, Reward: r, Beta: beta}
+					ex, err := Analyse(p)
+					if err != nil {
+						t.Fatalf("%+v: %v", p, err)
+					}
+					ok := finite(ex.GradTrue...) && finite(ex.Optimum...) && finite(ex.ForwardOpt...) && finite(ex.KLReverse, ex.KLForward, ex.J)
+					for _, c := range ex.Configs {
+						ok = ok && finite(c.Grad...)
+					}
+					runs, err := Optimise(p, OptimiseConfig{Samples: 2, Seed: 1, SampledIter: 20, MaxIter: 20})
+					if err != nil {
+						t.Fatalf("%+v: Optimise: %v", p, err)
+					}
+					for _, run := range runs {
+						ok = ok && finite(run.Pi...) && finite(run.ExpectedR, run.KL, run.KLForward)
+					}
+					if !ok {
+						t.Errorf("%+v: a reported number is not finite", p)
+					}
+				}
+			}
+		}
 	}
 }
 
