@@ -95,4 +95,3 @@ func TestCheck(t *testing.T) {
 		t.Errorf("nothing known: %v", err)
 	}
 }
-
