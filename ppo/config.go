@@ -8,13 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
-	"runtime/debug"
-	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"klppo/env"
+	"klppo/internal/memlimit"
 )
 
 // Config is the fully resolved training configuration, one field per hyperparameter (as
@@ -404,40 +403,17 @@ func (c Config) MemoryEstimate() (int64, error) {
 }
 
 // CheckMemory refuses a config whose MemoryEstimate exceeds the memory the process may use:
-// the smaller of the memory the system reports available (MemAvailable of /proc/meminfo on
-// Linux) and the Go runtime's memory limit (GOMEMLIMIT). Where neither is known, only
-// Validate's bounds apply. The error names the fields that set the size.
+// the smallest of the memory the system reports available, the cgroup's limit, the address-space
+// limit (ulimit -v) and the Go runtime's memory limit (see internal/memlimit). Where none is
+// known, only Validate's bounds apply. The error names the fields that set the size.
 func (c Config) CheckMemory() error {
 	need, err := c.MemoryEstimate()
 	if err != nil {
 		return err
 	}
-	have, ok := availableMemory()
-	if !ok || need <= have {
-		return nil
+	if err := memlimit.Check(need); err != nil {
+		return fmt.Errorf("num_envs = %d, num_steps = %d, num_minibatches = %d: the run %w; lower num_envs or num_steps (or raise num_minibatches)",
+			c.NumEnvs, c.NumSteps, c.NumMinibatches, err)
 	}
-	return fmt.Errorf("num_envs = %d, num_steps = %d, num_minibatches = %d: the run needs about %.1f GiB but %.1f GiB are available; lower num_envs or num_steps (or raise num_minibatches)",
-		c.NumEnvs, c.NumSteps, c.NumMinibatches, float64(need)/(1<<30), float64(have)/(1<<30))
-}
-
-// availableMemory returns the bytes the process may still allocate, if known.
-func availableMemory() (int64, bool) {
-	limit := debug.SetMemoryLimit(-1)
-	known := limit < math.MaxInt64
-	if b, err := os.ReadFile("/proc/meminfo"); err == nil {
-		for _, line := range strings.Split(string(b), "\n") {
-			if rest, ok := strings.CutPrefix(line, "MemAvailable:"); ok {
-				f := strings.Fields(rest)
-				if len(f) != 2 || f[1] != "kB" {
-					continue
-				}
-				if kb, err := strconv.ParseInt(f[0], 10, 64); err == nil {
-					if !known || kb*1024 < limit {
-						limit, known = kb*1024, true
-					}
-				}
-			}
-		}
-	}
-	return limit, known
+	return nil
 }
