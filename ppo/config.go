@@ -3,11 +3,14 @@ package ppo
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -298,9 +301,17 @@ func LoadConfig(path string) (Config, error) {
 	return cfg, nil
 }
 
+// emptyConfig is the error for a file with nothing in it.
+var emptyConfig = errors.New(`the config file is empty: write the keys to set, e.g. {"env_id": "CartPole-v1"} (JSON) or env_id: CartPole-v1 (YAML)`)
+
 // ParseConfig decodes a configuration from JSON or YAML (ext ".json", ".yaml", ".yml" or ""
-// to guess) over the defaults of its env_id.
+// to guess) over the defaults of its env_id. The document must be one object (mapping) whose
+// keys are exactly Config's names, each at most once and none null; an empty document is an
+// error.
 func ParseConfig(data []byte, ext string) (Config, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return Config{}, emptyConfig
+	}
 	ext = strings.ToLower(ext)
 	var probe struct {
 		EnvID string `json:"env_id" yaml:"env_id"`
@@ -310,11 +321,19 @@ func ParseConfig(data []byte, ext string) (Config, error) {
 		isYAML = json.Unmarshal(data, &probe) != nil
 	}
 	if isYAML {
+		if err := checkYAMLKeys(data); err != nil {
+			return Config{}, fmt.Errorf("invalid YAML: %w", err)
+		}
 		if err := yaml.Unmarshal(data, &probe); err != nil {
 			return Config{}, fmt.Errorf("invalid YAML: %w", err)
 		}
-	} else if err := json.Unmarshal(data, &probe); err != nil {
-		return Config{}, fmt.Errorf("invalid JSON: %w", err)
+	} else {
+		if err := checkJSONKeys(data); err != nil {
+			return Config{}, fmt.Errorf("invalid JSON: %w", err)
+		}
+		if err := json.Unmarshal(data, &probe); err != nil {
+			return Config{}, fmt.Errorf("invalid JSON: %w", err)
+		}
 	}
 	id := probe.EnvID
 	if id == "" {
@@ -332,9 +351,6 @@ func ParseConfig(data []byte, ext string) (Config, error) {
 			return Config{}, fmt.Errorf("invalid YAML: %w", err)
 		}
 	} else {
-		if err := checkJSONKeys(data); err != nil {
-			return Config{}, fmt.Errorf("invalid JSON: %w", err)
-		}
 		dec := json.NewDecoder(bytes.NewReader(data))
 		dec.DisallowUnknownFields()
 		if err := dec.Decode(&cfg); err != nil {
@@ -347,24 +363,102 @@ func ParseConfig(data []byte, ext string) (Config, error) {
 	return cfg, nil
 }
 
-// checkJSONKeys requires a JSON object whose keys are exactly Config's json names (encoding/json
-// alone would accept "Learning_Rate" for learning_rate, and null as an empty config).
-func checkJSONKeys(data []byte) error {
-	var obj map[string]json.RawMessage
-	if err := json.Unmarshal(data, &obj); err != nil {
-		return err
-	}
-	if obj == nil {
-		return fmt.Errorf("the config is null: want an object such as {\"env_id\": \"CartPole-v1\"}")
-	}
+// configKeys returns the set of Config's key names (its json tags, which equal its yaml tags).
+func configKeys() map[string]bool {
 	known := map[string]bool{}
 	rt := reflect.TypeOf(Config{})
 	for i := 0; i < rt.NumField(); i++ {
 		known[strings.Split(rt.Field(i).Tag.Get("json"), ",")[0]] = true
 	}
-	for k := range obj {
-		if !known[k] {
-			return fmt.Errorf("unknown key %q (keys are exact and case-sensitive, as in config.json)", k)
+	return known
+}
+
+// nullKey is the error for a key whose value is null: it would silently keep the default.
+func nullKey(key, where string) error {
+	return fmt.Errorf("%s: null%s: give a value, or leave the key out to keep its default", key, where)
+}
+
+// checkJSONKeys requires one JSON object whose keys are exactly Config's json names, each once,
+// none null (encoding/json alone would accept "Learning_Rate" for learning_rate, keep the last
+// of two "seed" keys, and read null as "keep the default").
+func checkJSONKeys(data []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	tok, err := dec.Token()
+	if err != nil {
+		return err
+	}
+	if tok == nil {
+		return fmt.Errorf("the config is null: want an object such as {\"env_id\": \"CartPole-v1\"}")
+	}
+	if d, ok := tok.(json.Delim); !ok || d != '{' {
+		return fmt.Errorf("the config is %v: want an object such as {\"env_id\": \"CartPole-v1\"}", tok)
+	}
+	known, seen := configKeys(), map[string]bool{}
+	for dec.More() {
+		kt, err := dec.Token()
+		if err != nil {
+			return err
+		}
+		key, _ := kt.(string) // object keys are strings: the decoder checked the syntax
+		if !known[key] {
+			return fmt.Errorf("unknown key %q (keys are exact and case-sensitive, as in config.json)", key)
+		}
+		if seen[key] {
+			return fmt.Errorf("duplicate key %q: give each key once", key)
+		}
+		seen[key] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return fmt.Errorf("%q: %w", key, err)
+		}
+		if string(bytes.TrimSpace(raw)) == "null" {
+			return nullKey(strconv.Quote(key), "")
+		}
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return fmt.Errorf("unexpected data after the object (one object per file)")
+	}
+	return nil
+}
+
+// checkYAMLKeys requires one YAML document that is a mapping whose keys appear once each and
+// whose values are not null (yaml.v3 reads "gamma:" or "gamma: ~" as "keep the default", and
+// the document null as an empty config). Unknown keys are left to the decoder's KnownFields.
+func checkYAMLKeys(data []byte) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return emptyConfig
+		}
+		return err
+	}
+	var more yaml.Node
+	if err := dec.Decode(&more); !errors.Is(err, io.EOF) {
+		return fmt.Errorf("more than one YAML document (one mapping per file)")
+	}
+	root := &doc
+	if root.Kind == yaml.DocumentNode && len(root.Content) == 1 {
+		root = root.Content[0]
+	}
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return fmt.Errorf("the config is null: want a mapping such as env_id: CartPole-v1")
+	}
+	if root.Kind != yaml.MappingNode {
+		return fmt.Errorf("line %d: the config is not a mapping: want keys and values such as env_id: CartPole-v1", root.Line)
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if line, dup := seen[k.Value]; dup {
+			return fmt.Errorf("duplicate key %q (lines %d and %d): give each key once", k.Value, line, k.Line)
+		}
+		seen[k.Value] = k.Line
+		if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+			return nullKey(k.Value, fmt.Sprintf(" (line %d)", k.Line))
 		}
 	}
 	return nil
