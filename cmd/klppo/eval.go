@@ -15,20 +15,27 @@ func init() {
 	register("eval", "evaluate a trained run's policy (deterministic and sampled actions)", runEval)
 }
 
+// maxEvalEpisodes bounds eval --episodes: every episode's return and length are kept, and a
+// million CartPole episodes of 500 steps already take hours.
+const maxEvalEpisodes = 1_000_000
+
 func runEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("eval", "--run DIR [--episodes N] [--seed S]", stderr)
 	run := fs.String("run", "", "run directory written by klppo train (required)")
-	episodes := fs.Int("episodes", 10, "episodes per mode")
+	episodes := fs.Int("episodes", 10, "episodes per mode (1 to 1000000)")
 	seed := fs.Uint64("seed", 10_000, "episode k is reset with seed S+k; sampled actions use a generator seeded with S")
 	mode := fs.String("mode", "both", "deterministic, sampled or both")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := refuseEmptyFlags(fs); err != nil {
+		return err
+	}
 	if *run == "" {
 		return usagef("--run is required (a directory written by klppo train)")
 	}
-	if *episodes <= 0 {
-		return usagef("--episodes %d: must be > 0", *episodes)
+	if *episodes <= 0 || *episodes > maxEvalEpisodes {
+		return usagef("--episodes %d: want 1 to %d", *episodes, maxEvalEpisodes)
 	}
 	var modes []bool
 	switch *mode {

@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"klppo/env"
+	"klppo/internal/rundir"
+	"klppo/policy"
 	"klppo/ppo"
 
 	"github.com/schollz/progressbar/v3"
@@ -142,6 +144,32 @@ func (f *trainFlags) resolve() (ppo.Config, error) {
 	return cfg, nil
 }
 
+// refuseEmptyFlags returns a usage error naming the first string flag of fs that was given an
+// empty (or blank) value: "" never silently means "the default" (omit the flag for that).
+func refuseEmptyFlags(fs *flag.FlagSet) error {
+	var err error
+	fs.Visit(func(fl *flag.Flag) {
+		if err != nil {
+			return
+		}
+		g, ok := fl.Value.(flag.Getter)
+		if !ok {
+			return
+		}
+		if _, isString := g.Get().(string); isString && strings.TrimSpace(fl.Value.String()) == "" {
+			switch {
+			case fl.Name == "out" && fl.DefValue == "":
+				err = usagef("--out %q: empty directory name (omit --out for the default)", fl.Value.String())
+			case fl.Name == "out":
+				err = usagef("--out %q: empty directory name (omit --out for the default %s)", fl.Value.String(), fl.DefValue)
+			default:
+				err = usagef("--%s %q: empty value (omit --%s for its default)", fl.Name, fl.Value.String(), fl.Name)
+			}
+		}
+	})
+	return err
+}
+
 // defaultOutDir is runs/<env>-<penalty>-s<seed>-<UTC time>.
 func defaultOutDir(cfg ppo.Config, now time.Time) string {
 	pen := strings.NewReplacer(":", "_", "+", "_").Replace(cfg.Penalty)
@@ -163,13 +191,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	tuneGC()
+	if err := refuseEmptyFlags(f.fs); err != nil {
+		return err
+	}
 	var cfg ppo.Config
 	out := f.out
-	outSet := false
-	f.fs.Visit(func(fl *flag.Flag) { outSet = outSet || fl.Name == "out" })
-	if outSet && strings.TrimSpace(out) == "" {
-		return usagef("--out %q: empty directory name (omit --out for the default runs/<env>-<penalty>-s<seed>-<time>)", out)
-	}
 	opts := ppo.Options{Force: f.force}
 	if f.resume != "" {
 		ok := map[string]bool{"resume": true, "steps": true, "total-timesteps": true, "quiet": true, "checkpoint-every": true}
@@ -180,10 +206,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			}
 		})
 		if len(bad) > 0 {
-			return usagef("--resume %s: %s cannot be combined with --resume (the run keeps its saved config; only --steps may change)", f.resume, strings.Join(bad, ", "))
+			return usagef("--resume %q: %s cannot be combined with --resume (the run keeps its saved config; only --steps may change)", f.resume, strings.Join(bad, ", "))
 		}
 		c, err := ppo.ReadConfig(f.resume)
 		if err != nil {
+			return usagef("--resume %s: %v", f.resume, err)
+		}
+		// The checkpoint must be readable and agree with config.json before anything is
+		// touched: a damaged one is bad input (exit 2), as for eval.
+		if _, err := ppo.ReadRun(f.resume); err != nil {
 			return usagef("--resume %s: %v", f.resume, err)
 		}
 		cfg = c
@@ -209,12 +240,15 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		if out == "" {
 			out = defaultOutDir(cfg, time.Now())
 		}
-		if !f.force {
-			for _, name := range []string{ppo.ConfigFile, ppo.MetricsFile, ppo.CheckpointFile} {
-				if _, err := os.Stat(filepath.Join(out, name)); err == nil {
-					return usagef("--out %s: the directory already holds a run (%s); use --resume %s to continue it or --force to overwrite it", out, name, out)
-				}
-			}
+		switch err := rundir.Check(out); {
+		case err == nil, rundir.HoldsRun(err) && f.force:
+		case rundir.HoldsRun(err):
+			return usagef("--out %s: %v; use --resume %s to continue it or --force to overwrite its files", out, err, out)
+		default:
+			return usagef("--out %q: %v", out, err)
+		}
+		if err := rundir.Create(out); err != nil {
+			return usagef("--out %q: %v", out, err)
 		}
 	}
 	ctx, stop := interruptContext(stderr)
@@ -256,7 +290,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 		bar.Clear()
 		fmt.Fprintln(stderr)
 	}
-	if errors.Is(err, ppo.ErrRunFiles) {
+	if opts.Resume && (errors.Is(err, ppo.ErrRunFiles) || errors.Is(err, policy.ErrCorrupt) || errors.Is(err, policy.ErrMismatch)) {
 		return usagef("--resume %s: %v", out, err)
 	}
 	if err != nil && s.Steps == 0 && s.Updates == 0 && s.Stopped == "" {

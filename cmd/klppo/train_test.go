@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -266,4 +267,101 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// TestTrainEmptyStringFlags: a string flag given as "" is refused naming it, never read as
+// "not given" (train --resume "" used to start a fresh default run, --config "" was ignored).
+// The commands run in a scratch directory so that a regression cannot litter runs/.
+func TestTrainEmptyStringFlags(t *testing.T) {
+	t.Chdir(t.TempDir())
+	tiny := []string{"--steps", "256", "--num-steps", "64", "--quiet"}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"train", "--resume", ""}, `--resume ""`},
+		{[]string{"train", "--resume", " "}, `--resume " "`},
+		{[]string{"train", "--config", ""}, `--config ""`},
+		{[]string{"train", "--env", ""}, `--env ""`},
+		{[]string{"train", "--penalty", ""}, `--penalty ""`},
+		{[]string{"train", "--activation", ""}, `--activation ""`},
+		{[]string{"train", "--dtype", ""}, `--dtype ""`},
+		{[]string{"eval", "--run", ""}, `--run ""`},
+		{[]string{"eval", "--run", "x", "--mode", ""}, `--mode ""`},
+	} {
+		args := tc.args
+		if args[0] == "train" {
+			args = append(append([]string(nil), args...), tiny...)
+		}
+		code, _, stderr := runCmd(args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", args, code, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat("runs"); !os.IsNotExist(err) {
+		t.Errorf("a refused command created runs/: %v", err)
+	}
+}
+
+// TestTrainOutNotADirectory: --out naming a regular file, or a path that cannot be created, is
+// refused with exit 2 naming --out before any training (it used to exit 1 with "ppo: output
+// directory: mkdir afile: not a directory").
+func TestTrainOutNotADirectory(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "afile")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, out := range []string{file, filepath.Join(file, "sub")} {
+		code, _, stderr := runCmd("train", "--steps", "256", "--num-steps", "64", "--quiet", "--out", out)
+		if code != 2 || !strings.Contains(stderr, "--out "+strconvQuote(out)) {
+			t.Errorf("train --out %s: exit %d, stderr %q; want 2 naming --out %q", out, code, stderr, out)
+		}
+	}
+}
+
+func strconvQuote(s string) string { return fmt.Sprintf("%q", s) }
+
+// TestTrainResumeDamagedCheckpoint: a damaged checkpoint refuses --resume with exit 2 naming
+// the flag (it used to exit 1), and leaves the run's files as they were.
+func TestTrainResumeDamagedCheckpoint(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if code, _, stderr := runCmd("train", "--steps", "256", "--num-steps", "64", "--out", out, "--quiet"); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	ck := filepath.Join(out, ppo.CheckpointFile)
+	good, err := os.ReadFile(ck)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, damaged := range map[string][]byte{
+		"truncated": good[:len(good)/2],
+		"garbage":   []byte("not a checkpoint\n"),
+		"empty":     nil,
+	} {
+		if err := os.WriteFile(ck, damaged, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := runCmd("train", "--resume", out, "--steps", "512", "--quiet")
+		if code != 2 || !strings.Contains(stderr, "--resume "+out) {
+			t.Errorf("%s checkpoint: exit %d, stderr %q; want 2 naming --resume", name, code, stderr)
+		}
+		if b, err := os.ReadFile(ck); err != nil || !bytes.Equal(b, damaged) {
+			t.Errorf("%s checkpoint: the refused resume changed it", name)
+		}
+	}
+	if err := os.Remove(ck); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := runCmd("train", "--resume", out, "--quiet"); code != 2 || !strings.Contains(stderr, "--resume "+out) {
+		t.Errorf("missing checkpoint: exit %d, stderr %q; want 2 naming --resume", code, stderr)
+	}
+}
+
+// TestEvalEpisodesBound: --episodes has an upper bound (named in the error).
+func TestEvalEpisodesBound(t *testing.T) {
+	code, _, stderr := runCmd("eval", "--run", t.TempDir(), "--episodes", "100000000")
+	if code != 2 || !strings.Contains(stderr, "--episodes 100000000") {
+		t.Errorf("eval --episodes 1e8: exit %d, stderr %q; want 2 naming --episodes", code, stderr)
+	}
 }

@@ -71,3 +71,16 @@ func HoldsRun(err error) bool {
 	var h *HoldsRunError
 	return errors.As(err, &h)
 }
+
+// Create makes dir (and its parents) so that a command learns that it cannot write there
+// before it spends any time training, not after. The error says why (a file in the way, no
+// permission, …).
+func Create(dir string) error {
+	if dir == "" {
+		return ErrEmptyPath
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("cannot create the directory: %w", err)
+	}
+	return nil
+}
