@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -12,6 +13,8 @@ import (
 
 	"klppo/experiments/datasets"
 	"klppo/experiments/distill"
+	"klppo/internal/memlimit"
+	"klppo/internal/rundir"
 	"klppo/nn"
 )
 
@@ -23,22 +26,23 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("distill", "[--teacher-hidden 256,256] [--student-hidden 16] [--temperature T] [--alpha A] [--epochs N] [--transfer train|fresh] [--transfer-size N] [--omit-class K | --curve-sizes N,N,…] [--seed S] [--out DIR]", stderr)
 	def := distill.DefaultConfig()
 	teacherHidden := widthList(def.TeacherHidden)
-	fs.Var(&teacherHidden, "teacher-hidden", "teacher hidden widths, comma-separated")
+	fs.Var(&teacherHidden, "teacher-hidden", fmt.Sprintf("teacher hidden widths, comma-separated, each 1 to %d", distill.MaxWidth))
 	studentHidden := widthList(def.StudentHidden)
-	fs.Var(&studentHidden, "student-hidden", "student hidden widths, comma-separated")
-	temp := fs.Float64("temperature", def.Temperature, "softmax temperature T of the distillation term")
+	fs.Var(&studentHidden, "student-hidden", fmt.Sprintf("student hidden widths, comma-separated, each 1 to %d", distill.MaxWidth))
+	temp := fs.Float64("temperature", def.Temperature, fmt.Sprintf("softmax temperature T of the distillation term, %g to %g", distill.MinTemperature, distill.MaxTemperature))
 	alpha := fs.Float64("alpha", def.Alpha, "weight α in [0, 1] of the distillation term (1−α weights the label cross-entropy)")
-	epochs := fs.Int("epochs", def.Epochs, "student epochs (both students)")
-	teacherEpochs := fs.Int("teacher-epochs", def.TeacherEpochs, "teacher epochs (ignored with --teacher)")
+	epochs := fs.Int("epochs", def.Epochs, fmt.Sprintf("student epochs (both students), 1 to %d", distill.MaxEpochs))
+	teacherEpochs := fs.Int("teacher-epochs", def.TeacherEpochs, fmt.Sprintf("teacher epochs, 1 to %d (ignored with --teacher)", distill.MaxEpochs))
 	teacherFile := fs.String("teacher", "", "load the teacher from this file (written as teacher.klnn by an earlier run) instead of training it")
 	act := fs.String("activation", "relu", "hidden activation of the networks trained here: relu or tanh")
 	lr := fs.Float64("lr", def.LR, "Adam learning rate")
 	batch := fs.Int("batch", def.Batch, "minibatch size")
 	seed := fs.Uint64("seed", 1, "random seed (data, weights, batch order)")
-	nTrain := fs.Int("train-size", 0, "training glyphs (0 = default 5000)")
-	nTest := fs.Int("test-size", 0, "test glyphs (0 = default 1000)")
+	glyphDef := datasets.DefaultGlyphConfig()
+	nTrain := fs.Int("train-size", glyphDef.Train, fmt.Sprintf("training glyphs, 1 to %d", distill.MaxExamples))
+	nTest := fs.Int("test-size", glyphDef.Test, fmt.Sprintf("test glyphs, 1 to %d", distill.MaxExamples))
 	transferFrom := fs.String("transfer", "train", "students' transfer set: train (the teacher's own training images) or fresh (new glyphs from the generator that the teacher never saw; as many as --train-size unless --transfer-size asks for more)")
-	nTransfer := fs.Int("transfer-size", 0, "use the first N examples of the transfer set (0 = all of it)")
+	nTransfer := fs.Int("transfer-size", 0, fmt.Sprintf("use the first N examples of the transfer set, at most %d (0 = all of it)", distill.MaxExamples))
 	var curveSizes widthList
 	fs.Var(&curveSizes, "curve-sizes", "comma-separated transfer-set sizes: run once per size (same step budget as --epochs over the largest) and write curve.csv and curve.png")
 	omit := fs.Int("omit-class", distill.NoOmit, "leave this digit out of the students' transfer set and correct the distilled student's bias for it (-1 = none)")
@@ -48,28 +52,31 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := refuseEmptyFlags(fs); err != nil {
+		return err
+	}
 	if err := guardOut("--out", *out, *force); err != nil {
 		return err
 	}
 	switch {
-	case !(*temp > 0) || math.IsInf(*temp, 0):
-		return usagef("--temperature %v: want a number > 0", *temp)
+	case !(*temp >= distill.MinTemperature && *temp <= distill.MaxTemperature):
+		return usagef("--temperature %v: want %g to %g (T² of the loss overflows float32 past 1.8e19)", *temp, distill.MinTemperature, distill.MaxTemperature)
 	case !(*alpha >= 0 && *alpha <= 1):
 		return usagef("--alpha %v: want a number in [0, 1]", *alpha)
-	case *epochs <= 0:
-		return usagef("--epochs %d: want a positive integer", *epochs)
-	case *teacherFile == "" && *teacherEpochs <= 0:
-		return usagef("--teacher-epochs %d: want a positive integer", *teacherEpochs)
+	case *epochs <= 0 || *epochs > distill.MaxEpochs:
+		return usagef("--epochs %d: want 1 to %d", *epochs, distill.MaxEpochs)
+	case *teacherFile == "" && (*teacherEpochs <= 0 || *teacherEpochs > distill.MaxEpochs):
+		return usagef("--teacher-epochs %d: want 1 to %d", *teacherEpochs, distill.MaxEpochs)
 	case !(*lr > 0) || *lr > 10:
 		return usagef("--lr %v: want a number in (0, 10]", *lr)
 	case *batch <= 0:
 		return usagef("--batch %d: want a positive integer", *batch)
-	case *nTrain < 0:
-		return usagef("--train-size %d: want ≥ 0", *nTrain)
-	case *nTest < 0:
-		return usagef("--test-size %d: want ≥ 0", *nTest)
-	case *nTransfer < 0:
-		return usagef("--transfer-size %d: want ≥ 0", *nTransfer)
+	case *nTrain <= 0 || *nTrain > distill.MaxExamples:
+		return usagef("--train-size %d: want 1 to %d glyphs", *nTrain, distill.MaxExamples)
+	case *nTest <= 0 || *nTest > distill.MaxExamples:
+		return usagef("--test-size %d: want 1 to %d glyphs", *nTest, distill.MaxExamples)
+	case *nTransfer < 0 || *nTransfer > distill.MaxExamples:
+		return usagef("--transfer-size %d: want 0 (all) to %d", *nTransfer, distill.MaxExamples)
 	case *omit < distill.NoOmit || *omit > 9:
 		return usagef("--omit-class %d: want a digit 0 to 9, or -1 for none", *omit)
 	case *transferFrom != "train" && *transferFrom != "fresh":
@@ -81,22 +88,42 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	case *out == "":
 		return usagef("--out %q: want a directory", *out)
 	}
+	for _, h := range []struct {
+		name string
+		w    widthList
+	}{{"--teacher-hidden", teacherHidden}, {"--student-hidden", studentHidden}} {
+		for _, v := range h.w {
+			if v > distill.MaxWidth {
+				return usagef("%s %s: widths must be 1 to %d", h.name, h.w.String(), distill.MaxWidth)
+			}
+		}
+	}
+	for _, n := range curveSizes {
+		if n > distill.MaxExamples {
+			return usagef("--curve-sizes %s: %d is more than %d examples", curveSizes.String(), n, distill.MaxExamples)
+		}
+	}
 	activation, err := nn.ParseActivation(*act)
 	if err != nil {
 		return usagef("--activation %q: want relu or tanh", *act)
 	}
-	gc := datasets.DefaultGlyphConfig()
+	gc := glyphDef
 	gc.Train, gc.Test, gc.Seed = *nTrain, *nTest, *seed
 	if *transferFrom == "fresh" {
 		// The fresh pool has as many glyphs as the training set unless asked for more.
-		gc.Transfer = *nTrain
-		if gc.Transfer == 0 {
-			gc.Transfer = datasets.DefaultGlyphConfig().Train
-		}
-		gc.Transfer = max(gc.Transfer, *nTransfer)
+		gc.Transfer = max(*nTrain, *nTransfer)
 		for _, n := range curveSizes {
 			gc.Transfer = max(gc.Transfer, n)
 		}
+	}
+	sizeCfg := def
+	sizeCfg.TeacherHidden, sizeCfg.StudentHidden, sizeCfg.Batch, sizeCfg.Epochs, sizeCfg.TeacherEpochs = teacherHidden, studentHidden, *batch, *epochs, *teacherEpochs
+	if err := memlimit.Check(sizeCfg.MemoryEstimate(gc.Size*gc.Size, 10, *nTrain, *nTest, gc.Transfer)); err != nil {
+		return usagef("--teacher-hidden %s, --student-hidden %s, --train-size %d, --test-size %d, --transfer-size %d, --batch %d: the run %v; lower them",
+			teacherHidden.String(), studentHidden.String(), *nTrain, *nTest, gc.Transfer, *batch, err)
+	}
+	if err := rundir.Create(*out); err != nil {
+		return usagef("--out %q: %v", *out, err)
 	}
 	data, err := datasets.Glyphs(gc)
 	if err != nil {
@@ -138,6 +165,16 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	cfg.TeacherHidden, cfg.StudentHidden, cfg.Activation = teacherHidden, studentHidden, activation
 	cfg.Temperature, cfg.Alpha, cfg.Epochs, cfg.TeacherEpochs = *temp, *alpha, *epochs, *teacherEpochs
 	cfg.LR, cfg.Batch, cfg.Seed, cfg.Transfer, cfg.OmitClass = *lr, *batch, *seed, transfer, *omit
+	teacherPath := filepath.Join(*out, distill.TeacherFile)
+	cfg.OnTeacher = func(t *nn.MLP) error { // saved at once: a student's failure must not lose it
+		if err := distill.SaveTeacher(teacherPath, t); err != nil {
+			return err
+		}
+		if !*quiet {
+			fmt.Fprintf(stdout, "teacher trained and saved to %s\n", teacherPath)
+		}
+		return nil
+	}
 	if *teacherFile != "" {
 		t, err := distill.LoadTeacher(*teacherFile)
 		if err != nil {
@@ -194,12 +231,12 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	if len(curveSizes) > 0 {
 		return runDistillCurve(data, pool, cfg, curveSizes, *out, bar, stdout)
 	}
-	res, err := distill.Run(data, cfg)
+	res, err := distillRun(data, cfg)
 	if bar != nil {
 		_ = bar.Finish()
 	}
 	if err != nil {
-		return err
+		return keptTeacher(err, cfg.Teacher == nil, teacherPath)
 	}
 	files, err := distill.WriteOutputs(*out, res)
 	if err != nil {
@@ -232,6 +269,18 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
+// keptTeacher adds to err where the teacher trained by this run is kept, when it was saved
+// before the failure (see distill.Config.OnTeacher).
+func keptTeacher(err error, trainedHere bool, path string) error {
+	if !trainedHere {
+		return err
+	}
+	if _, serr := os.Stat(path); serr != nil {
+		return err
+	}
+	return fmt.Errorf("%w\nthe trained teacher is kept in %s (reuse it with --teacher %s)", err, path, path)
+}
+
 func fmtWidths(w []int) string {
 	l := widthList(w)
 	return l.String()
@@ -246,7 +295,7 @@ func runDistillCurve(data *datasets.Split, pool *datasets.Set, cfg distill.Confi
 		_ = bar.Finish()
 	}
 	if err != nil {
-		return err
+		return keptTeacher(err, cfg.Teacher == nil, filepath.Join(out, distill.TeacherFile))
 	}
 	title := fmt.Sprintf("students %s, T=%g, α=%g, seed %d", fmtWidths(cfg.StudentHidden), cfg.Temperature, cfg.Alpha, cfg.Seed)
 	files, err := distill.WriteCurve(out, pts, title)
@@ -267,3 +316,6 @@ func runDistillCurve(data *datasets.Split, pool *datasets.Set, cfg distill.Confi
 	fmt.Fprintf(stdout, "wrote %v\n", append(files, tf))
 	return nil
 }
+
+// distillRun is distill.Run; tests replace it to make a student fail after the teacher.
+var distillRun = distill.Run

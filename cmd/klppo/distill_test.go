@@ -2,10 +2,15 @@ package main
 
 import (
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
+
+	"klppo/experiments/datasets"
+	"klppo/experiments/distill"
 )
 
 func TestDistillBadFlags(t *testing.T) {
@@ -126,5 +131,81 @@ func TestDistillOmitClassAndCurve(t *testing.T) {
 	// 2 epochs over 300 examples = 12 steps of 50: 6 epochs at size 100.
 	if !strings.Contains(stdout, "     100       6 ") {
 		t.Errorf("curve table lacks the 100-example row with 6 epochs:\n%s", stdout)
+	}
+}
+
+// TestDistillBoundsAndDefaults: as TestVAEBoundsAndDefaults for distill, with the temperature
+// bounded where the α·T²·KL loss overflows float32 (T = 1e308 used to fail with "loss = NaN
+// (lower --lr?)" after the teacher was trained, and lose it).
+func TestDistillBoundsAndDefaults(t *testing.T) {
+	t.Chdir(t.TempDir())
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--student-hidden", "100000,100000"}, "--student-hidden 100000,100000"},
+		{[]string{"--teacher-hidden", "100000,100000"}, "--teacher-hidden 100000,100000"},
+		{[]string{"--train-size", "1000000000"}, "--train-size 1000000000"},
+		{[]string{"--test-size", "1000000000"}, "--test-size 1000000000"},
+		{[]string{"--transfer", "fresh", "--transfer-size", "1000000000"}, "--transfer-size 1000000000"},
+		{[]string{"--train-size", "0"}, "--train-size 0"},
+		{[]string{"--test-size", "0"}, "--test-size 0"},
+		{[]string{"--temperature", "1e308"}, "--temperature 1e+308"},
+		{[]string{"--temperature", "1e-300"}, "--temperature 1e-300"},
+		{[]string{"--epochs", "1000000000"}, "--epochs 1000000000"},
+		{[]string{"--teacher-epochs", "1000000000"}, "--teacher-epochs 1000000000"},
+		{[]string{"--teacher", ""}, `--teacher ""`},
+		{[]string{"--transfer", ""}, `--transfer ""`},
+		{[]string{"--activation", ""}, `--activation ""`},
+	} {
+		args := append([]string{"distill", "--quiet"}, tc.args...)
+		code, _, stderr := runCmd(args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", args, code, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat("runs"); !os.IsNotExist(err) {
+		t.Errorf("a refused distill created runs/: %v", err)
+	}
+}
+
+// TestDistillMemoryCheck: sizes within the bounds whose estimated memory exceeds what the
+// process may use are refused naming the size flags.
+func TestDistillMemoryCheck(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+	code, _, stderr := runCmd("distill", "--quiet", "--out", filepath.Join(t.TempDir(), "d"), "--teacher-hidden", "4096,4096", "--train-size", "1000000")
+	if code != 2 || !strings.Contains(stderr, "--teacher-hidden 4096,4096") || !strings.Contains(stderr, "--train-size 1000000") || !strings.Contains(stderr, "GOMEMLIMIT") {
+		t.Errorf("distill needing more than GOMEMLIMIT: exit %d, stderr %q; want 2 naming the size flags and the limit", code, stderr)
+	}
+}
+
+// TestDistillKeepsTeacherWhenStudentFails: the teacher is written to --out as soon as it is
+// trained, so a failure of a student afterwards loses nothing (teacher.klnn can be reused with
+// --teacher).
+func TestDistillKeepsTeacherWhenStudentFails(t *testing.T) {
+	defer func(f func(*datasets.Split, distill.Config) (*distill.Result, error)) { distillRun = f }(distillRun)
+	distillRun = func(data *datasets.Split, cfg distill.Config) (*distill.Result, error) {
+		// the real teacher phase, then a student failure
+		c := cfg
+		c.Epochs = 1
+		c.Transfer = &datasets.Set{X: make([]float64, len(data.Train.X)), Y: data.Train.Y, N: data.Train.N,
+			Dim: data.Train.Dim, Classes: data.Train.Classes, Width: data.Train.Width, Height: data.Train.Height}
+		for i := range c.Transfer.X {
+			c.Transfer.X[i] = math.NaN() // the students' inputs are NaN: their loss is NaN
+		}
+		return distill.Run(data, c)
+	}
+	out := filepath.Join(t.TempDir(), "d")
+	code, stdout, stderr := runCmd("distill", "--quiet", "--out", out, "--train-size", "300", "--test-size", "100",
+		"--teacher-hidden", "16", "--teacher-epochs", "1", "--student-hidden", "4", "--epochs", "1", "--batch", "50")
+	if code != 1 || !strings.Contains(stderr, "NaN") {
+		t.Fatalf("student failure: exit %d, stderr %q; want 1 and the NaN", code, stderr)
+	}
+	tf := filepath.Join(out, distill.TeacherFile)
+	if _, err := distill.LoadTeacher(tf); err != nil {
+		t.Fatalf("the trained teacher is lost: %v", err)
+	}
+	if !strings.Contains(stdout+stderr, tf) {
+		t.Errorf("the output does not say where the teacher is kept:\n%s\n%s", stdout, stderr)
 	}
 }

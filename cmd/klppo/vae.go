@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strconv"
@@ -11,6 +12,8 @@ import (
 
 	"klppo/experiments/datasets"
 	"klppo/experiments/vae"
+	"klppo/internal/memlimit"
+	"klppo/internal/rundir"
 	"klppo/nn"
 )
 
@@ -40,64 +43,95 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("vae", "[--dataset glyphs|ring] [--latent 2] [--beta 1] [--epochs N] [--seed S] [--out DIR]", stderr)
 	def := vae.DefaultConfig()
 	dataset := fs.String("dataset", "glyphs", "built-in dataset: glyphs (12×12 digit images, Bernoulli decoder) or ring (2-D mixture of 8 Gaussians, Gaussian decoder)")
-	latent := fs.Int("latent", def.Latent, "latent dimension")
+	latent := fs.Int("latent", def.Latent, fmt.Sprintf("latent dimension (1 to %d)", vae.MaxLatent))
 	beta := fs.Float64("beta", def.Beta, "weight β of the KL term KL(q(z|x)‖N(0,I)); 0 gives a noisy auto-encoder")
 	warmup := fs.Int("warmup", 0, "epochs over which β rises linearly from 0 (KL warm-up; 0 = off)")
 	freeBits := fs.Float64("free-bits", 0, "free bits λ in nats per latent dimension: the KL term is Σ_d max(KL_d, λ) (0 = off)")
 	hidden := widthList(def.Hidden)
-	fs.Var(&hidden, "hidden", "hidden widths of the encoder, comma-separated (the decoder mirrors them)")
+	fs.Var(&hidden, "hidden", fmt.Sprintf("hidden widths of the encoder, comma-separated, each 1 to %d (the decoder mirrors them)", vae.MaxWidth))
 	act := fs.String("activation", "relu", "hidden activation: relu or tanh")
 	lr := fs.Float64("lr", def.LR, "Adam learning rate")
 	batch := fs.Int("batch", def.Batch, "minibatch size")
-	epochs := fs.Int("epochs", def.Epochs, "passes over the training set")
+	epochs := fs.Int("epochs", def.Epochs, fmt.Sprintf("passes over the training set (1 to %d)", vae.MaxEpochs))
 	seed := fs.Uint64("seed", 1, "random seed (data, weights, batch order, reparameterisation noise)")
-	nTrain := fs.Int("train-size", 0, "training examples (0 = the dataset's default: 5000 glyphs, 4000 ring points)")
-	nTest := fs.Int("test-size", 0, "test examples (0 = default 1000)")
+	glyphDef, ringDef := datasets.DefaultGlyphConfig(), datasets.DefaultRingConfig()
+	nTrain := fs.Int("train-size", glyphDef.Train, fmt.Sprintf("training examples, 1 to %d (default: %d glyphs, or %d points with --dataset ring)", vae.MaxExamples, glyphDef.Train, ringDef.Train))
+	nTest := fs.Int("test-size", glyphDef.Test, fmt.Sprintf("test examples, 1 to %d (default: %d glyphs, or %d points with --dataset ring)", vae.MaxExamples, glyphDef.Test, ringDef.Test))
 	maxShift := fs.Int("max-shift", 0, "glyphs: largest random shift in pixels along each axis (the distill data uses 2; with shifts a small latent encodes position first)")
-	obsStd := fs.Float64("obs-std", def.ObsStd, "σ of the Gaussian decoder (ring only)")
+	obsStd := fs.Float64("obs-std", def.ObsStd, fmt.Sprintf("σ of the Gaussian decoder, %g to %g (ring only)", vae.MinObsStd, vae.MaxObsStd))
 	out := fs.String("out", "runs/vae", "output directory for metrics.csv and the PNGs")
 	quiet := fs.Bool("quiet", false, "no progress bar and no per-epoch lines")
 	force := fs.Bool("force", false, "write into an --out directory that already holds a run (overwrites its files)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if err := refuseEmptyFlags(fs); err != nil {
+		return err
+	}
 	if err := guardOut("--out", *out, *force); err != nil {
 		return err
+	}
+	set := map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+	if *dataset == "ring" { // the sizes' defaults are the dataset's
+		if !set["train-size"] {
+			*nTrain = ringDef.Train
+		}
+		if !set["test-size"] {
+			*nTest = ringDef.Test
+		}
 	}
 	switch {
 	case *dataset != "glyphs" && *dataset != "ring":
 		return usagef("--dataset %q: want glyphs or ring", *dataset)
-	case *latent <= 0:
-		return usagef("--latent %d: want a positive integer", *latent)
+	case *latent <= 0 || *latent > vae.MaxLatent:
+		return usagef("--latent %d: want 1 to %d", *latent, vae.MaxLatent)
 	case !(*beta >= 0) || *beta > 1e6:
 		return usagef("--beta %v: want a number ≥ 0", *beta)
-	case *warmup < 0:
-		return usagef("--warmup %d: want ≥ 0 epochs", *warmup)
+	case *warmup < 0 || *warmup > vae.MaxEpochs:
+		return usagef("--warmup %d: want 0 to %d epochs", *warmup, vae.MaxEpochs)
 	case !(*freeBits >= 0) || *freeBits > 1e6:
 		return usagef("--free-bits %v: want a number ≥ 0", *freeBits)
 	case !(*lr > 0) || *lr > 10:
 		return usagef("--lr %v: want a number in (0, 10]", *lr)
 	case *batch <= 0:
 		return usagef("--batch %d: want a positive integer", *batch)
-	case *epochs <= 0:
-		return usagef("--epochs %d: want a positive integer", *epochs)
-	case *nTrain < 0:
-		return usagef("--train-size %d: want ≥ 0", *nTrain)
-	case *nTest < 0:
-		return usagef("--test-size %d: want ≥ 0", *nTest)
-	case !(*obsStd > 0) || *obsStd > 1e6:
-		return usagef("--obs-std %v: want a number > 0", *obsStd)
+	case *epochs <= 0 || *epochs > vae.MaxEpochs:
+		return usagef("--epochs %d: want 1 to %d", *epochs, vae.MaxEpochs)
+	case *nTrain <= 0 || *nTrain > vae.MaxExamples:
+		return usagef("--train-size %d: want 1 to %d examples", *nTrain, vae.MaxExamples)
+	case *nTest <= 0 || *nTest > vae.MaxExamples:
+		return usagef("--test-size %d: want 1 to %d examples", *nTest, vae.MaxExamples)
+	case !(*obsStd >= vae.MinObsStd && *obsStd <= vae.MaxObsStd):
+		return usagef("--obs-std %v: want %g to %g", *obsStd, vae.MinObsStd, vae.MaxObsStd)
 	case *maxShift < 0 || *maxShift > 4:
 		return usagef("--max-shift %d: want 0 to 4 pixels", *maxShift)
 	case *out == "":
 		return usagef("--out %q: want a directory", *out)
 	}
+	for _, h := range hidden {
+		if h > vae.MaxWidth {
+			return usagef("--hidden %s: widths must be 1 to %d", hidden.String(), vae.MaxWidth)
+		}
+	}
 	activation, err := nn.ParseActivation(*act)
 	if err != nil {
 		return usagef("--activation %q: want relu or tanh", *act)
 	}
-	var data *datasets.Split
 	cfg := def
+	cfg.Latent, cfg.Hidden, cfg.Batch, cfg.Epochs = *latent, hidden, *batch, *epochs
+	in := 2
+	if *dataset == "glyphs" {
+		in = glyphDef.Size * glyphDef.Size
+	}
+	if err := memlimit.Check(cfg.MemoryEstimate(in, *nTrain, *nTest)); err != nil {
+		return usagef("--hidden %s, --latent %d, --train-size %d, --test-size %d, --batch %d: the run %v; lower them",
+			hidden.String(), *latent, *nTrain, *nTest, *batch, err)
+	}
+	if err := rundir.Create(*out); err != nil {
+		return usagef("--out %q: %v", *out, err)
+	}
+	var data *datasets.Split
 	if *dataset == "glyphs" {
 		gc := datasets.DefaultGlyphConfig()
 		gc.Train, gc.Test, gc.Seed, gc.MaxShift = *nTrain, *nTest, *seed, *maxShift

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -109,5 +110,49 @@ func TestVAESmokeDeterministic(t *testing.T) {
 		if a, b := runs[0], runs[1]; len(a) != len(b) || strings.Join(a[2], ",") != strings.Join(b[2], ",") {
 			t.Errorf("%s: same seed, different metrics:\n%v\n%v", ds, a, b)
 		}
+	}
+}
+
+// TestVAEBoundsAndDefaults: sizes have upper bounds (memory follows them), 0 is not a hidden
+// "default", "" is not a value, and the float flags stop where training would overflow; every
+// refusal exits 2 naming the flag and its value, before any data is generated.
+func TestVAEBoundsAndDefaults(t *testing.T) {
+	t.Chdir(t.TempDir()) // a regression must not write runs/vae here
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--latent", "100000"}, "--latent 100000"},
+		{[]string{"--hidden", "100000,100000"}, "--hidden 100000,100000"},
+		{[]string{"--train-size", "1000000000"}, "--train-size 1000000000"},
+		{[]string{"--test-size", "1000000000"}, "--test-size 1000000000"},
+		{[]string{"--train-size", "0"}, "--train-size 0"},
+		{[]string{"--test-size", "0"}, "--test-size 0"},
+		{[]string{"--dataset", "ring", "--train-size", "0"}, "--train-size 0"},
+		{[]string{"--dataset", "ring", "--obs-std", "1e-30"}, "--obs-std 1e-30"},
+		{[]string{"--epochs", "1000000000"}, "--epochs 1000000000"},
+		{[]string{"--warmup", "1000000000"}, "--warmup 1000000000"},
+		{[]string{"--dataset", ""}, `--dataset ""`},
+		{[]string{"--activation", ""}, `--activation ""`},
+	} {
+		args := append([]string{"vae", "--quiet"}, tc.args...)
+		code, _, stderr := runCmd(args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", args, code, stderr, tc.want)
+		}
+	}
+	if _, err := os.Stat("runs"); !os.IsNotExist(err) {
+		t.Errorf("a refused vae created runs/: %v", err)
+	}
+}
+
+// TestVAEMemoryCheck: sizes within the bounds whose estimated memory exceeds what the process
+// may use are refused naming the size flags (they used to end in Go's "fatal error: out of
+// memory").
+func TestVAEMemoryCheck(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+	code, _, stderr := runCmd("vae", "--quiet", "--out", filepath.Join(t.TempDir(), "v"), "--hidden", "4096,4096", "--train-size", "1000000")
+	if code != 2 || !strings.Contains(stderr, "--hidden 4096,4096") || !strings.Contains(stderr, "--train-size 1000000") || !strings.Contains(stderr, "GOMEMLIMIT") {
+		t.Errorf("vae needing more than GOMEMLIMIT: exit %d, stderr %q; want 2 naming the size flags and the limit", code, stderr)
 	}
 }

@@ -43,6 +43,10 @@ type Config struct {
 	OnStep func()
 	// OnEpoch, when non-nil, is called with every epoch's metrics.
 	OnEpoch func(EpochMetrics)
+	// OnTeacher, when non-nil, is called with the teacher as soon as Run has trained it (not
+	// when Teacher is given), before the students: a caller saves it there so that a failure
+	// of a student loses nothing. An error from it ends Run.
+	OnTeacher func(*nn.MLP) error
 }
 
 // DefaultConfig returns the defaults of `klppo distill`.
@@ -141,14 +145,16 @@ func (c Config) validate(data *datasets.Split) error {
 		return fmt.Errorf("distill: empty split (train %d, test %d examples)", data.Train.N, data.Test.N)
 	case data.Train.Classes < 2:
 		return fmt.Errorf("distill: %d classes, want ≥ 2", data.Train.Classes)
-	case !(c.Temperature > 0) || math.IsInf(c.Temperature, 0):
-		return fmt.Errorf("distill: temperature = %v, want a finite value > 0", c.Temperature)
+	case !(c.Temperature >= MinTemperature && c.Temperature <= MaxTemperature):
+		return fmt.Errorf("distill: temperature = %v, want %g to %g", c.Temperature, MinTemperature, MaxTemperature)
+	case data.Train.N > MaxExamples || data.Test.N > MaxExamples:
+		return fmt.Errorf("distill: %d training and %d test examples, want at most %d each", data.Train.N, data.Test.N, MaxExamples)
 	case !(c.Alpha >= 0 && c.Alpha <= 1):
 		return fmt.Errorf("distill: alpha = %v, want a value in [0, 1]", c.Alpha)
-	case c.Epochs <= 0:
-		return fmt.Errorf("distill: epochs = %d, want > 0", c.Epochs)
-	case c.Teacher == nil && c.TeacherEpochs <= 0:
-		return fmt.Errorf("distill: teacher-epochs = %d, want > 0", c.TeacherEpochs)
+	case c.Epochs <= 0 || c.Epochs > MaxEpochs:
+		return fmt.Errorf("distill: epochs = %d, want 1 to %d", c.Epochs, MaxEpochs)
+	case c.Teacher == nil && (c.TeacherEpochs <= 0 || c.TeacherEpochs > MaxEpochs):
+		return fmt.Errorf("distill: teacher-epochs = %d, want 1 to %d", c.TeacherEpochs, MaxEpochs)
 	case c.Batch <= 0 || c.Batch > data.Train.N:
 		return fmt.Errorf("distill: batch = %d, want 1 to %d (the training-set size)", c.Batch, data.Train.N)
 	case c.OmitClass < NoOmit || c.OmitClass >= data.Train.Classes:
@@ -161,8 +167,8 @@ func (c Config) validate(data *datasets.Split) error {
 		v    []int
 	}{{"teacher-hidden", c.TeacherHidden}, {"student-hidden", c.StudentHidden}} {
 		for i, w := range h.v {
-			if w <= 0 {
-				return fmt.Errorf("distill: %s[%d] = %d, want > 0", h.name, i, w)
+			if w <= 0 || w > MaxWidth {
+				return fmt.Errorf("distill: %s[%d] = %d, want 1 to %d", h.name, i, w, MaxWidth)
 			}
 		}
 	}
@@ -436,6 +442,11 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		res.Teacher = t
+		if cfg.OnTeacher != nil {
+			if err := cfg.OnTeacher(t); err != nil {
+				return nil, fmt.Errorf("distill: teacher: %w", err)
+			}
+		}
 	}
 	teacherOwn, err := Logits(res.Teacher, train)
 	if err != nil {

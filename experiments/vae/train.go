@@ -68,16 +68,20 @@ func (c Config) validate(data *datasets.Split) error {
 		return errors.New("vae: no data")
 	case data.Train.N == 0 || data.Test.N == 0:
 		return fmt.Errorf("vae: empty split (train %d, test %d examples)", data.Train.N, data.Test.N)
-	case c.Latent <= 0:
-		return fmt.Errorf("vae: latent = %d, want > 0", c.Latent)
+	case c.Latent <= 0 || c.Latent > MaxLatent:
+		return fmt.Errorf("vae: latent = %d, want 1 to %d", c.Latent, MaxLatent)
+	case data.Train.N > MaxExamples || data.Test.N > MaxExamples:
+		return fmt.Errorf("vae: %d training and %d test examples, want at most %d each", data.Train.N, data.Test.N, MaxExamples)
 	case !(c.Beta >= 0) || math.IsInf(c.Beta, 0):
 		return fmt.Errorf("vae: beta = %v, want a finite value ≥ 0", c.Beta)
-	case c.Warmup < 0:
-		return fmt.Errorf("vae: warmup = %d, want ≥ 0", c.Warmup)
+	case c.Warmup < 0 || c.Warmup > MaxEpochs:
+		return fmt.Errorf("vae: warmup = %d, want 0 to %d", c.Warmup, MaxEpochs)
 	case !(c.FreeBits >= 0) || math.IsInf(c.FreeBits, 0):
 		return fmt.Errorf("vae: free-bits = %v, want a finite value ≥ 0", c.FreeBits)
-	case c.Epochs <= 0:
-		return fmt.Errorf("vae: epochs = %d, want > 0", c.Epochs)
+	case c.Epochs <= 0 || c.Epochs > MaxEpochs:
+		return fmt.Errorf("vae: epochs = %d, want 1 to %d", c.Epochs, MaxEpochs)
+	case c.Decoder == Gaussian && !(c.ObsStd >= MinObsStd && c.ObsStd <= MaxObsStd):
+		return fmt.Errorf("vae: obs-std = %v, want %g to %g", c.ObsStd, MinObsStd, MaxObsStd)
 	case c.Batch <= 0 || c.Batch > data.Train.N:
 		return fmt.Errorf("vae: batch = %d, want 1 to %d (the training-set size)", c.Batch, data.Train.N)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
@@ -86,8 +90,8 @@ func (c Config) validate(data *datasets.Split) error {
 		return fmt.Errorf("vae: max-grad = %v, want ≥ 0", c.MaxGrad)
 	}
 	for i, h := range c.Hidden {
-		if h <= 0 {
-			return fmt.Errorf("vae: hidden[%d] = %d, want > 0", i, h)
+		if h <= 0 || h > MaxWidth {
+			return fmt.Errorf("vae: hidden[%d] = %d, want 1 to %d", i, h, MaxWidth)
 		}
 	}
 	return nil
