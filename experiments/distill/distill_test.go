@@ -327,6 +327,10 @@ func TestRunBadConfig(t *testing.T) {
 		{func(c *Config) { c.StudentHidden = []int{0} }, "student-hidden[0] = 0"},
 		{func(c *Config) { c.Batch = 601 }, "batch = 601"},
 		{func(c *Config) { c.LR = math.Inf(1) }, "lr = +Inf"},
+		{func(c *Config) { c.Temperature = 1e308 }, "temperature = 1e+308"},
+		{func(c *Config) { c.Temperature = 1e-300 }, "temperature = 1e-300"},
+		{func(c *Config) { c.TeacherHidden = []int{MaxWidth + 1} }, "teacher-hidden[0] = 4097"},
+		{func(c *Config) { c.Epochs = MaxEpochs + 1 }, "epochs = 100001"},
 	}
 	for _, tc := range tests {
 		cfg := smallConfig(1)
@@ -341,5 +345,50 @@ func TestAccuracy(t *testing.T) {
 	logits := []float64{0, 1, 0, 2, 0, 0, 0, 0, 3}
 	if got := Accuracy(logits, []int{1, 0, 1}, 3); math.Abs(got-2.0/3) > 1e-15 {
 		t.Fatalf("Accuracy = %v, want 2/3", got)
+	}
+}
+
+// TestOnTeacherBeforeStudents: the teacher is handed to OnTeacher as soon as it is trained, so
+// that a student's failure afterwards (here: NaN inputs in the transfer set) loses nothing.
+func TestOnTeacherBeforeStudents(t *testing.T) {
+	data := smallData(t)
+	cfg := smallConfig(1)
+	cfg.TeacherEpochs, cfg.Epochs = 1, 1
+	bad := *data.Train
+	bad.X = make([]float64, len(data.Train.X))
+	for i := range bad.X {
+		bad.X[i] = math.NaN()
+	}
+	cfg.Transfer = &bad
+	var got *nn.MLP
+	cfg.OnTeacher = func(m *nn.MLP) error { got = m; return nil }
+	_, err := Run(data, cfg)
+	if err == nil || !strings.Contains(err.Error(), "NaN") {
+		t.Fatalf("students on NaN inputs: %v; want a NaN loss error", err)
+	}
+	if got == nil {
+		t.Fatal("OnTeacher was not called before the students failed")
+	}
+	l, err := Logits(got, data.Test)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc := Accuracy(l, data.Test.Y, data.Test.Classes); !(acc > 0.2) {
+		t.Errorf("the teacher handed over has test accuracy %v: not the trained one?", acc)
+	}
+}
+
+// TestMemoryEstimateGrows: the estimate covers the defaults with room to spare and grows with
+// the widths and the number of examples.
+func TestMemoryEstimateGrows(t *testing.T) {
+	c := DefaultConfig()
+	base := c.MemoryEstimate(144, 10, 5000, 1000, 0)
+	if base < 64<<20 || base > 1<<30 {
+		t.Errorf("default estimate %d bytes, want 64 MiB to 1 GiB", base)
+	}
+	wide := c
+	wide.TeacherHidden = []int{4096, 4096}
+	if w := wide.MemoryEstimate(144, 10, 1_000_000, 1000, 0); w < 64<<30 {
+		t.Errorf("teacher 4096,4096 on 1e6 glyphs: %d bytes, want > 64 GiB", w)
 	}
 }

@@ -364,6 +364,11 @@ func TestTrainBadConfig(t *testing.T) {
 		{func(c *Config) { c.LR = 0 }, "lr = 0"},
 		{func(c *Config) { c.Epochs = 0 }, "epochs = 0"},
 		{func(c *Config) { c.Hidden = []int{8, -1} }, "hidden[1] = -1"},
+		{func(c *Config) { c.Hidden = []int{MaxWidth + 1} }, "hidden[0] = 4097"},
+		{func(c *Config) { c.Latent = MaxLatent + 1 }, "latent = 1025"},
+		{func(c *Config) { c.Epochs = MaxEpochs + 1 }, "epochs = 100001"},
+		{func(c *Config) { c.Warmup = MaxEpochs + 1 }, "warmup = 100001"},
+		{func(c *Config) { c.Decoder, c.ObsStd = Gaussian, 1e-30 }, "obs-std = 1e-30"},
 	}
 	for _, tc := range tests {
 		cfg := smallConfig(1)
@@ -404,6 +409,27 @@ func TestGraphKLMatchesEvaluate(t *testing.T) {
 	for d := 0; d < 3; d++ {
 		if g := nn.ValueAt(lg.klDimV, d); math.Abs(g-ev.KLPerDim[d]) > 1e-12 {
 			t.Errorf("dim %d: graph KL %v, evaluation KL %v", d, g, ev.KLPerDim[d])
+		}
+	}
+}
+
+// TestMemoryEstimateGrows: the estimate covers the defaults with room to spare and grows with
+// the widths, the latent dimension and the number of examples.
+func TestMemoryEstimateGrows(t *testing.T) {
+	c := DefaultConfig()
+	base := c.MemoryEstimate(144, 5000, 1000)
+	if base < 64<<20 || base > 1<<30 {
+		t.Errorf("default estimate %d bytes, want 64 MiB to 1 GiB", base)
+	}
+	for name, mod := range map[string]func(*Config) (int, int){
+		"hidden 4096,4096": func(c *Config) (int, int) { c.Hidden = []int{4096, 4096}; return 5000, 1000 },
+		"latent 1024":      func(c *Config) (int, int) { c.Latent = 1024; return 5000, 1000 },
+		"1e6 examples":     func(c *Config) (int, int) { return 1_000_000, 1000 },
+	} {
+		d := c
+		nTrain, nTest := mod(&d)
+		if got := d.MemoryEstimate(144, nTrain, nTest); got <= base {
+			t.Errorf("%s: estimate %d, not above the default's %d", name, got, base)
 		}
 	}
 }
