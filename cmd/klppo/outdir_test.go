@@ -9,6 +9,7 @@ import (
 
 	"klppo/experiments"
 	"klppo/experiments/distill"
+	"klppo/experiments/rlhf"
 	"klppo/experiments/vae"
 	"klppo/internal/rundir"
 	"klppo/ppo"
@@ -18,7 +19,8 @@ import (
 // directory is recognised, so that no command overwrites another's run.
 func TestRunMarkersCoverEveryRunFile(t *testing.T) {
 	for _, f := range []string{ppo.ConfigFile, ppo.MetricsFile, ppo.EpisodesFile, ppo.SummaryFile, ppo.CheckpointFile,
-		experiments.SweepFile, experiments.RunsFile, vae.MetricsFile, distill.MetricsFile, distill.TeacherFile} {
+		experiments.SweepFile, experiments.RunsFile, vae.MetricsFile, distill.MetricsFile, distill.TeacherFile,
+		rlhf.ConfigFile, rlhf.MetricsFile, rlhf.SummaryFile, rlhf.SFTModelFile, rlhf.RMModelFile} {
 		if !slices.Contains(rundir.Markers, f) {
 			t.Errorf("rundir.Markers lacks %s", f)
 		}

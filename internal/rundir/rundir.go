@@ -10,7 +10,9 @@ import (
 // Markers are the files whose presence marks a directory as holding a run: the files of a
 // training run (ppo.ConfigFile, ppo.MetricsFile, ppo.EpisodesFile, ppo.SummaryFile,
 // ppo.CheckpointFile), of a sweep (experiments.SweepFile, experiments.RunsFile), of a VAE run
-// (vae.MetricsFile) and of a distillation run (distill.MetricsFile, distill.TeacherFile).
+// (vae.MetricsFile), of a distillation run (distill.MetricsFile, distill.TeacherFile) and of the
+// RLHF runs (rlhf.ConfigFile, rlhf.MetricsFile, rlhf.SummaryFile, and the SFT and reward-model
+// directories' rlhf.SFTModelFile and rlhf.RMModelFile).
 // The package imports none of them (so that any of them can use it); a test of the CLI checks
 // that every one of those constants is listed here.
 var Markers = []string{
@@ -22,6 +24,8 @@ var Markers = []string{
 	"sweep.json",
 	"runs.csv",
 	"teacher.klnn",
+	"model.klppo",
+	"rm.klnn",
 }
 
 // HoldsRunError reports that Dir already holds a run: File is the first of Markers found in it.
