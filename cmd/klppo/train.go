@@ -218,10 +218,12 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			return usagef("--resume %s: %v", f.resume, err)
 		}
 		cfg = c
-		if f.steps > 0 {
+		set := map[string]bool{}
+		f.fs.Visit(func(fl *flag.Flag) { set[fl.Name] = true })
+		if set["steps"] || set["total-timesteps"] { // a given value is validated, never ignored
 			cfg.TotalTimesteps = f.steps
 		}
-		if f.ckEvery >= 0 {
+		if set["checkpoint-every"] && f.ckEvery != -1 {
 			cfg.CheckpointEvery = f.ckEvery
 		}
 		if err := cfg.Validate(); err != nil {

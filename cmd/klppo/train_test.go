@@ -365,3 +365,26 @@ func TestEvalEpisodesBound(t *testing.T) {
 		t.Errorf("eval --episodes 1e8: exit %d, stderr %q; want 2 naming --episodes", code, stderr)
 	}
 }
+
+// TestTrainResumeZeroSteps: --steps 0 (or a negative --checkpoint-every) with --resume is
+// refused, not silently ignored.
+func TestTrainResumeZeroSteps(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "run")
+	if code, _, stderr := runCmd("train", "--steps", "256", "--num-steps", "64", "--out", out, "--quiet"); code != 0 {
+		t.Fatalf("train: exit %d: %s", code, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--steps", "0"}, "total_timesteps = 0"},
+		{[]string{"--total-timesteps", "-5"}, "total_timesteps = -5"},
+		{[]string{"--checkpoint-every", "-5"}, "checkpoint_every = -5"},
+	} {
+		args := append([]string{"train", "--resume", out, "--quiet"}, tc.args...)
+		code, _, stderr := runCmd(args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%q: exit %d, stderr %q; want 2 and %q", args, code, stderr, tc.want)
+		}
+	}
+}
