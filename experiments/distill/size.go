@@ -20,7 +20,8 @@ const (
 // nTransfer extra transfer examples (0 when the transfer set is the training set): the data and
 // the teacher's logits on it; the teacher's and the two students' weights with their gradients,
 // Adam moments and graph copies; the graphs' activations over a minibatch; the plain-Go passes
-// over a whole set; and the per-epoch metrics.
+// over a whole set (two buffers and an output of its rows × the widest layer); and the
+// per-epoch metrics.
 func (c Config) MemoryEstimate(in, classes, nTrain, nTest, nTransfer int) int64 {
 	th, sh := c.TeacherHidden, c.StudentHidden
 	if th == nil {
@@ -29,11 +30,12 @@ func (c Config) MemoryEstimate(in, classes, nTrain, nTest, nTransfer int) int64 
 	if sh == nil {
 		sh = []int{16}
 	}
-	var params, acts int64
+	var params, acts, widest int64
 	for _, net := range [][]int{append(append([]int{in}, th...), classes), append(append([]int{in}, sh...), classes)} {
 		var a int64
 		for i, w := range net {
 			a += int64(w)
+			widest = max(widest, int64(w))
 			if i > 0 {
 				params += int64(net[i-1]+1) * int64(w)
 			}
@@ -45,7 +47,7 @@ func (c Config) MemoryEstimate(in, classes, nTrain, nTest, nTransfer int) int64 
 	data := n * int64(in+1+4*classes) * f64 // inputs, labels, teacher logits and copies of them
 	weights := 3 * params * f64 * 8         // teacher + two students: weights, gradient, Adam m and v, graph copies
 	graph := int64(max(c.Batch, 1)) * acts * f64 * 16
-	pass := int64(max(nTrain, nTest, nTransfer)) * acts * f64 * 2
+	pass := int64(max(nTrain, nTest, nTransfer)) * 3 * widest * f64
 	metrics := int64(max(c.Epochs, 0)*2+max(c.TeacherEpochs, 0)) * 256
 	return data + weights + graph + pass + metrics + 64<<20 // + code, runtime and plots
 }

@@ -18,8 +18,8 @@ const (
 // MemoryEstimate returns a conservative estimate, in bytes, of the memory a run of c allocates
 // on data of in values per example with nTrain training and nTest test examples: the two splits;
 // the encoder's and decoder's weights with their gradients, Adam moments and the training
-// graph's copies; the graph's activations over a minibatch; the plain-Go passes over a whole
-// split; and the per-epoch metrics.
+// graph's copies; the graph's activations over a minibatch; the plain-Go passes over the test
+// split (two buffers and an output of its rows × the widest layer); and the per-epoch metrics.
 func (c Config) MemoryEstimate(in, nTrain, nTest int) int64 {
 	hidden := c.Hidden
 	if hidden == nil {
@@ -31,10 +31,11 @@ func (c Config) MemoryEstimate(in, nTrain, nTest int) int64 {
 		dec = append(dec, hidden[i])
 	}
 	dec = append(dec, in)
-	var params, acts int64
+	var params, acts, widest int64
 	for _, net := range [][]int{enc, dec} {
 		for i, w := range net {
 			acts += int64(w)
+			widest = max(widest, int64(w))
 			if i > 0 {
 				params += int64(net[i-1]+1) * int64(w)
 			}
@@ -44,7 +45,7 @@ func (c Config) MemoryEstimate(in, nTrain, nTest int) int64 {
 	data := int64(nTrain+nTest) * int64(in+1) * f64
 	weights := params * f64 * 8 // weights, gradient, Adam m and v, graph values and temporaries
 	graph := int64(max(c.Batch, 1)) * acts * f64 * 16
-	pass := int64(max(nTrain, nTest)) * acts * f64 * 2
+	pass := int64(nTest) * 3 * widest * f64
 	metrics := int64(max(c.Epochs, 0)) * (256 + 2*int64(c.Latent)*f64)
 	return data + weights + graph + pass + metrics + 64<<20 // + code, runtime and plots
 }
