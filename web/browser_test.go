@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -159,6 +160,7 @@ func TestBrowserExplainers(t *testing.T) {
 	ctx := browser(t)
 
 	run(t, ctx, "index", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(".cards"))
+	legible(t, ctx, "index")
 	screenshot(t, ctx, "index")
 
 	var timings []float64
@@ -167,6 +169,11 @@ func TestBrowserExplainers(t *testing.T) {
 		t.Run(p.Slug, func(t *testing.T) {
 			run(t, ctx, "load", chromedp.Navigate(ts.URL+"/explain/"+p.Slug+"/"), waitUpdates(1))
 			wantView(t, dataValues(t, ctx), p, "")
+			legible(t, ctx, p.Slug)
+			if i == 0 {
+				checkTickLabels(t, ctx)
+				checkHardCharts(t, ctx)
+			}
 			screenshot(t, ctx, p.Slug)
 			// Move every slider to a quarter and three quarters of its range, one at a time; the
 			// URL follows, and the numbers are Go's for that URL.
@@ -179,6 +186,7 @@ func TestBrowserExplainers(t *testing.T) {
 					n++
 					run(t, ctx, "move "+pr.Name, chromedp.Evaluate(js, &search), waitUpdates(n))
 					wantView(t, dataValues(t, ctx), p, strings.TrimPrefix(search, "?"))
+					legible(t, ctx, p.Slug+search)
 				}
 			}
 			var tm []map[string]float64
@@ -342,6 +350,7 @@ func TestBrowserLiveRun(t *testing.T) {
 		t.Fatal("no first update after 2 minutes")
 	}
 	run(t, ctx, "runs list", chromedp.Navigate(ts.URL+"/runs/"), chromedp.WaitVisible(`a[href*="live-cartpole"]`))
+	legible(t, ctx, "runs list")
 	screenshot(t, ctx, "runs")
 	run(t, ctx, "run page", chromedp.Navigate(ts.URL+"/runs/view/?run=live-cartpole"),
 		chromedp.Poll(`document.body.dataset.rows === "1"`, nil, chromedp.WithPollingTimeout(20*time.Second)))
@@ -354,6 +363,22 @@ func TestBrowserLiveRun(t *testing.T) {
 	run(t, ctx, "charts", chromedp.Evaluate(`document.querySelectorAll(".run svg.chart").length`, &charts))
 	if charts < 4 {
 		t.Errorf("run page draws %d charts, want return, KL, β, clip fraction and more", charts)
+	}
+	legible(t, ctx, "run page")
+	// Long floats (sps = 416.4184036263133) are shown to six significant digits, the full value
+	// in the cell's title.
+	var cells [][2]string
+	run(t, ctx, "summary cells", chromedp.Evaluate(`Array.from(document.querySelectorAll(".run table.config td[title]")).map(td => [td.textContent, td.title])`, &cells))
+	if len(cells) == 0 {
+		t.Errorf("run page: no table cell keeps a long number in its title (sps, wall_s)")
+	}
+	for _, c := range cells {
+		short, errS := strconv.ParseFloat(c[0], 64)
+		full, errF := strconv.ParseFloat(c[1], 64)
+		digits := len(strings.TrimLeft(strings.NewReplacer(".", "", "-", "").Replace(c[0]), "0"))
+		if errS != nil || errF != nil || digits > 6 || math.Abs(short-full) > 1e-5*math.Abs(full) {
+			t.Errorf("run page: cell shows %q for %q, want the number to six significant digits", c[0], c[1])
+		}
 	}
 	screenshot(t, ctx, "run")
 
@@ -380,10 +405,12 @@ func TestBrowserLiveRun(t *testing.T) {
 	if !strings.Contains(table, "clip_0.2") || !strings.Contains(table, "none") || charts != 4 {
 		t.Errorf("compare page: table %q, %d charts (want both settings and 4 charts)", table, charts)
 	}
+	legible(t, ctx, "compare page")
 	// An RLHF run: its leash KL(π‖π_ref) and PPO's KL(π_old‖π_θ) are two different charts.
 	var titles []string
 	run(t, ctx, "rlhf page", chromedp.Navigate(ts.URL+"/runs/view/?run=rl"), chromedp.WaitVisible(".run svg.chart"),
 		chromedp.Evaluate(`Array.from(document.querySelectorAll(".run svg.chart .ctitle")).map(e => e.textContent)`, &titles))
+	legible(t, ctx, "rlhf run page")
 	leash, trust := -1, -1
 	for i, ti := range titles {
 		if strings.Contains(ti, "KL(π‖π_ref)") {

@@ -69,7 +69,13 @@
     const v = res.view;
     renderValues(v.values);
     document.querySelector(".caption").textContent = v.caption;
-    document.querySelector(".cmd").textContent = v.command;
+    // the command may wrap after a comma of a long list, never inside a number
+    const cmd = document.querySelector(".cmd");
+    cmd.textContent = "";
+    v.command.split(",").forEach((part, i) => {
+      if (i > 0) cmd.append(",", document.createElement("wbr"));
+      cmd.append(part);
+    });
     const charts = document.querySelector(".charts");
     charts.textContent = "";
     window.drawCharts(charts, v.charts);

@@ -102,22 +102,36 @@
           series.push({ name: (k === null ? "" : k + ": ") + c, x: rows.map(r => num(r[xi])), y: rows.map(r => num(r[i])) });
         });
       });
-      return { title: title + g.name, kind: "line", xlabel: x, ylabel: g.name, series, ymin: null, ymax: null, hidelegend: series.length === 1 };
+      // a KL chart's title says which KL it is; its y axis only needs the unit
+      return { title: title + g.name, kind: "line", xlabel: x, ylabel: g.key === "kl" ? "KL (nats)" : g.name, series, ymin: null, ymax: null, hidelegend: series.length === 1 };
     });
+  }
+
+  // cell returns a table cell for a value. A number with more than six significant digits
+  // (416.4184036263133) is shown to six (416.418), as klppo prints numbers, and keeps its full
+  // value in the cell's title (a tooltip); integers and short numbers are shown as they are.
+  function cell(v, numClass) {
+    const s = Array.isArray(v) ? JSON.stringify(v) : String(v);
+    const x = typeof v === "number" ? v : (typeof v === "string" && /^[-+]?[0-9.]+([eE][-+]?[0-9]+)?$/.test(v.trim()) ? Number(v) : NaN);
+    if (!isFinite(x)) return h("td", {}, s);
+    const short = String(+x.toPrecision(6));
+    const cls = numClass ? "num" : "";
+    if (Number.isInteger(x) || short === String(x)) return h("td", { class: cls }, s);
+    return h("td", { class: cls, title: s }, short);
   }
 
   function configTable(cfg) {
     const rows = [];
     (function walk(v, p) {
       if (v && typeof v === "object" && !Array.isArray(v)) Object.keys(v).forEach(k => walk(v[k], p ? p + "." + k : k));
-      else rows.push([p, Array.isArray(v) ? JSON.stringify(v) : String(v)]);
+      else rows.push([p, v]);
     })(cfg, "");
-    return h("table", { class: "config" }, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), h("td", {}, v))));
+    return h("table", { class: "config" }, rows.map(([k, v]) => h("tr", {}, h("th", {}, k), cell(v, false))));
   }
 
   function csvTable(t) {
     return h("table", { class: "csv" }, h("tr", {}, t.header.map(c => h("th", {}, c))),
-      t.rows.map(r => h("tr", {}, r.map(c => h("td", { class: num(c) !== null ? "num" : "" }, c)))));
+      t.rows.map(r => h("tr", {}, r.map(c => cell(c, true)))));
   }
 
   let lastSig = "";
