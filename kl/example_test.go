@@ -50,6 +50,26 @@ func ExampleKLLogits() {
 	// 900 <nil>
 }
 
+// The mean KL over rows of logits (old policy vs new policy at three states), with one scratch
+// buffer of twice the row width for all rows.
+func ExampleKLLogitsBuf() {
+	oldLogits := [][]float64{{0, 0}, {1, -1}, {2, 0}}
+	newLogits := [][]float64{{0.1, 0}, {1, -1}, {0, 2}}
+	buf := make([]float64, 2*2)
+	var sum float64
+	for i := range oldLogits {
+		d, err := kl.KLLogitsBuf(buf, oldLogits[i], newLogits[i])
+		if err != nil {
+			fmt.Println(err)
+			return
+		}
+		sum += d
+	}
+	fmt.Printf("mean KL(π_old‖π_θ) = %.6f nats\n", sum/3)
+	// Output:
+	// mean KL(π_old‖π_θ) = 0.508146 nats
+}
+
 // Jensen-Shannon is symmetric and never exceeds ln 2 nats = 1 bit.
 func ExampleJS() {
 	a, _ := kl.JS([]float64{1, 0}, []float64{0, 1})

@@ -101,8 +101,9 @@ func klTermLog(lp, lq float64) float64 {
 	return p*d - p + q
 }
 
-// logitPair validates two logit vectors and returns their log-softmaxes.
-func logitPair[F Float](pl, ql []F) (lp, lq []float64, err error) {
+// logitPair validates two logit vectors and returns their log-softmaxes, stored in buf when
+// it has room for both (cap(buf) ≥ 2·len(pl)), in a new slice otherwise.
+func logitPair[F Float](buf []float64, pl, ql []F) (lp, lq []float64, err error) {
 	if len(pl) != len(ql) {
 		return nil, nil, lengthErr("p_logits", len(pl), "q_logits", len(ql))
 	}
@@ -112,8 +113,10 @@ func logitPair[F Float](pl, ql []F) (lp, lq []float64, err error) {
 	if err := validateLogits("q_logits", ql); err != nil {
 		return nil, nil, err
 	}
-	buf := make([]float64, 2*len(pl))
-	lp, lq = buf[:len(pl)], buf[len(pl):]
+	if cap(buf) < 2*len(pl) {
+		buf = make([]float64, 2*len(pl))
+	}
+	lp, lq = buf[:len(pl)], buf[len(pl):2*len(pl)]
 	logSoftmaxInto(lp, pl)
 	logSoftmaxInto(lq, ql)
 	return lp, lq, nil
@@ -132,7 +135,16 @@ func klLogSum(lp, lq []float64) float64 {
 // exponentiating first would give NaN. A −Inf logit is a zero probability (so a −Inf in qLogits
 // where pLogits is finite gives +Inf). Errors name "p_logits" and "q_logits".
 func KLLogits[F Float](pLogits, qLogits []F) (float64, error) {
-	lp, lq, err := logitPair(pLogits, qLogits)
+	return KLLogitsBuf(nil, pLogits, qLogits)
+}
+
+// KLLogitsBuf is KLLogits with caller-owned scratch: when cap(buf) ≥ 2·len(pLogits) the two
+// log-softmaxes are written into buf and nothing is allocated (a smaller buf, nil included,
+// is replaced by a new one). It is for hot loops that take the KL of many rows of the same
+// width, such as a PPO trainer's exact KL(π_old‖π_θ) over every state of a rollout; the result
+// is exactly KLLogits's. buf's contents are overwritten; one buf serves one goroutine at a time.
+func KLLogitsBuf[F Float](buf []float64, pLogits, qLogits []F) (float64, error) {
+	lp, lq, err := logitPair(buf, pLogits, qLogits)
 	if err != nil {
 		return 0, err
 	}
@@ -141,7 +153,7 @@ func KLLogits[F Float](pLogits, qLogits []F) (float64, error) {
 
 // ReverseKLLogits returns KL(Q‖P) for P = softmax(pLogits), Q = softmax(qLogits).
 func ReverseKLLogits[F Float](pLogits, qLogits []F) (float64, error) {
-	lp, lq, err := logitPair(pLogits, qLogits)
+	lp, lq, err := logitPair(nil, pLogits, qLogits)
 	if err != nil {
 		return 0, err
 	}
@@ -150,7 +162,7 @@ func ReverseKLLogits[F Float](pLogits, qLogits []F) (float64, error) {
 
 // JSLogits returns the Jensen-Shannon divergence of softmax(pLogits) and softmax(qLogits).
 func JSLogits[F Float](pLogits, qLogits []F) (float64, error) {
-	lp, lq, err := logitPair(pLogits, qLogits)
+	lp, lq, err := logitPair(nil, pLogits, qLogits)
 	if err != nil {
 		return 0, err
 	}
@@ -179,7 +191,7 @@ func EntropyLogits[F Float](logits []F) (float64, error) {
 
 // CrossEntropyLogits returns H(P,Q) = −Σ pᵢ ln qᵢ for P = softmax(pLogits), Q = softmax(qLogits).
 func CrossEntropyLogits[F Float](pLogits, qLogits []F) (float64, error) {
-	lp, lq, err := logitPair(pLogits, qLogits)
+	lp, lq, err := logitPair(nil, pLogits, qLogits)
 	if err != nil {
 		return 0, err
 	}

@@ -51,3 +51,42 @@ func TestLogSoftmaxInto(t *testing.T) {
 		}
 	}
 }
+
+// KLLogitsBuf gives exactly KLLogits's value (extreme, masked and ordinary rows), allocates
+// nothing once buf is large enough, works with a short or nil buf, and reports bad logits as
+// KLLogits does.
+func TestKLLogitsBuf(t *testing.T) {
+	inf := math.Inf(-1)
+	pairs := [][2][]float64{
+		{{800, 0, -800}, {0, 900, 1}},
+		{{0.1, -0.2}, {0.1000001, -0.2}},
+		{{1, inf, 2}, {0, 0, 0}},
+		{{3, 1, 4, 1, 5}, {-2, 7, 1, 8, -2}},
+	}
+	buf := make([]float64, 10)
+	for _, pq := range pairs {
+		want, err := KLLogits(pq[0], pq[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, b := range [][]float64{buf, nil, make([]float64, 1)} {
+			got, err := KLLogitsBuf(b, pq[0], pq[1])
+			if err != nil || math.Float64bits(got) != math.Float64bits(want) {
+				t.Errorf("KLLogitsBuf(len %d, %v, %v) = %v, %v; KLLogits gives %v", len(b), pq[0], pq[1], got, err, want)
+			}
+		}
+	}
+	p, q := pairs[3][0], pairs[3][1]
+	if n := testing.AllocsPerRun(20, func() {
+		if _, err := KLLogitsBuf(buf, p, q); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("KLLogitsBuf allocates %v times per call with a large enough buf", n)
+	}
+	_, err := KLLogitsBuf(buf, []float64{1, math.NaN()}, []float64{0, 0})
+	var ae *ArgError
+	if !errors.As(err, &ae) || ae.Arg != "p_logits" {
+		t.Errorf("KLLogitsBuf with a NaN logit: %v, want an *ArgError naming p_logits", err)
+	}
+}

@@ -55,16 +55,20 @@ func ZeroGrads(learnables gorgonia.Nodes) error {
 }
 
 func zeroDense(d *tensor.Dense) error {
-	switch s := d.Data().(type) {
-	case []float32:
-		clear(s)
-	case []float64:
-		clear(s)
+	switch d.Dtype() {
+	case tensor.Float32:
+		clear(d.Float32s())
+	case tensor.Float64:
+		clear(d.Float64s())
 	default:
 		return fmt.Errorf("dtype %v: want float32 or float64", d.Dtype())
 	}
 	return nil
 }
+
+// The gradient functions below read a tensor's elements with Float32s/Float64s, not Data: Data
+// builds its slice through reflection and allocates on every call, and they run every
+// minibatch.
 
 // ClipGradNorm scales the gradients in place so that their global L2 norm is at most maxNorm,
 // with torch.nn.utils.clip_grad_norm_'s rule:
@@ -76,46 +80,93 @@ func zeroDense(d *tensor.Dense) error {
 // It returns norm, measured before clipping. maxNorm must be > 0; +Inf only measures the norm.
 // When norm is NaN or ±Inf the gradients are left untouched and the error wraps ErrNonFinite
 // (test with errors.Is), so the caller can skip the update.
+//
+// It is SumSquares, ClipScale and ScaleGrads in sequence; a caller that holds the gradients of
+// two networks on two goroutines can run those parts there with bit-identical results.
 func ClipGradNorm(grads []*tensor.Dense, maxNorm float64) (float64, error) {
-	if math.IsNaN(maxNorm) || maxNorm <= 0 {
-		return 0, fmt.Errorf("nn: ClipGradNorm: maxNorm=%v must be positive", maxNorm)
+	if err := checkMaxNorm(maxNorm); err != nil {
+		return 0, err
 	}
-	var ss float64
-	for i, g := range grads {
-		switch s := g.Data().(type) {
-		case []float32:
-			for _, v := range s {
-				ss += float64(v) * float64(v)
-			}
-		case []float64:
-			for _, v := range s {
-				ss += v * v
-			}
-		default:
-			return 0, fmt.Errorf("nn: ClipGradNorm: grads[%d] has dtype %v: want float32 or float64", i, g.Dtype())
-		}
+	ss, err := SumSquares(0, grads)
+	if err != nil {
+		return 0, err
 	}
 	norm := math.Sqrt(ss)
-	if math.IsNaN(norm) || math.IsInf(norm, 0) {
-		return norm, fmt.Errorf("nn: ClipGradNorm: norm=%v: %w", norm, ErrNonFinite)
+	c, err := ClipScale(norm, maxNorm)
+	if err != nil {
+		return norm, err
 	}
-	c := maxNorm / (norm + 1e-6)
-	if c >= 1 {
-		return norm, nil
+	return norm, ScaleGrads(grads, c)
+}
+
+func checkMaxNorm(maxNorm float64) error {
+	if math.IsNaN(maxNorm) || maxNorm <= 0 {
+		return fmt.Errorf("nn: ClipGradNorm: maxNorm=%v must be positive", maxNorm)
 	}
-	for _, g := range grads {
-		switch s := g.Data().(type) {
-		case []float32:
-			for i, v := range s {
-				s[i] = float32(c * float64(v))
+	return nil
+}
+
+// SumSquares returns acc + Σ_tensors Σ_i g_i², accumulated in float64 tensor by tensor and
+// element by element, starting from acc. Because the order is fixed,
+//
+//	SumSquares(SumSquares(0, a), b) == SumSquares(0, append(a, b...))
+//
+// exactly: a's part can be summed on one goroutine (as soon as a is ready) and b's continued from
+// it, with the rounding of one pass. Tensors must be float32 or float64.
+func SumSquares(acc float64, grads []*tensor.Dense) (float64, error) {
+	for i, g := range grads {
+		switch g.Dtype() {
+		case tensor.Float32:
+			for _, v := range g.Float32s() {
+				acc += float64(v) * float64(v)
 			}
-		case []float64:
-			for i, v := range s {
-				s[i] = c * v
+		case tensor.Float64:
+			for _, v := range g.Float64s() {
+				acc += v * v
 			}
+		default:
+			return 0, fmt.Errorf("nn: SumSquares: grads[%d] has dtype %v: want float32 or float64", i, g.Dtype())
 		}
 	}
-	return norm, nil
+	return acc, nil
+}
+
+// ClipScale is the factor ClipGradNorm scales the gradients by for a global norm norm:
+// min(1, maxNorm/(norm + 1e-6)). maxNorm must be > 0 (+Inf never clips); a NaN or ±Inf norm is
+// an error wrapping ErrNonFinite.
+func ClipScale(norm, maxNorm float64) (float64, error) {
+	if err := checkMaxNorm(maxNorm); err != nil {
+		return 0, err
+	}
+	if math.IsNaN(norm) || math.IsInf(norm, 0) {
+		return 0, fmt.Errorf("nn: ClipGradNorm: norm=%v: %w", norm, ErrNonFinite)
+	}
+	return math.Min(1, maxNorm/(norm+1e-6)), nil
+}
+
+// ScaleGrads sets g ← c·g in place for every gradient (the product in float64, rounded to the
+// tensor's dtype); c = 1 leaves them untouched. Tensors must be float32 or float64.
+func ScaleGrads(grads []*tensor.Dense, c float64) error {
+	if c == 1 {
+		return nil
+	}
+	for i, g := range grads {
+		switch g.Dtype() {
+		case tensor.Float32:
+			s := g.Float32s()
+			for j, v := range s {
+				s[j] = float32(c * float64(v))
+			}
+		case tensor.Float64:
+			s := g.Float64s()
+			for j, v := range s {
+				s[j] = c * v
+			}
+		default:
+			return fmt.Errorf("nn: ScaleGrads: grads[%d] has dtype %v: want float32 or float64", i, g.Dtype())
+		}
+	}
+	return nil
 }
 
 // Trainer is a training graph built once for one batch shape, with its tape machine. The

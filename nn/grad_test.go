@@ -216,3 +216,61 @@ func TestClipGradNorm(t *testing.T) {
 		}
 	}
 }
+
+// ClipGradNorm's parts, run on two groups of gradients (SumSquares of the first continued by
+// the second, ClipScale, ScaleGrads on each group), give bit for bit what one ClipGradNorm call
+// over both gives, and the norm allocates nothing.
+func TestClipGradNormInParts(t *testing.T) {
+	whole, a, b := cartPoleGrads(), cartPoleGrads(), cartPoleGrads()
+	for _, gs := range [][]*tensor.Dense{whole, a, b} {
+		for i, g := range gs {
+			s := g.Float32s()
+			for j := range s {
+				s[j] = float32(math.Sin(float64(7*i+j))) / 3 // irregular, so the summation order shows
+			}
+		}
+	}
+	norm, err := ClipGradNorm(whole, 0.5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, second := a[:6], b[6:]
+	ss, err := SumSquares(0, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ss, err = SumSquares(ss, second); err != nil {
+		t.Fatal(err)
+	}
+	if math.Sqrt(ss) != norm {
+		t.Fatalf("norm in parts %v, ClipGradNorm %v", math.Sqrt(ss), norm)
+	}
+	c, err := ClipScale(math.Sqrt(ss), 0.5)
+	if err != nil || !(c < 1) {
+		t.Fatalf("ClipScale(%v, 0.5) = %v, %v: want a factor < 1", math.Sqrt(ss), c, err)
+	}
+	for _, gs := range [][]*tensor.Dense{first, second} {
+		if err := ScaleGrads(gs, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	parts := append(append([]*tensor.Dense(nil), first...), second...)
+	for i := range whole {
+		w, p := whole[i].Float32s(), parts[i].Float32s()
+		for j := range w {
+			if math.Float32bits(w[j]) != math.Float32bits(p[j]) {
+				t.Fatalf("grads[%d][%d]: %v in parts, %v from ClipGradNorm", i, j, p[j], w[j])
+			}
+		}
+	}
+	if _, err := ClipScale(math.NaN(), 1); !errors.Is(err, ErrNonFinite) {
+		t.Errorf("ClipScale(NaN, 1): %v, want ErrNonFinite", err)
+	}
+	if n := testing.AllocsPerRun(10, func() {
+		if _, err := ClipGradNorm(whole, math.Inf(1)); err != nil {
+			t.Fatal(err)
+		}
+	}); n != 0 {
+		t.Errorf("ClipGradNorm allocates %v times per call", n)
+	}
+}

@@ -331,12 +331,18 @@ func LoadInto(arrays []Array, name string, t *tensor.Dense) error {
 }
 
 // Arrays returns copies of the parameters named by ParamNames ("<Name>.l<i>.W", "<Name>.l<i>.b").
-func (m *MLP) Arrays() []Array {
+// The parameters are float32 or float64 by construction; an error (from ArrayOf) means a
+// parameter tensor was replaced by one of another dtype.
+func (m *MLP) Arrays() ([]Array, error) {
 	out := make([]Array, len(m.params))
 	for i, p := range m.params {
-		out[i], _ = ArrayOf(m.names[i], p) // dtypes are float32/float64 by construction
+		a, err := ArrayOf(m.names[i], p)
+		if err != nil {
+			return nil, fmt.Errorf("nn: MLP %q: %w", m.name, err)
+		}
+		out[i] = a
 	}
-	return out
+	return out, nil
 }
 
 // LoadArrays copies the arrays named by ParamNames into the parameters in place (graphs built
@@ -361,8 +367,12 @@ func (m *MLP) LoadArrays(arrays []Array) error {
 
 // MarshalBinary encodes the parameters (Arrays) in the KLNN format.
 func (m *MLP) MarshalBinary() ([]byte, error) {
+	arrays, err := m.Arrays()
+	if err != nil {
+		return nil, err
+	}
 	var buf bytes.Buffer
-	if err := Encode(&buf, m.Arrays()); err != nil {
+	if err := Encode(&buf, arrays); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil

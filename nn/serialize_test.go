@@ -223,8 +223,15 @@ func TestAdamRoundTrip(t *testing.T) {
 func TestWriteReadFile(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "ckpt.klnn")
-	m, _ := NewMLP(seeded(1), MLPConfig{Name: "actor", In: 3, Hidden: []int{5}, Out: 2})
-	if err := WriteFile(path, m.Arrays()); err != nil {
+	m, err := NewMLP(seeded(1), MLPConfig{Name: "actor", In: 3, Hidden: []int{5}, Out: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	params, err := m.Arrays()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := WriteFile(path, params); err != nil {
 		t.Fatal(err)
 	}
 	arrays, err := ReadFile(path)
@@ -240,5 +247,22 @@ func TestWriteReadFile(t *testing.T) {
 	}
 	if _, err := ReadFile(filepath.Join(dir, "missing")); err == nil {
 		t.Error("missing file: no error")
+	}
+}
+
+// Arrays reports a parameter of a dtype it cannot copy (naming the network and the parameter)
+// instead of returning an empty array in its place.
+func TestMLPArraysError(t *testing.T) {
+	m, err := NewMLP(seeded(1), MLPConfig{Name: "actor", In: 3, Hidden: []int{5}, Out: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.params[1] = tensor.New(tensor.WithShape(5), tensor.WithBacking(make([]int, 5)))
+	arrays, err := m.Arrays()
+	if err == nil || arrays != nil || !strings.Contains(err.Error(), `"actor"`) || !strings.Contains(err.Error(), m.names[1]) {
+		t.Errorf("Arrays with an int parameter = %d arrays, %v; want an error naming the MLP and %q", len(arrays), err, m.names[1])
+	}
+	if _, err := m.MarshalBinary(); err == nil {
+		t.Error("MarshalBinary with an int parameter: no error")
 	}
 }

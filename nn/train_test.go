@@ -125,8 +125,12 @@ func TestResumeBitIdentical(t *testing.T) {
 	for i := 0; i < split; i++ {
 		step(first, i)
 	}
+	params, err := first.m.Arrays()
+	if err != nil {
+		t.Fatal(err)
+	}
 	var file bytes.Buffer
-	if err := Encode(&file, append(first.m.Arrays(), first.ad.Arrays("opt")...)); err != nil {
+	if err := Encode(&file, append(params, first.ad.Arrays("opt")...)); err != nil {
 		t.Fatal(err)
 	}
 	resumed := start(99)

@@ -23,8 +23,7 @@ type minibatch struct {
 	advantages []float64
 	returns    []float64
 	values     []float64
-	logRatio   []float64       // read back after the forward pass
-	grads      []*tensor.Dense // both networks' gradients, for the global norm
+	logRatio   []float64 // read back after the forward pass
 }
 
 func newMinibatch(size, obsDim, actionWidth, headWidth int) minibatch {
@@ -54,7 +53,7 @@ func (t *trainer) learn(lr float64, oldLogStd []float64) (updateStats, error) {
 			if t.cfg.NormAdv {
 				normalizeAdv(mb.advantages)
 			}
-			policyGrads, valueGrads, err := t.lossesAndGradients(oldLogStd)
+			grads, err := t.lossesAndGradients(oldLogStd)
 			if err != nil {
 				return stats, err
 			}
@@ -66,13 +65,11 @@ func (t *trainer) learn(lr float64, oldLogStd []float64) (updateStats, error) {
 				stats.stop(stepped)
 				return stats, nil
 			}
-			mb.grads = append(append(mb.grads[:0], policyGrads...), valueGrads...)
-			if _, err := nn.ClipGradNorm(mb.grads, t.maxGradNorm()); errors.Is(err, nn.ErrNonFinite) {
-				return stats, fmt.Errorf("%w in the gradients: %v", errNonFinite, err)
-			} else if err != nil {
+			scale, err := t.clipScale(grads)
+			if err != nil {
 				return stats, err
 			}
-			if err := t.adamSteps(lr, policyGrads, valueGrads); err != nil {
+			if err := t.adamSteps(lr, scale, grads); err != nil {
 				return stats, err
 			}
 			stepped = true
@@ -101,31 +98,65 @@ func (t *trainer) gatherMinibatch(rows []int) {
 	}
 }
 
-// lossesAndGradients runs the policy and value graphs on the minibatch (on both cores unless
-// single-threaded) and returns their gradients, which belong to the graphs.
-func (t *trainer) lossesAndGradients(oldLogStd []float64) (policyGrads, valueGrads []*tensor.Dense, err error) {
-	mb := &t.batch
-	if err := t.policyLoss.setInputs(mb.obs, mb.actions, mb.dist, oldLogStd, mb.logProbs, mb.advantages, t.beta); err != nil {
-		return nil, nil, err
-	}
-	if err := t.valueLoss.setInputs(mb.obs, mb.returns, mb.values); err != nil {
-		return nil, nil, err
-	}
-	err = t.both(func() (err error) {
-		policyGrads, err = t.policyLoss.trainer.Run()
-		return err
-	}, func() (err error) {
-		valueGrads, err = t.valueLoss.trainer.Run()
-		return err
-	})
-	return policyGrads, valueGrads, err
+// gradients are both networks' gradients of one minibatch; the tensors belong to the graphs.
+type gradients struct {
+	policy, value []*tensor.Dense
+	policySumSq   float64 // Σg² over the policy's gradients (nn.SumSquares), the first part of the global norm
 }
 
-// adamSteps applies one Adam step to each network (on both cores unless single-threaded).
-func (t *trainer) adamSteps(lr float64, policyGrads, valueGrads []*tensor.Dense) error {
+// lossesAndGradients runs the policy and value graphs on the minibatch (on both cores unless
+// single-threaded) and returns their gradients. The policy's core also sums the squares of its
+// gradients, the first part of the global norm, while the value graph may still run.
+func (t *trainer) lossesAndGradients(oldLogStd []float64) (gradients, error) {
+	var g gradients
+	mb := &t.batch
+	if err := t.policyLoss.setInputs(mb.obs, mb.actions, mb.dist, oldLogStd, mb.logProbs, mb.advantages, t.beta); err != nil {
+		return g, err
+	}
+	if err := t.valueLoss.setInputs(mb.obs, mb.returns, mb.values); err != nil {
+		return g, err
+	}
+	err := t.both(func() (err error) {
+		if g.policy, err = t.policyLoss.trainer.Run(); err != nil {
+			return err
+		}
+		g.policySumSq, err = nn.SumSquares(0, g.policy)
+		return err
+	}, func() (err error) {
+		g.value, err = t.valueLoss.trainer.Run()
+		return err
+	})
+	return g, err
+}
+
+// clipScale is the factor by which global-norm clipping (nn.ClipGradNorm's rule with
+// max_grad_norm, over both networks) scales every gradient: the value network's squares are
+// summed on from the policy's, so the norm is bit for bit the one of a single ClipGradNorm call
+// over the policy's and then the value network's gradients.
+func (t *trainer) clipScale(g gradients) (float64, error) {
+	sumSq, err := nn.SumSquares(g.policySumSq, g.value)
+	if err != nil {
+		return 0, err
+	}
+	scale, err := nn.ClipScale(math.Sqrt(sumSq), t.maxGradNorm())
+	if errors.Is(err, nn.ErrNonFinite) {
+		return 0, fmt.Errorf("%w in the gradients: %v", errNonFinite, err)
+	}
+	return scale, err
+}
+
+// adamSteps scales each network's gradients by the clip factor and applies one Adam step (the
+// two networks on both cores unless single-threaded).
+func (t *trainer) adamSteps(lr, scale float64, g gradients) error {
+	step := func(adam *nn.Adam, grads []*tensor.Dense) error {
+		if err := nn.ScaleGrads(grads, scale); err != nil {
+			return err
+		}
+		return adam.Step(lr, grads)
+	}
 	return t.both(
-		func() error { return t.policyAdam.Step(lr, policyGrads) },
-		func() error { return t.valueAdam.Step(lr, valueGrads) })
+		func() error { return step(t.policyAdam, g.policy) },
+		func() error { return step(t.valueAdam, g.value) })
 }
 
 // maxGradNorm is max_grad_norm, +Inf (measure only) when it is 0 (disabled).

@@ -107,12 +107,18 @@ func (t *trainer) collectRollout() error {
 	return nil
 }
 
+// valueBatchRows is how many new rollout rows the value goroutine waits for before it evaluates
+// them in one batch: waking it for every step (numEnvs rows) costs more in hand-offs and small
+// matrix products than the batch saves, and the tail after the last full batch is short.
+const valueBatchRows = 64
+
 // valuesDuringRollout returns the two calls by which the rollout computes V(s) of its
 // observations. Unless single-threaded, a helper goroutine evaluates, whenever step s is
 // announced by ready(s), every row stored so far in one batch (the weights do not change during
-// a rollout); done waits for it and returns its error. Single-threaded, ready does nothing and
-// done evaluates all rows at once. V of a row does not depend on the batch it is evaluated in,
-// so both give the same values.
+// a rollout); ready announces a step once valueBatchRows new rows are stored, and done announces
+// the last stored step, waits for the goroutine and returns its error. Single-threaded, ready does
+// nothing and done evaluates all rows at once. V of a row does not depend on the batch it is
+// evaluated in, so both give the same values.
 func (t *trainer) valuesDuringRollout() (ready func(step int), done func() error) {
 	r := &t.rollout
 	n, obsDim := t.numEnvs, t.obsDim
@@ -155,8 +161,18 @@ func (t *trainer) valuesDuringRollout() (ready func(step int), done func() error
 		}
 		errc <- err
 	}()
-	return func(s int) { steps <- s }, func() error {
-		close(steps)
-		return <-errc
-	}
+	stored, announced := 0, 0 // steps stored in r.obs, and announced to the goroutine
+	return func(s int) {
+			stored = s + 1
+			if (stored-announced)*n >= valueBatchRows {
+				steps <- s
+				announced = stored
+			}
+		}, func() error {
+			if announced < stored {
+				steps <- stored - 1
+			}
+			close(steps)
+			return <-errc
+		}
 }

@@ -241,11 +241,12 @@ func (t *trainer) policyKL(oldLogStd []float64) (float64, error) {
 			return 0, err
 		}
 		s := 0.0
+		logSoftmaxes := make([]float64, 2*width) // KLLogitsBuf's scratch, reused for every state
 		for k := lo; k < hi; k++ {
 			old, cur := t.rollout.dist[k*width:(k+1)*width], newDist[(k-lo)*width:(k-lo+1)*width]
 			var d float64
 			if pc.Discrete {
-				d, err = kl.KLLogits(old, cur)
+				d, err = kl.KLLogitsBuf(logSoftmaxes, old, cur)
 			} else {
 				d, err = kl.DiagNormal{Mu: old, LogSigma: oldLogStd}.KL(kl.DiagNormal{Mu: cur, LogSigma: newLogStd})
 			}

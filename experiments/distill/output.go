@@ -303,7 +303,11 @@ const activationArray = "teacher.activation"
 
 // SaveTeacher writes a classifier's parameters and activation in nn's KLNN format.
 func SaveTeacher(path string, m *nn.MLP) error {
-	arrays := append(m.Arrays(), nn.Array{Name: activationArray, F64: []float64{float64(m.Activation())}})
+	arrays, err := m.Arrays()
+	if err != nil {
+		return fmt.Errorf("distill: saving teacher: %w", err)
+	}
+	arrays = append(arrays, nn.Array{Name: activationArray, F64: []float64{float64(m.Activation())}})
 	if err := nn.WriteFile(path, arrays); err != nil {
 		return fmt.Errorf("distill: saving teacher: %w", err)
 	}

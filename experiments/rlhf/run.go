@@ -361,7 +361,11 @@ func SaveRM(dir string, rm *RewardModel, rep RMReport, cfg RMConfig) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
-	if err := nn.WriteFile(filepath.Join(dir, RMModelFile), rm.Net.Arrays()); err != nil {
+	arrays, err := rm.Net.Arrays()
+	if err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	if err := nn.WriteFile(filepath.Join(dir, RMModelFile), arrays); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	if err := WriteJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
