@@ -4,6 +4,11 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/schollz/progressbar/v3"
 
 	"klppo/experiments/datasets"
 	"klppo/experiments/distill"
@@ -15,7 +20,7 @@ func init() {
 }
 
 func runDistill(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("distill", "[--teacher-hidden 256,256] [--student-hidden 16] [--temperature T] [--alpha A] [--epochs N] [--seed S] [--out DIR]", stderr)
+	fs := newFlagSet("distill", "[--teacher-hidden 256,256] [--student-hidden 16] [--temperature T] [--alpha A] [--epochs N] [--transfer train|fresh] [--transfer-size N] [--omit-class K | --curve-sizes N,N,…] [--seed S] [--out DIR]", stderr)
 	def := distill.DefaultConfig()
 	teacherHidden := widthList(def.TeacherHidden)
 	fs.Var(&teacherHidden, "teacher-hidden", "teacher hidden widths, comma-separated")
@@ -32,6 +37,11 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	seed := fs.Uint64("seed", 1, "random seed (data, weights, batch order)")
 	nTrain := fs.Int("train-size", 0, "training glyphs (0 = default 5000)")
 	nTest := fs.Int("test-size", 0, "test glyphs (0 = default 1000)")
+	transferFrom := fs.String("transfer", "train", "students' transfer set: train (the teacher's own training images) or fresh (new glyphs from the generator that the teacher never saw; as many as --train-size unless --transfer-size asks for more)")
+	nTransfer := fs.Int("transfer-size", 0, "use the first N examples of the transfer set (0 = all of it)")
+	var curveSizes widthList
+	fs.Var(&curveSizes, "curve-sizes", "comma-separated transfer-set sizes: run once per size (same step budget as --epochs over the largest) and write curve.csv and curve.png")
+	omit := fs.Int("omit-class", distill.NoOmit, "leave this digit out of the students' transfer set and correct the distilled student's bias for it (-1 = none)")
 	out := fs.String("out", "runs/distill", "output directory for metrics.csv, accuracy.png and teacher.klnn")
 	quiet := fs.Bool("quiet", false, "no progress bar and no per-epoch lines")
 	force := fs.Bool("force", false, "write into an --out directory that already holds a run (overwrites its files)")
@@ -58,6 +68,16 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		return usagef("--train-size %d: want ≥ 0", *nTrain)
 	case *nTest < 0:
 		return usagef("--test-size %d: want ≥ 0", *nTest)
+	case *nTransfer < 0:
+		return usagef("--transfer-size %d: want ≥ 0", *nTransfer)
+	case *omit < distill.NoOmit || *omit > 9:
+		return usagef("--omit-class %d: want a digit 0 to 9, or -1 for none", *omit)
+	case *transferFrom != "train" && *transferFrom != "fresh":
+		return usagef("--transfer %q: want train or fresh", *transferFrom)
+	case len(curveSizes) > 0 && *omit != distill.NoOmit:
+		return usagef("--curve-sizes %s with --omit-class %d: run the curve without --omit-class", curveSizes.String(), *omit)
+	case len(curveSizes) > 0 && *nTransfer != 0:
+		return usagef("--curve-sizes %s with --transfer-size %d: the curve sets the sizes itself", curveSizes.String(), *nTransfer)
 	case *out == "":
 		return usagef("--out %q: want a directory", *out)
 	}
@@ -67,6 +87,17 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	}
 	gc := datasets.DefaultGlyphConfig()
 	gc.Train, gc.Test, gc.Seed = *nTrain, *nTest, *seed
+	if *transferFrom == "fresh" {
+		// The fresh pool has as many glyphs as the training set unless asked for more.
+		gc.Transfer = *nTrain
+		if gc.Transfer == 0 {
+			gc.Transfer = datasets.DefaultGlyphConfig().Train
+		}
+		gc.Transfer = max(gc.Transfer, *nTransfer)
+		for _, n := range curveSizes {
+			gc.Transfer = max(gc.Transfer, n)
+		}
+	}
 	data, err := datasets.Glyphs(gc)
 	if err != nil {
 		return err
@@ -74,10 +105,39 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	if *batch > data.Train.N {
 		return usagef("--batch %d: larger than the training set (%d examples)", *batch, data.Train.N)
 	}
+	pool := data.Train
+	if *transferFrom == "fresh" {
+		pool = data.Transfer
+	}
+	for _, n := range curveSizes {
+		if n < *batch || n > pool.N {
+			return usagef("--curve-sizes %s: %d is outside %d (--batch) to %d (the %s transfer pool)", curveSizes.String(), n, *batch, pool.N, *transferFrom)
+		}
+	}
+	transfer := pool
+	if *nTransfer > 0 {
+		if *nTransfer > pool.N {
+			return usagef("--transfer-size %d: larger than the %s transfer pool (%d examples)", *nTransfer, *transferFrom, pool.N)
+		}
+		if transfer, err = pool.Head(*nTransfer); err != nil {
+			return err
+		}
+	}
+	transferN := transfer.N
+	if *omit != distill.NoOmit {
+		for _, y := range transfer.Y {
+			if y == *omit {
+				transferN--
+			}
+		}
+	}
+	if len(curveSizes) == 0 && *batch > transferN {
+		return usagef("--batch %d: larger than the transfer set (%d examples)", *batch, transferN)
+	}
 	cfg := def
 	cfg.TeacherHidden, cfg.StudentHidden, cfg.Activation = teacherHidden, studentHidden, activation
 	cfg.Temperature, cfg.Alpha, cfg.Epochs, cfg.TeacherEpochs = *temp, *alpha, *epochs, *teacherEpochs
-	cfg.LR, cfg.Batch, cfg.Seed = *lr, *batch, *seed
+	cfg.LR, cfg.Batch, cfg.Seed, cfg.Transfer, cfg.OmitClass = *lr, *batch, *seed, transfer, *omit
 	if *teacherFile != "" {
 		t, err := distill.LoadTeacher(*teacherFile)
 		if err != nil {
@@ -90,10 +150,15 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		sizes := t.Sizes()
 		cfg.TeacherHidden = sizes[1 : len(sizes)-1]
 	}
-	steps := data.Train.N / *batch
-	total := 2 * *epochs * steps
+	total := 2 * *epochs * (transferN / *batch)
+	if len(curveSizes) > 0 {
+		total = 0
+		for _, n := range curveSizes {
+			total += 2 * distill.CurveEpochs(*epochs, *batch, slices.Max(curveSizes), n) * (n / *batch)
+		}
+	}
 	if cfg.Teacher == nil {
-		total += *teacherEpochs * steps
+		total += *teacherEpochs * (data.Train.N / *batch)
 	}
 	bar := newStepBar(stderr, total, "distill", *quiet)
 	if bar != nil {
@@ -106,6 +171,17 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stdout, "distill on glyphs (%d train, %d test): %s; students %v, T=%g, α=%g, %d epochs, lr %g, batch %d, seed %d\n",
 			data.Train.N, data.Test.N, src, studentHidden.String(), cfg.Temperature, cfg.Alpha, cfg.Epochs, cfg.LR, cfg.Batch, cfg.Seed)
+		what := fmt.Sprintf("%d of the teacher's training glyphs", transfer.N)
+		if *transferFrom == "fresh" {
+			what = fmt.Sprintf("%d fresh glyphs the teacher never saw", transfer.N)
+		}
+		if len(curveSizes) > 0 {
+			what = fmt.Sprintf("the first %s of the %s pool", curveSizes.String(), *transferFrom)
+		}
+		if *omit != distill.NoOmit {
+			what += fmt.Sprintf(", without their %d examples of digit %d", transfer.N-transferN, *omit)
+		}
+		fmt.Fprintf(stdout, "transfer set (the students' inputs): %s\n", what)
 		fmt.Fprintf(stdout, "%-9s %5s %8s %8s %8s %9s %8s %10s\n", "model", "epoch", "loss", "CE", "KL_T", "train acc", "test acc", "test KL_T")
 		cfg.OnEpoch = func(e distill.EpochMetrics) {
 			if bar != nil {
@@ -114,6 +190,9 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 			fmt.Fprintf(stdout, "%-9s %5d %8.4f %8.4f %8.4f %9.4f %8.4f %10.4f\n", e.Model, e.Epoch, e.Loss, e.TrainCE, e.TrainKL,
 				e.TrainAcc, e.TestAcc, e.TestKL)
 		}
+	}
+	if len(curveSizes) > 0 {
+		return runDistillCurve(data, pool, cfg, curveSizes, *out, bar, stdout)
 	}
 	res, err := distill.Run(data, cfg)
 	if bar != nil {
@@ -126,12 +205,29 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n%-28s %10s %22s\n", "model (test split)", "accuracy", "KL(teacher_T‖model_T)")
-	fmt.Fprintf(stdout, "%-28s %10.4f %22s\n", fmt.Sprintf("teacher %s", fmtWidths(cfg.TeacherHidden)), res.TeacherAcc, "—")
-	fmt.Fprintf(stdout, "%-28s %10.4f %22.4f\n", "distilled student "+studentHidden.String(), res.DistilledAcc, res.DistilledKL)
-	fmt.Fprintf(stdout, "%-28s %10.4f %22.4f\n", "label-only student "+studentHidden.String(), res.LabelsAcc, res.LabelsKL)
+	fmt.Fprintf(stdout, "\n%-34s %10s %22s\n", "model (test split)", "accuracy", "KL(teacher_T‖model_T)")
+	fmt.Fprintf(stdout, "%-34s %10.4f %22s\n", fmt.Sprintf("teacher %s", fmtWidths(cfg.TeacherHidden)), res.TeacherAcc, "—")
+	distilledName := "distilled student " + studentHidden.String()
+	if res.Omitted != nil {
+		distilledName += " (corrected)"
+	}
+	fmt.Fprintf(stdout, "%-34s %10.4f %22.4f\n", distilledName, res.DistilledAcc, res.DistilledKL)
+	fmt.Fprintf(stdout, "%-34s %10.4f %22.4f\n", "label-only student "+studentHidden.String(), res.LabelsAcc, res.LabelsKL)
 	fmt.Fprintf(stdout, "distillation − label-only: %+.4f accuracy (%+.1f test examples)\n", res.DistilledAcc-res.LabelsAcc,
 		(res.DistilledAcc-res.LabelsAcc)*float64(data.Test.N))
+	fmt.Fprintf(stdout, "teacher on its training set: accuracy %.4f, mean entropy of softmax(t/T) %.4f nats\n", res.TeacherTrainAcc, res.TrainEntropy)
+	fmt.Fprintf(stdout, "teacher on the transfer set (%d examples): accuracy %.4f, mean entropy of softmax(t/T) %.4f nats (uniform: %.4f)\n",
+		res.TransferN, res.TeacherTransferAcc, res.TransferEntropy, math.Log(float64(data.Train.Classes)))
+	if o := res.Omitted; o != nil {
+		fmt.Fprintf(stdout, "\nclass %d, never in the transfer set: mean probability of %d on the transfer set: teacher %.4f, distilled student %.4f\n",
+			o.Class, o.Class, o.TeacherRate, o.StudentRawRate)
+		fmt.Fprintf(stdout, "bias correction: class-%d output bias of the distilled student %+.4f (so that its mean probability matches the teacher's)\n", o.Class, o.Shift)
+		fmt.Fprintf(stdout, "%-40s %12s %10s\n", fmt.Sprintf("test accuracy on digit %d / all digits", o.Class), "digit "+strconv.Itoa(o.Class), "all")
+		fmt.Fprintf(stdout, "%-40s %12.4f %10.4f\n", "teacher", o.Teacher, res.TeacherAcc)
+		fmt.Fprintf(stdout, "%-40s %12.4f %10.4f\n", "distilled student, before correction", o.DistilledRaw, o.DistilledAccRaw)
+		fmt.Fprintf(stdout, "%-40s %12.4f %10.4f\n", "distilled student, bias corrected", o.Distilled, res.DistilledAcc)
+		fmt.Fprintf(stdout, "%-40s %12.4f %10.4f\n", "label-only student", o.Labels, res.LabelsAcc)
+	}
 	fmt.Fprintf(stdout, "wrote %v\n", files)
 	return nil
 }
@@ -139,4 +235,35 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 func fmtWidths(w []int) string {
 	l := widthList(w)
 	return l.String()
+}
+
+// runDistillCurve is `klppo distill --curve-sizes`: one experiment per transfer-set size.
+func runDistillCurve(data *datasets.Split, pool *datasets.Set, cfg distill.Config, sizes widthList, out string,
+	bar *progressbar.ProgressBar, stdout io.Writer) error {
+	cfg.OnEpoch = nil
+	pts, teacher, err := distill.Curve(data, pool, cfg, sizes)
+	if bar != nil {
+		_ = bar.Finish()
+	}
+	if err != nil {
+		return err
+	}
+	title := fmt.Sprintf("students %s, T=%g, α=%g, seed %d", fmtWidths(cfg.StudentHidden), cfg.Temperature, cfg.Alpha, cfg.Seed)
+	files, err := distill.WriteCurve(out, pts, title)
+	if err != nil {
+		return err
+	}
+	tf := filepath.Join(out, distill.TeacherFile)
+	if err := distill.SaveTeacher(tf, teacher); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\n%8s %7s %8s %10s %8s %8s %13s %16s\n", "transfer", "epochs", "teacher", "distilled", "labels", "gain",
+		"teacher acc", "teacher H(p_T)")
+	fmt.Fprintf(stdout, "%8s %7s %8s %10s %8s %8s %13s %16s\n", "size", "", "test", "test", "test", "", "on transfer", "on transfer")
+	for _, p := range pts {
+		fmt.Fprintf(stdout, "%8d %7d %8.4f %10.4f %8.4f %+8.4f %13.4f %16.4f\n", p.Size, p.Epochs, p.TeacherAcc, p.DistilledAcc,
+			p.LabelsAcc, p.DistilledAcc-p.LabelsAcc, p.TeacherTransferAcc, p.TransferEntropy)
+	}
+	fmt.Fprintf(stdout, "wrote %v\n", append(files, tf))
+	return nil
 }

@@ -11,13 +11,17 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
+
+	"gonum.org/v1/plot/vg/draw"
 
 	"klppo/experiments"
 	"klppo/kl"
@@ -260,6 +264,8 @@ func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
 			stdinUser = d.name
 		}
 	}
+	given := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
 	in := &klIn{num: map[string]float64{}, vec: map[string][]float64{}, str: map[string]string{}, on: map[string]bool{}}
 	for _, d := range s.flags {
 		switch v := vals[d.name].(type) {
@@ -268,6 +274,9 @@ func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
 		case *float64:
 			in.num[d.name] = *v
 		case *string:
+			if *v == "" && given[d.name] {
+				return usagef(`--%s "": empty file name (omit --%s for none)`, d.name, d.name)
+			}
 			in.str[d.name] = *v
 		case *bool:
 			in.on[d.name] = *v
@@ -430,6 +439,13 @@ func klOutcome(i int) string {
 }
 
 func klNormal(in *klIn) (*klOut, error) {
+	if file := in.str["plot"]; file != "" {
+		// checked before anything is computed or created (the chart writer creates the file first)
+		ext := strings.TrimPrefix(strings.ToLower(filepath.Ext(file)), ".")
+		if formats := draw.Formats(); !slices.Contains(formats, ext) {
+			return nil, usagef("--plot %s: unknown image format %q (taken from the extension; known: %s)", file, ext, strings.Join(formats, ", "))
+		}
+	}
 	p := kl.Normal{Mu: in.num["mu-p"], Sigma: in.num["sigma-p"]}
 	q := kl.Normal{Mu: in.num["mu-q"], Sigma: in.num["sigma-q"]}
 	desc := func(n kl.Normal) string { return "N(μ=" + klCmdG(n.Mu) + ", σ=" + klCmdG(n.Sigma) + ")" }

@@ -284,6 +284,30 @@ func TestKLCommandBadInput(t *testing.T) {
 	}
 }
 
+// TestKLPlotBadName: --plot with an extension no image writer knows, or an explicit empty name,
+// exits 2 naming the flag before anything is computed, and creates no file (it used to exit 1
+// after the computation and leave an empty file behind; --plot "" silently meant no chart).
+func TestKLPlotBadName(t *testing.T) {
+	dir := t.TempDir()
+	normal := []string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "1", "--sigma-q", "1", "--plot"}
+	for _, tc := range []struct{ file, want string }{
+		{filepath.Join(dir, "chart.txt"), `unknown image format "txt"`},
+		{filepath.Join(dir, "chart"), `unknown image format ""`},
+		{"", `--plot "": empty file name`},
+	} {
+		var out, errb bytes.Buffer
+		code := run(append(normal, tc.file), &out, &errb)
+		if code != 2 || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("--plot %q: exit %d, stderr %q; want 2 and %q", tc.file, code, errb.String(), tc.want)
+		}
+		if tc.file != "" {
+			if _, err := os.Stat(tc.file); !os.IsNotExist(err) {
+				t.Errorf("--plot %q left a file behind (%v)", tc.file, err)
+			}
+		}
+	}
+}
+
 func TestKLCommandsHaveHelp(t *testing.T) {
 	for _, kind := range []string{"categorical", "normal", "diag-normal", "vae", "bernoulli", "beta", "dirichlet", "poisson", "exponential", "gamma"} {
 		var out, errb bytes.Buffer

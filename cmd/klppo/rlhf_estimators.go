@@ -7,6 +7,7 @@ package main
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,6 +25,17 @@ func init() {
 
 // rlhfEstimatorsTableSamples is the number of normal draws per row of Schulman's table by default.
 const rlhfEstimatorsTableSamples = 500000
+
+// Upper bounds of the counts that memory follows (refused before anything is allocated):
+// --samples and --table-samples hold one or two float64 per draw, and the Monte Carlo keeps
+// --trials estimates of each estimator's value and of every configuration's gradient (one
+// float64 per arm), which rlhfEstimatorsMaxMCBytes bounds.
+const (
+	rlhfEstimatorsMaxSamples      = 10_000_000
+	rlhfEstimatorsMaxTableSamples = 10_000_000
+	rlhfEstimatorsMaxTrials       = 1_000_000
+	rlhfEstimatorsMaxMCBytes      = 1 << 30
+)
 
 type rlhfEstimatorsOpts struct {
 	problem        estimators.Problem
@@ -45,11 +57,11 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 	def := estimators.Default()
 	defRef, defReward := floatList(def.RefLogits), floatList(def.Reward)
 	var logits, refLogits, reward floatList
-	fs.Var(&logits, "logits", "θ, the policy's logits π = softmax(θ), comma-separated (default: 0 per arm of --ref-logits, i.e. π uniform)")
-	fs.Var(&refLogits, "ref-logits", "θ_ref, the frozen reference's logits π_ref = softmax(θ_ref) (default "+defRef.String()+")")
-	fs.Var(&reward, "reward", "r(x) per arm (default "+defReward.String()+")")
+	fs.Var(&logits, "logits", "θ, the policy's logits π = softmax(θ), comma-separated, each within ±"+strconv.Itoa(estimators.MaxLogit)+" (default: 0 per arm of --ref-logits, i.e. π uniform)")
+	fs.Var(&refLogits, "ref-logits", "θ_ref, the frozen reference's logits π_ref = softmax(θ_ref), each within ±"+strconv.Itoa(estimators.MaxLogit)+" (default "+defRef.String()+")")
+	fs.Var(&reward, "reward", "r(x) per arm, each within ±1e6 (default "+defReward.String()+")")
 	o := &rlhfEstimatorsOpts{}
-	fs.Float64Var(&o.problem.Beta, "beta", def.Beta, "β > 0, the weight of KL(π‖π_ref) in J = E_π[r] − β·KL(π‖π_ref)")
+	fs.Float64Var(&o.problem.Beta, "beta", def.Beta, "β in (0, 1e6], the weight of KL(π‖π_ref) in J = E_π[r] − β·KL(π‖π_ref)")
 	fs.IntVar(&o.samples, "samples", 16, "Monte Carlo: samples x ~ π per estimate (and per step of the sampled optimiser runs); 0 skips sampling")
 	fs.IntVar(&o.trials, "trials", 2000, "Monte Carlo: independent estimates over which bias and standard deviation are measured (≥ 2)")
 	fs.Uint64Var(&o.seed, "seed", 1, "seed of every random draw (same seed, same output)")
@@ -75,24 +87,59 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 	case refLogits != nil || reward != nil: // uniform start, as many arms as the reference
 		o.problem.Logits = make([]float64, len(o.problem.RefLogits))
 	}
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	// shown names a vector flag with its value, or with "(default …)" when it was not given
+	shown := func(name string, v []float64) string {
+		if given[name] {
+			l := floatList(v)
+			return "--" + name + " " + l.String()
+		}
+		l := floatList(v)
+		return "--" + name + " (default " + l.String() + ")"
+	}
 	if err := o.problem.Validate(); err != nil {
 		var ie *estimators.InputError
 		if errors.As(err, &ie) {
 			name := rlhfEstimatorsFlag[ie.Field]
+			vec := map[string][]float64{"logits": o.problem.Logits, "ref-logits": o.problem.RefLogits, "reward": o.problem.Reward}
+			n := len(o.problem.Logits)
+			if ie.Field != "beta" && len(vec[name]) >= 2 && len(vec[name]) != n {
+				// a length mismatch with θ, whose length is --logits' or, for the uniform
+				// start, --ref-logits': lead with the flag the user gave
+				ref := "logits"
+				if !given["logits"] {
+					ref = "ref-logits"
+				}
+				if given[ref] && !given[name] {
+					name, ref = ref, name
+				}
+				return nil, usagef("%s: %d values, but %s has %d", shown(name, vec[name]), len(vec[name]), shown(ref, vec[ref]), len(vec[ref]))
+			}
 			if name == "logits" && logits == nil { // the uniform start copied --ref-logits' length
 				name = "ref-logits"
 			}
-			return nil, usagef("--%s %s: %s", name, fs.Lookup(name).Value.String(), ie.Reason)
+			if name == "beta" {
+				return nil, usagef("--beta %g: %s", o.problem.Beta, ie.Reason)
+			}
+			return nil, usagef("%s: %s", shown(name, vec[name]), ie.Reason)
 		}
 		return nil, err
 	}
+	arms := len(o.problem.Logits)
+	mcBytes := 8 * float64(o.trials) * float64(3+len(estimators.Configs)*arms)
 	switch {
-	case o.samples < 0:
-		return nil, usagef("--samples %d: must be ≥ 0", o.samples)
-	case o.samples > 0 && o.trials < 2:
-		return nil, usagef("--trials %d: must be ≥ 2", o.trials)
-	case o.tableSamples < 100:
-		return nil, usagef("--table-samples %d: must be ≥ 100", o.tableSamples)
+	case o.samples < 0 || o.samples > rlhfEstimatorsMaxSamples:
+		return nil, usagef("--samples %d: must be in [0, %d]", o.samples, rlhfEstimatorsMaxSamples)
+	case o.samples > 0 && (o.trials < 2 || o.trials > rlhfEstimatorsMaxTrials):
+		return nil, usagef("--trials %d: must be in [2, %d]", o.trials, rlhfEstimatorsMaxTrials)
+	case o.samples > 0 && mcBytes > rlhfEstimatorsMaxMCBytes:
+		return nil, usagef("--trials %d: %d trials × %d arms need %.1f GiB for the Monte Carlo estimates (at most %d GiB)",
+			o.trials, o.trials, arms, mcBytes/(1<<30), rlhfEstimatorsMaxMCBytes>>30)
+	case o.tableSamples < 100 || o.tableSamples > rlhfEstimatorsMaxTableSamples:
+		return nil, usagef("--table-samples %d: must be in [100, %d]", o.tableSamples, rlhfEstimatorsMaxTableSamples)
+	case given["out"] && o.out == "":
+		return nil, usagef(`--out "": empty directory name (omit --out for no chart)`)
 	case o.out != "" && !o.optimise:
 		return nil, usagef("--out %s: the chart comes from --optimise; add --optimise", o.out)
 	case !(o.optimiseConfig.LR > 0):
@@ -132,10 +179,10 @@ func rlhfEstimatorsCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		if o.out != "" {
 			if err := os.MkdirAll(o.out, 0o755); err != nil {
-				return err
+				return fmt.Errorf("--out %s: %w", o.out, err)
 			}
 			if err := estimators.WriteChart(filepath.Join(o.out, estimators.ChartFile), o.problem, rep.runs); err != nil {
-				return err
+				return fmt.Errorf("--out %s: %w", o.out, err)
 			}
 		}
 	}

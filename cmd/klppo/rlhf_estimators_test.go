@@ -106,6 +106,7 @@ func TestRLHFEstimatorsJSON(t *testing.T) {
 }
 
 func TestRLHFEstimatorsBadInput(t *testing.T) {
+	arms := strings.Repeat("0,", 999) + "0" // 1000 arms
 	for _, tc := range []struct {
 		args []string
 		flag string
@@ -122,6 +123,21 @@ func TestRLHFEstimatorsBadInput(t *testing.T) {
 		{[]string{"--trials", "1"}, "--trials"},
 		{[]string{"--out", "x"}, "--out"},
 		{[]string{"--reward", "a,b"}, "-reward"},
+		// memory follows these counts: refused before anything is allocated (they used to
+		// crash with "fatal error: runtime: out of memory")
+		{[]string{"--samples", "1000000000000"}, "--samples 1000000000000"},
+		{[]string{"--trials", "100000000000"}, "--trials 100000000000"},
+		{[]string{"--table-samples", "100000000000"}, "--table-samples 100000000000"},
+		{[]string{"--trials", "1000000", "--ref-logits", arms, "--reward", arms}, "--trials 1000000"},
+		// past these bounds the report held NaN with exit status 0
+		{[]string{"--beta", "1e300"}, "--beta 1e+300: must be in (0, 1e+06]"},
+		{[]string{"--logits", "800,0,0,0,0"}, "--logits 800,0,0,0,0: value 0 is 800: must be within ±150"},
+		{[]string{"--reward", "1e200,0,0,0,0"}, "--reward 1e+200,0,0,0,0: value 0 is 1e+200"},
+		// an empty --out used to mean "no chart" silently
+		{[]string{"--optimise", "--out", ""}, `--out ""`},
+		{[]string{"--out", ""}, `--out ""`},
+		// a length mismatch names the flag the user gave and shows the default it was compared with
+		{[]string{"--logits", "0,0"}, "--logits 0,0: 2 values, but --ref-logits (default 1,0.5,0,-0.5,-2) has 5"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(append([]string{"rlhf", "estimators"}, tc.args...), &out, &errb)

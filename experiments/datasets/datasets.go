@@ -50,19 +50,53 @@ func GrayImage(v []float64, w, h int) (*image.Gray, error) {
 }
 
 // Split is a dataset's train and test parts; they are drawn from independent random streams.
+// Transfer is an optional third part from its own stream (nil when not asked for): fresh
+// examples that a model trained on Train has never seen, e.g. a distillation transfer set.
 type Split struct {
-	Name  string
-	Train *Set
-	Test  *Set
+	Name     string
+	Train    *Set
+	Test     *Set
+	Transfer *Set
+}
+
+// WithoutClass returns a copy of s holding only the examples whose label is not class, in
+// their original order. Classes stays the same: the class still exists, it has no example.
+func (s *Set) WithoutClass(class int) (*Set, error) {
+	if class < 0 || class >= s.Classes {
+		return nil, fmt.Errorf("datasets: WithoutClass: class %d, want 0 to %d", class, s.Classes-1)
+	}
+	out := &Set{Dim: s.Dim, Classes: s.Classes, Width: s.Width, Height: s.Height}
+	for i, y := range s.Y {
+		if y == class {
+			continue
+		}
+		out.X = append(out.X, s.Row(i)...)
+		out.Y = append(out.Y, y)
+		out.N++
+	}
+	return out, nil
+}
+
+// Head returns a copy of the first n examples of s (all of them when n ≥ N).
+func (s *Set) Head(n int) (*Set, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("datasets: Head: n = %d, want ≥ 0", n)
+	}
+	n = min(n, s.N)
+	return &Set{X: append([]float64(nil), s.X[:n*s.Dim]...), Y: append([]int(nil), s.Y[:n]...), N: n,
+		Dim: s.Dim, Classes: s.Classes, Width: s.Width, Height: s.Height}, nil
 }
 
 // GlyphConfig sets how digit glyphs are rendered. Size, Train and Test take their defaults when
 // zero; the noise fields are used as given (zero means no noise of that kind), so start from
 // DefaultGlyphConfig for the standard noisy glyphs.
 type GlyphConfig struct {
-	Size       int     // canvas side in pixels, 8 to 32 (default 12)
-	Train      int     // number of training examples (default 5000)
-	Test       int     // number of test examples (default 1000)
+	Size  int // canvas side in pixels, 8 to 32 (default 12)
+	Train int // number of training examples (default 5000)
+	Test  int // number of test examples (default 1000)
+	// Transfer is the number of examples of a third, independent part (default 0: none);
+	// changing it changes neither Train nor Test.
+	Transfer   int
 	Seed       uint64  // random seed; the same seed gives the same data
 	MaxShift   int     // largest shift from the centred position along each axis (standard 2)
 	BoldProb   float64 // probability a glyph is drawn with strokes two pixels wide (standard 0.4)
@@ -110,8 +144,8 @@ func Glyphs(cfg GlyphConfig) (*Split, error) {
 	if c.Size < 8 || c.Size > 32 {
 		return nil, fmt.Errorf("datasets: glyph Size = %d, want 8 to 32", c.Size)
 	}
-	if c.Train < 0 || c.Test < 0 {
-		return nil, fmt.Errorf("datasets: glyph Train = %d, Test = %d, want ≥ 0", c.Train, c.Test)
+	if c.Train < 0 || c.Test < 0 || c.Transfer < 0 {
+		return nil, fmt.Errorf("datasets: glyph Train = %d, Test = %d, Transfer = %d, want ≥ 0", c.Train, c.Test, c.Transfer)
 	}
 	if c.MaxShift < 0 {
 		return nil, fmt.Errorf("datasets: glyph MaxShift = %d, want ≥ 0", c.MaxShift)
@@ -124,11 +158,15 @@ func Glyphs(cfg GlyphConfig) (*Split, error) {
 			return nil, err
 		}
 	}
-	return &Split{
+	s := &Split{
 		Name:  "glyphs",
 		Train: renderGlyphs(c, c.Train, rand.New(rand.NewPCG(c.Seed, 0x676c797068730001))),
 		Test:  renderGlyphs(c, c.Test, rand.New(rand.NewPCG(c.Seed, 0x676c797068730002))),
-	}, nil
+	}
+	if c.Transfer > 0 {
+		s.Transfer = renderGlyphs(c, c.Transfer, rand.New(rand.NewPCG(c.Seed, 0x676c797068730003)))
+	}
+	return s, nil
 }
 
 func renderGlyphs(c GlyphConfig, n int, rng *rand.Rand) *Set {

@@ -213,3 +213,66 @@ func withSeed(seed uint64, train, test int) GlyphConfig {
 	c.Seed, c.Train, c.Test = seed, train, test
 	return c
 }
+
+// The fresh Transfer part comes from its own stream: asking for it changes neither Train nor
+// Test, and it differs from both.
+func TestGlyphsTransferPart(t *testing.T) {
+	plain, err := Glyphs(withSeed(7, 300, 100))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Transfer != nil {
+		t.Fatal("Transfer = 0 gave a transfer set")
+	}
+	cfg := withSeed(7, 300, 100)
+	cfg.Transfer = 200
+	with, err := Glyphs(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(plain.Train, with.Train) || !reflect.DeepEqual(plain.Test, with.Test) {
+		t.Fatal("asking for a transfer set changed the training or test set")
+	}
+	tr := with.Transfer
+	if tr == nil || tr.N != 200 || tr.Dim != 144 || tr.Classes != 10 {
+		t.Fatalf("transfer set %+v", tr)
+	}
+	if reflect.DeepEqual(tr.X[:100*tr.Dim], with.Test.X) || reflect.DeepEqual(tr.X, with.Train.X[:200*tr.Dim]) {
+		t.Fatal("the transfer set repeats another part's stream")
+	}
+	cfg.Transfer = -1
+	if _, err := Glyphs(cfg); err == nil || !strings.Contains(err.Error(), "Transfer = -1") {
+		t.Fatalf("Transfer = -1: error %v", err)
+	}
+}
+
+func TestWithoutClassAndHead(t *testing.T) {
+	s := &Set{X: []float64{0, 1, 2, 3, 4, 5, 6, 7}, Y: []int{2, 0, 2, 1}, N: 4, Dim: 2, Classes: 3}
+	w, err := s.WithoutClass(2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if w.N != 2 || !reflect.DeepEqual(w.Y, []int{0, 1}) || !reflect.DeepEqual(w.X, []float64{2, 3, 6, 7}) || w.Classes != 3 {
+		t.Fatalf("WithoutClass(2) = %+v", w)
+	}
+	w.X[0] = 99
+	if s.X[2] != 2 {
+		t.Fatal("WithoutClass shares memory with its source")
+	}
+	if _, err := s.WithoutClass(3); err == nil {
+		t.Fatal("class 3 of 3 accepted")
+	}
+	h, err := s.Head(3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.N != 3 || !reflect.DeepEqual(h.Y, []int{2, 0, 2}) || !reflect.DeepEqual(h.X, []float64{0, 1, 2, 3, 4, 5}) {
+		t.Fatalf("Head(3) = %+v", h)
+	}
+	if h, err := s.Head(10); err != nil || h.N != 4 {
+		t.Fatalf("Head(10) = %+v, %v", h, err)
+	}
+	if _, err := s.Head(-1); err == nil {
+		t.Fatal("Head(-1) accepted")
+	}
+}

@@ -286,7 +286,7 @@ func TestTeacherRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(files) != 3 {
+	if len(files) != 5 {
 		t.Fatalf("wrote %v", files)
 	}
 	back, err := LoadTeacher(filepath.Join(dir, TeacherFile))

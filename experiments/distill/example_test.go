@@ -20,3 +20,24 @@ func ExampleSoftKL() {
 	// T=1: KL(t‖t) = 0.0000, KL(t‖s) = 0.8243
 	// T=4: KL(t‖t) = 0.0000, KL(t‖s) = 0.0963
 }
+
+// The bias correction of the missing-class experiment: a student that never saw class 2 gives
+// it too little probability; BiasShift finds the amount to add to its class-2 logit so that its
+// mean probability of class 2 matches the teacher's on the same inputs.
+func ExampleBiasShift() {
+	student := []float64{ // two inputs, three classes
+		2, 0, -3,
+		0, 1, -3,
+	}
+	teacher := []float64{
+		2, 0, 0,
+		0, 1, 0,
+	}
+	shift, _ := distill.BiasShift(student, teacher, 3, 2)
+	before, _ := distill.MeanClassProb(student, 3, 2, 0)
+	after, _ := distill.MeanClassProb(student, 3, 2, shift)
+	want, _ := distill.MeanClassProb(teacher, 3, 2, 0)
+	fmt.Printf("shift %.4f: mean p(class 2) %.4f → %.4f (teacher %.4f)\n", shift, before, after, want)
+	// Output:
+	// shift 3.0000: mean p(class 2) 0.0096 → 0.1592 (teacher 0.1592)
+}

@@ -7,7 +7,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	kl "klppo/kl/klgraph"
+	"klppo/kl/klgraph"
 	"klppo/nn"
 )
 
@@ -23,8 +23,8 @@ func constant(dt tensor.Dtype, v float64) *G.Node {
 // For a batch of B rows with student logits s = net(x), teacher logits t (an input) and
 // one-hot labels y,
 //
-//	KL_T  = mean_b KL(softmax(t_b/T) ‖ softmax(s_b/T))      (kl.CategoricalKLNode)
-//	CE    = −mean_b Σ_k y_bk · log softmax(s_b)_k            (kl.LogSoftmaxNode, one-hot mask)
+//	KL_T  = mean_b KL(softmax(t_b/T) ‖ softmax(s_b/T))      (klgraph.CategoricalKLNode)
+//	CE    = −mean_b Σ_k y_bk · log softmax(s_b)_k            (klgraph.LogSoftmaxNode, one-hot mask)
 //	loss  = α·T²·KL_T + (1−α)·CE.
 //
 // The T² factor keeps the soft-target gradients on the scale of the hard-label ones when T
@@ -67,7 +67,7 @@ func buildLoss(net *nn.MLP, batch int, temp, alpha float64, withTeacher bool) (*
 	if err != nil {
 		return nil, wrap("student", err)
 	}
-	logp, err := kl.LogSoftmaxNode(s)
+	logp, err := klgraph.LogSoftmaxNode(s)
 	if err != nil {
 		return nil, wrap("log-softmax", err)
 	}
@@ -100,7 +100,7 @@ func buildLoss(net *nn.MLP, batch int, temp, alpha float64, withTeacher bool) (*
 		if err != nil {
 			return nil, wrap("s/T", err)
 		}
-		klB, err := kl.CategoricalKLNode(tScaled, sScaled)
+		klB, err := klgraph.CategoricalKLNode(tScaled, sScaled)
 		if err != nil {
 			return nil, wrap("KL(teacher‖student)", err)
 		}

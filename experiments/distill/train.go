@@ -31,6 +31,13 @@ type Config struct {
 	Dtype         tensor.Dtype  // training dtype (default float32)
 	// Teacher, when non-nil, is used as the teacher and not trained.
 	Teacher *nn.MLP
+	// Transfer, when non-nil, is the students' training set (the transfer set): the inputs on
+	// which the distilled student matches the teacher's softened outputs and whose labels both
+	// students learn from. nil means the teacher's own training set, data.Train.
+	Transfer *datasets.Set
+	// OmitClass is a class whose examples are removed from the transfer set, or NoOmit (−1).
+	// The distilled student's output bias for that class is then corrected with BiasShift.
+	OmitClass int
 
 	// OnStep, when non-nil, is called after every optimisation step of any network.
 	OnStep func()
@@ -41,8 +48,11 @@ type Config struct {
 // DefaultConfig returns the defaults of `klppo distill`.
 func DefaultConfig() Config {
 	return Config{TeacherHidden: []int{256, 256}, StudentHidden: []int{16}, Activation: nn.ReLU,
-		Temperature: 4, Alpha: 0.9, Epochs: 30, TeacherEpochs: 15, Batch: 64, LR: 5e-3}
+		Temperature: 4, Alpha: 0.9, Epochs: 30, TeacherEpochs: 15, Batch: 64, LR: 5e-3, OmitClass: NoOmit}
 }
+
+// NoOmit is Config.OmitClass when every class is in the transfer set.
+const NoOmit = -1
 
 // Model names in EpochMetrics and metrics.csv.
 const (
@@ -72,9 +82,47 @@ type EpochMetrics struct {
 type Result struct {
 	Config                              Config
 	Teacher, Distilled, Labels          *nn.MLP
-	TeacherAcc, DistilledAcc, LabelsAcc float64 // final test accuracies
-	DistilledKL, LabelsKL               float64 // final test KL(teacher_T ‖ student_T)
+	TeacherAcc, DistilledAcc, LabelsAcc float64 // final test accuracies (the distilled one after any bias correction)
+	DistilledKL, LabelsKL               float64 // test KL(teacher_T ‖ student_T) after the last epoch (before any bias correction)
 	Epochs                              []EpochMetrics
+
+	// The transfer set and what the teacher's soft targets carry on it.
+	TransferN          int     // examples in the students' training set (after OmitClass)
+	TeacherTrainAcc    float64 // the teacher's accuracy on its own training set
+	TeacherTransferAcc float64 // the teacher's accuracy on the transfer set
+	// TrainEntropy and TransferEntropy are the mean entropies, in nats, of the teacher's
+	// softened outputs softmax(t/T) on its own training set and on the transfer set: the
+	// "dark knowledge" the soft targets hold beyond the label (0 for one-hot targets, ln K for
+	// uniform ones). When the transfer set is the teacher's training set they are equal.
+	TrainEntropy, TransferEntropy float64
+
+	// Test accuracy of each class (Classes entries each).
+	ClassAcc ClassAccuracies
+	// Omitted is set when Config.OmitClass ≠ NoOmit.
+	Omitted *Omitted
+}
+
+// ClassAccuracies holds per-class test accuracies.
+type ClassAccuracies struct {
+	Teacher, Distilled, Labels []float64
+	// DistilledRaw is the distilled student before the bias correction (equal to Distilled
+	// without OmitClass).
+	DistilledRaw []float64
+}
+
+// Omitted reports the missing-class experiment: class Class had no example in the transfer set.
+type Omitted struct {
+	Class int
+	// Shift is the amount added to the distilled student's output bias of Class by BiasShift.
+	Shift float64
+	// TeacherRate is the target of the correction: the teacher's mean probability of Class on
+	// the transfer set; StudentRawRate is the student's before the correction.
+	TeacherRate, StudentRawRate float64
+	// Test accuracy on the examples of Class: the teacher's, the distilled student's before
+	// (DistilledRaw) and after the correction, and the label-only student's.
+	Teacher, DistilledRaw, Distilled, Labels float64
+	// DistilledAccRaw is the distilled student's overall test accuracy before the correction.
+	DistilledAccRaw float64
 }
 
 // Random streams of one seed.
@@ -103,6 +151,8 @@ func (c Config) validate(data *datasets.Split) error {
 		return fmt.Errorf("distill: teacher-epochs = %d, want > 0", c.TeacherEpochs)
 	case c.Batch <= 0 || c.Batch > data.Train.N:
 		return fmt.Errorf("distill: batch = %d, want 1 to %d (the training-set size)", c.Batch, data.Train.N)
+	case c.OmitClass < NoOmit || c.OmitClass >= data.Train.Classes:
+		return fmt.Errorf("distill: omit-class = %d, want %d (none) or a class 0 to %d", c.OmitClass, NoOmit, data.Train.Classes-1)
 	case !(c.LR > 0) || math.IsInf(c.LR, 0):
 		return fmt.Errorf("distill: lr = %v, want a finite value > 0", c.LR)
 	}
@@ -115,6 +165,10 @@ func (c Config) validate(data *datasets.Split) error {
 				return fmt.Errorf("distill: %s[%d] = %d, want > 0", h.name, i, w)
 			}
 		}
+	}
+	if tr := c.Transfer; tr != nil && (tr.Dim != data.Train.Dim || tr.Classes != data.Train.Classes || tr.N == 0) {
+		return fmt.Errorf("distill: transfer set has %d examples of %d values and %d classes, want > 0 of %d and %d",
+			tr.N, tr.Dim, tr.Classes, data.Train.Dim, data.Train.Classes)
 	}
 	if t := c.Teacher; t != nil && (t.In() != data.Train.Dim || t.Out() != data.Train.Classes) {
 		return fmt.Errorf("distill: teacher maps %d → %d, the data needs %d → %d", t.In(), t.Out(), data.Train.Dim, data.Train.Classes)
@@ -185,9 +239,9 @@ func SoftKL(t, s []float64, k int, temp float64) (float64, error) {
 	return sum / float64(n), nil
 }
 
-// fit trains net for epochs on data.Train with the loss graph lg, feeding teacher logits
-// (N×k rows of the training set) when lg distils. It reports every epoch through report.
-func fit(net *nn.MLP, lg *lossGraph, data *datasets.Split, teacherTrain []float64, epochs int, cfg Config,
+// fit trains net for epochs on train with the loss graph lg, feeding teacher logits
+// (N×k rows, one per example of train) when lg distils. It reports every epoch through report.
+func fit(net *nn.MLP, lg *lossGraph, train *datasets.Set, teacherTrain []float64, epochs int, cfg Config,
 	shuffle *rand.Rand, report func(EpochMetrics) error, model string) error {
 	tr, err := nn.NewTrainer(lg.g, lg.loss, lg.learnables)
 	if err != nil {
@@ -198,7 +252,6 @@ func fit(net *nn.MLP, lg *lossGraph, data *datasets.Split, teacherTrain []float6
 	if err != nil {
 		return fmt.Errorf("distill: %s: %w", model, err)
 	}
-	train := data.Train
 	D, K, B := train.Dim, train.Classes, lg.batch
 	steps := train.N / B
 	perm := make([]int, train.N)
@@ -269,9 +322,65 @@ func fit(net *nn.MLP, lg *lossGraph, data *datasets.Split, teacherTrain []float6
 	return nil
 }
 
-// Run trains (or takes) the teacher, then the distilled student and the label-only student
-// with identical initial weights, batch orders and epochs. The same seed and config give
-// bit-identical results.
+// MeanEntropy returns the mean over rows of the entropy H(softmax(z/T)) in nats of logits z
+// (N×k), computed with kl.EntropyLogits.
+func MeanEntropy(logits []float64, k int, temp float64) (float64, error) {
+	if len(logits)%k != 0 || len(logits) == 0 {
+		return 0, fmt.Errorf("distill: MeanEntropy: %d logits for %d classes", len(logits), k)
+	}
+	row := make([]float64, k)
+	var sum float64
+	n := len(logits) / k
+	for i := 0; i < n; i++ {
+		for j := range row {
+			row[j] = logits[i*k+j] / temp
+		}
+		h, err := kl.EntropyLogits(row)
+		if err != nil {
+			return 0, fmt.Errorf("distill: MeanEntropy row %d: %w", i, err)
+		}
+		sum += h
+	}
+	return sum / float64(n), nil
+}
+
+// ClassAccuracy returns, for each of the k classes, the fraction of the rows of logits (N×k)
+// labelled with that class whose arg-max is the label (NaN for a class with no row).
+func ClassAccuracy(logits []float64, labels []int, k int) []float64 {
+	correct, total := make([]float64, k), make([]float64, k)
+	for i, y := range labels {
+		total[y]++
+		if argmax(logits[i*k:(i+1)*k]) == y {
+			correct[y]++
+		}
+	}
+	for c := range correct {
+		correct[c] /= total[c]
+	}
+	return correct
+}
+
+// TransferSet returns the students' training set: Config.Transfer, else data.Train, without
+// the examples of Config.OmitClass when it is set.
+func (c Config) TransferSet(data *datasets.Split) (*datasets.Set, error) {
+	transfer := data.Train
+	if c.Transfer != nil {
+		transfer = c.Transfer
+	}
+	if c.OmitClass == NoOmit {
+		return transfer, nil
+	}
+	out, err := transfer.WithoutClass(c.OmitClass)
+	if err != nil {
+		return nil, fmt.Errorf("distill: %w", err)
+	}
+	return out, nil
+}
+
+// Run trains (or takes) the teacher on data.Train, then the distilled student and the
+// label-only student on the transfer set (Config.Transfer, else data.Train, minus any
+// Config.OmitClass) with identical initial weights, batch orders and epochs: only their
+// targets differ. The same seed and config give bit-identical results.
 func Run(data *datasets.Split, cfg Config) (*Result, error) {
 	if cfg.TeacherHidden == nil {
 		cfg.TeacherHidden = []int{256, 256}
@@ -287,8 +396,15 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 		dt = tensor.Float32
 	}
 	train, test := data.Train, data.Test
+	transfer, err := cfg.TransferSet(data)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Batch > transfer.N {
+		return nil, fmt.Errorf("distill: batch = %d, want 1 to %d (the transfer-set size)", cfg.Batch, transfer.N)
+	}
 	K := train.Classes
-	res := &Result{Config: cfg, Teacher: cfg.Teacher}
+	res := &Result{Config: cfg, Teacher: cfg.Teacher, TransferN: transfer.N}
 	emit := func(em EpochMetrics) {
 		res.Epochs = append(res.Epochs, em)
 		if cfg.OnEpoch != nil {
@@ -306,7 +422,7 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		shuffle := rand.New(rand.NewPCG(cfg.Seed, streamTeacherShuffle))
-		err = fit(t, lg, data, nil, cfg.TeacherEpochs, cfg, shuffle, func(em EpochMetrics) error {
+		err = fit(t, lg, train, nil, cfg.TeacherEpochs, cfg, shuffle, func(em EpochMetrics) error {
 			tl, err := Logits(t, test)
 			if err != nil {
 				return err
@@ -321,7 +437,11 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 		}
 		res.Teacher = t
 	}
-	teacherTrain, err := Logits(res.Teacher, train)
+	teacherOwn, err := Logits(res.Teacher, train)
+	if err != nil {
+		return nil, fmt.Errorf("distill: teacher logits: %w", err)
+	}
+	teacherTransfer, err := Logits(res.Teacher, transfer)
 	if err != nil {
 		return nil, fmt.Errorf("distill: teacher logits: %w", err)
 	}
@@ -330,6 +450,15 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 		return nil, fmt.Errorf("distill: teacher logits: %w", err)
 	}
 	res.TeacherAcc = Accuracy(teacherTest, test.Y, K)
+	res.TeacherTrainAcc = Accuracy(teacherOwn, train.Y, K)
+	res.TeacherTransferAcc = Accuracy(teacherTransfer, transfer.Y, K)
+	if res.TrainEntropy, err = MeanEntropy(teacherOwn, K, cfg.Temperature); err != nil {
+		return nil, err
+	}
+	if res.TransferEntropy, err = MeanEntropy(teacherTransfer, K, cfg.Temperature); err != nil {
+		return nil, err
+	}
+	res.ClassAcc.Teacher = ClassAccuracy(teacherTest, test.Y, K)
 
 	for _, which := range []string{Distilled, Labels} {
 		student, err := NewClassifier(rand.New(rand.NewPCG(cfg.Seed, streamStudentInit)), "student", train.Dim,
@@ -341,7 +470,7 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 		var tt []float64
 		if which == Distilled {
 			lg, err = buildLoss(student, cfg.Batch, cfg.Temperature, cfg.Alpha, true)
-			tt = teacherTrain
+			tt = teacherTransfer
 		} else {
 			lg, err = buildLoss(student, cfg.Batch, cfg.Temperature, 0, false)
 		}
@@ -350,7 +479,7 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 		}
 		var acc, testKL float64
 		shuffle := rand.New(rand.NewPCG(cfg.Seed, streamStudentShuffle))
-		err = fit(student, lg, data, tt, cfg.Epochs, cfg, shuffle, func(em EpochMetrics) error {
+		err = fit(student, lg, transfer, tt, cfg.Epochs, cfg, shuffle, func(em EpochMetrics) error {
 			sl, err := Logits(student, test)
 			if err != nil {
 				return err
@@ -367,10 +496,22 @@ func Run(data *datasets.Split, cfg Config) (*Result, error) {
 		if err != nil {
 			return nil, err
 		}
+		sl, err := Logits(student, test)
+		if err != nil {
+			return nil, err
+		}
 		if which == Distilled {
 			res.Distilled, res.DistilledAcc, res.DistilledKL = student, acc, testKL
+			res.ClassAcc.DistilledRaw = ClassAccuracy(sl, test.Y, K)
+			res.ClassAcc.Distilled = res.ClassAcc.DistilledRaw
 		} else {
 			res.Labels, res.LabelsAcc, res.LabelsKL = student, acc, testKL
+			res.ClassAcc.Labels = ClassAccuracy(sl, test.Y, K)
+		}
+	}
+	if cfg.OmitClass != NoOmit {
+		if err := res.correctOmitted(transfer, teacherTransfer, test); err != nil {
+			return nil, err
 		}
 	}
 	return res, nil

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"klppo/kl"
 	"klppo/ppo"
 )
 
@@ -342,6 +343,11 @@ func TestValidate(t *testing.T) {
 		{func(p *Problem) { p.Beta = 0 }, "beta"},
 		{func(p *Problem) { p.Beta = nan }, "beta"},
 		{func(p *Problem) { p.Logits = []float64{0, nan, 0, 0, 0} }, "logits"},
+		// past these bounds the report held NaN (with exit status 0)
+		{func(p *Problem) { p.Logits = []float64{800, 0, 0, 0, 0} }, "logits"},
+		{func(p *Problem) { p.RefLogits = []float64{400, 0, 0, 0, -400} }, "ref_logits"},
+		{func(p *Problem) { p.Reward = []float64{1e200, 0, 0, 0, 0} }, "reward"},
+		{func(p *Problem) { p.Beta = 1e300 }, "beta"},
 	} {
 		p := ok
 		tc.mod(&p)
@@ -438,6 +444,101 @@ func TestOptimiseFixedPointsTwoArms(t *testing.T) {
 			if !r.Converged || r.DistFwd > 1e-6 {
 				t.Errorf("%s: converged %v, |π − π_fwd|∞ = %.3g", r.Config, r.Converged, r.DistFwd)
 			}
+		}
+	}
+}
+
+// TestOptimiseOverflowDiverges: a β so large that a step lr·g overflows float64 ends the run as
+// Diverged with finite numbers (it used to fail the whole command with "logits[0] = NaN").
+func TestOptimiseOverflowDiverges(t *testing.T) {
+	p := Default()
+	p.Beta = MaxScale
+	runs, err := Optimise(p, OptimiseConfig{Samples: 4, Seed: 1, SampledIter: 50, MaxIter: 50})
+	if err != nil {
+		t.Fatalf("Optimise with β = MaxScale: %v", err)
+	}
+	diverged := 0
+	for _, r := range runs {
+		if r.Diverged {
+			diverged++
+		}
+		finite := !math.IsNaN(r.ExpectedR) && !math.IsNaN(r.KL)
+		for _, v := range r.Pi {
+			finite = finite && !math.IsNaN(v) && !math.IsInf(v, 0)
+		}
+		if !finite {
+			t.Errorf("%s (sampled %v): π %v, E[r] %v, KL %v: want finite numbers", r.Config, r.Sampled, r.Pi, r.ExpectedR, r.KL)
+		}
+	}
+	if diverged == 0 {
+		t.Fatal("no run was reported as diverged")
+	}
+}
+
+// TestBoundsKeepReportFinite: at the corners of the bounds of Validate (and with the tiniest
+// β) every number Analyse and Optimise report is finite, except the relative bias and spread of
+// an estimate whose KL is 0 (π = π_ref: undefined).
+func TestBoundsKeepReportFinite(t *testing.T) {
+	finite := func(v ...float64) bool {
+		for _, x := range v {
+			if math.IsNaN(x) || math.IsInf(x, 0) {
+				return false
+			}
+		}
+		return true
+	}
+	for _, lg := range [][]float64{{MaxLogit, -MaxLogit, 0}, {-MaxLogit, MaxLogit, 0}} {
+		for _, ref := range [][]float64{{1, 0, -2}, {-MaxLogit, MaxLogit, 0}} {
+			for _, r := range [][]float64{{0.2, 0, 1}, {MaxScale, -MaxScale, 0}} {
+				for _, beta := range []float64{1e-300, 0.3, MaxScale} {
+					p := Problem{Logits: lg, RefLogits: ref, Reward: r, Beta: beta}
+					ex, err := Analyse(p)
+					if err != nil {
+						t.Fatalf("%+v: %v", p, err)
+					}
+					ok := finite(ex.GradTrue...) && finite(ex.Optimum...) && finite(ex.ForwardOpt...) && finite(ex.KLReverse, ex.KLForward, ex.J)
+					for _, c := range ex.Configs {
+						ok = ok && finite(c.Grad...)
+					}
+					runs, err := Optimise(p, OptimiseConfig{Samples: 2, Seed: 1, SampledIter: 20, MaxIter: 20})
+					if err != nil {
+						t.Fatalf("%+v: Optimise: %v", p, err)
+					}
+					for _, run := range runs {
+						ok = ok && finite(run.Pi...) && finite(run.ExpectedR, run.KL, run.KLForward)
+					}
+					if !ok {
+						t.Errorf("%+v: a reported number is not finite", p)
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestForwardOptimumTinyBeta: for β far below ulp(max r) the forward optimum is finite: arm x ≠
+// argmax r gets β·π_ref(x)/(max r − r(x)) and the best arm the rest (it was NaN for β ≤ 1e-20:
+// t + max r − r rounded the best arm's denominator to 0).
+func TestForwardOptimumTinyBeta(t *testing.T) {
+	for _, beta := range []float64{1e-20, 1e-100, 1e-300} {
+		p := Default()
+		p.Beta = beta
+		pi, err := ForwardOptimum(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ref, err := kl.LogSoftmax(p.RefLogits)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range p.Reward[:4] { // arm 4 has the largest reward, 1
+			want := beta * math.Exp(ref[i]) / (1 - r)
+			if math.Abs(pi[i]-want) > 1e-12*want {
+				t.Errorf("β = %g: π[%d] = %g, want %g", beta, i, pi[i], want)
+			}
+		}
+		if pi[4] != 1 && math.Abs(pi[4]-1) > 1e-12 {
+			t.Errorf("β = %g: π[4] = %g, want ≈ 1", beta, pi[4])
 		}
 	}
 }

@@ -39,7 +39,16 @@ type InputError struct {
 
 func (e *InputError) Error() string { return "estimators: " + e.Field + ": " + e.Reason }
 
-// Validate checks lengths (equal, ≥ 2), finiteness and β > 0.
+// Bounds of a Problem's numbers, so that every quantity reported is representable in float64:
+// logits within ±MaxLogit keep every probability and probability ratio above e^(−2·MaxLogit),
+// and rewards and β within MaxScale keep β·KL and r/β finite.
+const (
+	MaxLogit = 150
+	MaxScale = 1e6
+)
+
+// Validate checks lengths (equal, ≥ 2), finiteness, |logits| ≤ MaxLogit, |r| ≤ MaxScale and
+// 0 < β ≤ MaxScale.
 func (p Problem) Validate() error {
 	for _, f := range []struct {
 		name string
@@ -55,10 +64,13 @@ func (p Problem) Validate() error {
 			if math.IsNaN(x) || math.IsInf(x, 0) {
 				return &InputError{f.name, fmt.Sprintf("value %d is %g: must be finite", i, x)}
 			}
+			if bound := map[bool]float64{true: MaxScale, false: MaxLogit}[f.name == "reward"]; math.Abs(x) > bound {
+				return &InputError{f.name, fmt.Sprintf("value %d is %g: must be within ±%g", i, x, bound)}
+			}
 		}
 	}
-	if !(p.Beta > 0) || math.IsInf(p.Beta, 1) {
-		return &InputError{"beta", "must be finite and > 0"}
+	if !(p.Beta > 0) || p.Beta > MaxScale {
+		return &InputError{"beta", fmt.Sprintf("must be in (0, %g]", float64(MaxScale))}
 	}
 	return nil
 }

@@ -50,7 +50,7 @@ func ForwardOptimum(p Problem) ([]float64, error) {
 	sum := func(t float64) float64 {
 		var s float64
 		for i, r := range p.Reward {
-			s += p.Beta * math.Exp(lr[i]) / (t + rmax - r)
+			s += p.Beta * math.Exp(lr[i]) / (t + (rmax - r)) // t + rmax − r loses t < ulp(rmax)
 		}
 		return s
 	}
@@ -69,7 +69,7 @@ func ForwardOptimum(p Problem) ([]float64, error) {
 	pi := make([]float64, len(lr))
 	var s float64
 	for i, r := range p.Reward {
-		pi[i] = p.Beta * math.Exp(lr[i]) / (hi + rmax - r)
+		pi[i] = p.Beta * math.Exp(lr[i]) / (hi + (rmax - r))
 		s += pi[i]
 	}
 	for i := range pi {

@@ -66,7 +66,8 @@ type Run struct {
 	Iterations int
 	Converged  bool // exact runs: max|g| < Tol before MaxIter
 	// Diverged: an arm's probability fell below e^(−DivergeLogProb) (k3-reward drives some arm
-	// to 0, since its gradient field climbs β·KL(π_ref‖π), which is unbounded); the run stops.
+	// to 0, since its gradient field climbs β·KL(π_ref‖π), which is unbounded), or a step
+	// lr·g overflowed float64 (lr far too large for β and the rewards); the run stops.
 	Diverged  bool
 	GradMax   float64 // max_i |g_i| at the end (exact runs)
 	Pi        []float64
@@ -208,10 +209,17 @@ func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, rng *rand.Rand) (Run, err
 		for i := range theta {
 			theta[i] -= top
 		}
+		if !allFinite(theta) { // the step overflowed float64 (lr·gradient too large): diverged
+			run.Diverged = true
+			if !recordAt(k) {
+				run.Curve = append(run.Curve, Point{Iter: k, KL: s.klRev, KLForward: s.klFwd, ExpectedR: s.er})
+			}
+			break
+		}
 	}
 	run.Iterations = k
 	run.Pi, run.ExpectedR, run.KL, run.KLForward = s.pi, s.er, s.klRev, s.klFwd
-	if rng != nil {
+	if rng != nil && navg > 0 {
 		for i := range avg {
 			avg[i] /= float64(navg)
 		}
@@ -222,6 +230,16 @@ func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, rng *rand.Rand) (Run, err
 		run.Pi, run.ExpectedR, run.KL, run.KLForward = end.pi, end.er, end.klRev, end.klFwd
 	}
 	return run, nil
+}
+
+// allFinite reports whether no value is NaN or ±Inf.
+func allFinite(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // newStateFromProbs is newState at θ = log π (π with no zero entries).

@@ -1,0 +1,147 @@
+package rlhf
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+
+	"klppo/kl"
+)
+
+// BoNBound is the upper bound on KL(π_bon‖π) for best-of-n sampling,
+//
+//	KL(π_bon‖π) ≤ ln n − (n−1)/n,
+//
+// attained when the reward has no ties (Beirami et al. 2024, arXiv 2401.01879). Gao et al. use
+// it as the "KL" of best-of-n.
+func BoNBound(n int) float64 {
+	return math.Log(float64(n)) - float64(n-1)/float64(n)
+}
+
+// BoNDistribution returns the distribution of the best of n independent draws from the discrete
+// distribution p (outcome i has probability p[i] and reward r[i]). With F(y) = P(r ≤ r(y)) and
+// F(y⁻) = P(r < r(y)), the n draws' maximum falls in the reward level of y with probability
+// F(y)ⁿ − F(y⁻)ⁿ; ties are broken uniformly at random among the drawn copies, which shares a
+// level's mass among its outcomes in proportion to p:
+//
+//	π_bon(i) = (F(r_i)ⁿ − F(r_i⁻)ⁿ) · p_i / P(r = r_i).
+func BoNDistribution(p, r []float64, n int) ([]float64, error) {
+	if len(p) != len(r) || len(p) == 0 {
+		return nil, fmt.Errorf("rlhf: best-of-n: %d probabilities and %d rewards", len(p), len(r))
+	}
+	if n < 1 {
+		return nil, fmt.Errorf("rlhf: best-of-n: n = %d, want ≥ 1", n)
+	}
+	if err := kl.ValidateProbs("p", p); err != nil {
+		return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+	}
+	idx := make([]int, len(p))
+	for i := range idx {
+		if math.IsNaN(r[i]) {
+			return nil, fmt.Errorf("rlhf: best-of-n: reward %d is NaN", i)
+		}
+		idx[i] = i
+	}
+	sort.SliceStable(idx, func(a, b int) bool { return r[idx[a]] < r[idx[b]] })
+	q := make([]float64, len(p))
+	below := 0.0 // F(y⁻)
+	for lo := 0; lo < len(idx); {
+		hi := lo
+		mass := 0.0
+		for hi < len(idx) && r[idx[hi]] == r[idx[lo]] {
+			mass += p[idx[hi]]
+			hi++
+		}
+		upTo := math.Min(1, below+mass)
+		level := math.Pow(upTo, float64(n)) - math.Pow(below, float64(n))
+		for _, i := range idx[lo:hi] {
+			if mass > 0 {
+				q[i] = level * p[i] / mass
+			}
+		}
+		below = upTo
+		lo = hi
+	}
+	return q, nil
+}
+
+// BoNPoint is best-of-n at one n, computed exactly on the empirical distribution of a large
+// sample from π_ref (identical sequences merged).
+type BoNPoint struct {
+	N         int     `json:"n"`
+	Proxy     float64 `json:"proxy_reward"`
+	Gold      float64 `json:"gold_reward"`
+	KLBound   float64 `json:"kl_bound"`    // ln n − (n−1)/n
+	KL        float64 `json:"kl_estimate"` // KL(π_bon‖π̂) on the empirical distribution π̂ (≤ the bound)
+	InLang    float64 `json:"in_language"`
+	Favourite string  `json:"top_sample"` // the most likely best-of-n output
+}
+
+// BestOfN samples pool sequences from ref, merges identical ones into an empirical distribution
+// π̂ and returns, for each n, the exact best-of-n distribution over π̂ (ranked by the reward
+// model) with its expected proxy and gold reward, the KL bound and the KL on π̂.
+func BestOfN(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *RewardModel, pool int, ns []int, seed uint64) ([]BoNPoint, error) {
+	if pool < 1 {
+		return nil, fmt.Errorf("rlhf: best-of-n: pool %d, want ≥ 1", pool)
+	}
+	rng := rand.New(rand.NewPCG(seed, streamBoN))
+	var seqs [][]int
+	for len(seqs) < pool {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+		}
+		s, err := ref.Sample(rng, min(1000, pool-len(seqs)))
+		if err != nil {
+			return nil, err
+		}
+		seqs = append(seqs, s...)
+	}
+	count := map[string]int{}
+	var uniq [][]int
+	for _, x := range seqs {
+		k := g.Text(x)
+		if count[k] == 0 {
+			uniq = append(uniq, x)
+		}
+		count[k]++
+	}
+	p := make([]float64, len(uniq))
+	gs := make([]float64, len(uniq))
+	inl := make([]float64, len(uniq))
+	for i, x := range uniq {
+		p[i] = float64(count[g.Text(x)]) / float64(len(seqs))
+		gs[i] = gold.Score(x)
+		if g.Accepts(x) {
+			inl[i] = 1
+		}
+	}
+	proxy, err := rm.Scores(uniq)
+	if err != nil {
+		return nil, err
+	}
+	var out []BoNPoint
+	for _, n := range ns {
+		q, err := BoNDistribution(p, proxy, n)
+		if err != nil {
+			return nil, err
+		}
+		pt := BoNPoint{N: n, KLBound: BoNBound(n)}
+		best := 0
+		for i := range q {
+			pt.Proxy += q[i] * proxy[i]
+			pt.Gold += q[i] * gs[i]
+			pt.InLang += q[i] * inl[i]
+			if q[i] > q[best] {
+				best = i
+			}
+		}
+		pt.Favourite = g.Text(uniq[best])
+		if pt.KL, err = kl.KL(q, p); err != nil {
+			return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+		}
+		out = append(out, pt)
+	}
+	return out, nil
+}

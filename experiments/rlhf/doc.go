@@ -1,0 +1,52 @@
+// Package rlhf is the InstructGPT loop in miniature — a language with a known distribution, a
+// labeler who knows what is good, a supervised reference model π_ref, a reward model learned
+// from preferences, and PPO on tokens held to π_ref by a KL leash — small enough to run in a
+// minute on a laptop and exact enough that every KL is known.
+//
+// # The language and the labeler
+//
+// Reviews is a probabilistic finite automaton over 25 words ("the food was very good and the
+// staff was friendly ."). Because it is deterministic, P(x) is a product of edge probabilities,
+// membership is decidable (Grammar.Accepts) and the entropy H(P) is exact (Grammar.Entropy, a
+// dynamic programme over the acyclic state graph). Gold is what the labeler wants: the
+// sentiment of a grammatical review in [−1, 1], and −1 for anything outside the language.
+//
+// # SFT: cross-entropy = entropy + KL
+//
+// TrainSFT fits π_ref (Model: the policy package's actor-critic over a hand-made observation of
+// the prefix — the last 3 tokens, the position and the set of words used so far) by minimising
+// the cross-entropy CE = E_P[−ln π_ref(x)] on a sampled corpus. Since CE = H(P) + KL(P‖π_ref)
+// and H(P) is known exactly, the held-out CE measures the forward (mode-covering) KL the SFT
+// model still has to the language: SFTReport.
+//
+// # Preferences and the reward model
+//
+// A Labeler compares two π_ref samples with Bradley–Terry noise, P(a ≻ b) = σ((gold(a) −
+// gold(b))/τ). RewardModel is linear in the bag of words and is trained with the Bradley–Terry
+// loss −ln σ(r(chosen) − r(rejected)) (TrainRM). It never sees word order and only ever saw
+// reference-like text — which is what makes it exploitable.
+//
+// # PPO on tokens and the KL leash
+//
+// Trainer runs PPO with one step per generated token. The reward of token t is the reward
+// model's score on the last token minus β·k_t, where k_t estimates KL(π(·|x_<t)‖π_ref(·|x_<t))
+// (ppo.KLRef: k1, k2, k3 or the exact full-vocabulary KL, in the reward or in the loss — the same
+// code as `klppo rlhf estimators`). PPO's own objective (ppo.BuildPolicyLoss, the clipped ratio
+// to π_old — a different KL, the trust region of one update), GAE (ppo.GAE) and the β
+// controllers (ppo.FixedBeta, ppo.ProportionalBeta, ppo.AdaptiveBeta) come from package ppo.
+//
+// Every update logs the exact sequence KL(π‖π_ref) — the sum over positions of the full-
+// vocabulary KL along the sampled sequences, whose expectation is the sequence-level KL by the
+// chain rule (SequenceKL; checked against enumeration in the tests) — next to the k1 and k3
+// sums, the proxy and gold rewards, the entropy and the fraction of samples still in the
+// language. Without the leash the policy climbs the proxy far above π_ref while gold peaks and
+// falls to −1 ("the service was great great great …"); with it gold stays up and the text stays
+// in the language.
+//
+// # Best-of-n and the frontier
+//
+// BestOfN ranks n π_ref samples by the reward model, exactly on the empirical distribution of a
+// large pool (BoNDistribution: π_bon(y) = F(y)ⁿ − F(y⁻)ⁿ), with KL ≤ ln n − (n−1)/n (BoNBound).
+// Sweep runs a β grid × seeds plus best-of-n and fits Gao et al.'s laws R(d) = d(α − β ln d)
+// (RL) and R(d) = d(α − β d) (best-of-n) in d = √KL (FitGao).
+package rlhf

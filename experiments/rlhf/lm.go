@@ -1,0 +1,208 @@
+package rlhf
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"klppo/kl"
+	"klppo/policy"
+)
+
+// Context is how many previous tokens a Model sees directly (plus the position and the set of
+// words already used, see Model.Obs).
+const Context = 3
+
+// ModelConfig describes a Model.
+type ModelConfig struct {
+	V      int    `json:"vocab"`      // vocabulary size (End = token 0 included)
+	MaxLen int    `json:"max_len"`    // generation cap: a sequence without End stops after MaxLen tokens
+	Hidden []int  `json:"hidden"`     // hidden widths of the policy and value MLPs
+	DType  string `json:"dtype"`      // float32 or float64
+	Act    string `json:"activation"` // tanh or relu
+}
+
+// DefaultModelConfig is the model used throughout: one tanh layer of 64 units, float32.
+func DefaultModelConfig(v int) ModelConfig {
+	return ModelConfig{V: v, MaxLen: 16, Hidden: []int{64}, DType: "float32", Act: "tanh"}
+}
+
+// Model is a tiny autoregressive language model π(x_t | x_<t) with a value head: the
+// actor-critic of package policy over a hand-made observation of the prefix (see Obs), with
+// V logits as the categorical head. π_ref (the SFT model) and the RLHF policy are both Models;
+// the same weights serve the gorgonia training graphs and the plain-Go sampling pass.
+//
+// The sequence distribution is π(x) = Π_t π(x_t | x_<t) over sequences that end with End or
+// are cut at MaxLen tokens.
+type Model struct {
+	Cfg ModelConfig
+	AC  *policy.ActorCritic
+}
+
+// ObsDim is the width of an observation: Context one-hot slots of V+1 (the extra slot marks
+// "before the start"), a one-hot position in [0, MaxLen), and V "word already used" indicators.
+func (c ModelConfig) ObsDim() int { return Context*(c.V+1) + c.MaxLen + c.V }
+
+func (c ModelConfig) validate() error {
+	switch {
+	case c.V < 2:
+		return fmt.Errorf("rlhf: model: vocab %d, want ≥ 2", c.V)
+	case c.MaxLen < 1:
+		return fmt.Errorf("rlhf: model: max_len %d, want ≥ 1", c.MaxLen)
+	}
+	return nil
+}
+
+// NewModel returns a freshly initialised model (policy.New's initialisation: the policy head
+// starts almost uniform).
+func NewModel(rng *rand.Rand, cfg ModelConfig) (*Model, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	ac, err := policy.New(rng, cfg.policyConfig())
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: model: %w", err)
+	}
+	return &Model{Cfg: cfg, AC: ac}, nil
+}
+
+func (c ModelConfig) policyConfig() policy.Config {
+	return policy.Config{ObsDim: c.ObsDim(), Discrete: true, NumActions: c.V, Hidden: c.Hidden,
+		Activation: c.Act, DType: c.DType}
+}
+
+// Clone returns a model with a copy of m's parameters (policy and value nets).
+func (m *Model) Clone() (*Model, error) {
+	ck, err := m.AC.Snapshot(nil, nil)
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: clone: %w", err)
+	}
+	ac, err := policy.Load(ck)
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: clone: %w", err)
+	}
+	return &Model{Cfg: m.Cfg, AC: ac}, nil
+}
+
+// Obs writes the observation of prefix x (the tokens generated so far) into dst (len ObsDim):
+//
+//	[onehot(x_{t−1}) | onehot(x_{t−2}) | onehot(x_{t−3}) | onehot(t) | 1{w ∈ x_<t} for each word w]
+//
+// with the slot V standing for "before the start". The word-used indicators let the model know,
+// e.g., that a conjunction was already used — the state of the grammar is a function of this
+// observation, so the model can represent P exactly.
+func (c ModelConfig) Obs(dst []float64, x []int) {
+	clear(dst)
+	V := c.V
+	for k := 0; k < Context; k++ {
+		tok := V
+		if i := len(x) - 1 - k; i >= 0 {
+			tok = x[i]
+		}
+		dst[k*(V+1)+tok] = 1
+	}
+	pos := min(len(x), c.MaxLen-1)
+	dst[Context*(V+1)+pos] = 1
+	base := Context*(V+1) + c.MaxLen
+	for _, t := range x {
+		dst[base+t] = 1
+	}
+}
+
+// Done reports whether x is a finished sequence (ends with End or has MaxLen tokens).
+func (c ModelConfig) Done(x []int) bool {
+	return len(x) >= c.MaxLen || (len(x) > 0 && x[len(x)-1] == End)
+}
+
+// LogProbs returns ln π(x_t | x_<t) for every token of x, and the logits at each position
+// (len(x)×V, row-major).
+func (m *Model) LogProbs(x []int) (logp, logits []float64, err error) {
+	if len(x) == 0 {
+		return nil, nil, nil
+	}
+	D := m.Cfg.ObsDim()
+	obs := make([]float64, len(x)*D)
+	for t := range x {
+		m.Cfg.Obs(obs[t*D:(t+1)*D], x[:t])
+	}
+	d, err := policy.NewActor(m.AC).Dist(obs, len(x))
+	if err != nil {
+		return nil, nil, fmt.Errorf("rlhf: logits: %w", err)
+	}
+	V := m.Cfg.V
+	logits = append([]float64(nil), d...)
+	logp = make([]float64, len(x))
+	row := make([]float64, V)
+	for t, tok := range x {
+		if tok < 0 || tok >= V {
+			return nil, nil, fmt.Errorf("rlhf: token %d at position %d out of range [0, %d)", tok, t, V)
+		}
+		if err := kl.LogSoftmaxInto(row, logits[t*V:(t+1)*V]); err != nil {
+			return nil, nil, fmt.Errorf("rlhf: log-probabilities at position %d: %w", t, err)
+		}
+		logp[t] = row[tok]
+	}
+	return logp, logits, nil
+}
+
+// LogProb returns ln π(x) = Σ_t ln π(x_t | x_<t).
+func (m *Model) LogProb(x []int) (float64, error) {
+	lp, _, err := m.LogProbs(x)
+	if err != nil {
+		return 0, err
+	}
+	var s float64
+	for _, v := range lp {
+		s += v
+	}
+	return s, nil
+}
+
+// Sample draws n sequences from π, all n advanced together one position at a time (one plain-Go
+// forward pass per position).
+func (m *Model) Sample(rng *rand.Rand, n int) ([][]int, error) {
+	seqs := make([][]int, n)
+	actor := policy.NewActor(m.AC)
+	D := m.Cfg.ObsDim()
+	obs := make([]float64, n*D)
+	active := make([]int, 0, n)
+	for {
+		active = active[:0]
+		for i, x := range seqs {
+			if !m.Cfg.Done(x) {
+				active = append(active, i)
+			}
+		}
+		if len(active) == 0 {
+			return seqs, nil
+		}
+		for r, i := range active {
+			m.Cfg.Obs(obs[r*D:(r+1)*D], seqs[i])
+		}
+		act, err := actor.Act(obs[:len(active)*D], len(active), rng, false, false)
+		if err != nil {
+			return nil, fmt.Errorf("rlhf: sample: %w", err)
+		}
+		for r, i := range active {
+			seqs[i] = append(seqs[i], int(act.Actions[r]))
+		}
+	}
+}
+
+// meanStd returns the mean and the sample standard deviation of xs.
+func meanStd(xs []float64) (mean, std float64) {
+	if len(xs) == 0 {
+		return math.NaN(), math.NaN()
+	}
+	for _, v := range xs {
+		mean += v
+	}
+	mean /= float64(len(xs))
+	if len(xs) < 2 {
+		return mean, 0
+	}
+	for _, v := range xs {
+		std += (v - mean) * (v - mean)
+	}
+	return mean, math.Sqrt(std / float64(len(xs)-1))
+}

@@ -1,0 +1,387 @@
+package rlhf
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"klppo/nn"
+	"klppo/policy"
+)
+
+// Files of a PPO run directory (the output contract of klppo rlhf).
+const (
+	ConfigFile  = "config.json"
+	MetricsFile = "metrics.csv"
+	SamplesFile = "samples.jsonl"
+	SummaryFile = "summary.json"
+	// MetricsHeader is the first line of metrics.csv.
+	MetricsHeader = "update,proxy_reward,gold_reward,kl,kl_k1,kl_k3,beta,entropy,length,in_language,ppo_kl,clipfrac,policy_loss,value_loss,tokens,tokens_per_s,wall_s"
+	// Files of the SFT and reward-model directories.
+	SFTModelFile = "model.klppo"
+	RMModelFile  = "rm.klnn"
+)
+
+func (m UpdateMetrics) csv() string {
+	f := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+	return strings.Join([]string{strconv.Itoa(m.Update), f(m.Proxy), f(m.Gold), f(m.KL), f(m.KLk1), f(m.KLk3), f(m.Beta),
+		f(m.Entropy), f(m.Length), f(m.InLanguage), f(m.PPOKL), f(m.ClipFrac), f(m.PolicyLoss), f(m.ValueLoss),
+		strconv.Itoa(m.Tokens), f(m.TokensPerS), f(m.WallS)}, ",")
+}
+
+// ReadMetrics reads a metrics.csv written by RunPPO.
+func ReadMetrics(path string) ([]UpdateMetrics, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
+	if len(lines) == 0 || lines[0] != MetricsHeader {
+		return nil, fmt.Errorf("rlhf: %s: unexpected header", path)
+	}
+	var out []UpdateMetrics
+	for i, l := range lines[1:] {
+		c := strings.Split(l, ",")
+		if len(c) != 17 {
+			return nil, fmt.Errorf("rlhf: %s line %d: %d columns, want 17", path, i+2, len(c))
+		}
+		v := make([]float64, len(c))
+		for j, s := range c {
+			if v[j], err = strconv.ParseFloat(s, 64); err != nil {
+				return nil, fmt.Errorf("rlhf: %s line %d column %d: %w", path, i+2, j+1, err)
+			}
+		}
+		out = append(out, UpdateMetrics{Update: int(v[0]), Proxy: v[1], Gold: v[2], KL: v[3], KLk1: v[4], KLk3: v[5],
+			Beta: v[6], Entropy: v[7], Length: v[8], InLanguage: v[9], PPOKL: v[10], ClipFrac: v[11], PolicyLoss: v[12],
+			ValueLoss: v[13], Tokens: int(v[14]), TokensPerS: v[15], WallS: v[16]})
+	}
+	return out, nil
+}
+
+// Summary is summary.json of a PPO run (all zeros but the reference and the settings when no
+// update completed). "final" is the mean over the last 10% of updates (at least one); peak_gold is the maximum of the gold reward smoothed over 5 updates (centred
+// moving average), so that one lucky batch of 64 does not make the peak.
+type Summary struct {
+	RefProxy        float64  `json:"ref_proxy"`
+	RefGold         float64  `json:"ref_gold"`
+	RefInLanguage   float64  `json:"ref_in_language"`
+	FinalProxy      float64  `json:"final_proxy"`
+	FinalGold       float64  `json:"final_gold"`
+	FinalKL         float64  `json:"final_kl"`
+	FinalKLk1       float64  `json:"final_kl_k1"`
+	FinalKLk3       float64  `json:"final_kl_k3"`
+	FinalInLanguage float64  `json:"final_in_language"`
+	FinalBeta       float64  `json:"final_beta"`
+	FinalEntropy    float64  `json:"final_entropy"`
+	FinalLength     float64  `json:"final_length"`
+	PeakGold        float64  `json:"peak_gold"`
+	PeakUpdate      int      `json:"peak_update"`
+	PeakKL          float64  `json:"peak_kl"` // smoothed KL at the gold peak
+	MaxProxy        float64  `json:"max_proxy"`
+	Updates         int      `json:"updates"`
+	Complete        bool     `json:"complete"` // false when the run stopped early (error or interrupt)
+	TokensPerS      float64  `json:"tokens_per_s"`
+	WallS           float64  `json:"wall_s"`
+	SamplesStart    []string `json:"samples_start"`
+	SamplesPeak     []string `json:"samples_peak"`
+	SamplesEnd      []string `json:"samples_end"`
+	Beta            float64  `json:"kl_coef"`
+	KLCtl           string   `json:"kl_ctl"`
+	KLTarget        float64  `json:"kl_target,omitempty"`
+	KLIn            string   `json:"kl_in"`
+	KLEstimator     string   `json:"kl_estimator"`
+	Seed            uint64   `json:"seed"`
+}
+
+// smooth returns the centred moving average of xs over w points (fewer at the ends).
+func smooth(xs []float64, w int) []float64 {
+	out := make([]float64, len(xs))
+	for i := range xs {
+		lo, hi := max(0, i-w/2), min(len(xs), i+w/2+1)
+		var s float64
+		for _, v := range xs[lo:hi] {
+			s += v
+		}
+		out[i] = s / float64(hi-lo)
+	}
+	return out
+}
+
+// Summarize computes the summary fields of ms and the samples (texts at the first update, the
+// gold peak and the last update).
+func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, cfg PPOConfig, complete bool) Summary {
+	s := Summary{RefProxy: ref.Proxy, RefGold: ref.Gold, RefInLanguage: ref.InLanguage, Updates: len(ms), Complete: complete,
+		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: string(cfg.KL.Estimator), Seed: cfg.Seed}
+	if cfg.Ctl != "fixed" {
+		s.KLTarget = cfg.Target
+	}
+	if len(ms) == 0 {
+		return s
+	}
+	n := max(1, len(ms)/10)
+	tail := ms[len(ms)-n:]
+	var tok, wall float64
+	for _, m := range tail {
+		s.FinalProxy += m.Proxy / float64(n)
+		s.FinalGold += m.Gold / float64(n)
+		s.FinalKL += m.KL / float64(n)
+		s.FinalKLk1 += m.KLk1 / float64(n)
+		s.FinalKLk3 += m.KLk3 / float64(n)
+		s.FinalInLanguage += m.InLanguage / float64(n)
+		s.FinalBeta += m.Beta / float64(n)
+		s.FinalEntropy += m.Entropy / float64(n)
+		s.FinalLength += m.Length / float64(n)
+	}
+	gold, kls := make([]float64, len(ms)), make([]float64, len(ms))
+	s.MaxProxy = math.Inf(-1)
+	for i, m := range ms {
+		gold[i], kls[i] = m.Gold, m.KL
+		tok += float64(m.Tokens)
+		wall += m.WallS
+		s.MaxProxy = math.Max(s.MaxProxy, m.Proxy)
+	}
+	sg, sk := smooth(gold, 5), smooth(kls, 5)
+	best := 0
+	for i, v := range sg {
+		if v > sg[best] {
+			best = i
+		}
+	}
+	s.PeakGold, s.PeakUpdate, s.PeakKL = sg[best], ms[best].Update, sk[best]
+	s.WallS = wall
+	if wall > 0 {
+		s.TokensPerS = tok / wall
+	}
+	for _, x := range samples {
+		switch x.Update {
+		case ms[0].Update:
+			s.SamplesStart = append(s.SamplesStart, x.Text)
+		case s.PeakUpdate:
+			s.SamplesPeak = append(s.SamplesPeak, x.Text)
+		case ms[len(ms)-1].Update:
+			s.SamplesEnd = append(s.SamplesEnd, x.Text)
+		}
+	}
+	return s
+}
+
+// WriteJSON writes v as indented JSON to path atomically (temporary file, then rename).
+func WriteJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return fmt.Errorf("rlhf: %s: %w", path, err)
+	}
+	return writeAtomic(path, append(data, '\n'))
+}
+
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	return nil
+}
+
+// ReadSummary reads a summary.json.
+func ReadSummary(path string) (Summary, error) {
+	var s Summary
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return s, fmt.Errorf("rlhf: %w", err)
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return s, fmt.Errorf("rlhf: %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// RunConfig is config.json of a PPO run.
+type RunConfig struct {
+	PPO         PPOConfig   `json:"ppo"`
+	Model       ModelConfig `json:"model"`
+	SFT         string      `json:"sft_dir,omitempty"`
+	RM          string      `json:"rm_dir,omitempty"`
+	LabelNoise  float64     `json:"label_noise"`
+	Description string      `json:"description"`
+}
+
+// Env is everything a PPO run or best-of-n needs: the language, the gold reward, π_ref and the
+// reward model.
+type Env struct {
+	G    *Grammar
+	Gold *Gold
+	Ref  *Model
+	RM   *RewardModel
+	// Where they were written (for config.json); may be empty.
+	SFTDir, RMDir string
+	LabelNoise    float64
+}
+
+// RunPPO trains a policy from env.Ref against env.RM with cfg and writes dir/config.json,
+// dir/metrics.csv (one flushed row per update), dir/samples.jsonl (4 texts per update) and
+// dir/summary.json — also when ctx is cancelled or an update fails (then "complete": false and
+// the error is returned). onUpdate (may be nil) sees every update's metrics.
+func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate func(UpdateMetrics)) (sum Summary, err error) {
+	if err := cfg.Validate(); err != nil {
+		return sum, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return sum, fmt.Errorf("rlhf: %w", err)
+	}
+	rc := RunConfig{PPO: cfg, Model: env.Ref.Cfg, SFT: env.SFTDir, RM: env.RMDir, LabelNoise: env.LabelNoise,
+		Description: "klppo rlhf: token-level PPO from π_ref against a Bradley–Terry reward model, KL(π‖π_ref) leash"}
+	if err := WriteJSON(filepath.Join(dir, ConfigFile), rc); err != nil {
+		return sum, err
+	}
+	ref, err := RefStatsOf(env.G, env.Gold, env.RM, env.Ref, cfg.RefSamples, cfg.Seed)
+	if err != nil {
+		return sum, err
+	}
+	tr, err := NewTrainer(env.G, env.Gold, env.RM, env.Ref, cfg)
+	if err != nil {
+		return sum, err
+	}
+	mf, err := os.Create(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		return sum, fmt.Errorf("rlhf: %w", err)
+	}
+	sf, err := os.Create(filepath.Join(dir, SamplesFile))
+	if err != nil {
+		mf.Close()
+		return sum, fmt.Errorf("rlhf: %w", err)
+	}
+	mw, sw := bufio.NewWriter(mf), bufio.NewWriter(sf)
+	var ms []UpdateMetrics
+	var samples []Sample
+	complete := false
+	defer func() {
+		// Flush and close whatever happened, then write the summary of what was done.
+		ferr := errors.Join(mw.Flush(), sw.Flush(), mf.Close(), sf.Close())
+		sum = Summarize(ms, samples, ref, cfg, complete && ferr == nil)
+		werr := WriteJSON(filepath.Join(dir, SummaryFile), sum)
+		err = errors.Join(err, ferr, werr)
+	}()
+	if _, err := fmt.Fprintln(mw, MetricsHeader); err != nil {
+		return sum, fmt.Errorf("rlhf: %w", err)
+	}
+	for u := 1; u <= cfg.Updates; u++ {
+		m, ss, err := tr.Step(ctx, u)
+		if err != nil {
+			return sum, fmt.Errorf("rlhf: update %d: %w", u, err)
+		}
+		ms = append(ms, m)
+		samples = append(samples, ss...)
+		if _, err := fmt.Fprintln(mw, m.csv()); err != nil {
+			return sum, fmt.Errorf("rlhf: %w", err)
+		}
+		for _, s := range ss {
+			b, err := json.Marshal(s)
+			if err != nil {
+				return sum, fmt.Errorf("rlhf: %w", err)
+			}
+			if _, err := sw.Write(append(b, '\n')); err != nil {
+				return sum, fmt.Errorf("rlhf: %w", err)
+			}
+		}
+		if err := errors.Join(mw.Flush(), sw.Flush()); err != nil {
+			return sum, fmt.Errorf("rlhf: %w", err)
+		}
+		if onUpdate != nil {
+			onUpdate(m)
+		}
+	}
+	complete = true
+	return sum, nil
+}
+
+// SFTMeta is the metadata stored in the SFT checkpoint.
+type SFTMeta struct {
+	Model ModelConfig `json:"model"`
+}
+
+// SaveSFT writes the SFT model, its metrics and its report into dir.
+func SaveSFT(dir string, m *Model, rep SFTReport, cfg SFTConfig) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	ck, err := m.AC.Snapshot(nil, SFTMeta{Model: m.Cfg})
+	if err != nil {
+		return fmt.Errorf("rlhf: sft checkpoint: %w", err)
+	}
+	if err := policy.WriteCheckpoint(filepath.Join(dir, SFTModelFile), ck); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	var b strings.Builder
+	b.WriteString("epoch,train_ce_token,test_ce_token\n")
+	for _, e := range rep.Epochs {
+		fmt.Fprintf(&b, "%d,%.6g,%.6g\n", e.Epoch, e.TrainCE, e.TestCE)
+	}
+	if err := writeAtomic(filepath.Join(dir, MetricsFile), []byte(b.String())); err != nil {
+		return err
+	}
+	if err := WriteJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
+		return err
+	}
+	return WriteJSON(filepath.Join(dir, SummaryFile), rep)
+}
+
+// LoadSFT reads the SFT model written by SaveSFT.
+func LoadSFT(dir string) (*Model, error) {
+	ck, err := policy.ReadCheckpoint(filepath.Join(dir, SFTModelFile))
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	var meta SFTMeta
+	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
+		return nil, fmt.Errorf("rlhf: %s: metadata: %w", dir, err)
+	}
+	ac, err := policy.Load(ck)
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	if ac.Config().ObsDim != meta.Model.ObsDim() {
+		return nil, fmt.Errorf("rlhf: %s: model width %d does not match its config (%d)", dir, ac.Config().ObsDim, meta.Model.ObsDim())
+	}
+	return &Model{Cfg: meta.Model, AC: ac}, nil
+}
+
+// SaveRM writes the reward model and its report into dir.
+func SaveRM(dir string, rm *RewardModel, rep RMReport, cfg RMConfig) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	if err := nn.WriteFile(filepath.Join(dir, RMModelFile), rm.Net.Arrays()); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	if err := WriteJSON(filepath.Join(dir, ConfigFile), cfg); err != nil {
+		return err
+	}
+	return WriteJSON(filepath.Join(dir, SummaryFile), rep)
+}
+
+// LoadRM reads a reward model written by SaveRM for vocabulary size v.
+func LoadRM(dir string, v int) (*RewardModel, error) {
+	arrays, err := nn.ReadFile(filepath.Join(dir, RMModelFile))
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	rm, err := NewRewardModel(rand.New(rand.NewPCG(0, 0)), v) // weights overwritten below
+	if err != nil {
+		return nil, err
+	}
+	if err := rm.Net.LoadArrays(arrays); err != nil {
+		return nil, fmt.Errorf("rlhf: %s: %w", dir, err)
+	}
+	return rm, nil
+}
