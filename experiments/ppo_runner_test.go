@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -183,5 +184,31 @@ func TestMergedShardsEqualOneMachinePPO(t *testing.T) {
 	}
 	if x, y := csvWithout(t, filepath.Join(one, RunsFile), "wall_s"), csvWithout(t, filepath.Join(merged, RunsFile), "wall_s"); !reflect.DeepEqual(x, y) {
 		t.Fatalf("runs.csv differs:\n%v\n%v", x, y)
+	}
+}
+
+// BenchmarkSweepSchedule times a small real sweep with the Table 1 hyperparameters (4 settings × 1
+// seed × 4096 steps) trained one run at a time (two-core trainer) and two at a time (mostly
+// single-threaded runs side by side): go test ./experiments -run XXX -bench SweepSchedule.
+// On a machine with two free cores the second should take about half the time of the first.
+func BenchmarkSweepSchedule(b *testing.B) {
+	d, err := Lookup("table1-cartpole")
+	if err != nil {
+		b.Fatal(err)
+	}
+	d.Penalties = d.Penalties[:4]
+	s, err := FromDefinition(d, 1, 4096)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, p := range []int{1, 2} {
+		b.Run(fmt.Sprintf("parallel=%d", p), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := Run(context.Background(), s, Options{OutDir: b.TempDir(), Parallel: p, Runner: PPORunner{}}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(s.TotalSteps())*float64(b.N)/b.Elapsed().Seconds(), "steps/s")
+		})
 	}
 }
