@@ -283,7 +283,7 @@ func (v *Vector) SetEpisodeProgress(i int, ret float64, length int) error {
 
 // SetWorkers steps the copies in k goroutines (k ≤ 1: sequentially in the caller, the default).
 // On the 2-core development machine stepping classic-control copies in goroutines was slower
-// than sequential stepping (see README.md, "Speed" under Environments); it can pay off for expensive environments.
+// than sequential stepping (see docs/performance.md, "Environment speed"); it can pay off for expensive environments.
 // Call Close to stop the goroutines.
 func (v *Vector) SetWorkers(k int) {
 	v.Close()

@@ -45,7 +45,7 @@ type trainFlags struct {
 
 func newTrainFlags(path string, stderr io.Writer) *trainFlags {
 	f := &trainFlags{}
-	fs := newFlagSet(path, "[flags]\n\nThe defaults shown are CartPole-v1's; every environment has its own (see README.md, section Flags under Training).", stderr)
+	fs := newFlagSet(path, "[flags]\n\nThe defaults shown are CartPole-v1's; every environment has its own (see docs/training.md, section Flags).", stderr)
 	f.fs = fs
 	fs.StringVar(&f.env, "env", "CartPole-v1", "environment id ("+strings.Join(env.IDs(), ", ")+")")
 	fs.StringVar(&f.penalty, "penalty", "kl-adaptive:0.01", "policy objective: clip:EPS, kl-fixed:BETA, kl-adaptive:DTARG, kl-prop:DTARG or none, optionally +stop:KL")
