@@ -229,7 +229,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	opts := experiments.Options{
 		OutDir: dir, Parallel: *parallel, Resume: *resume, Force: *force, Shard: shard,
-		Runner: compareRunner, Baseline: compareBaseline,
+		Runner: sweepRunner(), Baseline: compareBaseline,
 		OnProgress: func(done, _ int64) {
 			if bar != nil {
 				_ = bar.Set64(done)
@@ -372,4 +372,15 @@ func (c *compareSets) Set(s string) error {
 		value any
 	}{k, val})
 	return nil
+}
+
+// sweepRunner is compareRunner, except that a sweep run by the klppo binary with the default
+// runner trains the runs it puts side by side in child processes (see compare_proc.go).
+func sweepRunner() experiments.Runner {
+	if r, ok := compareRunner.(experiments.PPORunner); ok && r.Train == nil {
+		if exe := klppoExecutable(); exe != "" {
+			return experiments.PPORunner{Train: childTrainer(exe)}
+		}
+	}
+	return compareRunner
 }
