@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -63,7 +61,7 @@ func runCompareMerge(args []string, stdout, stderr io.Writer) error {
 	if err := guardOut("--out", *out, *force); err != nil {
 		return err
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	go func() { <-ctx.Done(); stop() }()
 	start := time.Now()
@@ -102,7 +100,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 		return compareList(stdout)
 	}
 	// Ctrl-C (or SIGTERM) from here on stops the sweep cleanly; a second one kills the process.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	go func() { <-ctx.Done(); stop() }()
 	given := map[string]bool{}

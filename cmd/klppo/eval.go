@@ -1,12 +1,9 @@
 package main
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"klppo/ppo"
 )
@@ -55,7 +52,7 @@ func runEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usagef("--run %s: %v", *run, err)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	fmt.Fprintf(stdout, "run %s: %s, penalty %s, seed %d\n", *run, cfg.EnvID, cfg.Penalty, cfg.Seed)
 	fmt.Fprintf(stdout, "%-13s %8s %9s %8s %9s %9s %11s\n", "actions", "episodes", "mean", "std", "min", "max", "mean length")

@@ -4,14 +4,17 @@ package main
 // function; main only dispatches. Subcommands use one flag.FlagSet each (see newFlagSet).
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 
 	"klppo/nn"
 )
@@ -150,4 +153,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 func main() {
 	nn.UseFastBLAS()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// interruptible returns a context cancelled by Ctrl-C (SIGINT) or SIGTERM, so that a command can
+// checkpoint and flush its files before it exits.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }

@@ -7,11 +7,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"klppo/experiments/rlhf"
@@ -85,6 +83,15 @@ func addCommonFlags(fs *flag.FlagSet, f *rlhfFlags, out string) {
 
 // guard refuses output directories that already hold a run (unless --force); dirs are relative to
 // --out ("" is --out itself).
+// logf prints a progress line on stdout unless --quiet.
+func (f *rlhfFlags) logf(stdout io.Writer) func(string) {
+	return func(s string) {
+		if !*f.quiet {
+			fmt.Fprintln(stdout, s)
+		}
+	}
+}
+
 func (f *rlhfFlags) guard(dirs ...string) error {
 	for _, d := range dirs {
 		if err := guardOut("--out", filepath.Join(*f.out, d), *f.force); err != nil {
@@ -165,10 +172,6 @@ func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 	return c, nil
 }
 
-func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
-
 // ppoBar is a progress bar over updates showing proxy, gold, KL and β.
 func ppoBar(stderr io.Writer, quiet bool, total int, label string) (*progressbar.ProgressBar, func(rlhf.UpdateMetrics)) {
 	if quiet {
@@ -221,11 +224,7 @@ func runRLHF(args []string, stdout, stderr io.Writer) error {
 	ctx, stop := interruptible()
 	defer stop()
 	start := time.Now()
-	logf := func(s string) {
-		if !*f.quiet {
-			fmt.Fprintln(stdout, s)
-		}
-	}
+	logf := f.logf(stdout)
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, logf)
 	if err != nil {
 		return err
@@ -405,11 +404,7 @@ func runRLHFPPO(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	logf := func(s string) {
-		if !*f.quiet {
-			fmt.Fprintln(stdout, s)
-		}
-	}
+	logf := f.logf(stdout)
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, logf)
 	if err != nil {
 		return err
@@ -458,11 +453,7 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	logf := func(s string) {
-		if !*f.quiet {
-			fmt.Fprintln(stdout, s)
-		}
-	}
+	logf := f.logf(stdout)
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, logf)
 	if err != nil {
 		return err

@@ -13,7 +13,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -47,7 +46,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "klppo serve: static site written to %s\n  view it with any static file server, e.g.: python3 -m http.server -d %s 8000\n  then open http://127.0.0.1:8000/\n", o.export, o.export)
 		return nil
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	defer stop()
 	return serve(ctx, o, stdout, stderr)
 }

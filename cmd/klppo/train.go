@@ -8,12 +8,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
 	"klppo/env"
@@ -327,7 +325,7 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 // restored at that moment, so a second Ctrl-C ends the process at once (the previous checkpoint
 // stays valid: checkpoints are written atomically).
 func interruptContext(stderr io.Writer) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := interruptible()
 	go func() {
 		<-ctx.Done()
 		stop()
