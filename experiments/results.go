@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"klppo/internal/fileio"
 )
 
 // RunRecord is one row of runs.csv.
@@ -51,34 +53,21 @@ const CurvePoints = 100
 var runsHeader = []string{"setting", "seed", "status", "error", "final_return", "last100_return", "auc_return",
 	"first_step_solved", "kl_mean", "kl_max", "beta_mean", "clipfrac_mean", "episodes", "steps", "wall_s", "dir"}
 
-// WriteRunsCSV writes runs.csv atomically (a temporary file renamed over the old one).
+// WriteRunsCSV writes runs.csv atomically (fileio.WriteAtomicFunc).
 func WriteRunsCSV(path string, recs []RunRecord) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".runs-*.csv")
+	err := fileio.WriteAtomicFunc(path, func(out io.Writer) error {
+		w := csv.NewWriter(out)
+		_ = w.Write(runsHeader)
+		for _, r := range recs {
+			_ = w.Write([]string{r.Setting, strconv.FormatUint(r.Seed, 10), r.Status, oneLine(r.Error),
+				fmtF(r.FinalReturn), fmtF(r.Last100Return), fmtF(r.AUCReturn), strconv.Itoa(r.FirstStepSolved),
+				fmtF(r.KLMean), fmtF(r.KLMax), fmtF(r.BetaMean), fmtF(r.ClipFracMean),
+				strconv.Itoa(r.Episodes), strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), filepath.ToSlash(r.Dir)})
+		}
+		w.Flush()
+		return w.Error()
+	})
 	if err != nil {
-		return fmt.Errorf("runs.csv: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	w := csv.NewWriter(tmp)
-	_ = w.Write(runsHeader)
-	for _, r := range recs {
-		_ = w.Write([]string{r.Setting, strconv.FormatUint(r.Seed, 10), r.Status, oneLine(r.Error),
-			fmtF(r.FinalReturn), fmtF(r.Last100Return), fmtF(r.AUCReturn), strconv.Itoa(r.FirstStepSolved),
-			fmtF(r.KLMean), fmtF(r.KLMax), fmtF(r.BetaMean), fmtF(r.ClipFracMean),
-			strconv.Itoa(r.Episodes), strconv.Itoa(r.Steps), strconv.FormatFloat(r.WallS, 'f', 2, 64), filepath.ToSlash(r.Dir)})
-	}
-	w.Flush()
-	if err := w.Error(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("runs.csv: %w", err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("runs.csv: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("runs.csv: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return fmt.Errorf("runs.csv: %w", err)
 	}
 	return nil

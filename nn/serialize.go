@@ -10,8 +10,9 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"slices"
+
+	"klppo/internal/fileio"
 
 	"gorgonia.org/tensor"
 )
@@ -222,33 +223,14 @@ func Decode(r io.Reader) ([]Array, error) {
 	return arrays, nil
 }
 
-// WriteFile encodes arrays to path atomically (a temporary file in the same directory, synced,
-// then renamed over path).
-func WriteFile(path string, arrays []Array) (err error) {
+// WriteFile encodes arrays to path atomically (fileio.WriteAtomic: a temporary file in the same
+// directory, synced, then renamed over path).
+func WriteFile(path string, arrays []Array) error {
 	var buf bytes.Buffer
 	if err := Encode(&buf, arrays); err != nil {
 		return err
 	}
-	f, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
-		return fmt.Errorf("nn: WriteFile: %w", err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if _, err = f.Write(buf.Bytes()); err != nil {
-		return fmt.Errorf("nn: WriteFile %s: %w", path, err)
-	}
-	if err = f.Sync(); err != nil {
-		return fmt.Errorf("nn: WriteFile %s: %w", path, err)
-	}
-	if err = f.Close(); err != nil {
-		return fmt.Errorf("nn: WriteFile %s: %w", path, err)
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
+	if err := fileio.WriteAtomic(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("nn: WriteFile: %w", err)
 	}
 	return nil

@@ -9,8 +9,8 @@ import (
 	"hash/crc32"
 	"math"
 	"os"
-	"path/filepath"
 
+	"klppo/internal/fileio"
 	"klppo/nn"
 )
 
@@ -92,7 +92,7 @@ func (ac *ActorCritic) Snapshot(extra []Array, meta any) (*Checkpoint, error) {
 	return c, nil
 }
 
-// WriteCheckpoint writes c to path atomically (temporary file + rename).
+// WriteCheckpoint writes c to path atomically (fileio.WriteAtomic).
 func WriteCheckpoint(path string, c *Checkpoint) error {
 	h := fileHeader{Policy: c.Policy, Meta: c.Meta}
 	for _, a := range c.Arrays {
@@ -119,27 +119,8 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 	}
 	binary.LittleEndian.PutUint32(u4[:], crc32.ChecksumIEEE(buf.Bytes()))
 	buf.Write(u4[:])
-	tmp, err := os.CreateTemp(filepath.Dir(path), filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := fileio.WriteAtomic(path, buf.Bytes()); err != nil {
 		return fmt.Errorf("policy: write checkpoint: %w", err)
-	}
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("policy: write checkpoint %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fmt.Errorf("policy: write checkpoint %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("policy: write checkpoint %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		os.Remove(tmp.Name())
-		return fmt.Errorf("policy: write checkpoint %s: %w", path, err)
 	}
 	return nil
 }

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"klppo/env"
+	"klppo/internal/fileio"
 	"klppo/policy"
 )
 
@@ -262,13 +263,10 @@ func prepareDir(dir string, force bool) error {
 	return nil
 }
 
+// writeFileAtomic is fileio.WriteAtomic with the package's error prefix.
 func writeFileAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("ppo: write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("ppo: write %s: %w", path, err)
+	if err := fileio.WriteAtomic(path, data); err != nil {
+		return fmt.Errorf("ppo: %w", err)
 	}
 	return nil
 }

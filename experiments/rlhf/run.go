@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 
+	"klppo/internal/fileio"
 	"klppo/nn"
 	"klppo/policy"
 )
@@ -182,12 +183,9 @@ func WriteJSON(path string, v any) error {
 	return writeAtomic(path, append(data, '\n'))
 }
 
+// writeAtomic is fileio.WriteAtomic with the package's error prefix.
 func writeAtomic(path string, data []byte) error {
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return fmt.Errorf("rlhf: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := fileio.WriteAtomic(path, data); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	return nil
