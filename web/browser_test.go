@@ -281,7 +281,7 @@ func TestBrowserExplainers(t *testing.T) {
 // The static export works from a plain file server (no klppo), and the page weight is measured.
 func TestBrowserExport(t *testing.T) {
 	dir := t.TempDir()
-	if err := Export(dir); err != nil {
+	if err := Export(dir, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	ts := httptest.NewServer(http.FileServer(http.Dir(dir)))
