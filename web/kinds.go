@@ -452,7 +452,7 @@ type SampleRow struct {
 // samples returns the texts an RLHF run sampled at its first update, at its gold peak
 // (summary.json's peak_update) and at its last update, from samples.jsonl (or, without it, the
 // texts summary.json keeps).
-func (r *Runs) samples(dir string, l *loaded) []SampleRow {
+func (r *Runs) samples(dir string, summary map[string]any) []SampleRow {
 	var all []SampleRow
 	if b, err := r.readFile(dir, "samples.jsonl", maxCSVBytes); err == nil {
 		sc := bufio.NewScanner(bytes.NewReader(b))
@@ -463,9 +463,9 @@ func (r *Runs) samples(dir string, l *loaded) []SampleRow {
 				all = append(all, s)
 			}
 		}
-	} else if l.summary != nil {
+	} else if summary != nil {
 		for _, w := range []struct{ key, when string }{{"samples_start", "start"}, {"samples_peak", "gold peak"}, {"samples_end", "end"}} {
-			texts, _ := l.summary[w.key].([]any)
+			texts, _ := summary[w.key].([]any)
 			for _, t := range texts {
 				if s, ok := t.(string); ok {
 					all = append(all, SampleRow{When: w.when, Text: s})
@@ -479,17 +479,32 @@ func (r *Runs) samples(dir string, l *loaded) []SampleRow {
 	}
 	first, lastU := all[0].Update, all[len(all)-1].Update
 	peak := -1
-	if v, ok := num(l.summary, "peak_update"); ok {
+	if v, ok := num(summary, "peak_update"); ok {
 		peak = int(v)
 	}
-	var out []SampleRow
+	// The three moments, in order; a moment that falls on the same update as another shares its
+	// rows ("gold peak and end").
+	var updates []int
+	when := map[int]string{}
 	for _, w := range []struct {
 		update int
-		when   string
+		name   string
 	}{{first, "start"}, {peak, "gold peak"}, {lastU, "end"}} {
+		if w.update < 0 {
+			continue
+		}
+		if _, seen := when[w.update]; seen {
+			when[w.update] += " and " + w.name
+			continue
+		}
+		when[w.update] = w.name
+		updates = append(updates, w.update)
+	}
+	var out []SampleRow
+	for _, u := range updates {
 		for _, s := range all {
-			if s.Update == w.update {
-				s.When = w.when
+			if s.Update == u {
+				s.When = when[u]
 				out = append(out, s)
 			}
 		}

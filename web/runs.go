@@ -487,11 +487,21 @@ func (r *Runs) Load(name string) (*RunData, error) {
 	case rundir.KindTrain:
 		l.Story = trainStory(l)
 	case rundir.KindRLHFPPO:
-		l.Samples = r.samples(name, l)
+		l.Samples = r.samples(name, l.summary)
 		l.RewardModel = r.rewardModelOf(name, l.config)
 	case rundir.KindRLHFRM:
 		l.RewardModel = rmWords(name, l.summary)
 	case rundir.KindRLHFStory:
+		// The story command writes its two runs into no-leash/ and leash/.
+		for _, c := range []string{"no-leash", "leash"} {
+			dir := path.Join(name, c)
+			v, _ := r.readJSON(dir, "summary.json")
+			sum, _ := v.(map[string]any)
+			for _, s := range r.samples(dir, sum) {
+				s.When = c + ": " + s.When
+				l.Samples = append(l.Samples, s)
+			}
+		}
 		if c, err := r.readJSON(path.Join(name, "leash"), "config.json"); err == nil {
 			cfg, _ := c.(map[string]any)
 			l.RewardModel = r.rewardModelOf(path.Join(name, "leash"), cfg)
