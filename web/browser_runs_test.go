@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/chromedp/cdproto/input"
+	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 
@@ -157,7 +158,6 @@ func TestBrowserRunPages(t *testing.T) {
 			t.Errorf("runs list: %s has kind %q, want %q (all %v)", name, kinds[name], want, kinds)
 		}
 	}
-	screenshot(t, ctx, "runs")
 	run(t, ctx, "overlay", chromedp.Click(`tr[data-run="adaptive"] input`, chromedp.ByQuery), chromedp.Click(`tr[data-run="clipped"] input`, chromedp.ByQuery),
 		chromedp.Click(`button.overlay`, chromedp.ByQuery))
 	afterNavigation(t, ctx, "overlay page", `+(document.body.dataset.overlay || 0) > 0 && document.querySelectorAll(".run svg.chart").length == +document.body.dataset.overlay`)
@@ -177,7 +177,6 @@ func TestBrowserRunPages(t *testing.T) {
 		}
 	}
 	legible(t, ctx, "overlay")
-	screenshot(t, ctx, "overlay")
 
 	// A training run's page: the story sentence, the KL band, β on a log axis with its floor and
 	// ceiling, and a finished run that does not poll.
@@ -210,7 +209,6 @@ func TestBrowserRunPages(t *testing.T) {
 		}
 	}
 	legible(t, ctx, "train page")
-	screenshot(t, ctx, "run")
 
 	// Smoothing: the slider redraws every line chart with its EMA, which is the formula's.
 	run(t, ctx, "smooth", chromedp.Evaluate(`(() => { const s = document.querySelector('input[name="smooth"]'); s.value = 0.9; s.dispatchEvent(new Event("input")); })()`, nil),
@@ -324,11 +322,56 @@ func TestBrowserRunPages(t *testing.T) {
 		t.Errorf("the RLHF page shows %d rows of the reward model's words", words)
 	}
 	legible(t, ctx, "rlhf page")
-	screenshot(t, ctx, "rlhf-run")
-	for _, p := range []struct{ run, shot, sel string }{{"story", "rlhf-story", "table.samples"}, {"story/sft", "rlhf-sft", ".run svg.chart"}, {"story/rm", "rlhf-rm", "table.rmwords"}} {
+	for _, p := range []struct{ run, sel string }{{"story", "table.samples"}, {"story/sft", ".run svg.chart"}, {"story/rm", "table.rmwords"}} {
 		run(t, ctx, p.run, chromedp.Navigate(ts.URL+"/runs/view/?run="+p.run), chromedp.WaitVisible(p.sel), chromedp.Sleep(300*time.Millisecond))
 		legible(t, ctx, p.run+" page")
-		screenshot(t, ctx, p.shot)
+	}
+}
+
+// TestBrowserScreenshots writes the screenshots of the run pages in docs/serve from real runs:
+// KLPPO_SCREENSHOT_RUNS names a runs directory holding the runs docs/serve.md lists, and
+// KLPPO_SCREENSHOTS where the PNGs go. Without both it does nothing.
+func TestBrowserScreenshots(t *testing.T) {
+	runs, out := os.Getenv("KLPPO_SCREENSHOT_RUNS"), os.Getenv("KLPPO_SCREENSHOTS")
+	if runs == "" || out == "" {
+		t.Skip("set KLPPO_SCREENSHOT_RUNS and KLPPO_SCREENSHOTS to write the run pages' screenshots")
+	}
+	srv, err := NewServer(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	ctx := browser(t)
+	for _, p := range []struct{ path, shot, ready string }{
+		{"runs/", "runs", ".runlist"},
+		{"runs/view/?run=kl-adaptive-0.01", "run", ".run svg.chart"},
+		{"runs/view/?run=kl-adaptive-0.01&run=clip-0.2", "overlay", ".run svg.chart"},
+		{"runs/view/?run=rlhf", "rlhf-story", "table.samples"},
+		{"runs/view/?run=rlhf/no-leash", "rlhf-run", "table.samples"},
+		{"runs/view/?run=rlhf/sft", "rlhf-sft", ".run svg.chart"},
+	} {
+		run(t, ctx, p.path, chromedp.Navigate(ts.URL+"/"+p.path), chromedp.WaitVisible(p.ready), chromedp.Sleep(500*time.Millisecond))
+		legible(t, ctx, p.path)
+		screenshotTop(t, ctx, p.shot, 2400)
+	}
+}
+
+// screenshotTop writes the top of the page, at most maxH pixels of it, as KLPPO_SCREENSHOTS/name.png.
+func screenshotTop(t *testing.T, ctx context.Context, name string, maxH float64) {
+	t.Helper()
+	var height float64
+	run(t, ctx, "page height", chromedp.Evaluate(`document.documentElement.scrollHeight`, &height))
+	var png []byte
+	run(t, ctx, "screenshot "+name, chromedp.ActionFunc(func(ctx context.Context) error {
+		var err error
+		png, err = page.CaptureScreenshot().WithCaptureBeyondViewport(true).
+			WithClip(&page.Viewport{X: 0, Y: 0, Width: 1280, Height: math.Min(height, maxH), Scale: 1}).Do(ctx)
+		return err
+	}))
+	if err := os.WriteFile(filepath.Join(os.Getenv("KLPPO_SCREENSHOTS"), name+".png"), png, 0o644); err != nil {
+		t.Fatal(err)
 	}
 }
 

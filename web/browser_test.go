@@ -79,7 +79,7 @@ func browserTestsSelected() bool {
 	if err != nil {
 		return true
 	}
-	for _, name := range []string{"TestBrowserExplainers", "TestBrowserExport", "TestBrowserLiveRun", "TestBrowserRunPages"} {
+	for _, name := range []string{"TestBrowserExplainers", "TestBrowserExport", "TestBrowserLiveRun", "TestBrowserRunPages", "TestBrowserScreenshots"} {
 		if re.MatchString(name) {
 			return true
 		}
@@ -413,7 +413,6 @@ func TestBrowserLiveRun(t *testing.T) {
 	}
 	run(t, ctx, "runs list", chromedp.Navigate(ts.URL+"/runs/"), chromedp.WaitVisible(`a[href*="live-cartpole"]`))
 	legible(t, ctx, "runs list")
-	screenshot(t, ctx, "runs")
 	run(t, ctx, "run page", chromedp.Navigate(ts.URL+"/runs/view/?run=live-cartpole"),
 		chromedp.Poll(`document.body.dataset.rows === "1"`, nil, chromedp.WithPollingTimeout(20*time.Second)))
 	if got := dataValues(t, ctx); !strings.Contains(got["refresh"], "refreshes every 2 s") || got["state"] == "finished" {
@@ -450,7 +449,6 @@ func TestBrowserLiveRun(t *testing.T) {
 			t.Errorf("run page: cell shows %q for %q, want the number to six significant digits", c[0], c[1])
 		}
 	}
-	screenshot(t, ctx, "run")
 
 	// A comparison (files as klppo compare writes them) shows its settings side by side and one
 	// curve per run.

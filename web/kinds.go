@@ -219,7 +219,7 @@ func (r *Runs) headline(l *loaded) string {
 			add("agrees with the gold order on %s", pct(v))
 		}
 		if w := rmWords("", sum); w != nil && len(w.Top) > 0 && len(w.Bottom) > 0 {
-			add("heaviest words %s %+.2f … %s %+.2f", w.Top[0].Word, w.Top[0].Weight, w.Bottom[0].Word, w.Bottom[0].Weight)
+			add("heaviest words %q %+.2f … %q %+.2f", w.Top[0].Word, w.Top[0].Weight, w.Bottom[0].Word, w.Bottom[0].Weight)
 		}
 	case rundir.KindRLHFStory:
 		for _, c := range []struct{ dir, name string }{{"no-leash", "no leash"}, {"leash", "leash"}} {

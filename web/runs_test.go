@@ -180,7 +180,7 @@ func TestListRunsKinds(t *testing.T) {
 		"d":           {"teacher 97 %", "T = 4"},
 		"story":       {"no leash: gold -0.5", "peak 0.6"},
 		"story/leash": {"β 0 (fixed, k1 in the reward)", "peak 0.6 at update 2", "30 % in the language"},
-		"story/rm":    {"held-out accuracy 80 %", "great +1.50", "awful -1.70"},
+		"story/rm":    {"held-out accuracy 80 %", `"great" +1.50`, `"awful" -1.70`},
 		"story/sft":   {"CE 2.1 = H(P) 1.9 + KL(P‖π_ref) 0.2"},
 		"bon":         {"n = 1 … 4", "0.2 → 0.3"},
 		"est":         {"rlhf-estimators.png"},

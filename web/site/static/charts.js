@@ -85,6 +85,7 @@
   // logTicks: the powers of ten in [lo, hi]; with fewer than two, also 2× and 5×; with still
   // fewer, evenly spaced ticks.
   function logTicks(lo, hi) {
+    if (!(lo > 0) || !isFinite(lo) || !isFinite(hi)) return { ticks: niceTicks(lo, hi, 4), log: false };
     for (const ms of [[1], [1, 2, 5]]) {
       const out = [];
       for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
@@ -217,7 +218,7 @@
     }
     (spec.hlines || []).forEach(h => ys.push(h.at));
     (spec.ybands || []).forEach(b => { ys.push(b.from); ys.push(b.to); });
-    (spec.points || []).forEach(p => ys.push(p.Y));
+    (spec.points || []).forEach(p => { if (!spec.logx || p.X > 0) ys.push(p.Y); });
     if (spec.logy) ys = ys.filter(v => v > 0);
     let yhiData = null;
     if (spec.robust && !spec.logy && ys.length >= 10) {
@@ -248,7 +249,7 @@
     if (!bars) {
       const xs = [];
       series.forEach(se => (se.x || []).forEach(v => { if (finite(v) && (!spec.logx || v > 0)) xs.push(v); }));
-      (spec.points || []).forEach(p => xs.push(p.X));
+      (spec.points || []).forEach(p => { if (finite(p.X) && (!spec.logx || p.X > 0)) xs.push(p.X); });
       xlo = Math.min.apply(null, xs.length ? xs : [0]);
       xhi = Math.max.apply(null, xs.length ? xs : [1]);
       if (finite(spec.xmin)) xlo = spec.xmin;
@@ -346,6 +347,7 @@
         mark(x, top + 20, v.label || "", "start", 6);
       });
       (spec.points || []).forEach(p => {
+        if ((spec.logx && !(p.X > 0)) || (spec.logy && !(p.Y > 0))) return;
         el("circle", { cx: X(p.X), cy: Yf(p.Y), r: 8, fill: "#111", stroke: "#fff", "stroke-width": 2 }, plot);
         const py = Yf(p.Y); // the label goes under the point, or over it at the bottom of the plot
         mark(X(p.X), py + 24 > top + ph - 4 ? py - 14 : py + 24, p.Label || "", "start", 12);

@@ -12,7 +12,7 @@
     for (const k in attrs || {}) {
       if (k === "class") e.className = attrs[k]; else if (k.startsWith("data-")) e.setAttribute(k, attrs[k]); else e[k] = attrs[k];
     }
-    kids.flat().forEach(c => { if (c !== null && c !== undefined) e.append(c instanceof Node ? c : document.createTextNode(String(c))); });
+    kids.flat(Infinity).forEach(c => { if (c !== null && c !== undefined) e.append(c instanceof Node ? c : document.createTextNode(String(c))); });
     return e;
   }
   function age(s) {
@@ -43,6 +43,7 @@
   const runURL = name => root + "runs/view/?run=" + encodeURIComponent(name);
 
   // ---- the list ----
+  const NO_TABLE = new Set(["rlhf", "rlhf-rm", "rlhf-estimators"]); // kinds without a table of rows
   const selected = new Set();
   let listSig = "";
   async function list() {
@@ -86,7 +87,7 @@
       t.append(h("tr", { "data-run": r.name }, h("td", { class: "sel" }, cb),
         h("td", {}, h("a", { href: runURL(r.name) }, r.name)),
         h("td", {}, h("span", { class: "badge", title: r.kind_name }, r.kind || "?")), h("td", {}, state),
-        h("td", { class: "num" }, r.rows), h("td", {}, r.headline || "", r.problems ? h("span", { class: "problems", title: r.problems.join("\n") }, " ⚠ " + r.problems.length + " file(s) not read") : null)));
+        h("td", { class: "num" }, NO_TABLE.has(r.kind) ? "" : r.rows), h("td", {}, r.headline || "", r.problems ? h("span", { class: "problems", title: r.problems.join("\n") }, " ⚠ " + r.problems.length + " file(s) not read") : null)));
     });
     box.append(h("p", {}, button), t);
     sync();
@@ -414,7 +415,7 @@
     const hl = [];
     if (typeof sum0.ref_gold === "number") hl.push({ at: sum0.ref_gold, label: "π_ref gold " + fmt(sum0.ref_gold) });
     if (typeof sum0.ref_proxy === "number") hl.push({ at: sum0.ref_proxy, label: "π_ref proxy " + fmt(sum0.ref_proxy) });
-    if (rw.length) specs.push(line("proxy and gold reward: the proxy climbs, the gold it stands for does not", x, "mean reward", rw, { hlines: hl, hidelegend: false }));
+    if (rw.length) specs.push(line("proxy and gold reward per update", x, "mean reward", rw, { hlines: hl, hidelegend: false }));
     const paths = [], points = [];
     ts.forEach(r => {
       if (!has(r.t, "kl") || !has(r.t, "gold_reward")) return;
@@ -445,7 +446,7 @@
     if (kls.length) {
       const logy = spansDecades(kls, 2);
       const target = sum0.kl_target ? [{ at: sum0.kl_target, label: "target " + fmt(sum0.kl_target) }] : [];
-      specs.push(line("KL(π‖π_ref), the leash to the reference, per sequence" + (logy ? " (log axis: it spans decades)" : ""), x, "KL (nats)", kls,
+      specs.push(line("KL(π‖π_ref) per sequence" + (logy ? " (log axis)" : ""), x, "KL (nats)", kls,
         { logy, robust: true, hlines: target, hidelegend: false,
           note: one ? "k1 = mean log(π/π_ref) over the sampled tokens can be negative on a batch; k3 is never negative but one rare token can make it huge" : "" }));
     }
@@ -509,10 +510,16 @@
       const ss = ["train_ce_token", "test_ce_token"].filter(c => has(t, c)).map(c => series(t, "epoch", c, c.replace("_ce_token", "") + " CE"));
       const hl = typeof sum.h_token === "number" ? [{ at: sum.h_token, label: "H(P) " + fmt(sum.h_token) }] : [];
       if (ss.length) specs.push(line("cross-entropy per token against H(P), its floor", "epoch", "nats per token", ss, { hlines: hl, hidelegend: false }));
+      if (typeof sum.h_token === "number" && has(t, "test_ce_token")) {
+        const s = series(t, "epoch", "test_ce_token", "KL(P‖π_ref)");
+        s.y = s.y.map(v => v === null ? null : v - sum.h_token);
+        specs.push(line("KL(P‖π_ref) = held-out CE − H(P), per token", "epoch", "nats per token", [s],
+          { note: "measured on the held-out sentences: a value below 0 is sampling noise" }));
+      }
     }
     if (specs.length) box.append(toolbar(), h("h2", {}, "Cross-entropy = entropy + KL"), chartGrid(specs).box);
     if (sum.samples) box.append(h("h2", {}, "Samples of π_ref"), h("ul", {}, sum.samples.slice(0, 8).map(s => h("li", {}, h("code", {}, s)))));
-    if (d.summary) box.append(h("h2", {}, "Summary"), configTable(d.summary));
+    if (d.summary) box.append(h("h2", {}, "Summary"), configTable(Object.fromEntries(Object.entries(sum).filter(([k]) => k !== "epochs" && k !== "samples"))));
   }
 
   function renderRM(d, box) {
