@@ -24,6 +24,7 @@ type PolicyGraph struct {
 	G          *G.ExprGraph
 	B          int
 	Learnables G.Nodes // in ActorCritic.PolicyParams order
+	Head       *G.Node // (B, HeadWidth): the logits (categorical) or the means (Gaussian)
 	LogP       *G.Node
 	Entropy    *G.Node
 	KL         *G.Node
@@ -109,7 +110,7 @@ func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 	if err := b.Err(); err != nil {
 		return nil, wrap("log-density and entropy", err)
 	}
-	pg.Learnables = learn
+	pg.Learnables, pg.Head = learn, head
 	return pg, nil
 }
 

@@ -105,6 +105,20 @@ func (c Config) MinibatchSize() int {
 	return c.BatchSize() / c.NumMinibatches
 }
 
+// learnerConfig is the learner of a run with objective pen: CleanRL's update (per-minibatch
+// advantage normalisation when norm_adv, entropy bonus, vf_coef-weighted and optionally
+// clipped value loss, one gradient norm over both networks).
+func (c Config) learnerConfig(pen Penalty, minibatchSize int, single bool) LearnerConfig {
+	lc := LearnerConfig{Penalty: pen, Epochs: c.UpdateEpochs, MinibatchSize: minibatchSize, NormAdv: AdvNormNone,
+		EntCoef: c.EntCoef, Critic: true, VFCoef: c.VFCoef, ClipVLoss: c.ClipVLoss, VFClip: c.VFClip,
+		MaxGradNorm: c.MaxGradNorm, GradClip: GradClipJoint, AdamEps: c.AdamEps,
+		ClipFracThreshold: c.ClipFracThreshold, SingleThreaded: single}
+	if c.NormAdv {
+		lc.NormAdv = AdvNormMinibatch
+	}
+	return lc
+}
+
 // NumUpdates is the number of updates of a run: TotalTimesteps/BatchSize (at least 1).
 func (c Config) NumUpdates() int {
 	b := c.BatchSize()

@@ -176,13 +176,13 @@ func TestPolicyObjectiveLossAndGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := newPolicyObjective(ac, B, pen, tc.entCoef)
+			o, err := newPolicyObjective(ac, B, pen, tc.entCoef, KLRef{}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c := makeCase(ac, B, tc.logShift, tc.advSign, rand.New(rand.NewPCG(3, 4)))
 			run := func() []float64 {
-				if err := o.setInputs(c.obs, c.act, c.oldDist, c.oldLogStd, c.oldLogP, c.adv, tc.beta); err != nil {
+				if err := o.setInputs(policyInputs{obs: c.obs, actions: c.act, oldDist: c.oldDist, oldLogStd: c.oldLogStd, oldLogP: c.oldLogP, adv: c.adv, beta: tc.beta}); err != nil {
 					t.Fatal(err)
 				}
 				grads, err := o.trainer.Run()
@@ -197,12 +197,15 @@ func TestPolicyObjectiveLossAndGradient(t *testing.T) {
 			}
 			grad := run()
 			wantCost, wantSurr, wantKL := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
-			surr, _ := nn.Scalar(o.surr)
-			kl, _ := nn.Scalar(o.klMean)
-			ent, _ := nn.Scalar(o.ent)
+			surr, _ := nn.Scalar(o.surr.v)
+			ent, _ := nn.Scalar(o.ent.v)
 			gotCost := surr - tc.entCoef*ent
+			kl := wantKL // the clip and none objectives have no KL node
 			if pen.UsesBeta() {
+				kl, _ = nn.Scalar(o.klMean.v)
 				gotCost += tc.beta * kl
+			} else if o.klMean.v != nil {
+				t.Fatalf("%s builds a mean-KL node it never uses", pen)
 			}
 			if math.Abs(surr-wantSurr) > 1e-10 || math.Abs(kl-wantKL) > 1e-10 || math.Abs(gotCost-wantCost) > 1e-10 {
 				t.Fatalf("graph surr %v KL %v cost %v, reference %v %v %v", surr, kl, gotCost, wantSurr, wantKL, wantCost)
@@ -292,7 +295,7 @@ func TestValueObjectiveLossAndGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			loss, _ := nn.Scalar(o.loss)
+			loss, _ := nn.Scalar(o.loss.v)
 			if want := ref(); math.Abs(loss-want) > 1e-10 {
 				t.Fatalf("value loss %v, reference %v", loss, want)
 			}
