@@ -140,7 +140,7 @@ func cleanRLDiscrete(envID string) Config {
 		LearningRate: 2.5e-4, AnnealLR: true, Gamma: 0.99, GAELambda: 0.95,
 		NormAdv: true, ClipVLoss: true, VFClip: 0.2, EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5,
 		AdamEps: 1e-5, Hidden: []int{64, 64}, Activation: "tanh",
-		InitBeta: 1, KLPropHorizon: 10000, BetaMin: 1e-4, BetaMax: 1e4, ClipFracThreshold: 0.2, ClipObs: 10, ClipReward: 10,
+		InitBeta: 1, KLPropHorizon: 10000, BetaMin: DefaultBetaMin, BetaMax: DefaultBetaMax, ClipFracThreshold: 0.2, ClipObs: 10, ClipReward: 10,
 		DType: "float32", CheckpointEvery: 50,
 	}
 }

@@ -22,8 +22,8 @@ type nodeValue struct{ v G.Value }
 //
 // where avg is the mean over the minibatch, or the weighted sum Σ w_i·x_i of a weighted
 // learner, and k_ref is the loss-side estimate of RLHF's KL(π_θ‖π_ref) (klRefLossNode; absent
-// unless the KL to the reference is placed in the loss). Both β are inputs, changed between
-// updates without rebuilding the graph.
+// unless the KL to the reference is placed in the loss). Both β are inputs (present only when
+// used), changed between updates without rebuilding the graph.
 type policyObjective struct {
 	pg      *policy.PolicyGraph
 	trainer *nn.Trainer
@@ -52,8 +52,11 @@ func newPolicyObjective(ac *policy.ActorCritic, size int, pen Penalty, entCoef f
 	b := nn.NewBuilder(pg.G, ac.Dtype())
 	o.oldLogP, o.oldLogPT = b.Vector("old_logp", size)
 	o.adv, o.advT = b.Vector("adv", size)
-	o.beta = b.ScalarInput("beta")
-	in := PolicyLossInputs{LogP: pg.LogP, OldLogP: o.oldLogP, Adv: o.adv, Beta: o.beta}
+	in := PolicyLossInputs{LogP: pg.LogP, OldLogP: o.oldLogP, Adv: o.adv}
+	if pen.UsesBeta() {
+		o.beta = b.ScalarInput("beta")
+		in.Beta = o.beta
+	}
 	if pen.UsesBeta() || pen.StopKL > 0 {
 		in.KL = pg.KL
 	}
@@ -157,8 +160,10 @@ func (o *policyObjective) setInputs(in policyInputs) error {
 	if err := nn.SetVector(o.adv, o.advT, in.adv); err != nil {
 		return fmt.Errorf("ppo: %w", err)
 	}
-	if err := nn.SetScalar(o.beta, in.beta); err != nil {
-		return fmt.Errorf("ppo: β: %w", err)
+	if o.beta != nil {
+		if err := nn.SetScalar(o.beta, in.beta); err != nil {
+			return fmt.Errorf("ppo: β: %w", err)
+		}
 	}
 	if o.weights != nil {
 		if err := nn.SetVector(o.weights, o.weightsT, in.weights); err != nil {

@@ -99,7 +99,9 @@ func newTrainer(cfg Config, single bool) (*trainer, error) {
 	t.envPCG = rand.NewPCG(pcgSeeds(cfg.Seed, 3))
 	t.actRNG, t.shuffleRNG, t.envRNG = rand.New(t.actPCG), rand.New(t.shufflePCG), rand.New(t.envPCG)
 	t.beta = pen.InitialBeta(cfg.InitBeta)
-	t.betaRule = pen.BetaController(cfg.KLPropHorizon, cfg.BetaMin, cfg.BetaMax)
+	if t.betaRule, err = pen.BetaController(cfg.KLPropHorizon, cfg.BetaMin, cfg.BetaMax); err != nil {
+		return nil, fmt.Errorf("penalty: %w", err)
+	}
 	pc := t.nets.Config()
 	t.rollout = newRolloutBuffer(t.batchSize, t.obsDim, pc.ActionWidth(), pc.HeadWidth())
 	// Initial reset: copy i gets seed+i (as CleanRL); later episodes get seeds from envRNG.

@@ -151,7 +151,7 @@ func TestBoundedBeta(t *testing.T) {
 		t.Errorf("ProportionalBeta with d = +Inf moved β to %v", got)
 	}
 	p, _ := ParsePenalty("kl-fixed:3")
-	if _, ok := p.BetaController(1, 0, 1).(FixedBeta); !ok {
-		t.Errorf("kl-fixed controller is %T, want FixedBeta (β outside [beta_min, beta_max] stays as given)", p.BetaController(1, 0, 1))
+	if c := mustController(t, p, 1, 0, 1); c != (FixedBeta{}) {
+		t.Errorf("kl-fixed controller is %T, want FixedBeta (β outside [beta_min, beta_max] stays as given)", c)
 	}
 }
