@@ -30,17 +30,17 @@ type rollout struct {
 
 // generator samples completions from a policy and records π_ref's logits at every position.
 type generator struct {
-	cfg         ModelConfig
-	actor, ref  *policy.Actor
-	critic      bool // record V(s) too
-	obs         []float64
-	rows        [][]int // token rows of each sequence, in generation order (scratch)
-	tmpObs      []float64
-	tmpAct      []float64
-	tmpLogP     []float64
-	tmpLogits   []float64
-	tmpRef      []float64
-	tmpValue    []float64
+	cfg        ModelConfig
+	actor, ref *policy.Actor
+	critic     bool // record V(s) too
+	obs        []float64
+	rows       [][]int // token rows of each sequence, in generation order (scratch)
+	tmpObs     []float64
+	tmpAct     []float64
+	tmpLogP    []float64
+	tmpLogits  []float64
+	tmpRef     []float64
+	tmpValue   []float64
 }
 
 func newGenerator(cfg ModelConfig, pi, ref *Model, critic bool) *generator {
