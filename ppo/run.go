@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"klppo/env"
+	"klppo/internal/rng"
 	"klppo/policy"
 )
 
@@ -58,19 +59,6 @@ type trainer struct {
 	afterUpdate    func(update int, nets *policy.ActorCritic)
 }
 
-// pcgSeeds derives the PCG seeds of a named stream from the run seed.
-func pcgSeeds(seed uint64, stream uint64) (uint64, uint64) {
-	z := seed*0x9E3779B97F4A7C15 + stream*0xD1B54A32D192ED03 + 0x632BE59BD9B4E019
-	mix := func(x uint64) uint64 {
-		x ^= x >> 30
-		x *= 0xBF58476D1CE4E5B9
-		x ^= x >> 27
-		x *= 0x94D049BB133111EB
-		return x ^ x>>31
-	}
-	return mix(z), mix(z + 0x9E3779B97F4A7C15)
-}
-
 // newTrainer builds a fresh run from cfg (validated by the caller); single keeps all its work
 // on the calling goroutine.
 func newTrainer(cfg Config, single bool) (*trainer, error) {
@@ -94,9 +82,9 @@ func newTrainer(cfg Config, single bool) (*trainer, error) {
 	if err := t.makeNets(spec); err != nil {
 		return nil, err
 	}
-	t.actPCG = rand.NewPCG(pcgSeeds(cfg.Seed, 1))
-	t.shufflePCG = rand.NewPCG(pcgSeeds(cfg.Seed, 2))
-	t.envPCG = rand.NewPCG(pcgSeeds(cfg.Seed, 3))
+	t.actPCG = rng.PCG(cfg.Seed, 1)
+	t.shufflePCG = rng.PCG(cfg.Seed, 2)
+	t.envPCG = rng.PCG(cfg.Seed, 3)
 	t.actRNG, t.shuffleRNG, t.envRNG = rand.New(t.actPCG), rand.New(t.shufflePCG), rand.New(t.envPCG)
 	t.beta = pen.InitialBeta(cfg.InitBeta)
 	if t.betaRule, err = pen.BetaController(cfg.KLPropHorizon, cfg.BetaMin, cfg.BetaMax); err != nil {
@@ -159,7 +147,7 @@ func (t *trainer) makeNets(spec env.Spec) error {
 		return fmt.Errorf("env_id %q: unsupported action space %v", spec.ID, sp)
 	}
 	var err error
-	if t.nets, err = policy.New(rand.New(rand.NewPCG(pcgSeeds(cfg.Seed, 0))), pcfg); err != nil {
+	if t.nets, err = policy.New(rng.New(cfg.Seed, 0), pcfg); err != nil {
 		return err
 	}
 	t.actor, t.valueActor = policy.NewActor(t.nets), policy.NewActor(t.nets)

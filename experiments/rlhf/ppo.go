@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"time"
 
+	"klppo/internal/rng"
 	"klppo/ppo"
 )
 
@@ -168,7 +169,7 @@ func NewTrainer(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, cfg PPOConf
 	if err != nil {
 		return nil, err
 	}
-	fresh, err := NewModel(rand.New(rand.NewPCG(cfg.Seed, streamPPOInit)), ref.Cfg)
+	fresh, err := NewModel(rng.New(cfg.Seed, streamPPOInit), ref.Cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -180,7 +181,7 @@ func NewTrainer(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, cfg PPOConf
 		return nil, fmt.Errorf("rlhf: ppo: %w", err)
 	}
 	return &Trainer{cfg: cfg, g: g, gold: gold, rm: rm, ref: ref, pi: pi, ctl: ctl, beta: cfg.KL.Beta,
-		rngAct: rand.New(rand.NewPCG(cfg.Seed, streamPPORollout)), rngMB: rand.New(rand.NewPCG(cfg.Seed, streamPPOShuffle)),
+		rngAct: rng.New(cfg.Seed, streamPPORollout), rngMB: rng.New(cfg.Seed, streamPPOShuffle),
 		gen: newGenerator(ref.Cfg, pi, ref, true), learner: learner}, nil
 }
 
@@ -193,7 +194,7 @@ func (t *Trainer) Beta() float64 { return t.beta }
 // RefStatsOf samples n sequences from π_ref and returns their mean rewards, in-language fraction
 // and length.
 func RefStatsOf(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, n int, seed uint64) (RefStats, error) {
-	rng := rand.New(rand.NewPCG(seed, streamRefEval))
+	rng := rng.New(seed, streamRefEval)
 	seqs, err := ref.Sample(rng, n)
 	if err != nil {
 		return RefStats{}, err

@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"klppo/internal/fileio"
+	"klppo/internal/rng"
 	"klppo/nn"
 	"klppo/policy"
 )
@@ -378,7 +378,7 @@ func LoadRM(dir string, v int) (*RewardModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rlhf: %w", err)
 	}
-	rm, err := NewRewardModel(rand.New(rand.NewPCG(0, 0)), v) // weights overwritten below
+	rm, err := NewRewardModel(rng.New(0, 0), v) // weights overwritten below
 	if err != nil {
 		return nil, err
 	}
