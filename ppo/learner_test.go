@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"klppo/kl"
 	"klppo/nn"
 	"klppo/policy"
 
@@ -170,7 +171,7 @@ func TestLearnerRefusesBadInput(t *testing.T) {
 		{func(c *LearnerConfig) { c.NormAdv = "global" }, "advantage normalisation"},
 		{func(c *LearnerConfig) { c.GradClip = "" }, "grad clip"},
 		{func(c *LearnerConfig) { c.MaxGradNorm = math.NaN() }, "max_grad_norm"},
-		{func(c *LearnerConfig) { c.KLRef = KLRef{Estimator: "k4", In: KLInLoss} }, "k4"},
+		{func(c *LearnerConfig) { c.KLRef = KLRef{Estimator: kl.Estimator(9), In: KLInLoss} }, "Estimator(9)"},
 	} {
 		cfg := testLearnerConfig()
 		tc.mod(&cfg)
@@ -179,7 +180,7 @@ func TestLearnerRefusesBadInput(t *testing.T) {
 		}
 	}
 	cfg := testLearnerConfig()
-	cfg.KLRef = KLRef{Estimator: KLRefK3, In: KLInLoss, Beta: 0.1}
+	cfg.KLRef = KLRef{Estimator: kl.K3, In: KLInLoss, Beta: 0.1}
 	l, err := NewLearner(ac, cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -73,7 +73,7 @@ func newPolicyObjective(ac *policy.ActorCritic, size int, pen Penalty, entCoef f
 	if klRef.In == KLInLoss {
 		o.klRefBeta = b.ScalarInput("kl_ref_beta")
 		var k *G.Node
-		if klRef.Estimator == KLRefExact {
+		if klRef.Estimator == kl.Exact {
 			dt := ac.Dtype()
 			w := ac.Config().HeadWidth()
 			o.refLogitsT = nn.NewDense(dt, []int{size, w}, nil)
@@ -119,11 +119,11 @@ func klRefLossNode(b *nn.Builder, c KLRef, logP, refLogP, oldLogP *G.Node) *G.No
 	l := b.Sub(logP, refLogP)
 	var k *G.Node
 	switch c.Estimator {
-	case KLRefK1:
+	case kl.K1:
 		k = l
-	case KLRefK2:
+	case kl.K2:
 		k = b.Mul(b.Scalar(0.5), b.Square(l))
-	case KLRefK3:
+	case kl.K3:
 		k = b.Add(b.Sub(b.Exp(b.Neg(l)), b.Scalar(1)), l)
 	}
 	if c.ImportanceWeighted {

@@ -336,13 +336,13 @@ func refKLTerm(ac *policy.ActorCritic, c objCase, refLogits []float64, B int, kl
 		l := logp[r] - lsm[int(c.act[r])]
 		var k float64
 		switch klr.Estimator {
-		case KLRefK1:
+		case klc.K1:
 			k = l
-		case KLRefK2:
+		case klc.K2:
 			k = 0.5 * l * l
-		case KLRefK3:
+		case klc.K3:
 			k = math.Exp(-l) - 1 + l
-		case KLRefExact:
+		case klc.Exact:
 			d, err := klc.KLLogits(dist[r*w:(r+1)*w], refLogits[r*w:(r+1)*w])
 			if err != nil {
 				panic(err)

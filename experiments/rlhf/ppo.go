@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"klppo/internal/rng"
+	"klppo/kl"
 	"klppo/ppo"
 )
 
@@ -46,7 +47,7 @@ type PPOConfig struct {
 // clip 0.2, γ = 1, λ = 0.95, k1 in the reward (TRL's classic PPOTrainer) with a fixed β = beta.
 func DefaultPPOConfig(beta float64, seed uint64) PPOConfig {
 	return PPOConfig{Updates: 200, Batch: 64, Minibatch: 256, Epochs: 4, LR: 1e-3, Clip: 0.2, Gamma: 1, Lambda: 0.95,
-		MaxGrad: 1, KL: ppo.KLRef{Estimator: ppo.KLRefK1, In: ppo.KLInReward, Beta: beta}, Ctl: "fixed",
+		MaxGrad: 1, KL: ppo.KLRef{Estimator: kl.K1, In: ppo.KLInReward, Beta: beta}, Ctl: "fixed",
 		Target: 1.5, Horizon: 500, Seed: seed, RefSamples: 1024}
 }
 

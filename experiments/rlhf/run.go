@@ -120,7 +120,7 @@ func smooth(xs []float64, w int) []float64 {
 // gold peak and the last update).
 func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, cfg PPOConfig, complete bool) Summary {
 	s := Summary{RefProxy: ref.Proxy, RefGold: ref.Gold, RefInLanguage: ref.InLanguage, Updates: len(ms), Complete: complete,
-		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: string(cfg.KL.Estimator), Seed: cfg.Seed}
+		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: cfg.KL.Estimator.String(), Seed: cfg.Seed}
 	if cfg.Ctl != "fixed" {
 		s.KLTarget = cfg.Target
 	}
