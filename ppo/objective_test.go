@@ -38,7 +38,7 @@ func newTestAC(t *testing.T, discrete bool) *policy.ActorCritic {
 	return ac
 }
 
-// refLogP returns log π(a|s), the distribution parameters and the entropies in plain Go.
+// refPolicy returns log π(a|s), the distribution parameters and the entropies in plain Go.
 func refPolicy(ac *policy.ActorCritic, obs, act []float64, B int) (logp, dist, ent []float64) {
 	cfg := ac.Config()
 	a := policy.NewActor(ac)

@@ -73,32 +73,6 @@ func BuildPolicyLoss(b *nn.Builder, pen Penalty, in PolicyLossInputs) PolicyLoss
 	return out
 }
 
-// SampleLoss is BuildPolicyLoss for one sample in plain Go: the mean of loss over a minibatch
-// is the graph's Loss, and dLogP and dKL are the derivatives of loss with respect to logp and
-// kl (what a hand-written backward pass, e.g. over a language model's token log-probabilities,
-// needs). With r = exp(logp − oldLogp):
-//
-//	clip:  loss = −min(r·A, clip(r, 1−ε, 1+ε)·A);  dLogP = −r·A when the unclipped term is the
-//	       minimum (ties included), else 0;  dKL = 0
-//	kl-*:  loss = −r·A + β·kl;  dLogP = −r·A;  dKL = β
-//	none:  loss = −r·A;  dLogP = −r·A;  dKL = 0
-func (p Penalty) SampleLoss(logp, oldLogp, adv, kl, beta float64) (loss, dLogP, dKL float64) {
-	r := math.Exp(logp - oldLogp)
-	ra := r * adv
-	switch {
-	case p.Kind == PenaltyClip:
-		ca := math.Max(1-p.Value, math.Min(1+p.Value, r)) * adv
-		if ra <= ca {
-			return -ra, -ra, 0
-		}
-		return -ca, 0, 0
-	case p.UsesBeta():
-		return -ra + beta*kl, -ra, beta
-	default:
-		return -ra, -ra, 0
-	}
-}
-
 // ClipFraction is the fraction of samples whose ratio r = exp(logRatio) lies outside
 // [1−eps, 1+eps] (CleanRL's clipfrac with threshold eps).
 func ClipFraction(logRatio []float64, eps float64) float64 {
