@@ -33,8 +33,8 @@ func Static() fs.FS {
 	return sub
 }
 
-// pagePaths returns the site's HTML pages as (path of the directory in the site, kind, slug).
-// Each page is served as <dir>/index.html; the server redirects <dir> to <dir>/.
+// sitePage is one of the site's HTML pages (sitePages lists them). Each page is served as
+// <dir>/index.html; the server redirects <dir> to <dir>/.
 type sitePage struct {
 	Dir    string // "" for the root, "explain/coin", "runs", "runs/view"
 	Kind   string // "index", "explain", "runs", "run"
