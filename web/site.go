@@ -32,14 +32,15 @@ func Static() fs.FS {
 	return sub
 }
 
-// pagePaths returns the site's HTML pages as (path of the directory in the site, kind, slug).
-// Each page is served as <dir>/index.html; the server redirects <dir> to <dir>/.
+// sitePage is one HTML page of the site: the directory it is served from (as <dir>/index.html;
+// the server redirects <dir> to <dir>/), its kind and, for an explainer, its Page.
 type sitePage struct {
 	Dir  string // "" for the root, "explain/coin", "runs", "runs/view"
 	Kind string // "index", "explain", "runs", "run"
 	Page *explain.Page
 }
 
+// sitePages lists every page of the site: the index, the runs pages and one per explainer.
 func sitePages() []sitePage {
 	ps := []sitePage{{Dir: "", Kind: "index"}, {Dir: "runs", Kind: "runs"}, {Dir: "runs/view", Kind: "run"}}
 	for i := range explain.Pages {
@@ -162,7 +163,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 {{with .Page.Examples}}<p class="examples">Try: {{range $i, $e := .}}{{if $i}} · {{end}}<a class="example" href="{{query $e.Query}}">{{$e.Text}}</a>{{end}}</p>{{end}}
 <section class="controls">
 {{range .Page.Params}}<label class="slider"><span class="name">{{.Label}}</span>
-<input type="range" name="{{.Name}}" min="{{if .Log}}{{.Min}}{{else}}{{.Min}}{{end}}" max="{{.Max}}" step="{{.Step}}" value="{{.Default}}" data-min="{{.Min}}" data-max="{{.Max}}" data-default="{{.Default}}"{{if .Log}} data-log="1"{{end}}{{if .Int}} data-int="1"{{end}}>
+<input type="range" name="{{.Name}}" min="{{.Min}}" max="{{.Max}}" step="{{.Step}}" value="{{.Default}}" data-min="{{.Min}}" data-max="{{.Max}}" data-default="{{.Default}}"{{if .Log}} data-log="1"{{end}}{{if .Int}} data-int="1"{{end}}>
 <output for="{{.Name}}"></output></label>
 {{end}}</section>
 <section class="values" aria-live="polite"><p class="loading">Loading klppo.wasm…</p></section>
