@@ -123,7 +123,7 @@ func probGreater(x, y kl.Beta) float64 {
 	s := 0.0
 	for i := 0.0; i < ax; i++ {
 		s += math.Exp(lt)
-		lt += math.Log((ay+i)*(bx+i)) - math.Log((ay+by+bx+i)*(i+1))
+		lt += math.Log((ay + i) * (bx + i) / ((ay + by + bx + i) * (i + 1)))
 	}
 	return math.Min(1, s)
 }

@@ -105,7 +105,7 @@ func asymmetry(a Args) (View, error) {
 					{Name: "argmin KL(Q‖P): mode-seeking", X: x, Y: qs, Style: "dash"}}, YMin: 0, YMax: Auto},
 			{Title: "The seeking landscape: KL(Q‖P) at the best σ for each μ", Kind: "line", XLabel: "μ of Q", YLabel: "nats",
 				Series: []Series{{Name: "min over σ of KL(Q‖P)", X: land.Mu, Y: land.KL}},
-				Points: []Point{{X: seek.Mu, Y: seek.KL, Label: "global minimum"}}, YMin: 0, YMax: Auto},
+				Points: []Point{{X: seek.Mu, Y: seek.KL}}, VLines: []Mark{{At: seek.Mu, Label: "global minimum"}}, YMin: 0, YMax: Auto},
 		},
 		Caption: caption,
 		Command: "klppo kl categorical --p … --q …  (the same divergences on any discretised pair)",

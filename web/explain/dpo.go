@@ -100,7 +100,7 @@ func dpo(a Args) (View, error) {
 			{Title: "β·ln Z: a soft maximum of the reward", Kind: "line", XLabel: "β (log scale)", YLabel: "reward", LogX: true,
 				Series: []Series{{Name: "β·ln Z", X: bs, Y: blz}},
 				HLines: []Mark{{At: r[hi], Label: "max r (β → 0)"}, {At: refR, Label: "E_π_ref[r] (β → ∞)"}},
-				VLines: []Mark{{At: beta, Label: "β"}}, YMin: Auto, YMax: Auto, HideLegend: true},
+				Points: []Point{{X: beta, Y: beta * logZ}}, YMin: Auto, YMax: Auto, HideLegend: true},
 		},
 		Caption: fmt.Sprintf("At β = %s the optimum puts %s on %s (π_ref: %s), %s nats from π_ref. Read backwards, β·ln(π*/π_ref) is r minus the constant β·ln Z = %s for every response: adding β·ln Z back gives r exactly. The gap between the best and the worst response's log-ratio is (r(best) − r(worst))/β = %s: halve β and it doubles.",
 			Format(beta), Format(pi[hi]), rlhfResponses[hi], Format(rlhfRef[hi]), Format(d), Format(beta*logZ), Format(gap)),
