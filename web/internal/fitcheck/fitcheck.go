@@ -47,6 +47,20 @@ func ReverseKL(x, logP []float64, g Grid) Min {
 	return best
 }
 
+// ReverseKLAtMu returns the grid point minimising KL(Q‖P) over ln σ for one μ: the brute-force
+// value of the profile min_σ KL(Q‖P) at mu.
+func ReverseKLAtMu(x, logP []float64, mu float64, g Grid) Min {
+	best := Min{KL: math.Inf(1)}
+	nS := int(math.Round((g.SHi-g.SLo)/g.DS)) + 1
+	for j := range nS {
+		s := g.SLo + float64(j)*g.DS
+		if d := At(x, logP, mu, math.Exp(s)); d < best.KL {
+			best = Min{Mu: mu, Sigma: math.Exp(s), KL: d}
+		}
+	}
+	return best
+}
+
 // At returns KL(Q‖P) = Σᵢ qᵢ (ln qᵢ − ln pᵢ) for Q = N(mu, sigma²) evaluated on the evenly
 // spaced points x and normalised there: qᵢ = e^{aᵢ}/z, aᵢ = −(xᵢ − μ)²/(2σ²), z = Σⱼ e^{aⱼ}, so
 // ln qᵢ = aᵢ − ln z. Points more than 40σ from μ are skipped: their e^{a − max a} underflows to
