@@ -67,21 +67,20 @@ type profile struct {
 }
 
 // seekFit returns the Gaussian minimising KL(Q‖P), which can have one local minimum per mode of
-// P and one between them. The search cannot start in one basin and stop there: first, for
-// every μ of a grid over [muLo, muHi] (spacing dMu, finer than a mode, or more when
-// that would take more than maxProfile points), a golden-section search
-// over ln σ ∈ [sLo, sHi] gives the profile min_σ KL(Q‖P); then a Nelder–Mead search over (μ,
-// ln σ) starts at every local minimum of the profile, and the lowest end point wins. Minima
-// equal within 1e-9 (the two modes of a symmetric P) go to the leftmost, so that the browser
-// (whose math.Exp rounds differently) picks the same one. P's two modes and the valley between
-// them give at most three basins; the searches start at the maxStarts lowest local minima of
-// the profile (more would only repeat one of them). It also returns the refined minima,
-// lowest first, and the profile (at most maxProfile values of μ).
+// P and one between them. The search cannot start in one basin and stop there. First, for every
+// μ of a grid over [muLo, muHi] (spacing dMu, finer than a mode, or wider when that would take
+// more than maxProfile points), scanMin over ln σ ∈ [sLo, sHi] gives the profile
+// min_σ KL(Q‖P) (a scan first: at one μ a narrow σ on a mode and a wide one spanning both can
+// both be dips). Then a Nelder–Mead search over (μ, ln σ) starts at each of the maxStarts
+// lowest local minima of the profile (P's two modes and the valley between them give at most
+// three basins), and the lowest end point wins. Minima equal within 1e-9 (the two modes of a
+// symmetric P) go to the leftmost, so that the browser (whose math.Exp rounds differently)
+// picks the same one. It also returns the refined minima, lowest first, and the profile.
 func (g *gridTarget) seekFit(muLo, muHi, dMu, sLo, sHi float64) (Fit, []Fit, profile) {
 	n := min(maxProfile, int(math.Ceil((muHi-muLo)/dMu))+1)
 	pr := profile{Mu: linspace(muLo, muHi, n), S: make([]float64, n), KL: make([]float64, n)}
 	for i, mu := range pr.Mu {
-		pr.S[i], pr.KL[i] = goldenMin(func(s float64) float64 { return g.div(false, mu, s) }, sLo, sHi, 0.02)
+		pr.S[i], pr.KL[i] = scanMin(func(s float64) float64 { return g.div(false, mu, s) }, sLo, sHi, 10, 0.02)
 	}
 	var starts []int // the profile's local minima, lowest first
 	for i := range pr.Mu {
@@ -110,6 +109,24 @@ const (
 	maxStarts  = 4  // Nelder–Mead searches from the profile's lowest local minima
 	maxProfile = 81 // values of μ in the seeking landscape
 )
+
+// scanMin minimises f over [a, b]: it evaluates n evenly spaced points, then refines between
+// the neighbours of the best one by golden-section search to tol. The scan keeps the search
+// from settling in the worse of two dips that are further apart than (b − a)/(n − 1).
+func scanMin(f func(float64) float64, a, b float64, n int, tol float64) (float64, float64) {
+	xs := linspace(a, b, n)
+	best, fb := 0, math.Inf(1)
+	for i, x := range xs {
+		if v := f(x); v < fb {
+			best, fb = i, v
+		}
+	}
+	x, fx := goldenMin(f, xs[max(0, best-1)], xs[min(n-1, best+1)], tol)
+	if fx < fb {
+		return x, fx
+	}
+	return xs[best], fb
+}
 
 // goldenMin minimises f over [a, b] by golden-section search until the bracket is shorter than
 // tol; it returns the best point evaluated and its value.
