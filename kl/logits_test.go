@@ -27,27 +27,37 @@ func TestLogSoftmaxInto(t *testing.T) {
 	if dst[0] != 0 || dst[2] != -1600 || !math.IsInf(dst[3], -1) {
 		t.Errorf("LogSoftmaxInto(%v) = %v, want [0 −800 −1600 −Inf]", x, dst)
 	}
+	intoContract(t, "LogSoftmaxInto", LogSoftmaxInto[float32], dst, x)
+}
+
+// intoContract checks what LogSoftmaxInto and SoftmaxInto share: no allocation for a valid
+// call into dst, and an *ArgError naming the argument for a dst of the wrong length and for
+// bad logits.
+func intoContract(t *testing.T, name string, into func([]float64, []float32) error, dst []float64, x []float32) {
+	t.Helper()
 	if n := testing.AllocsPerRun(20, func() {
-		if err := LogSoftmaxInto(dst, x); err != nil {
+		if err := into(dst, x); err != nil {
 			t.Fatal(err)
 		}
 	}); n != 0 {
-		t.Errorf("LogSoftmaxInto allocates %v times per call", n)
+		t.Errorf("%s allocates %v times per call", name, n)
 	}
+	inf := float32(math.Inf(1))
 	for _, tc := range []struct {
 		dst  []float64
-		x    []float64
+		x    []float32
 		arg  string
 		text string
 	}{
-		{make([]float64, 2), []float64{1, 2, 3}, "dst", "len(dst) = 2"},
-		{make([]float64, 2), []float64{1, math.NaN()}, "logits", "logits[1] = NaN"},
-		{make([]float64, 1), []float64{math.Inf(-1)}, "logits", "every logit is −Inf"},
+		{make([]float64, 2), []float32{1, 2, 3}, "dst", "len(dst) = 2"},
+		{make([]float64, 2), []float32{1, float32(math.NaN())}, "logits", "logits[1] = NaN"},
+		{make([]float64, 2), []float32{1, inf}, "logits", "logits[1] = +Inf"},
+		{make([]float64, 1), []float32{-inf}, "logits", "every logit is −Inf"},
 	} {
-		err := LogSoftmaxInto(tc.dst, tc.x)
+		err := into(tc.dst, tc.x)
 		var ae *ArgError
 		if !errors.As(err, &ae) || ae.Arg != tc.arg || !strings.Contains(err.Error(), tc.text) {
-			t.Errorf("LogSoftmaxInto(len %d, %v) = %v, want an error naming %s with %q", len(tc.dst), tc.x, err, tc.arg, tc.text)
+			t.Errorf("%s(len %d, %v) = %v, want an error naming %s with %q", name, len(tc.dst), tc.x, err, tc.arg, tc.text)
 		}
 	}
 }
@@ -101,29 +111,11 @@ func TestSoftmax(t *testing.T) {
 	if !(math.Abs(sum-1) <= 1e-15) {
 		t.Errorf("Σ softmax = %.17g", sum)
 	}
-	dst := make([]float64, len(x))
-	if n := testing.AllocsPerRun(20, func() {
-		if err := SoftmaxInto(dst, x); err != nil {
-			t.Fatal(err)
-		}
-	}); n != 0 {
-		t.Errorf("SoftmaxInto allocates %v times per call", n)
+	x32 := make([]float32, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
 	}
-	for _, tc := range []struct {
-		dst  []float64
-		x    []float64
-		arg  string
-		text string
-	}{
-		{make([]float64, 2), []float64{1, 2, 3}, "dst", "len(dst) = 2"},
-		{make([]float64, 2), []float64{1, math.Inf(1)}, "logits", "logits[1] = +Inf"},
-	} {
-		err := SoftmaxInto(tc.dst, tc.x)
-		var ae *ArgError
-		if !errors.As(err, &ae) || ae.Arg != tc.arg || !strings.Contains(err.Error(), tc.text) {
-			t.Errorf("SoftmaxInto(len %d, %v) = %v, want an error naming %s with %q", len(tc.dst), tc.x, err, tc.arg, tc.text)
-		}
-	}
+	intoContract(t, "SoftmaxInto", SoftmaxInto[float32], make([]float64, len(x)), x32)
 }
 
 // KLLogitsBuf gives exactly KLLogits's value (extreme, masked and ordinary rows), allocates
