@@ -33,7 +33,7 @@
 //	JS(P,Q)  = ½ KL(P‖M) + ½ KL(Q‖M),  M = (P+Q)/2     (symmetric, 0 ≤ JS ≤ ln 2)
 //	H(P)     = −Σᵢ pᵢ ln pᵢ
 //	H(P,Q)   = −Σᵢ pᵢ ln qᵢ = H(P) + KL(P‖Q)
-//	Smooth(w, ε)ᵢ = (wᵢ + ε) / Σⱼ (wⱼ + ε)
+//	Smooth(w, ε)ᵢ = (wᵢ + ε)/(Σw + K·ε)   (add ε to every weight, then normalise)
 //
 // Every sum is accumulated term by term in a form whose terms are ≥ 0 (for KL,
 // pᵢ ln(pᵢ/qᵢ) − pᵢ + qᵢ), so rounding never makes a divergence negative and P ≈ Q keeps its

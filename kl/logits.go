@@ -250,3 +250,24 @@ func CrossEntropyLogits[F Float](pLogits, qLogits []F) (float64, error) {
 	}
 	return s, nil
 }
+
+// Sigmoid is σ(x) = 1/(1 + e^(−x)), the probability of a Bernoulli variable with logit x (and
+// the Bradley–Terry probability that an item with score difference x wins), computed without
+// overflow for any x: e^x/(1 + e^x) for x < 0.
+func Sigmoid(x float64) float64 {
+	if x >= 0 {
+		return 1 / (1 + math.Exp(-x))
+	}
+	e := math.Exp(x)
+	return e / (1 + e)
+}
+
+// Softplus is ln(1 + e^x) = −ln σ(−x), the negative log-likelihood of a Bernoulli "0" with
+// logit −x (a Bradley–Terry or DPO loss term is Softplus(−margin)), computed without overflow:
+// x + ln(1 + e^(−x)) for x > 0. It is ≥ max(x, 0) and within ln 2 of it.
+func Softplus(x float64) float64 {
+	if x > 0 {
+		return x + math.Log1p(math.Exp(-x))
+	}
+	return math.Log1p(math.Exp(x))
+}

@@ -156,3 +156,42 @@ func TestKLLogitsBuf(t *testing.T) {
 		t.Errorf("KLLogitsBuf with a NaN logit: %v, want an *ArgError naming p_logits", err)
 	}
 }
+
+// TestSigmoidSoftplus checks the two Bernoulli-logit functions against direct formulas where
+// those are exact enough, their symmetries, and the extremes where the direct formulas fail.
+func TestSigmoidSoftplus(t *testing.T) {
+	for _, x := range []float64{-30, -5, -1, -1e-9, 0, 1e-9, 0.3, 2, 30} {
+		if want := 1 / (1 + math.Exp(-x)); math.Abs(Sigmoid(x)-want) > 1e-15 {
+			t.Errorf("Sigmoid(%v) = %v, want %v", x, Sigmoid(x), want)
+		}
+		if got := Sigmoid(x) + Sigmoid(-x); math.Abs(got-1) > 1e-15 {
+			t.Errorf("σ(%v) + σ(−%v) = %v, want 1", x, x, got)
+		}
+		if want := math.Log(1 + math.Exp(x)); math.Abs(Softplus(x)-want) > 1e-14*(1+want) {
+			t.Errorf("Softplus(%v) = %v, want %v", x, Softplus(x), want)
+		}
+		// softplus(x) − softplus(−x) = x, and −ln σ(x) = softplus(−x)
+		if got := Softplus(x) - Softplus(-x); math.Abs(got-x) > 1e-14*(1+math.Abs(x)) {
+			t.Errorf("softplus(%v) − softplus(−%v) = %v", x, x, got)
+		}
+		if got := -math.Log(Sigmoid(x)); math.Abs(got-Softplus(-x)) > 1e-13*(1+got) {
+			t.Errorf("−ln σ(%v) = %v, softplus = %v", x, got, Softplus(-x))
+		}
+	}
+	// Where 1 + e^x overflows or e^(−x) underflows, the stable forms stay exact.
+	if got := Softplus(800); got != 800 {
+		t.Errorf("Softplus(800) = %v, want 800", got)
+	}
+	if got := Softplus(-800); got != 0 || math.Signbit(got) {
+		t.Errorf("Softplus(−800) = %v, want +0", got)
+	}
+	if got := Softplus(-40); math.Abs(got-math.Exp(-40)) > 1e-30 {
+		t.Errorf("Softplus(−40) = %v, want e^−40 = %v", got, math.Exp(-40))
+	}
+	if got := Sigmoid(-800); got != 0 {
+		t.Errorf("Sigmoid(−800) = %v, want 0", got)
+	}
+	if got := Sigmoid(-745); !(got > 0 && got < 1e-320) {
+		t.Errorf("Sigmoid(−745) = %v, want the subnormal e^−745", got)
+	}
+}

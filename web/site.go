@@ -32,15 +32,14 @@ func Static() fs.FS {
 	return sub
 }
 
-// sitePage is one HTML page of the site: the directory it is served from (as <dir>/index.html;
-// the server redirects <dir> to <dir>/), its kind and, for an explainer, its Page.
+// sitePage is one of the site's HTML pages (sitePages lists them). Each page is served as
+// <dir>/index.html; the server redirects <dir> to <dir>/.
 type sitePage struct {
 	Dir  string // "" for the root, "explain/coin", "runs", "runs/view"
 	Kind string // "index", "explain", "runs", "run"
 	Page *explain.Page
 }
 
-// sitePages lists every page of the site: the index, the runs pages and one per explainer.
 func sitePages() []sitePage {
 	ps := []sitePage{{Dir: "", Kind: "index"}, {Dir: "runs", Kind: "runs"}, {Dir: "runs/view", Kind: "run"}}
 	for i := range explain.Pages {
