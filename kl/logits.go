@@ -70,6 +70,48 @@ func LogSoftmaxInto[F Float](dst []float64, x []F) error {
 	return nil
 }
 
+// Softmax returns the probabilities of logits x,
+//
+//	softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m),  m = maxⱼ xⱼ,
+//
+// the exponential of LogSoftmax, computed with the maximum subtracted so that nothing overflows
+// ([800, 0, −800] gives [1, 0, 0]: e⁻⁸⁰⁰ underflows) and divided rather than exponentiated from
+// the log-probabilities, so that equal logits give exactly 1/K. A −Inf logit gives exactly 0.
+// The same checks as LogSoftmax apply (errors name "logits"). It is the package's one softmax,
+// for callers that need probabilities (a policy sampling an action, an explainer drawing a
+// distribution).
+func Softmax[F Float](x []F) ([]float64, error) {
+	out := make([]float64, len(x))
+	if err := SoftmaxInto(out, x); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SoftmaxInto is Softmax writing into dst, which must have len(x) elements; it allocates
+// nothing. A dst of another length is an *ArgError naming "dst".
+func SoftmaxInto[F Float](dst []float64, x []F) error {
+	if len(dst) != len(x) {
+		return lengthErr("logits", len(x), "dst", len(dst))
+	}
+	if err := validateLogits("logits", x); err != nil {
+		return err
+	}
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, float64(v))
+	}
+	var s float64
+	for i, v := range x {
+		dst[i] = math.Exp(float64(v) - m)
+		s += dst[i]
+	}
+	for i := range dst {
+		dst[i] /= s
+	}
+	return nil
+}
+
 // klTermLog is klTerm from log-probabilities: p ln(p/q) − p + q with p = e^lp, q = e^lq.
 // With d = lp − lq it is q·((d−1)e^d + 1), summed near d = 0 as q·Σₖ₌₂ (k−1)dᵏ/k!. It stays
 // exact when p or q underflow (lp = 0, lq = −900 gives 900 − 1 + e⁻⁹⁰⁰).
