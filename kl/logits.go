@@ -193,6 +193,43 @@ func KLLogitsBuf[F Float](buf []float64, pLogits, qLogits []F) (float64, error) 
 	return klLogSum(lp, lq), nil
 }
 
+// KLLogProbs returns KL(P‖Q) in nats from log-probability vectors lp = ln P and lq = ln Q (for
+// instance rows written by LogSoftmaxInto), without normalising them again: the sum of
+// KLLogits's exact terms. It is for hot loops that already hold both distributions' log-
+// probabilities, such as an RLHF trainer measuring KL(π(·|s)‖π_ref(·|s)) at every generated
+// token. A −Inf entry is a zero probability. Errors name "lp" and "lq" (lengths, NaN, +Inf).
+func KLLogProbs(lp, lq []float64) (float64, error) {
+	if len(lp) != len(lq) {
+		return 0, lengthErr("lp", len(lp), "lq", len(lq))
+	}
+	for _, a := range []struct {
+		name string
+		v    []float64
+	}{{"lp", lp}, {"lq", lq}} {
+		for i, x := range a.v {
+			if math.IsNaN(x) || math.IsInf(x, 1) {
+				return 0, argErr(a.name, i, x, "log-probability must be finite or −Inf")
+			}
+		}
+	}
+	return klLogSum(lp, lq), nil
+}
+
+// EntropyLogProbs returns H(P) = −Σ pᵢ ln pᵢ from the log-probabilities lp = ln P, without
+// normalising them again (EntropyLogits is the same from logits). Errors name "lp".
+func EntropyLogProbs(lp []float64) (float64, error) {
+	var s float64
+	for i, l := range lp {
+		if math.IsNaN(l) || math.IsInf(l, 1) {
+			return 0, argErr("lp", i, l, "log-probability must be finite or −Inf")
+		}
+		if p := math.Exp(l); p > 0 {
+			s -= p * l
+		}
+	}
+	return s, nil
+}
+
 // ReverseKLLogits returns KL(Q‖P) for P = softmax(pLogits), Q = softmax(qLogits).
 func ReverseKLLogits[F Float](pLogits, qLogits []F) (float64, error) {
 	lp, lq, err := logitPair(nil, pLogits, qLogits)
@@ -222,13 +259,7 @@ func EntropyLogits[F Float](logits []F) (float64, error) {
 	}
 	lp := make([]float64, len(logits))
 	logSoftmaxInto(lp, logits)
-	var s float64
-	for _, l := range lp {
-		if p := math.Exp(l); p > 0 {
-			s -= p * l
-		}
-	}
-	return s, nil
+	return EntropyLogProbs(lp)
 }
 
 // CrossEntropyLogits returns H(P,Q) = −Σ pᵢ ln qᵢ for P = softmax(pLogits), Q = softmax(qLogits).

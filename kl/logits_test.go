@@ -195,3 +195,31 @@ func TestSigmoidSoftplus(t *testing.T) {
 		t.Errorf("Sigmoid(−745) = %v, want the subnormal e^−745", got)
 	}
 }
+
+// TestLogProbFunctions: from log-probabilities, KLLogProbs and EntropyLogProbs equal KLLogits and
+// EntropyLogits of the logits they came from, and refuse NaN, +Inf and unequal lengths.
+func TestLogProbFunctions(t *testing.T) {
+	pl, ql := []float64{0.3, -1, 2, 0.1}, []float64{-0.5, 0.4, 0.2, 1}
+	lp, _ := LogSoftmax(pl)
+	lq, _ := LogSoftmax(ql)
+	want, _ := KLLogits(pl, ql)
+	if got, err := KLLogProbs(lp, lq); err != nil || got != want {
+		t.Errorf("KLLogProbs = %v, %v; KLLogits = %v", got, err, want)
+	}
+	wantH, _ := EntropyLogits(pl)
+	if got, err := EntropyLogProbs(lp); err != nil || math.Abs(got-wantH) > 1e-15 {
+		t.Errorf("EntropyLogProbs = %v, %v; EntropyLogits = %v", got, err, wantH)
+	}
+	// a zero probability in Q under P > 0
+	if got, _ := KLLogProbs([]float64{0, math.Inf(-1)}, []float64{math.Inf(-1), 0}); !math.IsInf(got, 1) {
+		t.Errorf("KL with Q = 0 where P = 1: %v, want +Inf", got)
+	}
+	for _, bad := range [][2][]float64{{{0, math.NaN()}, {0, 0}}, {{0, 0}, {math.Inf(1), 0}}, {{0}, {0, 0}}} {
+		if _, err := KLLogProbs(bad[0], bad[1]); err == nil {
+			t.Errorf("KLLogProbs(%v, %v) succeeded", bad[0], bad[1])
+		}
+	}
+	if _, err := EntropyLogProbs([]float64{math.NaN()}); err == nil {
+		t.Error("EntropyLogProbs(NaN) succeeded")
+	}
+}
