@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math"
 	"net/http"
@@ -11,10 +10,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -53,39 +52,17 @@ var requireBrowser = os.Getenv("KLPPO_REQUIRE_BROWSER") == "1"
 const noBrowser = "klppo/web: the browser tests (TestBrowser*) did not run: no Chromium found. " +
 	"Install it (apt-get install chromium) or set KLPPO_CHROMIUM=/path/to/chromium; KLPPO_REQUIRE_BROWSER=1 makes this a failure."
 
-// TestMain says once, in one line, that the browser tests will be skipped. `go test ./...` shows
+// sayNoBrowser says once, in one line, that the browser tests are skipped. `go test ./...` shows
 // nothing of a package that passes, so the line goes to the terminal (/dev/tty) when there is
 // one, else to stdout (seen with -v, or when the package fails).
-func TestMain(m *testing.M) {
-	flag.Parse()
-	if chromium == "" && !requireBrowser && browserTestsSelected() {
-		if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
-			fmt.Fprintln(tty, noBrowser)
-			tty.Close()
-		} else {
-			fmt.Println(noBrowser)
-		}
+var sayNoBrowser = sync.OnceFunc(func() {
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		fmt.Fprintln(tty, noBrowser)
+		tty.Close()
+		return
 	}
-	os.Exit(m.Run())
-}
-
-// browserTestsSelected reports whether -test.run (if given) can select a TestBrowser* test.
-func browserTestsSelected() bool {
-	f := flag.Lookup("test.run")
-	if f == nil || f.Value.String() == "" {
-		return true
-	}
-	re, err := regexp.Compile(strings.SplitN(f.Value.String(), "/", 2)[0])
-	if err != nil {
-		return true
-	}
-	for _, name := range []string{"TestBrowserExplainers", "TestBrowserExport", "TestBrowserLiveRun", "TestBrowserRunPages", "TestBrowserScreenshots"} {
-		if re.MatchString(name) {
-			return true
-		}
-	}
-	return false
-}
+	fmt.Println(noBrowser)
+})
 
 // chromiumPath returns the browser, or skips the test (fails it with KLPPO_REQUIRE_BROWSER=1)
 // when there is none.
@@ -95,6 +72,7 @@ func chromiumPath(t *testing.T) string {
 		if requireBrowser {
 			t.Fatalf("no Chromium found and KLPPO_REQUIRE_BROWSER=1: install it (apt-get install chromium) or set KLPPO_CHROMIUM")
 		}
+		sayNoBrowser()
 		t.Skip("no Chromium found (set KLPPO_CHROMIUM, or KLPPO_REQUIRE_BROWSER=1 to fail instead)")
 	}
 	return chromium
