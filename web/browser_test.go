@@ -341,9 +341,41 @@ func TestBrowserExport(t *testing.T) {
 	// The runs page of a static copy explains that runs need the server.
 	var msg string
 	run(t, ctx, "exported runs", chromedp.Navigate(ts.URL+"/runs/"), chromedp.WaitVisible(".runs .error"), chromedp.Text(".runs .error", &msg))
-	if !strings.Contains(msg, "klppo serve") {
+	if !strings.Contains(msg, "klppo serve") || !strings.Contains(msg, "--runs") {
 		t.Errorf("exported runs page says %q", msg)
 	}
+
+	// With --runs, the copy holds a snapshot of the runs: the list, the pages and the files.
+	withRuns := filepath.Join(t.TempDir(), "site")
+	if err := Export(withRuns, ExportOptions{Runs: fixtureRuns(t)}); err != nil {
+		t.Fatal(err)
+	}
+	ts2 := httptest.NewServer(http.FileServer(http.Dir(withRuns)))
+	defer ts2.Close()
+	var n int
+	run(t, ctx, "exported runs list", chromedp.Navigate(ts2.URL+"/runs/"), chromedp.WaitVisible(`tr[data-run="story/rm"]`),
+		chromedp.Evaluate(`document.querySelectorAll("tr[data-run]").length`, &n))
+	if n != 14 {
+		t.Errorf("the exported list shows %d runs, want 14", n)
+	}
+	var rows int
+	var fetched []string
+	run(t, ctx, "exported rlhf page", chromedp.Navigate(ts2.URL+"/runs/view/?run=story/leash"), chromedp.WaitVisible("table.samples"),
+		chromedp.Evaluate(`document.querySelectorAll("table.samples tr").length - 1`, &rows),
+		chromedp.Evaluate(`Promise.all(Array.from(document.querySelectorAll("a.download")).map(a => fetch(a.href).then(r => a.getAttribute("download") + " " + r.status)))`, &fetched,
+			func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	if got := dataValues(t, ctx); rows != 6 || !strings.Contains(got["refresh"], "static snapshot") {
+		t.Errorf("exported RLHF page: %d sample rows, %q", rows, got["refresh"])
+	}
+	if len(fetched) < 5 {
+		t.Errorf("exported RLHF page links %q", fetched)
+	}
+	for _, f := range fetched {
+		if !strings.HasSuffix(f, " 200") {
+			t.Errorf("exported download %s", f)
+		}
+	}
+	legible(t, ctx, "exported rlhf page")
 }
 
 // A run page opened while ppo.Train writes the run shows the first update, then refreshes by

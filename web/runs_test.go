@@ -534,3 +534,44 @@ func TestExportGuards(t *testing.T) {
 		t.Errorf("export again with Force: %v", err)
 	}
 }
+
+// Export with Runs writes a snapshot of every run (the runs inside a comparison too) that the
+// static runs pages read; it refuses a copy inside the runs directory.
+func TestExportRuns(t *testing.T) {
+	runs := fixtureRuns(t)
+	if err := syscall.Mkfifo(filepath.Join(runs, "rlhf-x", "notes.csv"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	site := filepath.Join(t.TempDir(), "site")
+	if err := Export(site, ExportOptions{Runs: runs}); err != nil {
+		t.Fatal(err)
+	}
+	var list struct {
+		Runs []RunInfo `json:"runs"`
+	}
+	b, err := os.ReadFile(filepath.Join(site, "api", "runs.json"))
+	if err != nil || json.Unmarshal(b, &list) != nil || len(list.Runs) != 14 {
+		t.Fatalf("api/runs.json: %d runs, %v", len(list.Runs), err)
+	}
+	for _, run := range []string{"rlhf-x", "story/leash", "cmp", "cmp/clip_0.2/seed-1", "rs/seed-1/rm"} {
+		var d RunData
+		b, err := os.ReadFile(filepath.Join(site, "api", "run", filepath.FromSlash(run), "index.json"))
+		if err != nil || json.Unmarshal(b, &d) != nil || d.Name != run {
+			t.Errorf("api/run/%s/index.json: %v (name %q)", run, err, d.Name)
+			continue
+		}
+		for _, f := range d.Files {
+			got, err := os.ReadFile(filepath.Join(site, "api", "file", filepath.FromSlash(run), f.Name))
+			want, _ := os.ReadFile(filepath.Join(runs, filepath.FromSlash(run), f.Name))
+			if err != nil || string(got) != string(want) {
+				t.Errorf("api/file/%s/%s: %v, %d bytes of %d", run, f.Name, err, len(got), len(want))
+			}
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(site, "api", "file", "rlhf-x", "notes.csv")); err == nil {
+		t.Error("the FIFO notes.csv was copied")
+	}
+	if err := Export(filepath.Join(runs, "site"), ExportOptions{Runs: runs}); !errors.Is(err, ErrExportInRuns) {
+		t.Errorf("a copy inside the runs directory: %v", err)
+	}
+}

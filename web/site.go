@@ -3,15 +3,18 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 
+	"klppo/internal/fileio"
 	"klppo/internal/rundir"
 	"klppo/web/explain"
 )
@@ -80,18 +83,30 @@ type ExportOptions struct {
 	// Force allows a directory that already holds files (those of the same names as the site's
 	// are replaced; a run directory is refused all the same).
 	Force bool
+	// Runs, when not "", is a runs directory the copy includes as a snapshot: the runs list, the
+	// data of every run's page (as the server would answer) and the run's files, each regular file
+	// up to MaxExportedFile bytes (larger ones are named in the run's problems and left out). The
+	// runs are read as the server reads them (inside an os.Root, bounded, FIFOs refused).
+	Runs string
 }
+
+// MaxExportedFile bounds each run file a static copy includes.
+const MaxExportedFile = 64 << 20
 
 // Errors of Export about its directory (the CLI reports them as bad --export values).
 var (
 	ErrExportNotEmpty = errors.New("is not empty (pass --force to write the site into it anyway)")
 	ErrExportRunDir   = errors.New("holds a run; choose a directory of its own for the site")
 	ErrExportNotDir   = errors.New("exists and is not a directory")
+	// ErrExportInRuns: the copy of the runs would lie inside the runs directory, where its copies
+	// of run files would be listed as runs.
+	ErrExportInRuns = errors.New("lies inside the runs directory it would copy; choose a directory outside it")
 )
 
-// Export writes a static copy of the site into dir: every explainer page, the runs pages (which
-// say that a static copy has no runs and how to see them with the server) and the assets
-// including klppo.wasm. Serve dir with any static file server, e.g. `python3 -m http.server -d DIR`.
+// Export writes a static copy of the site into dir: every explainer page, the runs pages and the
+// assets including klppo.wasm, and with opt.Runs a snapshot of those runs under api/ (without, the
+// runs pages say that the copy has no runs and how to see them with the server). Serve dir with
+// any static file server, e.g. `python3 -m http.server -d DIR`.
 //
 // dir is created if missing. An existing dir must be empty unless opt.Force, and is refused if it
 // holds a run (see internal/rundir), whatever opt says. Every file is written through an os.Root
@@ -109,6 +124,13 @@ func Export(dir string, opt ExportOptions) error {
 			return fmt.Errorf("web: export: %s %w", dir, ErrExportNotDir)
 		}
 		return fmt.Errorf("web: export: %w", err)
+	}
+	if opt.Runs != "" {
+		ad, err1 := filepath.Abs(dir)
+		ar, err2 := filepath.Abs(opt.Runs)
+		if rel, err := filepath.Rel(ar, ad); err1 == nil && err2 == nil && err == nil && (rel == "." || filepath.IsLocal(rel)) {
+			return fmt.Errorf("web: export: %s %w (%s)", dir, ErrExportInRuns, opt.Runs)
+		}
 	}
 	if es, err := os.ReadDir(dir); err == nil && len(es) > 0 && !opt.Force {
 		return fmt.Errorf("web: export: %s %w", dir, ErrExportNotEmpty)
@@ -152,7 +174,7 @@ func Export(dir string, opt ExportOptions) error {
 		}
 	}
 	st := Static()
-	return fs.WalkDir(st, ".", func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(st, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -162,6 +184,77 @@ func Export(dir string, opt ExportOptions) error {
 		}
 		return write(path.Join("static", p), b)
 	})
+	if err != nil || opt.Runs == "" {
+		return err
+	}
+	return exportRuns(opt.Runs, write)
+}
+
+// exportRuns writes the snapshot of the runs in runsDir that the runs pages of a static copy read:
+// api/runs.json (the list), api/run/NAME/index.json (a run's page data) and api/file/NAME/FILE.
+// The runs inside a comparison or a sweep are written too, so that their pages' links work.
+func exportRuns(runsDir string, write func(string, []byte) error) error {
+	root, err := os.OpenRoot(runsDir)
+	if err != nil {
+		return fmt.Errorf("web: export runs: %w", err)
+	}
+	defer root.Close()
+	r := NewRuns(root.FS(), runsDir)
+	list, err := r.List()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(map[string]any{"dir": runsDir, "runs": list, "static": true})
+	if err != nil {
+		return fmt.Errorf("web: export runs: %w", err)
+	}
+	if err := write("api/runs.json", b); err != nil {
+		return err
+	}
+	var queue []string
+	for _, x := range list {
+		queue = append(queue, x.Name)
+	}
+	done := map[string]bool{}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if done[name] {
+			continue
+		}
+		done[name] = true
+		d, err := r.Load(name)
+		if err != nil {
+			continue // gone or unreadable since the listing: the list still names it
+		}
+		var files []FileInfo
+		for _, f := range d.Files {
+			data, err := fileio.ReadFileFS(root.FS(), path.Join(name, f.Name), MaxExportedFile)
+			if err != nil {
+				d.Problems = append(d.Problems, fmt.Sprintf("%s: not in this static copy: %v", f.Name, strings.TrimPrefix(err.Error(), path.Join(name, f.Name)+": ")))
+				continue
+			}
+			if err := write(path.Join("api/file", name, f.Name), data); err != nil {
+				return err
+			}
+			files = append(files, f)
+		}
+		d.Files = files
+		if d.Files == nil {
+			d.Files = []FileInfo{}
+		}
+		for _, c := range d.Children {
+			queue = append(queue, path.Join(name, c.Name))
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("web: export run %s: %w", name, err)
+		}
+		if err := write(path.Join("api/run", name, "index.json"), b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ExportedFiles lists the paths (slash-separated, relative to the site root) that Export writes,

@@ -35,17 +35,20 @@ type serveOptions struct {
 }
 
 func serveCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "[--addr 127.0.0.1:8080] [--runs DIR] | --export DIR [--force]", stderr)
+	fs := newFlagSet("serve", "[--addr 127.0.0.1:8080] [--runs DIR] | --export DIR [--runs DIR] [--force]", stderr)
 	var o serveOptions
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; keep 127.0.0.1 unless you mean to share the pages; port 0 picks a free one)")
 	fs.StringVar(&o.runs, "runs", "runs", "directory of runs to show (train, compare, vae, distill, rlhf outputs); read-only")
-	fs.StringVar(&o.export, "export", "", "write a static copy of the site into `DIR` (works offline from any static file server) and exit; DIR must be new or empty")
+	fs.StringVar(&o.export, "export", "", "write a static copy of the site into `DIR` (works offline from any static file server) and exit; DIR must be new or empty; with --runs given, the copy includes a snapshot of those runs")
 	fs.BoolVar(&o.force, "force", false, "with --export: write into a directory that already holds files (never into a run directory)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	exporting := false
-	fs.Visit(func(f *flag.Flag) { exporting = exporting || f.Name == "export" })
+	exporting, withRuns := false, false
+	fs.Visit(func(f *flag.Flag) {
+		exporting = exporting || f.Name == "export"
+		withRuns = withRuns || f.Name == "runs"
+	})
 	if o.force && !exporting {
 		return usagef("--force: only meaningful with --export DIR")
 	}
@@ -53,13 +56,24 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 		if o.export == "" {
 			return usagef(`--export "": give the directory to write the static site into`)
 		}
-		if err := web.Export(o.export, web.ExportOptions{Force: o.force}); err != nil {
-			if errors.Is(err, web.ErrExportNotEmpty) || errors.Is(err, web.ErrExportRunDir) || errors.Is(err, web.ErrExportNotDir) {
+		opt := web.ExportOptions{Force: o.force}
+		if withRuns { // --runs given with --export: the copy includes a snapshot of those runs
+			if st, err := os.Stat(o.runs); err != nil || !st.IsDir() {
+				return usagef("--runs %s: not a directory of runs", o.runs)
+			}
+			opt.Runs = o.runs
+		}
+		if err := web.Export(o.export, opt); err != nil {
+			if errors.Is(err, web.ErrExportNotEmpty) || errors.Is(err, web.ErrExportRunDir) || errors.Is(err, web.ErrExportNotDir) || errors.Is(err, web.ErrExportInRuns) {
 				return usagef("--export %s: %v", o.export, strings.TrimPrefix(err.Error(), "web: export: "))
 			}
 			return fmt.Errorf("--export %s: %w", o.export, err)
 		}
-		fmt.Fprintf(stdout, "klppo serve: static site written to %s\n  view it with any static file server, e.g.: python3 -m http.server -d %s 8000\n  then open http://127.0.0.1:8000/\n", o.export, o.export)
+		what := "no runs (give --runs DIR to include a snapshot of them)"
+		if opt.Runs != "" {
+			what = "a snapshot of the runs in " + opt.Runs
+		}
+		fmt.Fprintf(stdout, "klppo serve: static site written to %s, with %s\n  view it with any static file server, e.g.: python3 -m http.server -d %s 8000\n  then open http://127.0.0.1:8000/\n", o.export, what, o.export)
 		return nil
 	}
 	ctx, stop := interruptible()

@@ -81,6 +81,20 @@ func TestServeExport(t *testing.T) {
 	if code := run([]string{"serve", "--export", runDir, "--force"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "holds a run") {
 		t.Errorf("export into a run directory: exit %d, %s", code, errb.String())
 	}
+	// --runs with --export: a snapshot of the runs; never inside the runs directory itself.
+	withRuns := filepath.Join(t.TempDir(), "site")
+	out.Reset()
+	if code := run([]string{"serve", "--export", withRuns, "--runs", filepath.Dir(runDir)}, &out, &errb); code != 0 || !strings.Contains(out.String(), "snapshot of the runs") {
+		t.Errorf("export --runs: exit %d, %s%s", code, out.String(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(withRuns, "api", "run", "run", "index.json")); err != nil {
+		t.Errorf("export --runs: %v", err)
+	}
+	errb.Reset()
+	inside := filepath.Join(filepath.Dir(runDir), "site")
+	if code := run([]string{"serve", "--export", inside, "--runs", filepath.Dir(runDir)}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "inside the runs directory") {
+		t.Errorf("export inside --runs: exit %d, %s", code, errb.String())
+	}
 	files := []string{"index.html", "runs/index.html", "runs/view/index.html", "static/klppo.wasm", "static/wasm_exec.js", "static/charts.js"}
 	for _, p := range explain.Pages {
 		files = append(files, "explain/"+p.Slug+"/index.html")

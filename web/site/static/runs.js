@@ -1,9 +1,11 @@
 // runs.js: the runs list, the page of one run and the overlay of several. Reads the server's
-// read-only JSON API (api/runs, api/run?run=NAME, api/file?run=NAME&file=F). A run's page is drawn
-// from the kind the run states (run.json); it refreshes only while the run is being written.
+// read-only JSON API (api/runs, api/run?run=NAME, api/file?run=NAME&file=F), or in a static copy
+// (klppo serve --export DIR --runs RUNS) the snapshot of it: api/runs.json,
+// api/run/NAME/index.json, api/file/NAME/F. A run's page is drawn from the kind the run states
+// (run.json); it refreshes only while the run is being written (never in a static copy).
 "use strict";
 (function () {
-  const body = document.body, root = body.dataset.root;
+  const body = document.body, root = body.dataset.root, isStatic = body.dataset.static === "1";
   const POLL_MS = 2000, LIST_MS = 5000;
   const params = new URLSearchParams(location.search);
 
@@ -30,8 +32,9 @@
   }
   function staticCopy(box) {
     box.textContent = "";
-    box.append(h("p", { class: "error" }, "This is a static copy of the site (klppo serve --export): it holds the explainers but no runs. " +
-      "Runs are shown by the live server, which reads them from disk: go run ./cmd/klppo serve --runs DIR"));
+    box.append(h("p", { class: "error" }, "This is a static copy of the site (klppo serve --export) without this run or without runs at all: " +
+      "a copy holds runs only when it was written with --runs DIR. Runs are shown live by the server, which reads them from disk: " +
+      "go run ./cmd/klppo serve --runs DIR"));
   }
   async function getJSON(url) {
     const r = await fetch(url, { cache: "no-store" });
@@ -39,7 +42,11 @@
     if (!r.ok) throw new Error(j.error || r.statusText);
     return j;
   }
-  const fileURL = (run, f, download) => root + "api/file?run=" + encodeURIComponent(run) + "&file=" + encodeURIComponent(f) + (download ? "&download=1" : "");
+  const segs = name => name.split("/").map(encodeURIComponent).join("/");
+  const fileURL = (run, f, download) => isStatic ? root + "api/file/" + segs(run) + "/" + encodeURIComponent(f)
+    : root + "api/file?run=" + encodeURIComponent(run) + "&file=" + encodeURIComponent(f) + (download ? "&download=1" : "");
+  const runsAPI = () => root + (isStatic ? "api/runs.json" : "api/runs");
+  const runAPI = name => isStatic ? root + "api/run/" + segs(name) + "/index.json" : root + "api/run?run=" + encodeURIComponent(name);
   const runURL = name => root + "runs/view/?run=" + encodeURIComponent(name);
 
   // ---- the list ----
@@ -48,20 +55,20 @@
   let listSig = "";
   async function list() {
     const box = document.querySelector(".runs");
-    if (body.dataset.static === "1") { staticCopy(box); return; }
     let j;
-    try { j = await getJSON(root + "api/runs"); } catch (e) { noServer(box, e.message); return; }
+    try { j = await getJSON(runsAPI()); } catch (e) { if (isStatic) staticCopy(box); else noServer(box, e.message); return; }
     const sig = JSON.stringify(j.runs.map(r => [r.name, r.kind, r.state, r.rows, r.headline, r.age_s < 20]));
     if (sig !== listSig) {
       listSig = sig;
       drawList(box, j);
     }
     body.dataset.runs = String(j.runs.length);
-    setTimeout(list, LIST_MS);
+    if (!isStatic) setTimeout(list, LIST_MS);
   }
   function drawList(box, j) {
     box.textContent = "";
-    box.append(h("p", {}, "Runs under ", h("code", {}, j.dir), ", newest first; this list refreshes every " + LIST_MS / 1000 + " s. " +
+    box.append(h("p", {}, "Runs under ", h("code", {}, j.dir), ", newest first; " +
+      (j.static ? "a snapshot taken by klppo serve --export (it does not refresh). " : "this list refreshes every " + LIST_MS / 1000 + " s. ") +
       "Tick two or more runs to overlay the metrics they share."));
     if (j.error) box.append(h("p", { class: "error" }, j.error));
     if (!j.runs.length) {
@@ -296,8 +303,9 @@
   async function run(name) {
     const box = document.querySelector(".run");
     let d;
-    try { d = await getJSON(root + "api/run?run=" + encodeURIComponent(name)); } catch (e) {
-      if (String(e.message).includes("JSON") || String(e.message).includes("Failed")) noServer(box, e.message);
+    try { d = await getJSON(runAPI(name)); } catch (e) {
+      if (isStatic) staticCopy(box);
+      else if (String(e.message).includes("JSON") || String(e.message).includes("Failed")) noServer(box, e.message);
       else { box.textContent = ""; box.append(h("p", { class: "error" }, e.message)); }
       return;
     }
@@ -309,8 +317,9 @@
       const b = document.querySelector(".livebadge");
       if (b) b.textContent = d.age_s < 20 ? "live" : "updated " + age(d.age_s);
     }
-    body.dataset.polling = d.finished ? "0" : "1";
-    if (!d.finished) setTimeout(() => run(name), POLL_MS); // a finished run is not polled
+    const poll = !d.finished && !isStatic; // a finished run is not polled, nor a static snapshot
+    body.dataset.polling = poll ? "1" : "0";
+    if (poll) setTimeout(() => run(name), POLL_MS);
   }
 
   function render(d) {
@@ -328,7 +337,8 @@
     const table = { "compare": "runs.csv", "rlhf-bon": "bon.csv", "rlhf-sweep": "frontier.csv" }[d.kind] || "metrics.csv";
     box.append(h("p", {}, h("span", { class: "badge", title: d.kind_name }, d.kind || "kind not stated"), " ", state, " ",
       d.tables[table] ? [h("b", { "data-value": "rows" }, rows), " rows of " + table + " · "] : "",
-      h("span", { "data-value": "refresh" }, d.finished ? "not refreshing: the run is " + d.state : "being written: this page refreshes every " + POLL_MS / 1000 + " s")));
+      h("span", { "data-value": "refresh" }, isStatic ? "a static snapshot of the run (" + d.state + " when it was taken)"
+        : d.finished ? "not refreshing: the run is " + d.state : "being written: this page refreshes every " + POLL_MS / 1000 + " s")));
     box.append(h("p", { class: "muted" }, d.kind_name));
     if (d.headline) box.append(h("p", { class: "headline", "data-value": "headline" }, d.headline));
     if (d.problems && d.problems.length) box.append(h("ul", { class: "problems" }, d.problems.map(p => h("li", {}, p))));
@@ -595,7 +605,7 @@
     document.querySelector("h1.runname").textContent = "Overlay of " + names.length + " runs";
     document.title = "overlay · klppo";
     let ds;
-    try { ds = await Promise.all(names.map(n => getJSON(root + "api/run?run=" + encodeURIComponent(n)))); } catch (e) {
+    try { ds = await Promise.all(names.map(n => getJSON(runAPI(n)))); } catch (e) {
       box.textContent = "";
       box.append(h("p", { class: "error" }, e.message));
       return;
@@ -634,7 +644,6 @@
   }
 
   if (body.dataset.kind === "runs") { list(); return; }
-  if (body.dataset.static === "1") { staticCopy(document.querySelector(".run")); return; }
   const names = params.getAll("run");
   if (names.length > 1) overlay(names); else run(names[0] || "");
 })();
