@@ -338,7 +338,9 @@
     box.append(h("p", {}, h("span", { class: "badge", title: d.kind_name }, d.kind || "kind not stated"), " ", state, " ",
       d.tables[table] ? [h("b", { "data-value": "rows" }, rows), " rows of " + table + " · "] : "",
       h("span", { "data-value": "refresh" }, isStatic ? "a static snapshot of the run (" + d.state + " when it was taken)"
-        : d.finished ? "not refreshing: the run is " + d.state : "being written: this page refreshes every " + POLL_MS / 1000 + " s")));
+        : d.finished ? "not refreshing: the run is " + d.state
+        : d.age_s > 600 ? "not finished, but no file has changed for " + age(d.age_s).replace(" ago", "") + ": the command may have stopped; this page checks every " + POLL_MS / 1000 + " s"
+        : "being written: this page refreshes every " + POLL_MS / 1000 + " s")));
     box.append(h("p", { class: "muted" }, d.kind_name));
     if (d.headline) box.append(h("p", { class: "headline", "data-value": "headline" }, d.headline));
     if (d.problems && d.problems.length) box.append(h("ul", { class: "problems" }, d.problems.map(p => h("li", {}, p))));
