@@ -272,6 +272,7 @@ func (t *GroupTrainer) Step(ctx context.Context, update int) (UpdateMetrics, []S
 		return UpdateMetrics{}, nil, err
 	}
 	beta := s.klLoss.Beta + s.rewardBeta
+	learnStart := time.Now()
 	stats, err := t.learner.Learn(ctx, &r.batch, s.lr, 0, s.klLoss.Beta, t.rngMB)
 	if err != nil {
 		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: update %d: %w", update, err)
@@ -282,7 +283,8 @@ func (t *GroupTrainer) Step(ctx context.Context, update int) (UpdateMetrics, []S
 	}
 	m := r.metrics(update, beta)
 	m.PPOKL, m.ClipFrac, m.PolicyLoss, m.ValueLoss = ppoKL, stats.ClipFrac, stats.PolicyLoss, stats.ValueLoss
-	m.WallS = time.Since(start).Seconds()
+	m.WallS, m.LearnS = time.Since(start).Seconds(), time.Since(learnStart).Seconds()
+	m.RolloutS = m.WallS - m.LearnS
 	m.TokensPerS = float64(m.Tokens) / m.WallS
 	return m, r.samples(t.g, update, 4), nil
 }
@@ -330,7 +332,7 @@ func (r *rollout) sequenceBatch(adv []float64, weights func([]int) ([]float64, e
 		return err
 	}
 	b := &r.batch
-	b.Advantages, b.Weights, b.Starts = make([]float64, b.N), make([]float64, b.N), r.start
+	b.Advantages, b.Weights, b.Starts = resize(b.Advantages, b.N), resize(b.Weights, b.N), r.start
 	for i := range r.seqs {
 		for k := r.start[i]; k < r.start[i+1]; k++ {
 			b.Advantages[k], b.Weights[k] = adv[i], w[i]
