@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 
 	"klppo/internal/rng"
@@ -183,8 +184,9 @@ func bonOnPool(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, ns []int, 
 // the empirical distribution π̂(·|prompt), on which best-of-n is exact (bonOnPool) for each
 // ranking reward and each n. Rewards, KL and in-language fraction are averaged over the prompts;
 // Distinct is summed over the first distinctPrompts prompts (expected distinct completions among
-// distinctSamples draws each), the measure Evaluate takes of a trained policy.
-func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns []int, ranks []Reward, distinctPrompts, distinctSamples int, seed uint64) ([][]BoNPoint, error) {
+// distinctSamples draws each), the measure Evaluate takes of a trained policy. The completions
+// are drawn with r.
+func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns []int, ranks []Reward, distinctPrompts, distinctSamples int, r *rand.Rand) ([][]BoNPoint, error) {
 	if pool < 1 || len(prompts) == 0 {
 		return nil, fmt.Errorf("rlhf: best-of-n: pool %d and %d prompts, want ≥ 1 of each", pool, len(prompts))
 	}
@@ -193,7 +195,6 @@ func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns
 			return nil, err
 		}
 	}
-	rng := rng.New(seed, streamBoN)
 	out := make([][]BoNPoint, len(ranks))
 	for k := range out {
 		out[k] = make([]BoNPoint, len(ns))
@@ -210,7 +211,7 @@ func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns
 		for j := range rep {
 			rep[j] = q
 		}
-		seqs, err := env.Ref.Complete(rng, rep)
+		seqs, err := env.Ref.Complete(r, rep)
 		if err != nil {
 			return nil, err
 		}

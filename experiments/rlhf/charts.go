@@ -40,6 +40,11 @@ var palette = []color.Color{
 // chart writes a PNG of the series. gonum/plot panics on some degenerate inputs; such a panic is
 // returned as an error.
 func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
+	return chartTicks(file, title, xlabel, ylabel, ss, nil)
+}
+
+// chartTicks is chart with the x axis's ticks given (nil: gonum's default).
+func chartTicks(file, title, xlabel, ylabel string, ss []series, xticks []plot.Tick) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("rlhf: chart %s: %v", file, r)
@@ -49,6 +54,9 @@ func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
+	if xticks != nil {
+		p.X.Tick.Marker = plot.ConstantTicks(xticks)
+	}
 	p.Legend.Top = true
 	p.Legend.Left = false
 	p.Add(plotter.NewGrid())

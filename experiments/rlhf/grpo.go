@@ -3,7 +3,6 @@ package rlhf
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 	"time"
 
@@ -44,7 +43,7 @@ func (lt LossType) Validate() error {
 	case LossGRPO, LossDrGRPO, LossDAPO:
 		return nil
 	}
-	return fmt.Errorf("rlhf: grpo: loss_type %q, want grpo, dr_grpo or dapo", string(lt))
+	return bad("grpo.loss_type", string(lt), "want grpo, dr_grpo or dapo")
 }
 
 // Weights returns the weight of each token of completion i (the same for all its tokens) for
@@ -132,45 +131,60 @@ func DefaultGRPOConfig(beta float64, seed uint64) GRPOConfig {
 
 // Validate checks every field, naming it.
 func (c GRPOConfig) Validate() error {
-	if err := validateGroupSizes("grpo", c.Updates, c.Prompts, c.Group, c.Minibatch, c.Epochs, c.RefSamples, c.LR, c.Clip, c.MaxGrad); err != nil {
+	if err := validateGroupSizes("grpo", "group", c.Updates, c.Prompts, c.Group, c.Minibatch, c.Epochs, c.RefSamples, c.LR, c.Clip, c.MaxGrad); err != nil {
 		return err
 	}
 	if err := c.LossType.Validate(); err != nil {
 		return err
 	}
-	if c.KL.In != ppo.KLInLoss {
-		return fmt.Errorf("rlhf: grpo: kl.in %q: GRPO's KL is in the loss", string(c.KL.In))
+	switch {
+	case c.KL.In != ppo.KLInLoss:
+		return bad("grpo.kl.in", string(c.KL.In), "GRPO's KL is in the loss")
+	case !c.KL.Estimator.Sampled() && c.KL.Estimator != kl.Exact:
+		return bad("grpo.kl.estimator", c.KL.Estimator.String(), "want k1, k2, k3 or exact")
+	case !(c.KL.Beta >= 0) || c.KL.Beta > MaxGroupBeta:
+		return bad("grpo.kl.beta", c.KL.Beta, "want a number in [0, %g]", float64(MaxGroupBeta))
 	}
 	if err := c.KL.Validate(); err != nil {
-		return fmt.Errorf("rlhf: grpo: %w", err)
+		return bad("grpo.kl.importance_weighted", c.KL.ImportanceWeighted, "%v", err)
 	}
-	if err := c.Task.Validate(); err != nil {
-		return fmt.Errorf("rlhf: grpo: %w", err)
-	}
-	return nil
+	return c.Task.validate("grpo")
 }
 
-// validateGroupSizes checks the fields GRPO and RLOO share.
-func validateGroupSizes(method string, updates, prompts, group, minibatch, epochs, refSamples int, lr, clip, maxGrad float64) error {
+// Bounds of the group methods' sizes.
+const (
+	MaxGroupUpdates   = 1_000_000
+	MaxGroupSequences = 1 << 16 // prompts × completions per update
+	MaxGroupMinibatch = 1 << 20
+	MaxGroupEpochs    = 1000
+	MaxGroupBeta      = 1e6
+)
+
+// validateGroupSizes checks the fields GRPO and RLOO share, named under method ("grpo", "rloo");
+// groupField is the name of the completions per prompt ("group", "k").
+func validateGroupSizes(method, groupField string, updates, prompts, group, minibatch, epochs, refSamples int, lr, clip, maxGrad float64) error {
+	f := func(name string) string { return method + "." + name }
 	switch {
-	case updates < 1:
-		return fmt.Errorf("rlhf: %s: updates %d, want ≥ 1", method, updates)
-	case prompts < 1:
-		return fmt.Errorf("rlhf: %s: prompts %d, want ≥ 1", method, prompts)
-	case group < 2:
-		return fmt.Errorf("rlhf: %s: group %d, want ≥ 2 completions per prompt", method, group)
-	case minibatch < 16:
-		return fmt.Errorf("rlhf: %s: minibatch %d, want ≥ 16 tokens (the longest completion)", method, minibatch)
-	case epochs < 1:
-		return fmt.Errorf("rlhf: %s: epochs %d, want ≥ 1", method, epochs)
+	case updates < 1 || updates > MaxGroupUpdates:
+		return bad(f("updates"), updates, "want 1 to %d", MaxGroupUpdates)
+	case prompts < 1 || prompts > MaxGroupSequences:
+		return bad(f("prompts"), prompts, "want 1 to %d", MaxGroupSequences)
+	case group < 2 || group > MaxGroupSequences:
+		return bad(f(groupField), group, "want 2 to %d completions per prompt (a group of one has no baseline)", MaxGroupSequences)
+	case prompts*group > MaxGroupSequences:
+		return bad(f("prompts"), prompts, "%d prompts × %d completions = %d sequences per update, at most %d", prompts, group, prompts*group, MaxGroupSequences)
+	case minibatch < 16 || minibatch > MaxGroupMinibatch:
+		return bad(f("minibatch"), minibatch, "want 16 (the longest completion) to %d tokens", MaxGroupMinibatch)
+	case epochs < 1 || epochs > MaxGroupEpochs:
+		return bad(f("epochs"), epochs, "want 1 to %d", MaxGroupEpochs)
 	case !(lr > 0) || lr > 1:
-		return fmt.Errorf("rlhf: %s: lr %v, want in (0, 1]", method, lr)
+		return bad(f("lr"), lr, "want a number in (0, 1]")
 	case !(clip > 0 && clip < 1):
-		return fmt.Errorf("rlhf: %s: clip %v, want in (0, 1)", method, clip)
-	case !(maxGrad > 0) || math.IsInf(maxGrad, 0):
-		return fmt.Errorf("rlhf: %s: max_grad_norm %v, want a finite number > 0", method, maxGrad)
-	case refSamples < 1:
-		return fmt.Errorf("rlhf: %s: ref_samples %d, want ≥ 1", method, refSamples)
+		return bad(f("clip"), clip, "want a number in (0, 1)")
+	case !(maxGrad > 0) || maxGrad > 1e6:
+		return bad(f("max_grad_norm"), maxGrad, "want a number in (0, 1e6]")
+	case refSamples < 1 || refSamples > 1<<20:
+		return bad(f("ref_samples"), refSamples, "want 1 to %d", 1<<20)
 	}
 	return nil
 }

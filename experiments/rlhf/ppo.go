@@ -85,8 +85,8 @@ func (c PPOConfig) Validate() error {
 	if err := c.KL.Validate(); err != nil {
 		return fmt.Errorf("rlhf: ppo: %w", err)
 	}
-	if err := c.Task.Validate(); err != nil {
-		return fmt.Errorf("rlhf: ppo: %w", err)
+	if err := c.Task.validate("ppo"); err != nil {
+		return err
 	}
 	if _, err := c.controller(); err != nil {
 		return err

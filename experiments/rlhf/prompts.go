@@ -20,7 +20,7 @@ import (
 // (heldout_gold). Both sides follow P's distribution of openings restricted to their side.
 type Prompts struct {
 	g *Grammar
-	// HeldOut is the fraction of the hash range that is held out, in [0, 1).
+	// HeldOut is the fraction of the hash range that is held out, in [0, 0.9].
 	HeldOut float64
 }
 
@@ -36,8 +36,8 @@ func NewPrompts(g *Grammar, heldOut float64) (*Prompts, error) {
 	if g == nil {
 		return nil, fmt.Errorf("rlhf: prompts: no grammar")
 	}
-	if !(heldOut >= 0 && heldOut < 1) {
-		return nil, fmt.Errorf("rlhf: prompts: held-out fraction %v, want [0, 1)", heldOut)
+	if err := validateHeldOut("held_out", heldOut); err != nil {
+		return nil, err
 	}
 	return &Prompts{g: g, HeldOut: heldOut}, nil
 }
@@ -117,20 +117,22 @@ func DefaultEvalConfig() EvalConfig {
 }
 
 // Validate checks the sizes, naming the field.
-func (c EvalConfig) Validate() error {
+func (c EvalConfig) Validate() error { return c.validate("eval") }
+
+func (c EvalConfig) validate(prefix string) error {
 	switch {
 	case c.HeldOutPrompts < 1 || c.HeldOutPrompts > MaxEvalPrompts:
-		return fmt.Errorf("rlhf: eval: heldout_prompts %d, want 1 to %d", c.HeldOutPrompts, MaxEvalPrompts)
+		return bad(prefix+".heldout_prompts", c.HeldOutPrompts, "want 1 to %d", MaxEvalPrompts)
 	case c.DistinctPrompts < 1 || c.DistinctPrompts > MaxEvalPrompts:
-		return fmt.Errorf("rlhf: eval: distinct_prompts %d, want 1 to %d", c.DistinctPrompts, MaxEvalPrompts)
+		return bad(prefix+".distinct_prompts", c.DistinctPrompts, "want 1 to %d", MaxEvalPrompts)
 	case c.DistinctSamples < 1 || c.DistinctSamples > MaxEvalPrompts:
-		return fmt.Errorf("rlhf: eval: distinct_samples %d, want 1 to %d", c.DistinctSamples, MaxEvalPrompts)
+		return bad(prefix+".distinct_samples", c.DistinctSamples, "want 1 to %d", MaxEvalPrompts)
 	}
 	return nil
 }
 
 // MaxEvalPrompts bounds each evaluation size.
-const MaxEvalPrompts = 1 << 16
+const MaxEvalPrompts = 1 << 14
 
 // Eval is the evaluation of one policy.
 type Eval struct {

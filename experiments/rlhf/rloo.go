@@ -75,16 +75,13 @@ func DefaultRLOOConfig(beta float64, seed uint64) RLOOConfig {
 
 // Validate checks every field, naming it.
 func (c RLOOConfig) Validate() error {
-	if err := validateGroupSizes("rloo", c.Updates, c.Prompts, c.K, c.Minibatch, c.Epochs, c.RefSamples, c.LR, c.Clip, c.MaxGrad); err != nil {
+	if err := validateGroupSizes("rloo", "k", c.Updates, c.Prompts, c.K, c.Minibatch, c.Epochs, c.RefSamples, c.LR, c.Clip, c.MaxGrad); err != nil {
 		return err
 	}
-	if !(c.Beta >= 0) || c.Beta > 1e6 {
-		return fmt.Errorf("rlhf: rloo: kl_coef %v, want a number in [0, 1e6]", c.Beta)
+	if !(c.Beta >= 0) || c.Beta > MaxGroupBeta {
+		return bad("rloo.kl_coef", c.Beta, "want a number in [0, %g]", float64(MaxGroupBeta))
 	}
-	if err := c.Task.Validate(); err != nil {
-		return fmt.Errorf("rlhf: rloo: %w", err)
-	}
-	return nil
+	return c.Task.validate("rloo")
 }
 
 func (c RLOOConfig) spec() groupSpec {

@@ -1,7 +1,5 @@
 package rlhf
 
-import "fmt"
-
 // Reward says which score an online method maximises.
 type Reward string
 
@@ -15,9 +13,11 @@ const (
 )
 
 // Validate checks the name.
-func (r Reward) Validate() error {
+func (r Reward) Validate() error { return r.validate("reward") }
+
+func (r Reward) validate(field string) error {
 	if r != RewardRM && r != RewardGold {
-		return fmt.Errorf("rlhf: reward %q, want rm or gold", string(r))
+		return bad(field, string(r), "want rm or gold")
 	}
 	return nil
 }
@@ -43,13 +43,20 @@ func DefaultTask() Task {
 	return Task{Reward: RewardRM, HeldOut: DefaultHeldOut, Eval: DefaultEvalConfig()}
 }
 
-// Validate checks every field.
-func (t Task) Validate() error {
-	if err := t.Reward.Validate(); err != nil {
+// validate checks every field, naming it under prefix ("ppo", "grpo", "rloo").
+func (t Task) validate(prefix string) error {
+	if err := t.Reward.validate(prefix + ".reward"); err != nil {
 		return err
 	}
-	if !(t.HeldOut >= 0 && t.HeldOut < 1) {
-		return fmt.Errorf("rlhf: held_out %v, want [0, 1)", t.HeldOut)
+	if err := validateHeldOut(prefix+".held_out", t.HeldOut); err != nil {
+		return err
 	}
-	return t.Eval.Validate()
+	return t.Eval.validate(prefix + ".eval")
+}
+
+func validateHeldOut(field string, f float64) error {
+	if !(f >= 0 && f <= 0.9) {
+		return bad(field, f, "want a fraction of the prompt space in [0, 0.9]")
+	}
+	return nil
 }
