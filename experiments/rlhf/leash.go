@@ -92,6 +92,8 @@ func (c LeashConfig) Validate() error {
 	case len(c.Methods)*len(c.Rewards)*len(c.Betas)*len(c.Seeds) > MaxLeashRuns:
 		return bad("seeds", len(c.Seeds), "%d methods × %d rewards × %d β × %d seeds is more than %d runs", len(c.Methods),
 			len(c.Rewards), len(c.Betas), len(c.Seeds), MaxLeashRuns)
+	case c.Updates < 1 || c.Updates > MaxGroupUpdates:
+		return bad("updates", c.Updates, "want 1 to %d", MaxGroupUpdates)
 	case c.Parallel < 1 || c.Parallel > 256:
 		return bad("parallel", c.Parallel, "want 1 to 256")
 	case c.BoNPool < 1 || c.BoNPool > 1<<16:
@@ -547,6 +549,15 @@ func readLeashFile(dir string) (*LeashResult, error) {
 	}
 	res.dir = dir
 	return &res, nil
+}
+
+// ReadLeashConfig returns the settings saved in dir/leash.json (to resume the experiment).
+func ReadLeashConfig(dir string) (LeashConfig, error) {
+	res, err := readLeashFile(dir)
+	if err != nil {
+		return LeashConfig{}, err
+	}
+	return res.Config, nil
 }
 
 // LoadLeash reads the complete experiment in dir (for --replot).

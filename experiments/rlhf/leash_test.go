@@ -10,10 +10,10 @@ import (
 	"testing"
 )
 
-// tinyLeash is a grid small enough for a test: 3 methods × 2 rewards × 2 β × 1 seed, 2 updates.
+// tinyLeash is a grid small enough for a test: 3 methods × 2 rewards × 1 β × 1 seed, 2 updates.
 func tinyLeash() LeashConfig {
 	c := DefaultLeashConfig()
-	c.Betas, c.Seeds, c.Updates = []float64{0, 0.5}, []uint64{4}, 2
+	c.Betas, c.Seeds, c.Updates = []float64{0.5}, []uint64{4}, 2
 	c.BoNNs, c.BoNPool, c.BoNPrompts = []int{1, 4}, 16, 4
 	c.Eval = EvalConfig{HeldOutPrompts: 8, DistinctPrompts: 2, DistinctSamples: 4}
 	c.PPO.Batch, c.PPO.Minibatch, c.PPO.RefSamples = 16, 32, 32
@@ -44,7 +44,7 @@ func TestLeashResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(res.Runs) != 12 || !res.Complete {
+	if len(res.Runs) != 6 || !res.Complete {
 		t.Fatalf("%d runs, complete %v", len(res.Runs), res.Complete)
 	}
 	for _, f := range append([]string{LeashFile}, leashOutputs...) {
@@ -56,7 +56,7 @@ func TestLeashResumeEqualsUninterrupted(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"| grpo | rm | 0.5 |", "| rloo | gold | 0 |", "| ppo | rm | 0 |", "| n = 4 | gold |"} {
+	for _, want := range []string{"| grpo | rm | 0.5 |", "| rloo | gold | 0.5 |", "| ppo | rm | 0.5 |", "| n = 4 | gold |"} {
 		if !strings.Contains(string(table), want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}
@@ -118,7 +118,7 @@ func TestLeashResumeEqualsUninterrupted(t *testing.T) {
 // TestLeashParallelMatchesSerial: two workers give the runs of one.
 func TestLeashParallelMatchesSerial(t *testing.T) {
 	cfg := tinyLeash()
-	cfg.Methods, cfg.Rewards = []string{MethodGRPO, MethodRLOO}, []Reward{RewardRM}
+	cfg.Methods, cfg.Rewards, cfg.Betas = []string{MethodGRPO, MethodRLOO}, []Reward{RewardRM}, []float64{0, 0.5}
 	var res [2]*LeashResult
 	for k, par := range []int{1, 2} {
 		cfg.Parallel = par
