@@ -795,7 +795,8 @@ func (res *LeashResult) WriteCharts(dir string) error {
 			ss = append(ss, series{name: "best-of-n (mean over seeds)", x: bx, y: by, col: palette[0], dashed: true})
 		}
 		title := fmt.Sprintf("trained on the %s reward: final gold vs d = √KL(π‖π_ref), lines through the β means", rewardName(rw))
-		if err := chart(filepath.Join(dir, "leash-gold-"+string(rw)+".png"), title, "d = √KL (nats^½ per completion)", "final gold reward", ss); err != nil {
+		if err := chartWith(filepath.Join(dir, "leash-gold-"+string(rw)+".png"), title, "d = √KL (nats^½ per completion)", "final gold reward", ss,
+			chartOptions{legendBottom: true}); err != nil {
 			return err
 		}
 	}
@@ -832,7 +833,7 @@ func (res *LeashResult) WriteCharts(dir string) error {
 			v := pn.ref(cells[0])
 			ss = append(ss, series{name: "π_ref", x: []float64{0, float64(len(cfg.Betas) - 1)}, y: []float64{v, v}, col: palette[7], dashed: true})
 		}
-		if err := chartTicks(filepath.Join(dir, pn.file), pn.title+" (dashed: trained on rm)", "β", pn.ylabel, ss, ticks); err != nil {
+		if err := chartWith(filepath.Join(dir, pn.file), pn.title+" (dashed: trained on rm)", "β", pn.ylabel, ss, chartOptions{xticks: ticks, legendBottom: true}); err != nil {
 			return err
 		}
 	}
