@@ -796,7 +796,7 @@ func (res *LeashResult) WriteCharts(dir string) error {
 		}
 		title := fmt.Sprintf("trained on the %s reward: final gold vs d = √KL(π‖π_ref), lines through the β means", rewardName(rw))
 		if err := chartWith(filepath.Join(dir, "leash-gold-"+string(rw)+".png"), title, "d = √KL (nats^½ per completion)", "final gold reward", ss,
-			chartOptions{legendBottom: true}); err != nil {
+			chartOptions{legendBottom: rw == RewardGold}); err != nil { // where each chart is empty
 			return err
 		}
 	}
