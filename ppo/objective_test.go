@@ -212,29 +212,10 @@ func TestPolicyObjectiveLossAndGradient(t *testing.T) {
 				t.Fatalf("graph surr %v KL %v cost %v, reference %v %v %v", surr, kl, gotCost, wantSurr, wantKL, wantCost)
 			}
 			// Central finite differences of the reference cost over every parameter.
-			const h = 1e-6
-			k := 0
-			maxAbs := 0.0
-			for _, p := range ac.PolicyParams() {
-				d := p.Data().([]float64)
-				for i := range d {
-					old := d[i]
-					d[i] = old + h
-					cp, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
-					d[i] = old - h
-					cm, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
-					d[i] = old
-					fd := (cp - cm) / (2 * h)
-					if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
-						t.Fatalf("gradient element %d: graph %v, finite difference %v", k, grad[k], fd)
-					}
-					maxAbs = math.Max(maxAbs, math.Abs(grad[k]))
-					k++
-				}
-			}
-			if k != len(grad) {
-				t.Fatalf("%d gradient values, %d parameters", len(grad), k)
-			}
+			maxAbs := checkGradient(t, ac, grad, func() float64 {
+				cost, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
+				return cost
+			})
 			if tc.zeroGrad && maxAbs != 0 {
 				t.Fatalf("clipped region: max |gradient| = %v, want 0", maxAbs)
 			}
@@ -413,27 +394,9 @@ func TestKLRefLossValueAndGradient(t *testing.T) {
 				if math.Abs(got-want) > 1e-12*(1+math.Abs(want)) || want == 0 {
 					t.Fatalf("KL term: graph %.15g, formula %.15g", got, want)
 				}
-				const h = 1e-6
-				k, maxAbs := 0, 0.0
-				for _, p := range ac.PolicyParams() {
-					d := p.Data().([]float64)
-					for i := range d {
-						old := d[i]
-						d[i] = old + h
-						fp := refKLTerm(ac, c, refLogits, B, klr, beta, weights)
-						d[i] = old - h
-						fm := refKLTerm(ac, c, refLogits, B, klr, beta, weights)
-						d[i] = old
-						fd := (fp - fm) / (2 * h)
-						if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
-							t.Fatalf("gradient element %d: graph %v, finite difference %v", k, grad[k], fd)
-						}
-						maxAbs = math.Max(maxAbs, math.Abs(grad[k]))
-						k++
-					}
-				}
-				if k != len(grad) || maxAbs < 1e-4 {
-					t.Fatalf("%d gradients for %d parameters, max |g| = %v", len(grad), k, maxAbs)
+				maxAbs := checkGradient(t, ac, grad, func() float64 { return refKLTerm(ac, c, refLogits, B, klr, beta, weights) })
+				if maxAbs < 1e-4 {
+					t.Fatalf("max |g| = %v: the KL term does not move the policy", maxAbs)
 				}
 			})
 		}
@@ -510,6 +473,16 @@ func TestSequenceLevelLossAndGradient(t *testing.T) {
 	for _, g := range grads {
 		grad = append(grad, g.Data().([]float64)...)
 	}
+	if maxAbs := checkGradient(t, ac, grad, ref); maxAbs < 1e-4 {
+		t.Fatalf("max |gradient| = %v: the unclipped sequence does not move the policy", maxAbs)
+	}
+}
+
+// checkGradient compares grad, the graph's gradient over ac's policy parameters in order, with
+// the central finite differences of f (relative tolerance 1e-6) and returns the largest
+// |gradient|.
+func checkGradient(t *testing.T, ac *policy.ActorCritic, grad []float64, f func() float64) float64 {
+	t.Helper()
 	const h = 1e-6
 	k, maxAbs := 0, 0.0
 	for _, p := range ac.PolicyParams() {
@@ -517,9 +490,9 @@ func TestSequenceLevelLossAndGradient(t *testing.T) {
 		for i := range d {
 			old := d[i]
 			d[i] = old + h
-			fp := ref()
+			fp := f()
 			d[i] = old - h
-			fm := ref()
+			fm := f()
 			d[i] = old
 			fd := (fp - fm) / (2 * h)
 			if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
@@ -529,7 +502,8 @@ func TestSequenceLevelLossAndGradient(t *testing.T) {
 			k++
 		}
 	}
-	if maxAbs < 1e-4 {
-		t.Fatalf("max |gradient| = %v: the unclipped sequence does not move the policy", maxAbs)
+	if k != len(grad) {
+		t.Fatalf("%d gradient values, %d parameters", len(grad), k)
 	}
+	return maxAbs
 }

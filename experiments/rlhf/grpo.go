@@ -285,21 +285,11 @@ func (t *GroupTrainer) Step(ctx context.Context, update int) (UpdateMetrics, []S
 	if err != nil {
 		return UpdateMetrics{}, nil, err
 	}
-	beta := s.klLoss.Beta + s.rewardBeta
-	learnStart := time.Now()
-	stats, err := t.learner.Learn(ctx, &r.batch, s.lr, 0, s.klLoss.Beta, t.rngMB)
+	// β as reported: GRPO's in the loss or RLOO's in the reward (the other is 0)
+	m, err := r.learn(ctx, t.learner, update, s.lr, s.klLoss.Beta, s.klLoss.Beta+s.rewardBeta, t.rngMB, start)
 	if err != nil {
-		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: update %d: %w", update, err)
+		return m, nil, err
 	}
-	ppoKL, err := t.learner.TrustRegionKL(&r.batch)
-	if err != nil {
-		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: update %d: %w", update, err)
-	}
-	m := r.metrics(update, beta)
-	m.PPOKL, m.ClipFrac, m.PolicyLoss, m.ValueLoss = ppoKL, stats.ClipFrac, stats.PolicyLoss, stats.ValueLoss
-	m.WallS, m.LearnS = time.Since(start).Seconds(), time.Since(learnStart).Seconds()
-	m.RolloutS = m.WallS - m.LearnS
-	m.TokensPerS = float64(m.Tokens) / m.WallS
 	return m, r.samples(t.g, update, 4), nil
 }
 

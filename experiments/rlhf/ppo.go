@@ -307,22 +307,34 @@ func (t *Trainer) Step(ctx context.Context, update int) (UpdateMetrics, []Sample
 	if err := r.gae(t.cfg.Gamma, t.cfg.Lambda); err != nil {
 		return UpdateMetrics{}, nil, err
 	}
-	learnStart := time.Now()
-	stats, err := t.learner.Learn(ctx, &r.batch, t.cfg.LR, 0, beta, t.rngMB)
+	m, err := r.learn(ctx, t.learner, update, t.cfg.LR, beta, beta, t.rngMB, start)
 	if err != nil {
-		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: ppo: update %d: %w", update, err)
+		return m, nil, err
 	}
-	ppoKL, err := t.learner.TrustRegionKL(&r.batch)
+	t.beta = t.ctl.Next(beta, m.KL, len(r.seqs))
+	return m, r.samples(t.g, update, 4), nil
+}
+
+// learn runs the learner on the rollout's batch (learning rate lr, klRefBeta the β of a KL in
+// the loss) and measures the update: the rollout's metrics reported with β = beta, PPO's
+// trust-region KL(π_old‖π_θ) after the update, the learner's clip fraction and losses, and the
+// timings since start.
+func (r *rollout) learn(ctx context.Context, l *ppo.Learner, update int, lr, klRefBeta, beta float64, rng *rand.Rand, start time.Time) (UpdateMetrics, error) {
+	learnStart := time.Now()
+	stats, err := l.Learn(ctx, &r.batch, lr, 0, klRefBeta, rng)
 	if err != nil {
-		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: ppo: update %d: %w", update, err)
+		return UpdateMetrics{}, fmt.Errorf("rlhf: update %d: %w", update, err)
+	}
+	ppoKL, err := l.TrustRegionKL(&r.batch)
+	if err != nil {
+		return UpdateMetrics{}, fmt.Errorf("rlhf: update %d: %w", update, err)
 	}
 	m := r.metrics(update, beta)
 	m.PPOKL, m.ClipFrac, m.PolicyLoss, m.ValueLoss = ppoKL, stats.ClipFrac, stats.PolicyLoss, stats.ValueLoss
 	m.WallS, m.LearnS = time.Since(start).Seconds(), time.Since(learnStart).Seconds()
 	m.RolloutS = m.WallS - m.LearnS
 	m.TokensPerS = float64(m.Tokens) / m.WallS
-	t.beta = t.ctl.Next(beta, m.KL, len(r.seqs))
-	return m, r.samples(t.g, update, 4), nil
+	return m, nil
 }
 
 // metrics are the rollout's means per sequence (rewards, KLs, length, in-language fraction) and
