@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"klppo/internal/rng"
+	"klppo/internal/rundir"
 	"klppo/kl"
 	"klppo/ppo"
 )
@@ -351,7 +352,7 @@ func RunGRPO(ctx context.Context, env Env, cfg GRPOConfig, dir string, onUpdate 
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
-	run := onlineRun{rc: RunConfig{Method: "grpo", GRPO: &cfg,
+	run := onlineRun{kind: rundir.KindRLHFGRPO, rc: RunConfig{Method: "grpo", GRPO: &cfg,
 		Description: fmt.Sprintf("klppo rlhf grpo: GRPO from π_ref against the %s reward, %s in the loss with β = %g, loss type %s",
 			rewardName(cfg.Reward), cfg.KL.Name(), cfg.KL.Beta, cfg.LossType)},
 		updates: cfg.Updates, refSamples: cfg.RefSamples, seed: cfg.Seed, prompted: true, task: cfg.Task,

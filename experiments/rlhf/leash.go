@@ -309,7 +309,7 @@ func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) 
 			return nil, fmt.Errorf("rlhf: leash: %w", err)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFLeash); err != nil {
 		return nil, fmt.Errorf("rlhf: %w", err)
 	}
 	for _, f := range leashOutputs { // an incomplete experiment has none

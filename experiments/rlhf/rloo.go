@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"klppo/internal/rundir"
 	"klppo/kl"
 	"klppo/ppo"
 )
@@ -118,7 +119,7 @@ func RunRLOO(ctx context.Context, env Env, cfg RLOOConfig, dir string, onUpdate 
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
-	run := onlineRun{rc: RunConfig{Method: "rloo", RLOO: &cfg,
+	run := onlineRun{kind: rundir.KindRLHFRLOO, rc: RunConfig{Method: "rloo", RLOO: &cfg,
 		Description: fmt.Sprintf("klppo rlhf rloo: RLOO from π_ref against the %s reward, k1 summed per completion in the reward with β = %g",
 			rewardName(cfg.Reward), cfg.Beta)},
 		updates: cfg.Updates, refSamples: cfg.RefSamples, seed: cfg.Seed, prompted: true, task: cfg.Task,

@@ -14,6 +14,7 @@ import (
 
 	"klppo/internal/fileio"
 	"klppo/internal/rng"
+	"klppo/internal/rundir"
 	"klppo/nn"
 	"klppo/policy"
 )
@@ -249,7 +250,7 @@ func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate fu
 	if cfg.Reward == RewardGold {
 		desc = "klppo rlhf: token-level PPO from π_ref against the gold reward, KL(π‖π_ref) leash"
 	}
-	run := onlineRun{rc: RunConfig{Method: "ppo", PPO: &cfg, Description: desc}, updates: cfg.Updates, refSamples: cfg.RefSamples,
+	run := onlineRun{kind: rundir.KindRLHFPPO, rc: RunConfig{Method: "ppo", PPO: &cfg, Description: desc}, updates: cfg.Updates, refSamples: cfg.RefSamples,
 		seed: cfg.Seed, prompted: cfg.Prompted, task: cfg.Task,
 		settings: Summary{Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: cfg.KL.Estimator.String()},
 		trainer:  func() (stepper, error) { return NewTrainer(env.G, env.Gold, env.RM, env.Ref, cfg) }}
@@ -269,6 +270,7 @@ type stepper interface {
 // part, which runOnline fills in), its sizes and task, the settings its summary reports
 // (Beta, KLCtl, KLTarget, KLIn, KLEstimator) and how to build its trainer.
 type onlineRun struct {
+	kind                rundir.Kind // run.json's
 	rc                  RunConfig
 	updates, refSamples int
 	seed                uint64
@@ -278,7 +280,8 @@ type onlineRun struct {
 	trainer             func() (stepper, error)
 }
 
-// runOnline trains a policy from env.Ref with the method of run and writes dir/config.json,
+// runOnline trains a policy from env.Ref with the method of run and writes dir/run.json (the
+// method's kind: rundir.KindRLHFPPO, KindRLHFGRPO, KindRLHFRLOO), dir/config.json,
 // dir/metrics.csv (one flushed row per update), dir/samples.jsonl (4 texts per update) and
 // dir/summary.json — also when ctx is cancelled or an update fails (then "complete": false and
 // the error is returned). After the last update the policy is evaluated (Evaluate). onUpdate
@@ -288,7 +291,7 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 	if err != nil {
 		return sum, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, run.kind); err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}
 	rc := run.rc
@@ -372,7 +375,7 @@ type SFTMeta struct {
 
 // SaveSFT writes the SFT model, its metrics and its report into dir.
 func SaveSFT(dir string, m *Model, rep SFTReport, cfg SFTConfig) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFSFT); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	ck, err := m.AC.Snapshot(nil, SFTMeta{Model: m.Cfg})
@@ -418,7 +421,7 @@ func LoadSFT(dir string) (*Model, error) {
 
 // SaveRM writes the reward model and its report into dir.
 func SaveRM(dir string, rm *RewardModel, rep RMReport, cfg RMConfig) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFRM); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	arrays, err := rm.Net.Arrays()
