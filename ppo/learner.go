@@ -96,7 +96,8 @@ type LearnerConfig struct {
 	// (the loss is Σ_i w_i·ℓ_i; with the weights of sequence y summing to 1/S over S sequences,
 	// the batch loss is the mean over sequences) and excludes a critic and per-minibatch
 	// advantage normalisation, which would see the padding. A minibatch of S_mb sequences scales
-	// its weights by S/S_mb, so that its loss is the mean over its own sequences.
+	// its weights by S/S_mb, so that its loss is the mean over its own sequences. The clip
+	// fraction then counts the tokens whose sequence's ratio is outside [1−ε, 1+ε].
 	SequenceLevel bool
 	// SingleThreaded keeps all work on the calling goroutine (otherwise the policy and the value
 	// network run on two cores).
