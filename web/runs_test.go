@@ -114,6 +114,7 @@ func fixtureRuns(t *testing.T) string {
 		"grpo1/run.json":                        kindJSON(rundir.KindRLHFGRPO),
 		"grpo1/metrics.csv":                     rlhfHeader + "1,0.1,0.2,0.5,0.5,0.5,0,2,5,1,0.01,0.1,0,NaN,100,10,1\n",
 		"grpo1/summary.json":                    ppoSum,
+		"grpo1/samples.jsonl":                   samples.String(),
 		"lsh/run.json":                          kindJSON(rundir.KindRLHFLeash),
 		"lsh/leash.json":                        `{"kind":"rlhf-leash","complete":true}`,
 		"lsh/leash.csv":                         "method,reward,beta,seed,final_gold\nrloo,rm,0,1,-1\n",
@@ -568,7 +569,7 @@ func TestExportRuns(t *testing.T) {
 		Runs []RunInfo `json:"runs"`
 	}
 	b, err := os.ReadFile(filepath.Join(site, "api", "runs.json"))
-	if err != nil || json.Unmarshal(b, &list) != nil || len(list.Runs) != 14 {
+	if err != nil || json.Unmarshal(b, &list) != nil || len(list.Runs) != 16 {
 		t.Fatalf("api/runs.json: %d runs, %v", len(list.Runs), err)
 	}
 	for _, run := range []string{"rlhf-x", "story/leash", "cmp", "cmp/clip_0.2/seed-1", "rs/seed-1/rm"} {
