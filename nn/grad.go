@@ -183,7 +183,9 @@ type Trainer struct {
 
 // NewTrainer adds ∂cost/∂learnables to g (cost must be a scalar node of g) and compiles a tape
 // machine that binds the gradients to the learnables' dual values. Every gorgonia.Read must be
-// registered before calling it; g must not be modified afterwards.
+// registered before calling it; g must not be modified afterwards. The machine's engine is
+// gorgonia's standard engine with exact AVX2 kernels for float32 tanh and exp (see engine); it
+// becomes the engine of every tensor bound to g's nodes.
 func NewTrainer(g *gorgonia.ExprGraph, cost *gorgonia.Node, learnables gorgonia.Nodes) (*Trainer, error) {
 	if g == nil || cost == nil {
 		return nil, fmt.Errorf("nn: NewTrainer: nil graph or cost")
@@ -213,7 +215,7 @@ func NewTrainer(g *gorgonia.ExprGraph, cost *gorgonia.Node, learnables gorgonia.
 	if _, err := gorgonia.Grad(cost, learnables...); err != nil {
 		return nil, fmt.Errorf("nn: NewTrainer: differentiating %q: %w", cost.Name(), err)
 	}
-	t.vm = gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(learnables...))
+	t.vm = gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(learnables...), gorgonia.WithEngine(engine{}))
 	return t, nil
 }
 

@@ -21,6 +21,9 @@ type tapeMachine struct {
 	// "register" banks
 	cpumem []Value // Value - knows its own type and shape
 	gpumem []Value // Value of which the memories are stored in GPU memory
+	// klppo patch (see README.md): the CPU values made by alloc instructions, by register, kept
+	// across Reset so that the next run's alloc of the same register reuses them.
+	spare []Value
 
 	// state stuff, to allow continuation
 	pc int
@@ -69,6 +72,7 @@ func NewTapeMachine(g *ExprGraph, opts ...VMOpt) *tapeMachine {
 	}
 	m.cpumem = make([]Value, m.p.cpulocs)
 	m.gpumem = make([]Value, m.p.gpulocs)
+	m.spare = make([]Value, m.p.cpulocs)
 	m.init()
 	for _, n := range m.p.g.AllNodes() {
 		setEngine(n.boundTo, m.Engine)
@@ -629,8 +633,16 @@ func (instr alloc) exec(m *tapeMachine) (err error) {
 	var v Value
 	switch dev {
 	case CPU:
-
-		v, err = makeValue(instr.t, instr.s)
+		// klppo patch (see README.md): reuse the value this alloc made in an earlier run, if
+		// any, instead of a new zeroed one (the instruction that follows overwrites it).
+		id := instr.writeTo.id
+		if id >= 0 && id < len(m.spare) && m.spare[id] != nil && m.spare[id].Dtype() == dt && m.spare[id].Shape().Eq(instr.s) {
+			v = m.spare[id]
+			break
+		}
+		if v, err = makeValue(instr.t, instr.s); err == nil && id >= 0 && id < len(m.spare) {
+			m.spare[id] = v
+		}
 
 	default:
 		var mem tensor.Memory
