@@ -400,6 +400,11 @@ func (m *tapeMachine) writeValue(r register, v Value) {
 }
 
 func (m *tapeMachine) watchedLogf(format string, attrs ...interface{}) {
+	// klppo patch (see README.md): logf prints nothing without a logger (and machineDev off), so
+	// skip the search of the watch lists done for every instruction.
+	if m.logger == nil && !machineDev {
+		return
+	}
 	instr := m.p.instructions[m.pc]
 	reads := instr.reads()
 	writes := instr.writes()
