@@ -7,7 +7,7 @@
 //
 //	klppo/kl          pure Go: slices and closed forms (this package)
 //	klppo/kl/klgraph  gorgonia graph nodes (differentiable losses) and per-row helpers over tensors
-//	klppo/kl/fast     fused multi-threaded KL from large logit matrices (AVX2 assembly on amd64)
+//	klppo/kl/fast     fused multi-threaded KL from large logit matrices (AVX-512/AVX2 assembly on amd64)
 //
 // # The divergence
 //

@@ -119,17 +119,25 @@ func (a *Adam) Step(lr float64, grads []*tensor.Dense) error {
 	bc2Sqrt := math.Sqrt(bc2)
 	for i, gt := range grads {
 		m, v := a.m[i], a.v[i]
-		switch ps := a.params[i].Data().(type) {
+		switch ps := paramData(a.params[i]).(type) {
 		case []float64:
-			gs := gt.Data().([]float64)
+			gs := gt.Float64s()
 			for j, g := range gs {
 				m[j] += (1 - b1) * (g - m[j])
 				v[j] = b2*v[j] + (1-b2)*g*g
 				ps[j] -= stepSize * (m[j] / (math.Sqrt(v[j])/bc2Sqrt + eps))
 			}
 		case []float32:
-			gs := gt.Data().([]float32)
-			for j, g32 := range gs {
+			gs := gt.Float32s()
+			j0 := 0
+			if haveAdamAVX2 && len(gs) >= 4 && len(ps) == len(gs) {
+				// the loop below on 4 elements at a time, same bits (adam_amd64.s)
+				j0 = len(gs) &^ 3
+				c := [6]float64{1 - b1, b2, 1 - b2, stepSize, bc2Sqrt, eps}
+				adamStep32AVX2(&ps[0], &gs[0], &m[0], &v[0], j0, &c)
+			}
+			for j := j0; j < len(gs); j++ {
+				g32 := gs[j]
 				g := float64(g32)
 				m[j] += (1 - b1) * (g - m[j])
 				v[j] = b2*v[j] + (1-b2)*g*g
@@ -181,4 +189,12 @@ func (a *Adam) SetState(s AdamState) error {
 		copy(a.v[i], s.V[i])
 	}
 	return nil
+}
+
+// paramData is p's []float32 or []float64 without Dense.Data's allocation.
+func paramData(p *tensor.Dense) any {
+	if p.Dtype() == tensor.Float32 {
+		return p.Float32s()
+	}
+	return p.Float64s()
 }

@@ -127,10 +127,14 @@ func affine64(dst, src, w, b []float64, rows, in, out int) {
 		1, blas64.General{Rows: rows, Cols: out, Stride: out, Data: dst[:rows*out]})
 }
 
-// affine32 is affine64 in float32 (Sgemm).
+// affine32 is affine64 in float32 (Sgemm; the AVX2 tiles of sgemmTiled when they apply, with
+// gonum's rounding).
 func affine32(dst, src, w, b []float32, rows, in, out int) {
 	for r := 0; r < rows; r++ {
 		copy(dst[r*out:(r+1)*out], b)
+	}
+	if sgemmTiled(blas.NoTrans, blas.NoTrans, rows, out, in, 1, src[:rows*in], in, w, out, 1, dst[:rows*out], out) {
+		return
 	}
 	blas32.Gemm(blas.NoTrans, blas.NoTrans, 1,
 		blas32.General{Rows: rows, Cols: in, Stride: in, Data: src[:rows*in]},

@@ -184,7 +184,9 @@ type Trainer struct {
 // NewTrainer adds ∂cost/∂learnables to g (cost must be a scalar node of g) and compiles a tape
 // machine that binds the gradients to the learnables' dual values and computes only the nodes
 // that the cost, the gradients and the gorgonia.Read statements depend on. Every gorgonia.Read
-// must be registered before calling it; g must not be modified afterwards.
+// must be registered before calling it; g must not be modified afterwards. The machine's engine
+// is gorgonia's standard engine with exact AVX2 kernels for float32 tanh and exp (see engine); it
+// becomes the engine of every tensor bound to g's nodes.
 func NewTrainer(g *gorgonia.ExprGraph, cost *gorgonia.Node, learnables gorgonia.Nodes) (*Trainer, error) {
 	if g == nil || cost == nil {
 		return nil, fmt.Errorf("nn: NewTrainer: nil graph or cost")
@@ -232,7 +234,8 @@ func NewTrainer(g *gorgonia.ExprGraph, cost *gorgonia.Node, learnables gorgonia.
 			roots = append(roots, d)
 		}
 	}
-	t.vm = gorgonia.NewTapeMachine(g.SubgraphRoots(roots...), gorgonia.BindDualValues(learnables...))
+	t.vm = gorgonia.NewTapeMachine(g.SubgraphRoots(roots...), gorgonia.BindDualValues(learnables...),
+		gorgonia.WithEngine(engine{}))
 	return t, nil
 }
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sort"
 	"syscall"
@@ -28,18 +30,29 @@ func cpuSeconds() float64 {
 // runBenchTrain prints only what it measures on this machine; reference figures of other tools
 // are in docs/performance.md with the date and command that produced them.
 func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlagSet("bench train", "[--env ID] [--steps N] [--repeat K]", stderr)
+	fs := newFlagSet("bench train", "[--env ID | --config FILE] [--steps N] [--repeat K]", stderr)
 	envID := fs.String("env", "CartPole-v1", "environment id")
+	config := fs.String("config", "", "JSON or YAML config file (keys as in config.json) instead of the env's defaults; --penalty, --steps and --seed override it")
 	steps := fs.Int("steps", 100_000, "environment steps per run")
 	penalty := fs.String("penalty", "", "penalty spec (default: the env's default, kl-adaptive:0.01)")
 	repeat := fs.Int("repeat", 3, "runs; the median is reported")
 	seed := fs.Uint64("seed", 1, "seed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of all runs to FILE")
+	memprofile := fs.String("memprofile", "", "write an allocation profile (every allocation of all runs) to FILE")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := ppo.DefaultConfig(*envID)
-	if err != nil {
+	var cfg ppo.Config
+	if *config != "" {
+		envSet := false
+		fs.Visit(func(f *flag.Flag) { envSet = envSet || f.Name == "env" })
+		if envSet {
+			return usagef("--env %s: the environment comes from --config %s", *envID, *config)
+		}
+		if cfg, err = ppo.LoadConfig(*config); err != nil {
+			return usagef("--config %s: %v", *config, err)
+		}
+	} else if cfg, err = ppo.DefaultConfig(*envID); err != nil {
 		return usagef("--env %s: %v", *envID, err)
 	}
 	if *penalty != "" {
@@ -66,6 +79,14 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 			return err
 		}
 		defer pprof.StopCPUProfile()
+	}
+	if *memprofile != "" {
+		runtime.MemProfileRate = 1
+		defer func() {
+			if perr := writeHeapProfile(*memprofile); perr != nil && err == nil {
+				err = perr
+			}
+		}()
 	}
 	fmt.Fprintf(stdout, "bench train: %s, %s, %d steps (%d envs × %d steps, %d minibatches × %d epochs, %s), %d runs\n",
 		cfg.EnvID, cfg.Penalty, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, cfg.DType, *repeat)
@@ -94,6 +115,24 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 	fmt.Fprintf(stdout, "median: %.0f steps/s wall, %.0f steps per CPU-second\n", sps[len(sps)/2], cpus[len(cpus)/2])
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Fprintf(stdout, "load average during the runs: %s", l)
+	}
+	return nil
+}
+
+// writeHeapProfile writes the allocation profile (all allocations since the start, with
+// runtime.MemProfileRate = 1 every one of them) to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("--memprofile %s: %w", path, err)
+	}
+	runtime.GC() // the profile is current as of the last collection
+	if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+		f.Close()
+		return fmt.Errorf("--memprofile %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("--memprofile %s: %w", path, err)
 	}
 	return nil
 }

@@ -89,6 +89,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	resume := fs.Bool("resume", false, "continue the sweep in --out: skip finished runs, resume interrupted ones from their checkpoints")
 	force := fs.Bool("force", false, "start over in an --out that already holds a sweep or another run (overwrites the sweep's files and runs)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
+	processes := fs.Bool("processes", false, "train each run in a child process of this program ('klppo train') instead of in this one: the same files, runs isolated from each other")
 	var sets compareSets
 	fs.Var(&sets, "set", "hyperparameter override `KEY=VALUE` (config.json names, e.g. --set update_epochs=10 --set hidden=[32,32]); repeatable, applied over the experiment's")
 	randomEpisodes := fs.Int("random-episodes", 0, "episodes of the uniform-random policy that measure the random return (default: the experiment's, else 100)")
@@ -214,6 +215,10 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	runner, err := sweepRunner(*processes)
+	if err != nil {
+		return usagef("--processes: %v", err)
+	}
 
 	total := int64(len(shard.Runs(sweep))) * int64(sweep.Steps)
 	var bar *progressbar.ProgressBar
@@ -226,7 +231,7 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 	opts := experiments.Options{
 		OutDir: dir, Parallel: *parallel, Resume: *resume, Force: *force, Shard: shard,
-		Runner: sweepRunner(), Baseline: compareBaseline,
+		Runner: runner, Baseline: compareBaseline,
 		OnProgress: func(done, _ int64) {
 			if bar != nil {
 				_ = bar.Set64(done)
@@ -371,13 +376,16 @@ func (c *compareSets) Set(s string) error {
 	return nil
 }
 
-// sweepRunner is compareRunner, except that a sweep run by the klppo binary with the default
-// runner trains the runs it puts side by side in child processes (see compare_proc.go).
-func sweepRunner() experiments.Runner {
-	if r, ok := compareRunner.(experiments.PPORunner); ok && r.Train == nil {
-		if exe := klppoExecutable(); exe != "" {
-			return experiments.PPORunner{Train: childTrainer(exe)}
-		}
+// sweepRunner is compareRunner, except that with processes the default runner trains every run
+// in a child process of this executable (see compare_proc.go).
+func sweepRunner(processes bool) (experiments.Runner, error) {
+	r, ok := compareRunner.(experiments.PPORunner)
+	if !processes || !ok || r.Train != nil {
+		return compareRunner, nil
 	}
-	return compareRunner
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, fmt.Errorf("cannot find this program's executable to start child processes: %w", err)
+	}
+	return experiments.PPORunner{Train: childTrainer(exe)}, nil
 }

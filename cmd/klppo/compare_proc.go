@@ -1,13 +1,13 @@
 package main
 
-// Runs of a sweep that are trained side by side go to child processes. Two single-threaded
-// ppo.Train calls in one process keep only about 1.35 of 2 cores busy: gorgonia's
-// tapeMachine.RunAll locks the calling goroutine's OS thread and waits while the tape runs on a new
-// goroutine, so each of the ≈ 31 000 graph runs of a 100k-step run parks and wakes a locked thread
-// and hands its P over. Separate processes do not share a Go scheduler and run at full speed. A
-// child is `klppo train --config FILE --out DIR --quiet` with the fully resolved config, so its
-// files are those ppo.Train writes in-process (the two-core and single-threaded trainers are
-// bit-identical).
+// `klppo compare --processes` trains every run of the sweep in a child process: the executable
+// of this process (os.Executable, whatever it is called) with `train --config FILE --out DIR
+// --quiet` and the run's fully resolved config, so that its files are those ppo.Train writes in
+// this process. A run the sweep trains single-threaded (one of P runs side by side) gets
+// GOMAXPROCS=1: one core, the same results. By default runs are trained in this process: with
+// the patched gorgonia (third_party/gorgonia) two runs in one process keep both cores busy, as two
+// processes do; --processes isolates the runs instead (a crash or a memory blow-up takes one run,
+// not the sweep).
 
 import (
 	"bytes"
@@ -20,31 +20,16 @@ import (
 	"path/filepath"
 	"strings"
 
+	"klppo/experiments"
 	"klppo/ppo"
 )
 
-// childTrainer returns a ppo.Train-compatible function that trains runs marked SingleThreaded in
-// a child process of the klppo executable exe, and any other run in this process.
-func childTrainer(exe string) func(ctx context.Context, cfg ppo.Config, outDir string, opts ppo.Options) (ppo.Summary, error) {
+// childTrainer returns an experiments.TrainFunc that trains every run in a child process of the
+// klppo executable exe.
+func childTrainer(exe string) experiments.TrainFunc {
 	return func(ctx context.Context, cfg ppo.Config, outDir string, opts ppo.Options) (ppo.Summary, error) {
-		if !opts.SingleThreaded {
-			return ppo.Train(ctx, cfg, outDir, opts)
-		}
 		return trainInChild(ctx, exe, cfg, outDir, opts)
 	}
-}
-
-// klppoExecutable returns the path of the running klppo binary, or "" when this process is not
-// one (a test binary, for example), in which case sweeps train every run in-process.
-func klppoExecutable() string {
-	exe, err := os.Executable()
-	if err != nil {
-		return ""
-	}
-	if filepath.Base(exe) != "klppo" {
-		return ""
-	}
-	return exe
 }
 
 func trainInChild(ctx context.Context, exe string, cfg ppo.Config, outDir string, opts ppo.Options) (ppo.Summary, error) {
@@ -79,6 +64,9 @@ func trainInChild(ctx context.Context, exe string, cfg ppo.Config, outDir string
 	cmd := exec.CommandContext(ctx, exe, args...)
 	// On cancellation the child gets SIGINT, checkpoints and flushes its files, as klppo train does.
 	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	if opts.SingleThreaded {
+		cmd.Env = append(os.Environ(), "GOMAXPROCS=1")
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	runErr := cmd.Run()

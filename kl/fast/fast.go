@@ -50,10 +50,14 @@ func New(threads int) *KL {
 // Threads returns the number of goroutines a call uses (at most one per row).
 func (f *KL) Threads() int { return f.threads }
 
-// Kernel returns the row kernels used on this machine: "avx2" (the assembly of
-// kernels_amd64.s, on amd64 CPUs with AVX2 and FMA) or "go" (the pure-Go kernels).
+// Kernel returns the row kernels used on this machine: "avx512" (float32 rows through the
+// AVX-512 assembly of kernels_amd64.s, float64 rows through the AVX2 one, on amd64 CPUs with
+// AVX-512F), "avx2" (the AVX2 and FMA assembly) or "go" (the pure-Go kernels).
 func Kernel() string {
-	if fastHaveAVX2 {
+	switch {
+	case fastHaveAVX512:
+		return "avx512"
+	case fastHaveAVX2:
 		return "avx2"
 	}
 	return "go"

@@ -581,3 +581,53 @@ func BenchmarkFastExpNeg(b *testing.B) {
 		b.Fatal("no work")
 	}
 }
+
+// TestFastAVX512Kernels: the one-pass kernel (sums relative to a reference that is not the
+// maximum, and the maxima) gives the two-pass kernels' sums bit for bit and the true maxima, and
+// the sums agree with a float64 computation with math.Exp.
+func TestFastAVX512Kernels(t *testing.T) {
+	if !fastHaveAVX512 {
+		t.Skip("no AVX-512 on this CPU")
+	}
+	r := rand.New(rand.NewPCG(31, 32))
+	const n = 4096
+	x, y := fastTo32(fastRandLogits(r, n, 3)), fastTo32(fastRandLogits(r, n, 3))
+	var mm, mm2 [2]float32
+	fastMax2AVX512(&x[0], &y[0], n, &mm)
+	wx, wy := x[0], y[0]
+	for i := range x {
+		wx, wy = max(wx, x[i]), max(wy, y[i])
+	}
+	if mm[0] != wx || mm[1] != wy {
+		t.Fatalf("fastMax2AVX512 = %v, want [%v %v]", mm, wx, wy)
+	}
+	mx, my := wx-3, wy-2 // below the maxima: some exponents are positive
+	var a1, a2 [24]float64
+	fastSumsAVX512(&x[0], &y[0], n, mx, my, &a1)
+	fastSumsMaxAVX512(&x[0], &y[0], n, mx, my, &a2, &mm2)
+	if a1 != a2 || mm2 != mm {
+		t.Fatalf("one-pass kernel: sums %v maxima %v; two-pass: %v %v", a2, mm2, a1, mm)
+	}
+	var sx, sy, st float64
+	for i := range x {
+		a, b := float64(x[i]-mx), float64(y[i]-my)
+		sx += math.Exp(a)
+		sy += math.Exp(b)
+		st += math.Exp(a) * (a - b)
+	}
+	sum := func(a []float64) float64 {
+		s := 0.0
+		for _, v := range a {
+			s += v
+		}
+		return s
+	}
+	for _, c := range []struct {
+		name      string
+		got, want float64
+	}{{"Σe^a", sum(a1[0:8]), sx}, {"Σe^b", sum(a1[8:16]), sy}, {"Σe^a(a−b)", sum(a1[16:24]), st}} {
+		if math.Abs(c.got-c.want) > 1e-6*math.Abs(c.want) {
+			t.Errorf("%s = %.9g, float64 %.9g", c.name, c.got, c.want)
+		}
+	}
+}

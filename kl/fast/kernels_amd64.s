@@ -455,3 +455,269 @@ max64loop:
 	VMOVSD X2, 8(DX)
 	VZEROUPPER
 	RET
+
+// ---- AVX-512 float32 kernels ----
+
+// AVX-512 versions of fastSumsAVX2 and fastMax2AVX2 (kernels_amd64.s): the same exp (the same
+// constants and polynomial) and the same sums, on 16 float32 lanes per register and 32 elements
+// per iteration. The constants live in registers: Z16 log2 e, Z17 ln2 hi, Z18 ln2 lo, Z19 the
+// clamp −87, Z20 1, Z21–Z25 and Z27 the Taylor coefficients 1/2 … 1/7, Z26 the exponent bias.
+
+// EXP16(A, N, P): P = e^A for the sixteen float32 lanes of A (A and N are clobbered).
+#define EXP16(A, N, P) \
+	VMAXPS Z19, A, A \
+	VMULPS Z16, A, N \
+	VCVTPS2DQ N, N \
+	VCVTDQ2PS N, P \
+	VFNMADD231PS Z17, P, A \
+	VFNMADD231PS Z18, P, A \
+	VMOVAPS Z27, P \
+	VFMADD213PS Z25, A, P \
+	VFMADD213PS Z24, A, P \
+	VFMADD213PS Z23, A, P \
+	VFMADD213PS Z22, A, P \
+	VFMADD213PS Z21, A, P \
+	VFMADD213PS Z20, A, P \
+	VFMADD213PS Z20, A, P \
+	VPADDD Z26, N, N \
+	VPSLLD $23, N, N \
+	VMULPS N, P, P
+
+// HALF16(OFF, SX, SY, T): sixteen lanes at byte offset OFF of x (SI) and y (DI); mx in Z14,
+// my in Z15 (see HALF in kernels_amd64.s).
+#define HALF16(OFF, SX, SY, T) \
+	VMOVUPS OFF(SI), Z0 \
+	VMOVUPS OFF(DI), Z1 \
+	VSUBPS Z14, Z0, Z2 \
+	VSUBPS Z15, Z1, Z5 \
+	VSUBPS Z5, Z2, Z0 \
+	EXP16(Z2, Z3, Z4) \
+	EXP16(Z5, Z6, Z7) \
+	VADDPS Z4, SX, SX \
+	VADDPS Z7, SY, SY \
+	VFMADD231PS Z0, Z4, T
+
+// FLUSH16(F, YF, ACC): adds the sixteen float32 lanes of F into the eight float64 lanes of ACC.
+#define FLUSH16(F, YF, ACC) \
+	VCVTPS2PD YF, Z0 \
+	VEXTRACTF64X4 $1, F, Y1 \
+	VCVTPS2PD Y1, Z1 \
+	VADDPD Z1, Z0, Z0 \
+	VADDPD Z0, ACC, ACC
+
+// func fastSumsAVX512(x, y *float32, n int, mx, my float32, acc *[24]float64)
+// n > 0 is a multiple of 32. Writes acc[0:8] (lanes of Σ e^(x−mx)), acc[8:16] (Σ e^(y−my)) and
+// acc[16:24] (Σ e^(x−mx)·((x−mx)−(y−my))). The float32 lane sums cover 256 elements (8 terms
+// per lane, as in the AVX2 kernel) before they are added into float64.
+TEXT ·fastSumsAVX512(SB), NOSPLIT, $0-40
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS mx+24(FP), Z14
+	VBROADCASTSS my+28(FP), Z15
+	MOVQ acc+32(FP), DX
+	LEAQ fastc<>(SB), AX
+	VBROADCASTSS 0(AX), Z16
+	VBROADCASTSS 32(AX), Z17
+	VBROADCASTSS 64(AX), Z18
+	VBROADCASTSS 96(AX), Z19
+	VBROADCASTSS 128(AX), Z20
+	VBROADCASTSS 160(AX), Z21
+	VBROADCASTSS 192(AX), Z22
+	VBROADCASTSS 224(AX), Z23
+	VBROADCASTSS 256(AX), Z24
+	VBROADCASTSS 288(AX), Z25
+	VPBROADCASTD 320(AX), Z26
+	VBROADCASTSS 352(AX), Z27
+	VXORPD Z28, Z28, Z28
+	VXORPD Z29, Z29, Z29
+	VXORPD Z30, Z30, Z30
+
+sums512block:
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	MOVQ CX, BX
+	SHRQ $5, BX
+	CMPQ BX, $8
+	JLE  sums512loop
+	MOVQ $8, BX
+
+sums512loop:
+	HALF16(0, Z8, Z9, Z10)
+	HALF16(64, Z11, Z12, Z13)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	DECQ BX
+	JNZ  sums512loop
+
+	VADDPS Z11, Z8, Z8
+	VADDPS Z12, Z9, Z9
+	VADDPS Z13, Z10, Z10
+	FLUSH16(Z8, Y8, Z28)
+	FLUSH16(Z9, Y9, Z29)
+	FLUSH16(Z10, Y10, Z30)
+	TESTQ CX, CX
+	JNZ   sums512block
+	VMOVUPD Z28, 0(DX)
+	VMOVUPD Z29, 64(DX)
+	VMOVUPD Z30, 128(DX)
+	VZEROUPPER
+	RET
+
+// func fastMax2AVX512(x, y *float32, n int, out *[2]float32)
+// n > 0 is a multiple of 32. out[0] = max x[0:n], out[1] = max y[0:n].
+TEXT ·fastMax2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	MOVQ out+24(FP), DX
+	VMOVUPS (SI), Z0
+	VMOVAPS Z0, Z1
+	VMOVUPS (DI), Z2
+	VMOVAPS Z2, Z3
+
+max512loop:
+	VMAXPS (SI), Z0, Z0
+	VMAXPS 64(SI), Z1, Z1
+	VMAXPS (DI), Z2, Z2
+	VMAXPS 64(DI), Z3, Z3
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	JNZ  max512loop
+
+	VMAXPS Z1, Z0, Z0
+	VMAXPS Z3, Z2, Z2
+	VEXTRACTF64X4 $1, Z0, Y4
+	VMAXPS Y4, Y0, Y0
+	VEXTRACTF64X4 $1, Z2, Y5
+	VMAXPS Y5, Y2, Y2
+	VEXTRACTF128 $1, Y0, X4
+	VMAXPS X4, X0, X0
+	VPERMILPS $0x4E, X0, X4
+	VMAXPS X4, X0, X0
+	VPERMILPS $0xB1, X0, X4
+	VMAXPS X4, X0, X0
+	VEXTRACTF128 $1, Y2, X5
+	VMAXPS X5, X2, X2
+	VPERMILPS $0x4E, X2, X5
+	VMAXPS X5, X2, X2
+	VPERMILPS $0xB1, X2, X5
+	VMAXPS X5, X2, X2
+	VMOVSS X0, 0(DX)
+	VMOVSS X2, 4(DX)
+	VZEROUPPER
+	RET
+
+// HALF16M is HALF16 that also takes the running maxima of x (Z28) and y (Z29).
+#define HALF16M(OFF, SX, SY, T) \
+	VMOVUPS OFF(SI), Z0 \
+	VMOVUPS OFF(DI), Z1 \
+	VMAXPS Z0, Z28, Z28 \
+	VMAXPS Z1, Z29, Z29 \
+	VSUBPS Z14, Z0, Z2 \
+	VSUBPS Z15, Z1, Z5 \
+	VSUBPS Z5, Z2, Z0 \
+	EXP16(Z2, Z3, Z4) \
+	EXP16(Z5, Z6, Z7) \
+	VADDPS Z4, SX, SX \
+	VADDPS Z7, SY, SY \
+	VFMADD231PS Z0, Z4, T
+
+// FLUSH16M(F, YF, OFF): adds the sixteen float32 lanes of F into the eight float64 at OFF(DX).
+#define FLUSH16M(F, YF, OFF) \
+	VCVTPS2PD YF, Z0 \
+	VEXTRACTF64X4 $1, F, Y1 \
+	VCVTPS2PD Y1, Z1 \
+	VADDPD Z1, Z0, Z0 \
+	VADDPD OFF(DX), Z0, Z0 \
+	VMOVUPD Z0, OFF(DX)
+
+// func fastSumsMaxAVX512(x, y *float32, n int, mx, my float32, acc *[24]float64, out *[2]float32)
+// fastSumsAVX512 relative to the given (mx, my), which need not be the maxima, in the same pass
+// that finds the maxima of x[0:n] and y[0:n] (out[0], out[1]): each element is read from memory
+// once. n > 0 is a multiple of 32.
+TEXT ·fastSumsMaxAVX512(SB), NOSPLIT, $0-48
+	MOVQ x+0(FP), SI
+	MOVQ y+8(FP), DI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS mx+24(FP), Z14
+	VBROADCASTSS my+28(FP), Z15
+	MOVQ acc+32(FP), DX
+	LEAQ fastc<>(SB), AX
+	VBROADCASTSS 0(AX), Z16
+	VBROADCASTSS 32(AX), Z17
+	VBROADCASTSS 64(AX), Z18
+	VBROADCASTSS 96(AX), Z19
+	VBROADCASTSS 128(AX), Z20
+	VBROADCASTSS 160(AX), Z21
+	VBROADCASTSS 192(AX), Z22
+	VBROADCASTSS 224(AX), Z23
+	VBROADCASTSS 256(AX), Z24
+	VBROADCASTSS 288(AX), Z25
+	VPBROADCASTD 320(AX), Z26
+	VBROADCASTSS 352(AX), Z27
+	VXORPD Z0, Z0, Z0
+	VMOVUPD Z0, 0(DX)
+	VMOVUPD Z0, 64(DX)
+	VMOVUPD Z0, 128(DX)
+	VMOVUPS (SI), Z28
+	VMOVUPS (DI), Z29
+
+summax512block:
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	MOVQ CX, BX
+	SHRQ $5, BX
+	CMPQ BX, $8
+	JLE  summax512loop
+	MOVQ $8, BX
+
+summax512loop:
+	HALF16M(0, Z8, Z9, Z10)
+	HALF16M(64, Z11, Z12, Z13)
+	ADDQ $128, SI
+	ADDQ $128, DI
+	SUBQ $32, CX
+	DECQ BX
+	JNZ  summax512loop
+
+	VADDPS Z11, Z8, Z8
+	VADDPS Z12, Z9, Z9
+	VADDPS Z13, Z10, Z10
+	FLUSH16M(Z8, Y8, 0)
+	FLUSH16M(Z9, Y9, 64)
+	FLUSH16M(Z10, Y10, 128)
+	TESTQ CX, CX
+	JNZ   summax512block
+
+	MOVQ out+40(FP), DX
+	VEXTRACTF64X4 $1, Z28, Y4
+	VMAXPS Y4, Y28, Y0
+	VEXTRACTF64X4 $1, Z29, Y5
+	VMAXPS Y5, Y29, Y2
+	VEXTRACTF128 $1, Y0, X4
+	VMAXPS X4, X0, X0
+	VPERMILPS $0x4E, X0, X4
+	VMAXPS X4, X0, X0
+	VPERMILPS $0xB1, X0, X4
+	VMAXPS X4, X0, X0
+	VEXTRACTF128 $1, Y2, X5
+	VMAXPS X5, X2, X2
+	VPERMILPS $0x4E, X2, X5
+	VMAXPS X5, X2, X2
+	VPERMILPS $0xB1, X2, X5
+	VMAXPS X5, X2, X2
+	VMOVSS X0, 0(DX)
+	VMOVSS X2, 4(DX)
+	VZEROUPPER
+	RET

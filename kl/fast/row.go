@@ -163,6 +163,9 @@ const fastBlock = 2048
 func fastRow32AVX2(x, y []float32) float64 {
 	n := len(x)
 	y = y[:n]
+	if fastHaveAVX512 {
+		return fastRow32AVX512(x, y)
+	}
 	nv := n &^ 15
 	if nv == 0 {
 		return fastRow32(x, y)
@@ -177,6 +180,58 @@ func fastRow32AVX2(x, y []float32) float64 {
 		fastSumsAVX2(&x[k], &y[k], m, float32(o.mx), float32(o.my), &acc)
 		o.addLanes(&acc)
 	}
+	o.tail(x, y, nv)
+	return fastCombine(o.sx, o.sy, o.t)
+}
+
+// fastRow32AVX512 is fastRow32AVX2 with the AVX-512 kernels: 32 elements per iteration, the
+// last len(x) mod 32 through the float64 Go code, and one pass over memory. The first block
+// finds its maxima first (fastMax2AVX512) and sets the reference point; every later block is
+// summed relative to the current reference in the pass that finds its maxima
+// (fastSumsMaxAVX512), and the reference is raised afterwards (fastOnline.raise rescales these
+// sums with the earlier ones). A block whose maximum lies more than fastHeadroom above the
+// reference could overflow a float32 exponential: it is summed again after the raise. The
+// two-pass version read every block twice, the second time from the L1 cache; here the memory
+// reads overlap the arithmetic.
+func fastRow32AVX512(x, y []float32) float64 {
+	n := len(x)
+	nv := n &^ 31
+	if nv == 0 {
+		return fastRow32(x, y)
+	}
+	var o fastOnline
+	var mm [2]float32
+	var acc [24]float64
+	for k := 0; k < nv; k += fastBlock {
+		m := min(fastBlock, nv-k)
+		if k == 0 {
+			fastMax2AVX512(&x[k], &y[k], m, &mm)
+			o.raise(float64(mm[0]), float64(mm[1]))
+			fastSumsAVX512(&x[k], &y[k], m, float32(o.mx), float32(o.my), &acc)
+		} else {
+			fastSumsMaxAVX512(&x[k], &y[k], m, float32(o.mx), float32(o.my), &acc, &mm)
+			if float64(mm[0]) > o.mx+fastHeadroom || float64(mm[1]) > o.my+fastHeadroom {
+				o.raise(float64(mm[0]), float64(mm[1]))
+				fastSumsAVX512(&x[k], &y[k], m, float32(o.mx), float32(o.my), &acc)
+			}
+		}
+		o.sx += ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+		o.sy += ((acc[8] + acc[9]) + (acc[10] + acc[11])) + ((acc[12] + acc[13]) + (acc[14] + acc[15]))
+		o.t += ((acc[16] + acc[17]) + (acc[18] + acc[19])) + ((acc[20] + acc[21]) + (acc[22] + acc[23]))
+		o.raise(float64(mm[0]), float64(mm[1]))
+	}
+	o.tail(x, y, nv)
+	return fastCombine(o.sx, o.sy, o.t)
+}
+
+// fastHeadroom is how far above the reference point a block's logits may lie and still be
+// summed relative to it: e^60 ≈ 1.1e26, so a float32 lane sum of 8 such terms, and its weight
+// in T, stay far below float32's 3.4e38.
+const fastHeadroom = 60
+
+// tail adds the elements from nv on, in float64.
+func (o *fastOnline) tail(x, y []float32, nv int) {
+	n := len(x)
 	if nv < n {
 		tx, ty := x[nv], y[nv]
 		for k := nv + 1; k < n; k++ {
@@ -187,7 +242,6 @@ func fastRow32AVX2(x, y []float32) float64 {
 			o.add(float64(x[k]), float64(y[k]))
 		}
 	}
-	return fastCombine(o.sx, o.sy, o.t)
 }
 
 // fastRow64AVX2 is fastRow32AVX2 for float64 logits: four lanes per register, eight elements per

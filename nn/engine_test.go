@@ -1,0 +1,112 @@
+package nn
+
+import (
+	"math"
+	"testing"
+
+	"github.com/chewxy/math32"
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// vecMathInputs returns every stride-th float32 bit pattern plus the edge cases of math32's Exp
+// and Tanh (zeros, infinities, NaN, subnormals, and a few ulps around 0.625, 44.01, the exp
+// overflow and underflow thresholds), in a length that is not a multiple of 8.
+func vecMathInputs(stride uint32) []float32 {
+	var xs []float32
+	for b := uint64(0); b < 1<<32; b += uint64(stride) {
+		xs = append(xs, math.Float32frombits(uint32(b)))
+	}
+	edges := []float32{0, float32(math.Copysign(0, -1)), float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN()),
+		math.SmallestNonzeroFloat32, -math.SmallestNonzeroFloat32, math.MaxFloat32, -math.MaxFloat32,
+		0.625, -0.625, 44.014845, -44.014845, 88.72284, 88.7, 89, -87.33655, -103.97, -88, 1, -1, 0.5, 2}
+	for _, e := range edges {
+		xs = append(xs, e)
+		for d := int32(-3); d <= 3; d++ {
+			xs = append(xs, math.Float32frombits(uint32(int32(math.Float32bits(e))+d)))
+		}
+	}
+	return append(xs, 0.3)
+}
+
+// TestVecMathMatchesMath32: the AVX2 exp and tanh kernels return math32.Exp's and math32.Tanh's
+// bits on every 4099th float32 bit pattern (about a million values) and the edge cases.
+func TestVecMathMatchesMath32(t *testing.T) {
+	if !haveVecMathAVX2 {
+		t.Skip("no AVX2")
+	}
+	xs := vecMathInputs(4099)
+	got := make([]float32, len(xs))
+	for _, k := range []struct {
+		name   string
+		kernel func(dst, src *float32, n int)
+		scalar func(float32) float32
+	}{{"exp", exp32AVX2, math32.Exp}, {"tanh", tanh32AVX2, math32.Tanh}} {
+		n8 := len(xs) &^ 7
+		k.kernel(&got[0], &xs[0], n8)
+		for i := 0; i < n8; i++ {
+			if want := k.scalar(xs[i]); math.Float32bits(got[i]) != math.Float32bits(want) {
+				t.Fatalf("%s(%v) (bits %#x) = %v (%#x), math32 gives %v (%#x)", k.name, xs[i], math.Float32bits(xs[i]),
+					got[i], math.Float32bits(got[i]), want, math.Float32bits(want))
+			}
+		}
+	}
+}
+
+// TestEngineTanhExp runs tanh and exp through gorgonia with the engine of NewTrainer's machines
+// (in place, into a clone and into a reuse tensor, and on a length that is not a multiple of 8)
+// and compares them with math32 element by element.
+func TestEngineTanhExp(t *testing.T) {
+	for _, n := range []int{3, 8, 37} {
+		xs := make([]float32, n)
+		for i := range xs {
+			xs[i] = float32(i)*0.37 - 6
+		}
+		for _, tc := range []struct {
+			name   string
+			scalar func(float32) float32
+			apply  func(e engine, a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error)
+		}{
+			{"tanh", math32.Tanh, func(e engine, a tensor.Tensor, o ...tensor.FuncOpt) (tensor.Tensor, error) { return e.Tanh(a, o...) }},
+			{"exp", math32.Exp, func(e engine, a tensor.Tensor, o ...tensor.FuncOpt) (tensor.Tensor, error) { return e.Exp(a, o...) }},
+		} {
+			for _, mode := range []string{"safe", "unsafe", "reuse"} {
+				a := tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float32(nil), xs...)))
+				var opts []tensor.FuncOpt
+				reuse := tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(n))
+				switch mode {
+				case "unsafe":
+					opts = append(opts, tensor.UseUnsafe())
+				case "reuse":
+					opts = append(opts, tensor.WithReuse(reuse))
+				}
+				r, err := tc.apply(engine{}, a, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := r.Data().([]float32)
+				for i, x := range xs {
+					if want := tc.scalar(x); math.Float32bits(got[i]) != math.Float32bits(want) {
+						t.Fatalf("%s %s n=%d: [%d] = %v, math32 %v", tc.name, mode, n, i, got[i], want)
+					}
+				}
+				in := a.Data().([]float32)
+				switch mode {
+				case "safe":
+					if r == tensor.Tensor(a) || in[1] != xs[1] {
+						t.Fatalf("%s safe: the input was overwritten", tc.name)
+					}
+				case "unsafe":
+					if r != tensor.Tensor(a) {
+						t.Fatalf("%s unsafe: the result is not the input", tc.name)
+					}
+				case "reuse":
+					if r != tensor.Tensor(reuse) || in[1] != xs[1] {
+						t.Fatalf("%s reuse: the result is not the reuse tensor, or the input changed", tc.name)
+					}
+				}
+			}
+		}
+	}
+	var _ gorgonia.VM // the engine serves gorgonia's tape machines (NewTrainer)
+}

@@ -1,0 +1,142 @@
+package nn
+
+import (
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// sgemmTiled computes C = op(A)·op(B) + beta·C for alpha = 1 with the AVX2 tiles of
+// gemm_amd64.s and returns true, or returns false without touching C for a case it leaves to
+// gonum (no AVX2, alpha ≠ 1, Aᵀ·Bᵀ, short slices, shapes below).
+//
+// Every element of C gets exactly the value gonum's Implementation.Sgemm gives it, bit for bit
+// (TestSgemmTiledMatchesGonum): gonum's serial kernels add into C[i,j] in a fixed order, and the
+// tiles keep that order while they keep C in registers and work on 8 lanes at a time:
+//   - A·B and Aᵀ·B (gonum: one axpy C[i,:] += A[i,l]·B[l,:] per nonzero A[i,l], in the order of
+//     l): C[i,j] += A[i,l]·B[l,j] for l = 0, 1, …, each product rounded before the sum (no FMA),
+//     on 4 rows × 16 columns of C at a time. gonum skips a zero A[i,l]; the tiles do not (+0 added
+//     to −0 gives +0), so a block of 4 rows holding a zero goes through gonum's axpy row by row.
+//     Needs n ≥ 16.
+//   - A·Bᵀ (gonum: C[i,j] += DotUnitary(A[i,:], B[j,:])): four dot products at a time with
+//     DotUnitary's summation order, which depends on B's alignment and the length; the tiles
+//     reproduce it for 16-byte aligned rows of B and k a multiple of 16.
+func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
+	if !haveGemmAVX2 || alpha != 1 || m <= 0 || n <= 0 || k <= 0 || ldc < n || len(c) < (m-1)*ldc+n {
+		return false
+	}
+	aT, bT := tA != blas.NoTrans, tB != blas.NoTrans
+	// op(A)[i,l] = a[i·ars + l·acs]
+	ars, acs := lda, 1
+	if aT {
+		ars, acs = 1, lda
+		if lda < m || len(a) < (k-1)*lda+m {
+			return false
+		}
+	} else if lda < k || len(a) < (m-1)*lda+k {
+		return false
+	}
+	switch {
+	case !bT:
+		if n < 16 || ldb < n || len(b) < (k-1)*ldb+n {
+			return false
+		}
+	case !aT:
+		if k%16 != 0 || n < 4 || ldb < k || len(b) < (n-1)*ldb+k || ldb%4 != 0 || uintptr(unsafe.Pointer(&b[0]))%16 != 0 {
+			return false
+		}
+	default:
+		return false
+	}
+	if beta != 1 {
+		for i := 0; i < m; i++ {
+			ci := c[i*ldc : i*ldc+n]
+			if beta == 0 {
+				clear(ci)
+			} else {
+				for j := range ci {
+					ci[j] *= beta
+				}
+			}
+		}
+	}
+	var impl gonum.Implementation
+	if !bT {
+		// gonum's axpy over columns j0..n of row i: C[i,j] += A[i,l]·B[l,j] for every nonzero A[i,l]
+		axpyRow := func(i, j0 int) {
+			ci := c[i*ldc+j0 : i*ldc+n]
+			for l := 0; l < k; l++ {
+				if v := a[i*ars+l*acs]; v != 0 {
+					impl.Saxpy(n-j0, v, b[l*ldb+j0:], 1, ci, 1)
+				}
+			}
+		}
+		// A without zeros (the usual case: activations, gradients) needs no check per block.
+		zeroFree := false
+		if (!aT && lda == k) || (aT && lda == m) {
+			zeroFree = !anyZero(a[:m*k])
+		}
+		n16 := n &^ 15
+		for i0 := 0; i0 < m; i0 += 4 {
+			if i0+4 > m || (!zeroFree && hasZero4(a[i0*ars:], ars, acs, k)) {
+				for i := i0; i < min(i0+4, m); i++ {
+					axpyRow(i, 0)
+				}
+				continue
+			}
+			for j0 := 0; j0 < n16; j0 += 16 {
+				axpyTile4x16(k, &a[i0*ars], ars, acs, &b[j0], ldb, &c[i0*ldc+j0], ldc)
+			}
+			if n16 < n {
+				for i := i0; i < i0+4; i++ {
+					axpyRow(i, n16)
+				}
+			}
+		}
+		return true
+	}
+	var out [4]float32
+	for i := 0; i < m; i++ {
+		x := a[i*lda : i*lda+k]
+		ci := c[i*ldc : i*ldc+n]
+		j := 0
+		for ; j+4 <= n; j += 4 {
+			dotTile1x4(k/16, &x[0], &b[j*ldb], ldb, &out)
+			ci[j] += alpha * out[0]
+			ci[j+1] += alpha * out[1]
+			ci[j+2] += alpha * out[2]
+			ci[j+3] += alpha * out[3]
+		}
+		for ; j < n; j++ {
+			ci[j] += alpha * impl.Sdot(k, x, 1, b[j*ldb:], 1)
+		}
+	}
+	return true
+}
+
+// hasZero4 reports whether any of a[r·ars + l·acs], r < 4, l < k, is zero.
+func hasZero4(a []float32, ars, acs, k int) bool {
+	for r := 0; r < 4; r++ {
+		for l := 0; l < k; l++ {
+			if a[r*ars+l*acs] == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// anyZero reports whether any element of x is ±0.
+func anyZero(x []float32) bool {
+	n8 := len(x) &^ 7
+	if n8 > 0 && anyZero8(&x[0], n8) {
+		return true
+	}
+	for _, v := range x[n8:] {
+		if v == 0 {
+			return true
+		}
+	}
+	return false
+}

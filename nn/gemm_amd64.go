@@ -1,0 +1,17 @@
+//go:build amd64
+
+package nn
+
+import "golang.org/x/sys/cpu"
+
+// haveGemmAVX2 selects the AVX2 tiles of gemm_amd64.s.
+var haveGemmAVX2 = cpu.X86.HasAVX2
+
+//go:noescape
+func axpyTile4x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32)
+
+//go:noescape
+func anyZero8(p *float32, n int) bool

@@ -1,0 +1,175 @@
+//go:build amd64
+
+#include "textflag.h"
+
+// AVX2 tiles of float32 matrix products that round exactly as gonum's serial kernels do (see
+// gemm.go). No FMA: every product is rounded before it is added, as MULPS then ADDPS do.
+
+// func axpyTile4x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
+//
+// For r = 0..3 and j = 0..15, in the order l = 0, 1, …, k−1:
+//	c[r·ldc + j] += a[r·ars + l·acs] · b[l·ldb + j]
+// (gonum's sgemmSerialNotNot / sgemmSerialTransNot with alpha = 1 and no zero in a).
+TEXT ·axpyTile4x16(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R8
+	SHLQ $2, R8
+	MOVQ acs+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $2, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $2, R13
+	LEAQ (R8)(R8*2), R9
+
+	MOVQ    DX, R14
+	VMOVUPS (R14), Y0
+	VMOVUPS 32(R14), Y1
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y2
+	VMOVUPS 32(R14), Y3
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y4
+	VMOVUPS 32(R14), Y5
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y6
+	VMOVUPS 32(R14), Y7
+
+	TESTQ CX, CX
+	JE    axpy_store
+
+axpy_loop:
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y0, Y0
+	VMULPS       Y9, Y10, Y12
+	VADDPS       Y12, Y1, Y1
+	VBROADCASTSS (SI)(R8*1), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y2, Y2
+	VMULPS       Y9, Y10, Y12
+	VADDPS       Y12, Y3, Y3
+	VBROADCASTSS (SI)(R8*2), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y4, Y4
+	VMULPS       Y9, Y10, Y12
+	VADDPS       Y12, Y5, Y5
+	VBROADCASTSS (SI)(R9*1), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y6, Y6
+	VMULPS       Y9, Y10, Y12
+	VADDPS       Y12, Y7, Y7
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNZ          axpy_loop
+
+axpy_store:
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	ADDQ    R13, DX
+	VMOVUPS Y2, (DX)
+	VMOVUPS Y3, 32(DX)
+	ADDQ    R13, DX
+	VMOVUPS Y4, (DX)
+	VMOVUPS Y5, 32(DX)
+	ADDQ    R13, DX
+	VMOVUPS Y6, (DX)
+	VMOVUPS Y7, 32(DX)
+	VZEROUPPER
+	RET
+
+// func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32)
+//
+// out[t] = x[0:16·k16] · y[t·ldy : t·ldy+16·k16] for t = 0..3, summed in the order of gonum's
+// DotUnitary for a 16-byte aligned y and a length that is a multiple of 16: two 4-lane sums, one
+// over the 1st and 3rd quarter of every 16 elements, one over the 2nd and 4th (here the low and
+// high half of one 8-lane sum), added lane by lane, then the four lanes as (s0+s1) + (s2+s3).
+TEXT ·dotTile1x4(SB), NOSPLIT, $0-40
+	MOVQ k16+0(FP), CX
+	MOVQ x+8(FP), SI
+	MOVQ y+16(FP), DI
+	MOVQ ldy+24(FP), R8
+	SHLQ $2, R8
+	LEAQ (R8)(R8*2), R9
+	MOVQ out+32(FP), DX
+
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+dot_loop:
+	VMOVUPS (SI), Y4
+	VMULPS  (DI), Y4, Y5
+	VADDPS  Y5, Y0, Y0
+	VMULPS  (DI)(R8*1), Y4, Y6
+	VADDPS  Y6, Y1, Y1
+	VMULPS  (DI)(R8*2), Y4, Y7
+	VADDPS  Y7, Y2, Y2
+	VMULPS  (DI)(R9*1), Y4, Y8
+	VADDPS  Y8, Y3, Y3
+	VMOVUPS 32(SI), Y4
+	VMULPS  32(DI), Y4, Y5
+	VADDPS  Y5, Y0, Y0
+	VMULPS  32(DI)(R8*1), Y4, Y6
+	VADDPS  Y6, Y1, Y1
+	VMULPS  32(DI)(R8*2), Y4, Y7
+	VADDPS  Y7, Y2, Y2
+	VMULPS  32(DI)(R9*1), Y4, Y8
+	VADDPS  Y8, Y3, Y3
+	ADDQ    $64, SI
+	ADDQ    $64, DI
+	DECQ    CX
+	JNZ     dot_loop
+
+	VEXTRACTF128 $1, Y0, X4
+	VADDPS       X4, X0, X0
+	VHADDPS      X0, X0, X0
+	VHADDPS      X0, X0, X0
+	VMOVSS       X0, (DX)
+	VEXTRACTF128 $1, Y1, X4
+	VADDPS       X4, X1, X1
+	VHADDPS      X1, X1, X1
+	VHADDPS      X1, X1, X1
+	VMOVSS       X1, 4(DX)
+	VEXTRACTF128 $1, Y2, X4
+	VADDPS       X4, X2, X2
+	VHADDPS      X2, X2, X2
+	VHADDPS      X2, X2, X2
+	VMOVSS       X2, 8(DX)
+	VEXTRACTF128 $1, Y3, X4
+	VADDPS       X4, X3, X3
+	VHADDPS      X3, X3, X3
+	VHADDPS      X3, X3, X3
+	VMOVSS       X3, 12(DX)
+	VZEROUPPER
+	RET
+
+// func anyZero8(p *float32, n int) bool   (n > 0 a multiple of 8)
+//
+// Whether any of p[0:n] is ±0 (NaN is not).
+TEXT ·anyZero8(SB), NOSPLIT, $0-17
+	MOVQ   p+0(FP), SI
+	MOVQ   n+8(FP), CX
+	SHRQ   $3, CX
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+zero_loop:
+	VCMPPS $0x00, (SI), Y0, Y2
+	VORPS  Y2, Y1, Y1
+	ADDQ   $32, SI
+	DECQ   CX
+	JNZ    zero_loop
+
+	VMOVMSKPS Y1, AX
+	TESTL     AX, AX
+	SETNE     ret+16(FP)
+	VZEROUPPER
+	RET

@@ -1,0 +1,15 @@
+//go:build !amd64
+
+package nn
+
+var haveGemmAVX2 = false
+
+func axpyTile4x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int) {
+	panic("nn: axpyTile4x16 without AVX2")
+}
+
+func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32) {
+	panic("nn: dotTile1x4 without AVX2")
+}
+
+func anyZero8(p *float32, n int) bool { panic("nn: anyZero8 without AVX2") }

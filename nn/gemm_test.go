@@ -1,0 +1,99 @@
+package nn
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+	"unsafe"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+)
+
+// alignedF32 returns a slice of n float32 starting off elements after a 64-byte boundary.
+func alignedF32(n, off int) []float32 {
+	s := make([]float32, n+off+16)
+	p := uintptr(unsafe.Pointer(&s[0]))
+	skip := int((64-p%64)%64) / 4
+	return s[skip+off : skip+off+n]
+}
+
+// TestSgemmTiledMatchesGonum: the AVX2 tiles give every element of C exactly gonum's bits, for
+// the shapes of PPO's networks (batch × 4 inputs, 64 hidden units) and odd ones, strided and
+// misaligned operands, β ∈ {0, 1, 0.3}, and A with zeros (which gonum skips: B then holds an
+// infinity, so that adding 0·B[l,j] would show as a NaN).
+func TestSgemmTiledMatchesGonum(t *testing.T) {
+	if !haveGemmAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var ref gonum.Implementation
+	tiled := 0
+	for _, sh := range [][3]int{{64, 64, 64}, {128, 64, 64}, {64, 64, 4}, {4, 64, 64}, {4, 64, 128}, {64, 64, 128},
+		{1, 64, 64}, {4, 64, 4}, {7, 40, 32}, {9, 17, 48}, {5, 16, 16}, {6, 35, 3}, {13, 5, 64}, {3, 70, 96}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
+				for _, layout := range []struct{ pad, off int }{{0, 0}, {0, 1}, {3, 0}, {4, 2}} {
+					for _, beta := range []float32{0, 1, 0.3} {
+						ar, ac := m, k
+						if tA == blas.Trans {
+							ar, ac = k, m
+						}
+						br, bc := k, n
+						if tB == blas.Trans {
+							br, bc = n, k
+						}
+						lda, ldb, ldc := ac+layout.pad, bc+layout.pad, n+layout.pad
+						a, b := alignedF32(ar*lda, layout.off), alignedF32(br*ldb, layout.off)
+						c0 := alignedF32(m*ldc, 0)
+						zeros := rng.IntN(2) == 0 // half the cases have zeros in A
+						for i := range a {
+							a[i] = float32(rng.NormFloat64())
+							if zeros && rng.IntN(97) == 0 {
+								a[i] = 0
+							}
+						}
+						for i := range b {
+							b[i] = float32(rng.NormFloat64())
+						}
+						if zeros {
+							// 0·∞ is NaN: a product gonum skips for A[i,l] = 0 must not be added
+							b[rng.IntN(len(b))] = float32(math.Inf(1))
+						}
+						for i := range c0 {
+							c0[i] = float32(rng.NormFloat64())
+						}
+						want, got := append([]float32(nil), c0...), append([]float32(nil), c0...)
+						ref.Sgemm(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, want, ldc)
+						if !sgemmTiled(tA, tB, m, n, k, 1, a, lda, b, ldb, beta, got, ldc) {
+							if !equalBits(got, c0) {
+								t.Fatalf("%c%c %v: declined the case but changed C", tA, tB, sh)
+							}
+							continue
+						}
+						tiled++
+						for i := range want {
+							if math.Float32bits(want[i]) != math.Float32bits(got[i]) {
+								t.Fatalf("%c%c %v pad %d off %d β %v: c[%d] = %v, gonum %v", tA, tB, sh, layout.pad, layout.off, beta, i, got[i], want[i])
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	// A·B, Aᵀ·B (n ≥ 16) and A·Bᵀ (k a multiple of 16, B aligned) must have taken the tiles.
+	if tiled < 300 {
+		t.Fatalf("only %d products went through the tiles", tiled)
+	}
+}
+
+func equalBits(a, b []float32) bool {
+	for i := range a {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			return false
+		}
+	}
+	return true
+}
