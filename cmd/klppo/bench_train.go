@@ -7,13 +7,14 @@ import (
 	"os"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"syscall"
 
 	"klppo/ppo"
 )
 
 func init() {
-	register("bench train", "measure training throughput (env steps per second) with the default configuration", runBenchTrain)
+	register("bench train", "measure training throughput (env steps per second) with CleanRL's hyperparameters (--preset cleanrl)", runBenchTrain)
 }
 
 // cpuSeconds is the process's user+system CPU time.
@@ -28,19 +29,25 @@ func cpuSeconds() float64 {
 // runBenchTrain prints only what it measures on this machine; reference figures of other tools
 // are in docs/performance.md with the date and command that produced them.
 func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlagSet("bench train", "[--env ID] [--steps N] [--repeat K]", stderr)
+	fs := newFlagSet("bench train", "[--env ID] [--preset NAME] [--steps N] [--repeat K]", stderr)
 	envID := fs.String("env", "CartPole-v1", "environment id")
+	// CleanRL's settings by default, so that the figure stays comparable with CleanRL's own and
+	// with earlier measurements whatever `klppo train`'s defaults become.
+	preset := fs.String("preset", ppo.PresetCleanRL, "hyperparameter preset: "+strings.Join(ppo.Presets(), " or "))
 	steps := fs.Int("steps", 100_000, "environment steps per run")
-	penalty := fs.String("penalty", "", "penalty spec (default: the env's default, kl-adaptive:0.01)")
+	penalty := fs.String("penalty", "", "penalty spec (default: the preset's, kl-adaptive:0.01)")
 	repeat := fs.Int("repeat", 3, "runs; the median is reported")
 	seed := fs.Uint64("seed", 1, "seed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of all runs to FILE")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	cfg, err := ppo.DefaultConfig(*envID)
-	if err != nil {
+	if _, err := ppo.DefaultConfig(*envID); err != nil {
 		return usagef("--env %s: %v", *envID, err)
+	}
+	cfg, err := ppo.PresetConfig(*preset, *envID)
+	if err != nil { // the env is known: the preset is not
+		return usagef("--preset %q: unknown preset (known: %s)", *preset, strings.Join(ppo.Presets(), ", "))
 	}
 	if *penalty != "" {
 		cfg.Penalty = *penalty
@@ -68,8 +75,8 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Fprintf(stdout, "bench train: %s, %s, %d steps (%d envs × %d steps, %d minibatches × %d epochs, %s), %d runs\n",
-		cfg.EnvID, cfg.Penalty, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, cfg.DType, *repeat)
+	fmt.Fprintf(stdout, "bench train: %s, preset %s, %s, %d steps (%d envs × %d steps, %d minibatches × %d epochs, %s), %d runs\n",
+		cfg.EnvID, *preset, cfg.Penalty, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, cfg.DType, *repeat)
 	var sps, cpus []float64
 	for i := 0; i < *repeat; i++ {
 		dir, err := os.MkdirTemp("", "klppo-bench-")
