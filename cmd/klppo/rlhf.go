@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"klppo/experiments/rlhf"
+	"klppo/internal/rundir"
+	"klppo/kl"
 	"klppo/ppo"
 
 	"github.com/schollz/progressbar/v3"
@@ -60,7 +62,7 @@ func addPPOFlags(fs *flag.FlagSet, f *rlhfFlags, defBeta float64) {
 	d := rlhf.DefaultPPOConfig(defBeta, 1)
 	f.klCoef = fs.Float64("kl-coef", defBeta, "β, the initial coefficient of KL(π‖π_ref) (0 = no leash)")
 	f.klIn = fs.String("kl-in", string(d.KL.In), "where β·KL goes: reward (per-token reward shaping, TRL PPO) or loss (added to the loss, GRPO/verl use_kl_loss)")
-	f.klEst = fs.String("kl-estimator", string(d.KL.Estimator), "per-token KL estimator: k1, k2, k3 or exact (full-vocabulary KL at each position)")
+	f.klEst = fs.String("kl-estimator", d.KL.Estimator.String(), "per-token KL estimator: k1, k2, k3 or exact (full-vocabulary KL at each position)")
 	f.klCtl = fs.String("kl-ctl", d.Ctl, "β controller: fixed, prop (Ziegler et al./TRL proportional, --kl-target, --kl-horizon) or adaptive (PPO paper's halve/double, --kl-target)")
 	f.klTarget = fs.Float64("kl-target", d.Target, "target KL(π‖π_ref) in nats per sequence for --kl-ctl prop|adaptive")
 	f.klHorizon = fs.Float64("kl-horizon", d.Horizon, "horizon of the proportional controller, in sequences")
@@ -133,7 +135,11 @@ func (f *rlhfFlags) prepareConfig() (rlhf.PrepareConfig, error) {
 
 func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 	c := rlhf.DefaultPPOConfig(*f.klCoef, *f.seed)
-	c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), ppo.KLRefEstimator(*f.klEst)
+	est, err := kl.ParseEstimator(*f.klEst)
+	if err != nil {
+		return c, usagef("--kl-estimator %q: want k1, k2, k3 or exact", *f.klEst)
+	}
+	c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), est
 	c.Ctl, c.Target, c.Horizon = *f.klCtl, *f.klTarget, *f.klHorizon
 	c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
 	c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda
@@ -142,8 +148,6 @@ func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 		return c, usagef("--kl-coef %v: want a finite number ≥ 0", *f.klCoef)
 	case c.KL.In != ppo.KLInReward && c.KL.In != ppo.KLInLoss:
 		return c, usagef("--kl-in %q: want reward or loss", *f.klIn)
-	case c.KL.Estimator != ppo.KLRefK1 && c.KL.Estimator != ppo.KLRefK2 && c.KL.Estimator != ppo.KLRefK3 && c.KL.Estimator != ppo.KLRefExact:
-		return c, usagef("--kl-estimator %q: want k1, k2, k3 or exact", *f.klEst)
 	case c.Ctl != "fixed" && c.Ctl != "prop" && c.Ctl != "adaptive":
 		return c, usagef("--kl-ctl %q: want fixed, prop or adaptive", *f.klCtl)
 	case c.Ctl != "fixed" && (!(c.Target > 0) || math.IsInf(c.Target, 0)):
@@ -220,6 +224,11 @@ func runRLHF(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := f.guard(append(f.prepareDirs(), runDirs...)...); err != nil {
 		return err
+	}
+	if !oneBeta { // the story's directory holds sft/, rm/, no-leash/, leash/ and the story charts
+		if err := rundir.WriteKind(*f.out, rundir.KindRLHFStory); err != nil {
+			return fmt.Errorf("--out %s: %w", *f.out, err)
+		}
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -464,6 +473,9 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(*f.out, 0o755); err != nil {
 		return err
+	}
+	if err := rundir.WriteKind(*f.out, rundir.KindRLHFBoN); err != nil {
+		return fmt.Errorf("--out %s: %w", *f.out, err)
 	}
 	if err := rlhf.WriteBoNCSV(filepath.Join(*f.out, "bon.csv"), pts); err != nil {
 		return err

@@ -90,10 +90,15 @@ func newState(theta, refLogits, reward []float64) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("estimators: ref_logits: %w", err)
 	}
-	s := &state{lp: lp, lr: lr, pi: make([]float64, len(lp)), piRef: make([]float64, len(lr)), r: reward}
-	for i := range lp {
-		s.pi[i], s.piRef[i] = math.Exp(lp[i]), math.Exp(lr[i])
-		s.er += s.pi[i] * reward[i]
+	s := &state{lp: lp, lr: lr, r: reward}
+	if s.pi, err = kl.Softmax(theta); err != nil {
+		return nil, fmt.Errorf("estimators: logits: %w", err)
+	}
+	if s.piRef, err = kl.Softmax(refLogits); err != nil {
+		return nil, fmt.Errorf("estimators: ref_logits: %w", err)
+	}
+	for i, p := range s.pi {
+		s.er += p * reward[i]
 	}
 	if s.klRev, err = kl.KLLogits(theta, refLogits); err != nil {
 		return nil, fmt.Errorf("estimators: KL(π‖π_ref): %w", err)
@@ -299,14 +304,14 @@ func ExpectedSurrogate(p Problem, name string, theta, thetaOld []float64) (float
 	if err != nil {
 		return 0, err
 	}
-	est := map[ppo.KLRefEstimator]kl.Estimator{ppo.KLRefK1: kl.K1, ppo.KLRefK2: kl.K2, ppo.KLRefK3: kl.K3}[c.Estimator]
+	est := c.Estimator
 	var sum float64
 	for x, w := range old.pi {
 		s := p.Reward[x] * cur.lp[x]
 		switch {
 		case c.In == ppo.KLInReward: // the estimate at the sampling policy, a constant
 			s -= p.Beta * est.Sample(old.lr[x]-old.lp[x]) * cur.lp[x]
-		case c.Estimator == ppo.KLRefExact:
+		case c.Estimator == kl.Exact:
 		case c.ImportanceWeighted:
 			s -= p.Beta * math.Exp(cur.lp[x]-old.lp[x]) * est.Sample(cur.lr[x]-cur.lp[x])
 		default:
@@ -314,7 +319,7 @@ func ExpectedSurrogate(p Problem, name string, theta, thetaOld []float64) (float
 		}
 		sum += w * s
 	}
-	if c.Estimator == ppo.KLRefExact {
+	if c.Estimator == kl.Exact {
 		sum -= p.Beta * cur.klRev
 	}
 	return sum, nil

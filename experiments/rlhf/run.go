@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"klppo/internal/fileio"
+	"klppo/internal/rng"
+	"klppo/internal/rundir"
 	"klppo/nn"
 	"klppo/policy"
 )
@@ -120,7 +121,7 @@ func smooth(xs []float64, w int) []float64 {
 // gold peak and the last update).
 func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, cfg PPOConfig, complete bool) Summary {
 	s := Summary{RefProxy: ref.Proxy, RefGold: ref.Gold, RefInLanguage: ref.InLanguage, Updates: len(ms), Complete: complete,
-		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: string(cfg.KL.Estimator), Seed: cfg.Seed}
+		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: cfg.KL.Estimator.String(), Seed: cfg.Seed}
 	if cfg.Ctl != "fixed" {
 		s.KLTarget = cfg.Target
 	}
@@ -226,7 +227,8 @@ type Env struct {
 	LabelNoise    float64
 }
 
-// RunPPO trains a policy from env.Ref against env.RM with cfg and writes dir/config.json,
+// RunPPO trains a policy from env.Ref against env.RM with cfg and writes dir/run.json (its kind,
+// rundir.KindRLHFPPO), dir/config.json,
 // dir/metrics.csv (one flushed row per update), dir/samples.jsonl (4 texts per update) and
 // dir/summary.json — also when ctx is cancelled or an update fails (then "complete": false and
 // the error is returned). onUpdate (may be nil) sees every update's metrics.
@@ -234,7 +236,7 @@ func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate fu
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFPPO); err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}
 	rc := RunConfig{PPO: cfg, Model: env.Ref.Cfg, SFT: env.SFTDir, RM: env.RMDir, LabelNoise: env.LabelNoise,
@@ -310,7 +312,7 @@ type SFTMeta struct {
 
 // SaveSFT writes the SFT model, its metrics and its report into dir.
 func SaveSFT(dir string, m *Model, rep SFTReport, cfg SFTConfig) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFSFT); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	ck, err := m.AC.Snapshot(nil, SFTMeta{Model: m.Cfg})
@@ -356,7 +358,7 @@ func LoadSFT(dir string) (*Model, error) {
 
 // SaveRM writes the reward model and its report into dir.
 func SaveRM(dir string, rm *RewardModel, rep RMReport, cfg RMConfig) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFRM); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	arrays, err := rm.Net.Arrays()
@@ -378,7 +380,7 @@ func LoadRM(dir string, v int) (*RewardModel, error) {
 	if err != nil {
 		return nil, fmt.Errorf("rlhf: %w", err)
 	}
-	rm, err := NewRewardModel(rand.New(rand.NewPCG(0, 0)), v) // weights overwritten below
+	rm, err := NewRewardModel(rng.New(0, 0), v) // weights overwritten below
 	if err != nil {
 		return nil, err
 	}
