@@ -51,7 +51,10 @@ func TestMeasureKLConstraint(t *testing.T) {
 	// A run whose KL never reaches the target: β halves to its floor and stays there.
 	var low []UpdateMetrics
 	beta := 1.0
-	rule := pen.BetaController(1e4, 1e-4, 1e4)
+	rule, err := pen.BetaController(1e4, 1e-4, 1e4)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for range 40 {
 		low = append(low, UpdateMetrics{KL: 0.0005, Beta: beta})
 		beta = rule.Next(beta, 0.0005, 512)
