@@ -124,19 +124,19 @@ func (k KLConstraint) Describe(pen Penalty, betaMin, betaMax float64) string {
 	lo, hi := k.Target/1.5, 1.5*k.Target
 	fmt.Fprintf(&b, "How much the KL constrained the run (d_targ = %g, band [%.3g, %.3g]): the update's KL was in the band in %s of the %d updates, below it in %s, above it in %s; the largest was %.1f× d_targ.\n",
 		k.Target, lo, hi, pct(k.KLInBandFrac), k.Updates, pct(k.KLBelowBandFrac), pct(k.KLAboveBandFrac), k.KLMaxOverTarget)
-	fmt.Fprintf(&b, "β was off its floor %g and ceiling %g in %s of the updates (on the floor in %s, on the ceiling in %s): ",
+	fmt.Fprintf(&b, "β was off its floor %g and ceiling %g in %s of the updates (on the floor in %s, on the ceiling in %s). ",
 		betaMin, betaMax, pct(k.BetaActiveFrac), pct(k.BetaFloorFrac), pct(k.BetaCeilingFrac))
 	switch {
 	case k.BetaFloorFrac >= 0.5:
-		b.WriteString("the KL stayed below its target and the penalty was switched off in effect for most of the run.")
+		b.WriteString("The KL stayed below its target and β on its floor for most of the run: the penalty was switched off in effect.")
 	case k.BetaCeilingFrac >= 0.5:
 		b.WriteString("β was stuck at its ceiling for most of the run: the penalty could not hold the KL down.")
 	case k.BetaActiveFrac >= 0.8 && k.KLInBandFrac >= 0.5:
-		b.WriteString("the penalty did the work: β rose and fell to hold the KL near its target for most of the run.")
+		b.WriteString("The penalty did the work: β rose and fell to hold the KL near its target for most of the run.")
 	case k.BetaActiveFrac >= 0.8:
-		b.WriteString("β was active throughout, but the KL left the band more often than not.")
+		b.WriteString("β was free to act throughout, but the KL left the band more often than not.")
 	default:
-		b.WriteString("the penalty was active for part of the run only.")
+		b.WriteString("The penalty was at work for part of the run only.")
 	}
 	return b.String()
 }

@@ -67,6 +67,16 @@ func TestMeasureKLConstraint(t *testing.T) {
 	if d := kl.Describe(pen, 1e-4, 1e4); !strings.Contains(d, "switched off in effect") {
 		t.Fatalf("Describe of a run on the floor:\n%s", d)
 	}
+
+	// A run the penalty holds: 3 of 5 updates in the band, β never on a bound.
+	held := []UpdateMetrics{{KL: 0.001, Beta: 1}, {KL: 0.01, Beta: 0.5}, {KL: 0.012, Beta: 0.5}, {KL: 0.03, Beta: 0.5}, {KL: 0.009, Beta: 1}}
+	kh := MeasureKLConstraint(held, pen, 1e-4, 1e4)
+	if kh.KLInBandFrac != 0.6 || kh.BetaActiveFrac != 1 || kh.KLMaxOverTarget != 3 {
+		t.Fatalf("held: %+v", kh)
+	}
+	if d := kh.Describe(pen, 1e-4, 1e4); !strings.Contains(d, "The penalty did the work") || !strings.Contains(d, "in the band in 60 % of the 5 updates") {
+		t.Fatalf("Describe of a run the penalty holds:\n%s", d)
+	}
 }
 
 // TestKLConstraintWithoutTarget: clip, kl-fixed and none (with or without +stop) have no target:
