@@ -28,8 +28,9 @@ func init() {
 
 // trainFlags holds every hyper-parameter flag; values are applied only for flags that were set.
 type trainFlags struct {
-	fs                                                           *flag.FlagSet
-	env, penalty, out, config, resume, activation, dtype, preset string
+	fs                                                   *flag.FlagSet
+	env, penalty, out, config, resume, activation, dtype string
+	preset                                               string
 	steps, numEnvs, numSteps, numMinibatches, epochs     int
 	ckEvery                                              int
 	seed                                                 uint64
