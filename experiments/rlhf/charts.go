@@ -40,6 +40,17 @@ var palette = []color.Color{
 // chart writes a PNG of the series. gonum/plot panics on some degenerate inputs; such a panic is
 // returned as an error.
 func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
+	return chartWith(file, title, xlabel, ylabel, ss, chartOptions{})
+}
+
+// chartOptions change a chart's defaults.
+type chartOptions struct {
+	xticks       []plot.Tick // the x axis's ticks (nil: gonum's)
+	legendBottom bool        // the legend in the bottom right corner instead of the top right
+}
+
+// chartWith is chart with options.
+func chartWith(file, title, xlabel, ylabel string, ss []series, o chartOptions) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("rlhf: chart %s: %v", file, r)
@@ -49,7 +60,10 @@ func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
+	if o.xticks != nil {
+		p.X.Tick.Marker = plot.ConstantTicks(o.xticks)
+	}
+	p.Legend.Top = !o.legendBottom
 	p.Legend.Left = false
 	p.Add(plotter.NewGrid())
 	for _, s := range ss {
