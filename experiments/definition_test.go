@@ -171,3 +171,22 @@ func TestMeasureBaseline(t *testing.T) {
 		t.Fatalf("0 episodes: %v", err)
 	}
 }
+
+// TestTable1PendulumKeepsMeasuredSettings: docs/compare.md's table1-pendulum results were
+// measured with the Pendulum-v1 defaults of that time; the definition pins them, so that a
+// change of `klppo train`'s defaults does not silently change what the experiment runs.
+func TestTable1PendulumKeepsMeasuredSettings(t *testing.T) {
+	d, err := Lookup("table1-pendulum")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := PPORunner{}.Config(RunSpec{Env: d.Env, Penalty: "kl-adaptive:0.01", Seed: 1, Steps: d.Steps, Overrides: d.Overrides})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.NumEnvs != 4 || cfg.NumSteps != 1024 || cfg.NumMinibatches != 64 || cfg.UpdateEpochs != 10 || cfg.LearningRate != 1e-3 ||
+		!cfg.AnnealLR || cfg.Gamma != 0.9 || cfg.GAELambda != 0.95 || cfg.ClipVLoss || cfg.EntCoef != 0 || !cfg.NormObs ||
+		!cfg.NormReward || cfg.MaxGradNorm != 0.5 || cfg.InitLogStd != 0 || cfg.TotalTimesteps != 200_000 {
+		t.Fatalf("table1-pendulum resolves to %+v", cfg)
+	}
+}

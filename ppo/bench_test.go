@@ -8,8 +8,9 @@ import (
 	"klppo/env"
 )
 
+// benchTrainer is a trainer with CleanRL's CartPole settings (the workload of `klppo bench train`).
 func benchTrainer(b *testing.B) *trainer {
-	cfg, err := DefaultConfig("CartPole-v1")
+	cfg, err := PresetConfig(PresetCleanRL, "CartPole-v1")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,10 +81,10 @@ func BenchmarkRollout(b *testing.B) {
 	}
 }
 
-// BenchmarkTrainCartPole100k is `klppo bench train`'s workload: 100k CartPole steps with the
-// default (CleanRL-shaped, kl-adaptive:0.01) configuration; it reports env steps per second.
+// BenchmarkTrainCartPole100k is `klppo bench train`'s workload: 100k CartPole steps with
+// CleanRL's configuration (PresetCleanRL, kl-adaptive:0.01); it reports env steps per second.
 func BenchmarkTrainCartPole100k(b *testing.B) {
-	cfg, err := DefaultConfig("CartPole-v1")
+	cfg, err := PresetConfig(PresetCleanRL, "CartPole-v1")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -43,5 +44,43 @@ func TestParseConfigRefuses(t *testing.T) {
 		if _, err := ParseConfig([]byte(ok.data), ok.ext); err != nil {
 			t.Errorf("ParseConfig(%q, %s): %v", ok.data, ok.ext, err)
 		}
+	}
+}
+
+// TestPresetCleanRL pins CleanRL's hyperparameters: ppo.py's for discrete actions,
+// ppo_continuous_action.py's for Box actions (the workload of `klppo bench train` and the
+// documented case where no KL constraint engages), whatever the defaults become.
+func TestPresetCleanRL(t *testing.T) {
+	c, err := PresetConfig(PresetCleanRL, "CartPole-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Penalty != "kl-adaptive:0.01" || c.TotalTimesteps != 500_000 || c.NumEnvs != 4 || c.NumSteps != 128 ||
+		c.NumMinibatches != 4 || c.UpdateEpochs != 4 || c.LearningRate != 2.5e-4 || !c.AnnealLR || c.Gamma != 0.99 ||
+		c.GAELambda != 0.95 || !c.NormAdv || !c.ClipVLoss || c.VFClip != 0.2 || c.EntCoef != 0.01 || c.VFCoef != 0.5 ||
+		c.MaxGradNorm != 0.5 || c.AdamEps != 1e-5 || len(c.Hidden) != 2 || c.Hidden[0] != 64 || c.Hidden[1] != 64 ||
+		c.Activation != "tanh" || c.NormObs || c.NormReward || c.InitLogStd != 0 {
+		t.Fatalf("cleanrl CartPole-v1: %+v", c)
+	}
+	p, err := PresetConfig(PresetCleanRL, "Pendulum-v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.TotalTimesteps != 1_000_000 || p.NumEnvs != 1 || p.NumSteps != 2048 || p.NumMinibatches != 32 || p.UpdateEpochs != 10 ||
+		p.LearningRate != 3e-4 || !p.AnnealLR || p.Gamma != 0.99 || p.EntCoef != 0 || !p.NormObs || !p.NormReward || p.InitLogStd != 0 {
+		t.Fatalf("cleanrl Pendulum-v1: %+v", p)
+	}
+	for _, name := range []string{"", PresetDefault} {
+		d, err := PresetConfig(name, "CartPole-v1")
+		def, _ := DefaultConfig("CartPole-v1")
+		if err != nil || !reflect.DeepEqual(d, def) {
+			t.Fatalf("preset %q: %+v, %v; want DefaultConfig %+v", name, d, err, def)
+		}
+	}
+	if _, err := PresetConfig("sb3", "CartPole-v1"); err == nil || !strings.Contains(err.Error(), `preset "sb3"`) {
+		t.Fatalf("unknown preset: %v", err)
+	}
+	if _, err := PresetConfig(PresetCleanRL, "Pong-v5"); err == nil || !strings.Contains(err.Error(), "env_id") {
+		t.Fatalf("unknown env: %v", err)
 	}
 }

@@ -36,6 +36,13 @@
 //   - KLRef (klref.go): where RLHF's KL(π‖π_ref) goes — in the reward or in the loss — and with
 //     which estimator. It is a different KL from PPO's KL(π_old‖π_θ): π_ref never changes.
 //   - GAE: generalised advantage estimation over a time-major rollout.
+//   - KLConstraint and MeasureKLConstraint (constraint.go): how much a KL target constrained a
+//     run — the fraction of updates whose KL fell in the adaptive rule's band
+//     [d_targ/1.5, 1.5·d_targ], the fraction with β strictly between its bounds, the largest
+//     KL/d_targ. Train writes them to summary.json; the CLI's report says them in words.
+//   - DefaultConfig and PresetConfig (config.go): the per-environment defaults (the default run,
+//     DefaultEnvID, is Pendulum-v1, where the adaptive penalty binds) and the "cleanrl" preset
+//     (CleanRL's hyperparameters, under which CartPole's KL never reaches a target).
 //
 // Options.SingleThreaded keeps all of Train's work on the calling goroutine so that a sweep
 // can run one run per core.

@@ -64,6 +64,12 @@ type Summary struct {
 	Episodes          int    `json:"episodes"`
 	Updates           int    `json:"updates"`
 	Stopped           string `json:"stopped"` // "" when complete, else why (interrupted, nan)
+	// Constraint is how much the KL target constrained the run (see KLConstraint), over every
+	// update of the run (also those of earlier sessions of a resumed run). summary.json holds
+	// it as kl_target, kl_in_band_frac, kl_below_band_frac, kl_above_band_frac,
+	// kl_max_over_target, beta_active_frac, beta_floor_frac and beta_ceiling_frac; all null for
+	// a penalty without a target.
+	Constraint KLConstraint `json:"-"`
 }
 
 // returnWindow tracks the mean of the last n episode returns.
@@ -122,6 +128,14 @@ type summaryJSON struct {
 	Episodes          int      `json:"episodes"`
 	Updates           int      `json:"updates"`
 	Stopped           string   `json:"stopped"`
+	KLTarget          *float64 `json:"kl_target"`
+	KLInBandFrac      *float64 `json:"kl_in_band_frac"`
+	KLBelowBandFrac   *float64 `json:"kl_below_band_frac"`
+	KLAboveBandFrac   *float64 `json:"kl_above_band_frac"`
+	KLMaxOverTarget   *float64 `json:"kl_max_over_target"`
+	BetaActiveFrac    *float64 `json:"beta_active_frac"`
+	BetaFloorFrac     *float64 `json:"beta_floor_frac"`
+	BetaCeilingFrac   *float64 `json:"beta_ceiling_frac"`
 }
 
 func nullable(v float64) *float64 {
@@ -138,19 +152,27 @@ func fromNullable(p *float64) float64 {
 	return *p
 }
 
-// MarshalJSON writes NaN final_return / solved_threshold (no episode yet / no threshold) as null.
+// MarshalJSON writes NaN values (no episode yet, no threshold, no KL target) as null.
 func (s Summary) MarshalJSON() ([]byte, error) {
+	c := s.Constraint
 	return json.Marshal(summaryJSON{s.EnvID, s.Penalty, s.Seed, s.Steps, s.WallS, s.SPS, nullable(s.FinalReturn),
-		nullable(s.SolvedThreshold), s.FirstStepReturnGE, s.Episodes, s.Updates, s.Stopped})
+		nullable(s.SolvedThreshold), s.FirstStepReturnGE, s.Episodes, s.Updates, s.Stopped,
+		nullable(c.Target), nullable(c.KLInBandFrac), nullable(c.KLBelowBandFrac), nullable(c.KLAboveBandFrac),
+		nullable(c.KLMaxOverTarget), nullable(c.BetaActiveFrac), nullable(c.BetaFloorFrac), nullable(c.BetaCeilingFrac)})
 }
 
-// UnmarshalJSON reads null floats back as NaN.
+// UnmarshalJSON reads null (or absent, as in summaries written before the fields existed) floats
+// back as NaN.
 func (s *Summary) UnmarshalJSON(b []byte) error {
 	var j summaryJSON
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
 	*s = Summary{j.EnvID, j.Penalty, j.Seed, j.Steps, j.WallS, j.SPS, fromNullable(j.FinalReturn),
-		fromNullable(j.SolvedThreshold), j.FirstStepReturnGE, j.Episodes, j.Updates, j.Stopped}
+		fromNullable(j.SolvedThreshold), j.FirstStepReturnGE, j.Episodes, j.Updates, j.Stopped,
+		KLConstraint{Target: fromNullable(j.KLTarget), Updates: j.Updates, KLInBandFrac: fromNullable(j.KLInBandFrac),
+			KLBelowBandFrac: fromNullable(j.KLBelowBandFrac), KLAboveBandFrac: fromNullable(j.KLAboveBandFrac),
+			KLMaxOverTarget: fromNullable(j.KLMaxOverTarget), BetaActiveFrac: fromNullable(j.BetaActiveFrac),
+			BetaFloorFrac: fromNullable(j.BetaFloorFrac), BetaCeilingFrac: fromNullable(j.BetaCeilingFrac)}}
 	return nil
 }

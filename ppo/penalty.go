@@ -146,6 +146,12 @@ func (p Penalty) UsesBeta() bool {
 	return p.Kind == PenaltyKLFixed || p.Kind == PenaltyKLAdaptive || p.Kind == PenaltyKLProp
 }
 
+// HasTarget reports whether the objective has a KL target d_targ that β is adapted to
+// (kl-adaptive, kl-prop).
+func (p Penalty) HasTarget() bool {
+	return p.Kind == PenaltyKLAdaptive || p.Kind == PenaltyKLProp
+}
+
 // InitialBeta is β for the first update: Value for kl-fixed, initBeta for the adaptive rules, 0
 // for objectives without a KL term.
 func (p Penalty) InitialBeta(initBeta float64) float64 {

@@ -133,6 +133,16 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summ
 		return Summary{}, err
 	}
 	defer func() { err = errors.Join(err, mw.close()) }()
+	constraint := newKLConstraintCounter(t.penalty, cfg.BetaMin, cfg.BetaMax)
+	if opts.Resume { // the updates of earlier sessions count too
+		ms, err := ReadMetrics(filepath.Join(outDir, MetricsFile))
+		if err != nil {
+			return Summary{}, fmt.Errorf("ppo: resume: %w", err)
+		}
+		for _, m := range ms {
+			constraint.add(m.KL, m.Beta)
+		}
+	}
 	ew, err := openCSV(filepath.Join(outDir, EpisodesFile), EpisodesHeader, opts.Resume, t.episodeRowsCheck())
 	if err != nil {
 		return Summary{}, err
@@ -169,7 +179,7 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summ
 		w := wall()
 		s := Summary{EnvID: cfg.EnvID, Penalty: t.penalty.String(), Seed: cfg.Seed, Steps: t.globalStep, WallS: w,
 			FinalReturn: t.recentReturns.mean(), SolvedThreshold: t.solvedThreshold, FirstStepReturnGE: t.firstSolved,
-			Episodes: t.episodes, Updates: t.update, Stopped: stopped}
+			Episodes: t.episodes, Updates: t.update, Stopped: stopped, Constraint: constraint.result()}
 		if el := time.Since(start).Seconds(); el > 0 {
 			s.SPS = float64(t.globalStep-step0) / el
 		}
@@ -214,6 +224,7 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summ
 		if err := mw.write(m.Record()); err != nil {
 			return finish("error", false, err)
 		}
+		constraint.add(m.KL, m.Beta)
 		if err := mw.flush(); err != nil {
 			return finish("error", false, err)
 		}

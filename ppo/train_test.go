@@ -118,7 +118,8 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	cfg := tinyConfig(t, 7)
 	cfg.CheckpointEvery = 0
 	full := filepath.Join(t.TempDir(), "full")
-	if _, err := Train(context.Background(), cfg, full, Options{}); err != nil {
+	sFull, err := Train(context.Background(), cfg, full, Options{})
+	if err != nil {
 		t.Fatal(err)
 	}
 	part := filepath.Join(t.TempDir(), "part")
@@ -134,8 +135,13 @@ func TestResumeEqualsUninterrupted(t *testing.T) {
 	if rs, _ := ReadSummary(filepath.Join(part, SummaryFile)); rs.Stopped != "interrupted" {
 		t.Fatalf("summary.json after interruption: %+v", rs)
 	}
-	if _, err := Train(context.Background(), cfg, part, Options{Resume: true}); err != nil {
+	sPart, err := Train(context.Background(), cfg, part, Options{Resume: true})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The KL constraint of the resumed run counts the updates of both sessions.
+	if sPart.Constraint != sFull.Constraint || sFull.Constraint.Updates != 7 {
+		t.Fatalf("KL constraint: resumed %+v, uninterrupted %+v", sPart.Constraint, sFull.Constraint)
 	}
 	if a, b := dropTimeColumns(readFile(t, filepath.Join(full, MetricsFile))), dropTimeColumns(readFile(t, filepath.Join(part, MetricsFile))); a != b {
 		t.Fatalf("metrics differ after resume:\n%s\n---\n%s", a, b)

@@ -355,43 +355,41 @@ func trainStory(l *loaded) *TrainStory {
 	}
 	kl, beta, epochs := column(t, "kl"), column(t, "beta"), column(t, "epochs")
 	ue, _ := num(l.config, "update_epochs")
-	var n, inBand, offFloor, active, ceil, stopped float64
+	var ms []ppo.UpdateMetrics
+	var stopped float64
 	for i, k := range kl {
 		if math.IsNaN(k) {
 			continue
 		}
-		n++
+		b := math.NaN()
+		if i < len(beta) {
+			b = beta[i]
+		}
+		ms = append(ms, ppo.UpdateMetrics{KL: k, Beta: b})
 		st.MeanKL += k
 		st.MaxKL = math.Max(st.MaxKL, k)
-		if st.Target > 0 {
-			st.Overshoot = math.Max(st.Overshoot, k/st.Target)
-			if k >= st.BandLo && k <= st.BandHi {
-				inBand++
-			}
-		}
-		if b := beta[i]; adaptive && !math.IsNaN(b) {
-			above := b > st.BetaMin*(1+1e-9)
-			below := st.BetaMax == 0 || b < st.BetaMax*(1-1e-9)
-			if above {
-				offFloor++
-			}
-			if above && below {
-				active++
-			}
-			if !below {
-				ceil++
-			}
-		}
 		if ue > 0 && len(epochs) > i && epochs[i] < ue {
 			stopped++
 		}
 	}
-	if n == 0 {
+	if len(ms) == 0 {
 		return nil
 	}
-	st.Updates = int(n)
+	n := float64(len(ms))
+	st.Updates = len(ms)
 	st.MeanKL /= n
-	st.InBand, st.OffFloor, st.Active, st.AtCeiling, st.StoppedEar = inBand/n, offFloor/n, active/n, ceil/n, stopped/n
+	st.StoppedEar = stopped / n
+	if adaptive {
+		// The band and β's bounds have one definition, ppo.MeasureKLConstraint: the one
+		// summary.json records (a config without beta_max leaves β without a ceiling).
+		betaMax := st.BetaMax
+		if betaMax == 0 {
+			betaMax = math.Inf(1)
+		}
+		c := ppo.MeasureKLConstraint(ms, pen, st.BetaMin, betaMax)
+		st.InBand, st.Active, st.AtCeiling, st.Overshoot = c.KLInBandFrac, c.BetaActiveFrac, c.BetaCeilingFrac, c.KLMaxOverTarget
+		st.OffFloor = 1 - c.BetaFloorFrac
+	}
 	if v, ok := num(l.summary, "kl_in_band_frac"); ok {
 		st.InBand, st.Source = v, "summary.json"
 	}

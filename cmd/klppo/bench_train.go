@@ -9,13 +9,14 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"sort"
+	"strings"
 	"syscall"
 
 	"klppo/ppo"
 )
 
 func init() {
-	register("bench train", "measure training throughput (env steps per second) with the default configuration", runBenchTrain)
+	register("bench train", "measure training throughput (env steps per second) with CleanRL's hyperparameters (--preset cleanrl)", runBenchTrain)
 }
 
 // cpuSeconds is the process's user+system CPU time.
@@ -30,11 +31,14 @@ func cpuSeconds() float64 {
 // runBenchTrain prints only what it measures on this machine; reference figures of other tools
 // are in docs/performance.md with the date and command that produced them.
 func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
-	fs := newFlagSet("bench train", "[--env ID | --config FILE] [--steps N] [--repeat K]", stderr)
+	fs := newFlagSet("bench train", "[--env ID [--preset NAME] | --config FILE] [--steps N] [--repeat K]", stderr)
 	envID := fs.String("env", "CartPole-v1", "environment id")
-	config := fs.String("config", "", "JSON or YAML config file (keys as in config.json) instead of the env's defaults; --penalty, --steps and --seed override it")
+	// CleanRL's settings by default, so that the figure stays comparable with CleanRL's own and
+	// with earlier measurements whatever `klppo train`'s defaults become.
+	preset := fs.String("preset", ppo.PresetCleanRL, "hyperparameter preset: "+strings.Join(ppo.Presets(), " or "))
+	config := fs.String("config", "", "JSON or YAML config file (keys as in config.json) instead of a preset; --penalty, --steps and --seed override it")
 	steps := fs.Int("steps", 100_000, "environment steps per run")
-	penalty := fs.String("penalty", "", "penalty spec (default: the env's default, kl-adaptive:0.01)")
+	penalty := fs.String("penalty", "", "penalty spec (default: the preset's, kl-adaptive:0.01)")
 	repeat := fs.Int("repeat", 3, "runs; the median is reported")
 	seed := fs.Uint64("seed", 1, "seed")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of all runs to FILE")
@@ -44,16 +48,25 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	var cfg ppo.Config
 	if *config != "" {
-		envSet := false
-		fs.Visit(func(f *flag.Flag) { envSet = envSet || f.Name == "env" })
-		if envSet {
-			return usagef("--env %s: the environment comes from --config %s", *envID, *config)
+		var clash string
+		fs.Visit(func(f *flag.Flag) {
+			if f.Name == "env" || f.Name == "preset" {
+				clash = f.Name
+			}
+		})
+		if clash != "" {
+			return usagef("--%s: the settings come from --config %s", clash, *config)
 		}
 		if cfg, err = ppo.LoadConfig(*config); err != nil {
 			return usagef("--config %s: %v", *config, err)
 		}
-	} else if cfg, err = ppo.DefaultConfig(*envID); err != nil {
-		return usagef("--env %s: %v", *envID, err)
+	} else {
+		if _, err := ppo.DefaultConfig(*envID); err != nil {
+			return usagef("--env %s: %v", *envID, err)
+		}
+		if cfg, err = ppo.PresetConfig(*preset, *envID); err != nil { // the env is known: the preset is not
+			return usagef("--preset %q: unknown preset (known: %s)", *preset, strings.Join(ppo.Presets(), ", "))
+		}
 	}
 	if *penalty != "" {
 		cfg.Penalty = *penalty
@@ -80,6 +93,10 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 		}
 		defer pprof.StopCPUProfile()
 	}
+	source := "preset " + *preset
+	if *config != "" {
+		source = "config " + *config
+	}
 	if *memprofile != "" {
 		runtime.MemProfileRate = 1
 		defer func() {
@@ -88,8 +105,8 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 			}
 		}()
 	}
-	fmt.Fprintf(stdout, "bench train: %s, %s, %d steps (%d envs × %d steps, %d minibatches × %d epochs, %s), %d runs\n",
-		cfg.EnvID, cfg.Penalty, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, cfg.DType, *repeat)
+	fmt.Fprintf(stdout, "bench train: %s, %s, %s, %d steps (%d envs × %d steps, %d minibatches × %d epochs, %s), %d runs\n",
+		cfg.EnvID, source, cfg.Penalty, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, cfg.DType, *repeat)
 	var sps, cpus []float64
 	for i := 0; i < *repeat; i++ {
 		dir, err := os.MkdirTemp("", "klppo-bench-")

@@ -23,13 +23,14 @@ import (
 )
 
 func init() {
-	register("train", "train a PPO policy (default: CartPole-v1 with kl-adaptive:0.01) and record the KL of every update", runTrain)
+	register("train", "train a PPO policy (default: "+ppo.DefaultEnvID+" with kl-adaptive:0.01) and record the KL of every update", runTrain)
 }
 
 // trainFlags holds every hyper-parameter flag; values are applied only for flags that were set.
 type trainFlags struct {
 	fs                                                   *flag.FlagSet
 	env, penalty, out, config, resume, activation, dtype string
+	preset                                               string
 	steps, numEnvs, numSteps, numMinibatches, epochs     int
 	ckEvery                                              int
 	seed                                                 uint64
@@ -43,11 +44,13 @@ type trainFlags struct {
 
 func newTrainFlags(path string, stderr io.Writer) *trainFlags {
 	f := &trainFlags{}
-	fs := newFlagSet(path, "[flags]\n\nThe defaults shown are CartPole-v1's; every environment has its own (see docs/training.md, section Flags).", stderr)
+	def, _ := ppo.DefaultConfig(ppo.DefaultEnvID) // a known id: no error
+	fs := newFlagSet(path, "[flags]\n\nThe defaults shown are "+def.EnvID+"'s; every environment has its own (see docs/training.md, section Flags).", stderr)
 	f.fs = fs
-	fs.StringVar(&f.env, "env", "CartPole-v1", "environment id ("+strings.Join(env.IDs(), ", ")+")")
-	fs.StringVar(&f.penalty, "penalty", "kl-adaptive:0.01", "policy objective: clip:EPS, kl-fixed:BETA, kl-adaptive:DTARG, kl-prop:DTARG or none, optionally +stop:KL")
-	fs.IntVar(&f.steps, "steps", 0, "total environment steps (CleanRL --total-timesteps; default: the env's, 500000 for CartPole-v1)")
+	fs.StringVar(&f.env, "env", def.EnvID, "environment id ("+strings.Join(env.IDs(), ", ")+")")
+	fs.StringVar(&f.preset, "preset", ppo.PresetDefault, "hyperparameter preset: "+strings.Join(ppo.Presets(), " or ")+" (CleanRL's ppo.py / ppo_continuous_action.py settings, where the KL penalty barely engages); flags override it")
+	fs.StringVar(&f.penalty, "penalty", def.Penalty, "policy objective: clip:EPS, kl-fixed:BETA, kl-adaptive:DTARG, kl-prop:DTARG or none, optionally +stop:KL")
+	fs.IntVar(&f.steps, "steps", 0, fmt.Sprintf("total environment steps (CleanRL --total-timesteps; default: the env's, %d for %s)", def.TotalTimesteps, def.EnvID))
 	fs.IntVar(&f.steps, "total-timesteps", 0, "alias of --steps")
 	fs.Uint64Var(&f.seed, "seed", 1, "random seed (weights, actions, minibatches, env resets)")
 	fs.StringVar(&f.out, "out", "", "output directory (default runs/<env>-<penalty>-s<seed>-<UTC time>, so a re-run never collides)")
@@ -55,33 +58,34 @@ func newTrainFlags(path string, stderr io.Writer) *trainFlags {
 	fs.StringVar(&f.resume, "resume", "", "continue the run in DIR from its checkpoint (only --steps may change)")
 	fs.BoolVar(&f.force, "force", false, "overwrite the run files in an existing --out directory")
 	fs.BoolVar(&f.quiet, "quiet", false, "no progress bar")
-	fs.IntVar(&f.numEnvs, "num-envs", 0, "parallel environment copies (default 4)")
-	fs.IntVar(&f.numSteps, "num-steps", 0, "steps per environment per update (default 128)")
-	fs.IntVar(&f.numMinibatches, "num-minibatches", 0, "minibatches per epoch; must divide num-envs*num-steps (default 4)")
-	fs.IntVar(&f.epochs, "update-epochs", 0, "epochs over each batch (default 4)")
-	fs.Float64Var(&f.lr, "lr", 0, "Adam learning rate (default 2.5e-4)")
+	fs.IntVar(&f.numEnvs, "num-envs", 0, fmt.Sprintf("parallel environment copies (default %d)", def.NumEnvs))
+	fs.IntVar(&f.numSteps, "num-steps", 0, fmt.Sprintf("steps per environment per update (default %d)", def.NumSteps))
+	fs.IntVar(&f.numMinibatches, "num-minibatches", 0, fmt.Sprintf("minibatches per epoch; must divide num-envs*num-steps (default %d)", def.NumMinibatches))
+	fs.IntVar(&f.epochs, "update-epochs", 0, fmt.Sprintf("epochs over each batch (default %d)", def.UpdateEpochs))
+	fs.Float64Var(&f.lr, "lr", 0, fmt.Sprintf("Adam learning rate (default %g)", def.LearningRate))
 	fs.Float64Var(&f.lr, "learning-rate", 0, "alias of --lr")
-	fs.Float64Var(&f.gamma, "gamma", 0, "discount γ (default 0.99)")
-	fs.Float64Var(&f.lambda, "gae-lambda", 0, "GAE λ (default 0.95)")
-	fs.Float64Var(&f.entCoef, "ent-coef", 0, "entropy bonus coefficient (default 0.01)")
-	fs.Float64Var(&f.vfCoef, "vf-coef", 0, "value loss coefficient (default 0.5)")
-	fs.Float64Var(&f.maxGrad, "max-grad-norm", 0, "global gradient-norm clip over both networks, 0 = off (default 0.5)")
-	fs.Float64Var(&f.vfClip, "vf-clip", 0, "ε of the clipped value loss (default 0.2)")
-	fs.BoolVar(&f.clipV, "clip-vloss", true, "clip the value loss")
-	fs.BoolVar(&f.annealLR, "anneal-lr", true, "anneal the learning rate linearly to 0")
-	fs.BoolVar(&f.normAdv, "norm-adv", true, "normalise advantages per minibatch")
+	fs.Float64Var(&f.gamma, "gamma", 0, fmt.Sprintf("discount γ (default %g)", def.Gamma))
+	fs.Float64Var(&f.lambda, "gae-lambda", 0, fmt.Sprintf("GAE λ (default %g)", def.GAELambda))
+	fs.Float64Var(&f.entCoef, "ent-coef", 0, fmt.Sprintf("entropy bonus coefficient (default %g)", def.EntCoef))
+	fs.Float64Var(&f.vfCoef, "vf-coef", 0, fmt.Sprintf("value loss coefficient (default %g)", def.VFCoef))
+	fs.Float64Var(&f.maxGrad, "max-grad-norm", 0, fmt.Sprintf("global gradient-norm clip over both networks, 0 = off (default %g)", def.MaxGradNorm))
+	fs.Float64Var(&f.vfClip, "vf-clip", 0, fmt.Sprintf("ε of the clipped value loss (default %g)", def.VFClip))
+	fs.BoolVar(&f.clipV, "clip-vloss", def.ClipVLoss, "clip the value loss")
+	fs.BoolVar(&f.annealLR, "anneal-lr", def.AnnealLR, "anneal the learning rate linearly to 0")
+	fs.BoolVar(&f.normAdv, "norm-adv", def.NormAdv, "normalise advantages per minibatch")
 	fs.BoolVar(&f.normObs, "norm-obs", false, "normalise observations with running statistics (default: per env)")
 	fs.BoolVar(&f.normRew, "norm-reward", false, "scale rewards by the running std of the discounted return (default: per env)")
-	fs.Var(&f.hidden, "hidden", "hidden layer widths of both networks (default 64,64)")
-	fs.StringVar(&f.activation, "activation", "", "hidden activation: tanh or relu (default tanh)")
-	fs.Float64Var(&f.initBeta, "init-beta", 0, "initial β of kl-adaptive and kl-prop (default 1)")
-	fs.Float64Var(&f.betaMin, "beta-min", 0, "lower bound of the adaptive β after each update (default 1e-4)")
-	fs.Float64Var(&f.betaMax, "beta-max", 0, "upper bound of the adaptive β after each update (default 1e4)")
-	fs.Float64Var(&f.klHorizon, "kl-prop-horizon", 0, "horizon of the kl-prop controller in env steps (default 10000)")
-	fs.Float64Var(&f.initLogStd, "init-log-std", 0, "initial log σ of Gaussian policies (default 0)")
-	fs.Float64Var(&f.adamEps, "adam-eps", 0, "Adam ε (default 1e-5)")
-	fs.StringVar(&f.dtype, "dtype", "", "training graph precision: float32 or float64 (default float32)")
-	fs.IntVar(&f.ckEvery, "checkpoint-every", -1, "updates between checkpoints, 0 = only at the end, -1 = the config value (50)")
+	defHidden := widthList(def.Hidden)
+	fs.Var(&f.hidden, "hidden", fmt.Sprintf("hidden layer widths of both networks (default %s)", defHidden.String()))
+	fs.StringVar(&f.activation, "activation", "", fmt.Sprintf("hidden activation: tanh or relu (default %s)", def.Activation))
+	fs.Float64Var(&f.initBeta, "init-beta", 0, fmt.Sprintf("initial β of kl-adaptive and kl-prop (default %g)", def.InitBeta))
+	fs.Float64Var(&f.betaMin, "beta-min", 0, fmt.Sprintf("lower bound of the adaptive β after each update (default %g)", def.BetaMin))
+	fs.Float64Var(&f.betaMax, "beta-max", 0, fmt.Sprintf("upper bound of the adaptive β after each update (default %g)", def.BetaMax))
+	fs.Float64Var(&f.klHorizon, "kl-prop-horizon", 0, fmt.Sprintf("horizon of the kl-prop controller in env steps (default %g)", def.KLPropHorizon))
+	fs.Float64Var(&f.initLogStd, "init-log-std", 0, "initial log σ of Gaussian policies (default: per env, 0 for most)")
+	fs.Float64Var(&f.adamEps, "adam-eps", 0, fmt.Sprintf("Adam ε (default %g)", def.AdamEps))
+	fs.StringVar(&f.dtype, "dtype", "", fmt.Sprintf("training graph precision: float32 or float64 (default %s)", def.DType))
+	fs.IntVar(&f.ckEvery, "checkpoint-every", -1, fmt.Sprintf("updates between checkpoints, 0 = only at the end, -1 = the config value (%d)", def.CheckpointEvery))
 	return f
 }
 
@@ -93,6 +97,9 @@ func (f *trainFlags) resolve() (ppo.Config, error) {
 	var err error
 	switch {
 	case f.config != "":
+		if set["preset"] {
+			return cfg, usagef("--preset %s cannot be combined with --config %s: a config file starts from its env's defaults (write the keys to change into it)", f.preset, f.config)
+		}
 		if cfg, err = ppo.LoadConfig(f.config); err != nil {
 			return cfg, usagef("--config %s: %v", f.config, err)
 		}
@@ -100,10 +107,12 @@ func (f *trainFlags) resolve() (ppo.Config, error) {
 			return cfg, usagef("--env %s conflicts with env_id %q in --config %s", f.env, cfg.EnvID, f.config)
 		}
 	default:
-		if cfg, err = ppo.DefaultConfig(f.env); err != nil {
+		if _, err = ppo.DefaultConfig(f.env); err != nil {
 			return cfg, usagef("--env %s: %v", f.env, err)
 		}
-		cfg.Penalty = f.penalty
+		if cfg, err = ppo.PresetConfig(f.preset, f.env); err != nil { // the env is known: the preset is not
+			return cfg, usagef("--preset %q: unknown preset (known: %s)", f.preset, strings.Join(ppo.Presets(), ", "))
+		}
 	}
 	apply := map[string]func(){
 		"penalty": func() { cfg.Penalty = f.penalty }, "steps": func() { cfg.TotalTimesteps = f.steps },
@@ -308,6 +317,9 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if ms, rerr := ppo.ReadMetrics(filepath.Join(out, ppo.MetricsFile)); rerr == nil && len(ms) > 0 {
 		fmt.Fprintf(stdout, "\nHow far each update moved the policy (exact KL(π_old‖π_new), mean over the batch), per quarter of training:\n\n%s",
 			ppo.FormatQuarters(ppo.Quarters(ms)))
+		if pen, perr := ppo.ParsePenalty(cfg.Penalty); perr == nil {
+			fmt.Fprintf(stdout, "\n%s\n", ppo.MeasureKLConstraint(ms, pen, cfg.BetaMin, cfg.BetaMax).Describe(pen, cfg.BetaMin, cfg.BetaMax))
+		}
 	}
 	fmt.Fprintf(stdout, "\nfiles: %s/{%s,%s,%s,%s,%s}\n", out, ppo.ConfigFile, ppo.MetricsFile, ppo.EpisodesFile, ppo.SummaryFile, ppo.CheckpointFile)
 	if err != nil {

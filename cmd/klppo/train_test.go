@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -24,7 +25,22 @@ func TestTrainFlagsResolve(t *testing.T) {
 		check func(c ppo.Config) bool
 	}{
 		{"defaults", nil, func(c ppo.Config) bool {
-			return c.EnvID == "CartPole-v1" && c.Penalty == "kl-adaptive:0.01" && c.TotalTimesteps == 500000 && c.NumEnvs == 4 && c.ClipVLoss
+			def, _ := ppo.DefaultConfig("Pendulum-v1")
+			return c.EnvID == "Pendulum-v1" && c.Penalty == "kl-adaptive:0.01" && reflect.DeepEqual(c, def)
+		}},
+		{"CartPole's own defaults", []string{"--env", "CartPole-v1"}, func(c ppo.Config) bool {
+			def, _ := ppo.DefaultConfig("CartPole-v1")
+			return reflect.DeepEqual(c, def) && c.NumEnvs == 4 && c.LearningRate == 2.5e-4
+		}},
+		{"preset cleanrl", []string{"--preset", "cleanrl"}, func(c ppo.Config) bool {
+			return c.EnvID == "Pendulum-v1" && c.TotalTimesteps == 1000000 && c.NumEnvs == 1 && c.NumSteps == 2048 && c.LearningRate == 3e-4 && c.Gamma == 0.99
+		}},
+		{"preset cleanrl on CartPole", []string{"--preset", "cleanrl", "--env", "CartPole-v1"}, func(c ppo.Config) bool {
+			return c.EnvID == "CartPole-v1" && c.Penalty == "kl-adaptive:0.01" && c.TotalTimesteps == 500000 && c.NumEnvs == 4 &&
+				c.NumSteps == 128 && c.UpdateEpochs == 4 && c.LearningRate == 2.5e-4 && c.AnnealLR && c.ClipVLoss && c.EntCoef == 0.01
+		}},
+		{"preset cleanrl, flags over it", []string{"--preset", "cleanrl", "--lr", "1e-3", "--penalty", "clip:0.2"}, func(c ppo.Config) bool {
+			return c.EnvID == "Pendulum-v1" && c.Penalty == "clip:0.2" && c.NumEnvs == 1 && c.NumSteps == 2048 && c.LearningRate == 1e-3 && c.Gamma == 0.99
 		}},
 		{"CleanRL names", []string{"--env", "Acrobot-v1", "--penalty", "clip:0.1", "--num-envs", "8", "--num-steps", "64",
 			"--num-minibatches", "8", "--update-epochs", "3", "--lr", "1e-3", "--gamma", "0.98", "--gae-lambda", "0.9",
@@ -80,6 +96,8 @@ func TestTrainBadInput(t *testing.T) {
 		{[]string{"--num-steps", "2000000"}, "num_steps = 2000000"},
 		{[]string{"--config", caseKeys}, `unknown key "Learning_Rate"`},
 		{[]string{"--config", nullCfg}, "null"},
+		{[]string{"--preset", "sb3"}, `--preset "sb3": unknown preset (known: default, cleanrl)`},
+		{[]string{"--preset", "cleanrl", "--config", nullCfg}, "--preset cleanrl cannot be combined with --config"},
 	} {
 		var stdout, stderr bytes.Buffer
 		if code := run(append([]string{"train"}, tc.args...), &stdout, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
@@ -156,7 +174,7 @@ func TestEvalRefusesMismatchedRun(t *testing.T) {
 	dir := t.TempDir()
 	cart, acro := filepath.Join(dir, "cart"), filepath.Join(dir, "acro")
 	for _, a := range [][]string{
-		{"train", "--steps", "256", "--num-steps", "64", "--out", cart, "--quiet"},
+		{"train", "--env", "CartPole-v1", "--steps", "256", "--num-steps", "64", "--out", cart, "--quiet"},
 		{"train", "--env", "Acrobot-v1", "--steps", "256", "--num-steps", "64", "--out", acro, "--quiet"},
 	} {
 		var stdout, stderr bytes.Buffer
