@@ -217,33 +217,21 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	tuneGC()
 
 	total := int64(len(shard.Runs(sweep))) * int64(sweep.Steps)
-	var bar *progressbar.ProgressBar
-	if !*quiet {
-		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription(fmt.Sprintf("runs 0/%d", len(shard.Runs(sweep)))),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"),
-			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-	}
+	bar := newProgress(stderr, *quiet, total, "compare", progressbar.OptionSetDescription(fmt.Sprintf("runs 0/%d", len(shard.Runs(sweep)))),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"), progressbar.OptionSetWidth(30), progressbar.OptionSetPredictTime(true))
 	opts := experiments.Options{
 		OutDir: dir, Parallel: *parallel, Resume: *resume, Force: *force, Shard: shard,
 		Runner: sweepRunner(), Baseline: compareBaseline,
 		OnProgress: func(done, _ int64) {
-			if bar != nil {
-				_ = bar.Set64(done)
-			}
+			bar.Set(done)
 		},
 		OnRunDone: func(r experiments.RunRecord, finished, n int) {
-			if bar != nil {
-				bar.Describe(fmt.Sprintf("runs %d/%d", finished, n))
-			}
+			bar.Describe(fmt.Sprintf("runs %d/%d", finished, n))
 		},
 	}
 	start := time.Now()
 	res, err := experiments.Run(ctx, sweep, opts)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	wall := time.Since(start).Seconds()
 	if res != nil {
 		what := fmt.Sprintf("wall time %.1f s with --parallel %d", wall, *parallel)

@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -284,7 +283,7 @@ func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
 			if v.raw == "" {
 				continue // not given
 			}
-			x, err := v.load(os.Stdin)
+			x, err := v.load(klStdin)
 			if err != nil {
 				return usagef("--%s %s: %v", d.name, v.raw, err)
 			}

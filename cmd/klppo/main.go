@@ -110,10 +110,14 @@ func printHelp(w io.Writer, prefix string) {
 	fmt.Fprintf(w, "\nRun 'klppo <command> -h' for the flags of a command.\n")
 }
 
-// run executes klppo with args (without the program name) and returns the exit status.
+// run executes klppo with args (without the program name) and returns the exit status. Without
+// arguments it prints the commands on stderr and exits 2, as for any incomplete command line:
+// nothing as long as a 500k-step training run should start by accident.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		args = []string{"train"} // the main job: a training run on the embedded default
+		printHelp(stderr, "")
+		fmt.Fprintf(stderr, "Start with 'klppo train' (CartPole-v1, about a minute) or 'klppo rlhf'; 'klppo version' prints the build.\n")
+		return 2
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout, strings.Join(args[1:], " "))
@@ -155,8 +159,16 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// interruptible returns a context cancelled by Ctrl-C (SIGINT) or SIGTERM, so that a command can
-// checkpoint and flush its files before it exits.
+// interruptible returns a context cancelled by the first Ctrl-C (SIGINT) or SIGTERM, so that a
+// command can checkpoint and flush its files before it exits. At that moment the signals'
+// default action is restored: a second Ctrl-C or SIGTERM ends the process at once, also when the
+// command is busy somewhere that never looks at the context (a large allocation, a stage without
+// cancellation points). Files written atomically stay whole either way.
 func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // signal.Stop: no handler left, so the next signal takes its default action
+	}()
+	return ctx, stop
 }

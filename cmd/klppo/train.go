@@ -260,20 +260,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "klppo train: %s %s with %s, seed %d, %d steps (%d envs × %d steps, %d minibatches × %d epochs) → %s\n",
 		verb, cfg.EnvID, cfg.Penalty, cfg.Seed, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, out)
-	var bar *progressbar.ProgressBar
-	if !f.quiet {
-		bar = progressbar.NewOptions(cfg.NumUpdates()*cfg.BatchSize(),
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetRenderBlankState(true),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetDescription("starting"),
-			progressbar.OptionSetItsString("steps"),
-		)
+	bar := newProgress(stderr, f.quiet, int64(cfg.NumUpdates()*cfg.BatchSize()), "train",
+		progressbar.OptionSetWidth(24), progressbar.OptionSetRenderBlankState(true), progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionSetDescription("starting"), progressbar.OptionSetItsString("steps"))
+	if bar != nil {
 		opts.Hooks.OnUpdate = func(m ppo.UpdateMetrics) {
 			desc := fmt.Sprintf("return %6.1f | KL %.2e", m.EpisodicReturn, m.KL)
 			if m.Beta != 0 {
@@ -281,11 +271,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			}
 			desc += fmt.Sprintf(" | %5.0f SPS", m.SPS)
 			bar.Describe(desc)
-			bar.Set(m.GlobalStep)
+			bar.Set(int64(m.GlobalStep))
 		}
 	}
 	s, err := ppo.Train(ctx, cfg, out, opts)
-	if bar != nil {
+	if bar != nil && bar.bar != nil {
 		bar.Finish()
 		bar.Clear()
 		fmt.Fprintln(stderr)
