@@ -57,32 +57,63 @@ func DefaultPPOConfig(beta float64, seed uint64) PPOConfig {
 		Target: 1.5, Horizon: 500, Seed: seed, RefSamples: 1024}
 }
 
-// Validate checks every field, naming it.
+// Validate checks every field; the error is a *ConfigError naming it ("ppo.minibatch", …).
 func (c PPOConfig) Validate() error {
 	switch {
-	case c.Updates < 1:
-		return fmt.Errorf("rlhf: ppo: updates %d, want ≥ 1", c.Updates)
-	case c.Batch < 1:
-		return fmt.Errorf("rlhf: ppo: batch %d, want ≥ 1", c.Batch)
-	case c.Minibatch < 1:
-		return fmt.Errorf("rlhf: ppo: minibatch %d, want ≥ 1", c.Minibatch)
-	case c.Epochs < 1:
-		return fmt.Errorf("rlhf: ppo: epochs %d, want ≥ 1", c.Epochs)
-	case !(c.LR > 0):
-		return fmt.Errorf("rlhf: ppo: lr %v, want > 0", c.LR)
+	case c.Updates < 1 || c.Updates > MaxUpdates:
+		return bad("ppo.updates", c.Updates, "want 1 to %d", MaxUpdates)
+	case c.Batch < 1 || c.Batch > MaxBatch:
+		return bad("ppo.batch", c.Batch, "want 1 to %d sequences", MaxBatch)
+	case c.Minibatch < 1 || c.Minibatch > MaxMinibatch:
+		return bad("ppo.minibatch", c.Minibatch, "want 1 to %d tokens", MaxMinibatch)
+	case c.Epochs < 1 || c.Epochs > MaxEpochs:
+		return bad("ppo.epochs", c.Epochs, "want 1 to %d", MaxEpochs)
+	case !(c.LR > 0) || c.LR > 1:
+		return bad("ppo.lr", c.LR, "want a number in (0, 1]")
 	case !(c.Clip > 0 && c.Clip < 1):
-		return fmt.Errorf("rlhf: ppo: clip %v, want in (0, 1)", c.Clip)
+		return bad("ppo.clip", c.Clip, "want a number in (0, 1)")
 	case !(c.Gamma >= 0 && c.Gamma <= 1):
-		return fmt.Errorf("rlhf: ppo: gamma %v, want in [0, 1]", c.Gamma)
+		return bad("ppo.gamma", c.Gamma, "want a number in [0, 1]")
 	case !(c.Lambda >= 0 && c.Lambda <= 1):
-		return fmt.Errorf("rlhf: ppo: lambda %v, want in [0, 1]", c.Lambda)
-	case !(c.MaxGrad > 0):
-		return fmt.Errorf("rlhf: ppo: max_grad_norm %v, want > 0", c.MaxGrad)
-	case c.RefSamples < 1:
-		return fmt.Errorf("rlhf: ppo: ref_samples %d, want ≥ 1", c.RefSamples)
+		return bad("ppo.lambda", c.Lambda, "want a number in [0, 1]")
+	case !(c.MaxGrad > 0) || !finite(c.MaxGrad):
+		return bad("ppo.max_grad_norm", c.MaxGrad, "want a finite number > 0")
+	case c.RefSamples < 1 || c.RefSamples > MaxRefSamples:
+		return bad("ppo.ref_samples", c.RefSamples, "want 1 to %d", MaxRefSamples)
+	}
+	switch c.KL.Estimator {
+	case ppo.KLRefK1, ppo.KLRefK2, ppo.KLRefK3, ppo.KLRefExact:
+	default:
+		return bad("ppo.kl.estimator", fmt.Sprintf("%q", c.KL.Estimator), "want k1, k2, k3 or exact")
+	}
+	switch c.KL.In {
+	case ppo.KLInReward, ppo.KLInLoss:
+	default:
+		return bad("ppo.kl.in", fmt.Sprintf("%q", c.KL.In), "want reward or loss")
+	}
+	if !(c.KL.Beta >= 0) || !finite(c.KL.Beta) {
+		return bad("ppo.kl.beta", c.KL.Beta, "want a finite number ≥ 0")
 	}
 	if err := c.KL.Validate(); err != nil {
-		return fmt.Errorf("rlhf: ppo: %w", err)
+		return bad("ppo.kl", c.KL.Name(), "%v", err)
+	}
+	switch c.Ctl {
+	case "fixed":
+	case "prop", "adaptive":
+		if !(c.Target > 0) || !finite(c.Target) {
+			return bad("ppo.kl_target", c.Target, "want a finite number > 0 with kl_ctl %s", c.Ctl)
+		}
+		if c.KL.Beta == 0 {
+			return bad("ppo.kl.beta", c.KL.Beta, "with kl_ctl %s β must start > 0: a multiplicative controller cannot move it away from 0", c.Ctl)
+		}
+		if c.KL.Beta < CtlBetaMin || c.KL.Beta > CtlBetaMax {
+			return bad("ppo.kl.beta", c.KL.Beta, "with kl_ctl %s β must start within the controller's bounds [%g, %g] (it is clamped to them after every update)", c.Ctl, CtlBetaMin, float64(CtlBetaMax))
+		}
+		if c.Ctl == "prop" && (!(c.Horizon > 0) || !finite(c.Horizon)) {
+			return bad("ppo.kl_horizon", c.Horizon, "want a finite number > 0 with kl_ctl prop")
+		}
+	default:
+		return bad("ppo.kl_ctl", fmt.Sprintf("%q", c.Ctl), "want fixed, prop or adaptive")
 	}
 	if _, err := c.controller(); err != nil {
 		return err
@@ -100,12 +131,12 @@ func (c PPOConfig) controller() (ppo.BetaController, error) {
 			return nil, fmt.Errorf("rlhf: ppo: kl_target %v, want a finite number > 0 with kl_ctl %s", c.Target, c.Ctl)
 		}
 		if c.Ctl == "adaptive" {
-			return ppo.BoundedBeta{Rule: ppo.AdaptiveBeta{Target: c.Target}, Min: 1e-4, Max: 100}, nil
+			return ppo.BoundedBeta{Rule: ppo.AdaptiveBeta{Target: c.Target}, Min: CtlBetaMin, Max: CtlBetaMax}, nil
 		}
 		if !(c.Horizon > 0) || math.IsInf(c.Horizon, 0) {
 			return nil, fmt.Errorf("rlhf: ppo: kl_horizon %v, want a finite number > 0", c.Horizon)
 		}
-		return ppo.BoundedBeta{Rule: ppo.ProportionalBeta{Target: c.Target, Horizon: c.Horizon}, Min: 1e-4, Max: 100}, nil
+		return ppo.BoundedBeta{Rule: ppo.ProportionalBeta{Target: c.Target, Horizon: c.Horizon}, Min: CtlBetaMin, Max: CtlBetaMax}, nil
 	}
 	return nil, fmt.Errorf("rlhf: ppo: kl_ctl %q, want fixed, prop or adaptive", c.Ctl)
 }
