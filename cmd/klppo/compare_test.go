@@ -121,6 +121,7 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"--experiment", "table1-cartpole", "--shard", "0/4"}, `--shard "0/4"`},
 		{[]string{"--experiment", "table1-cartpole", "--shard", "5/4"}, `--shard "5/4"`},
 		{[]string{"--experiment", "table1-cartpole", "--shard", "two"}, `--shard "two"`},
+		{[]string{"--experiment", "table1-cartpole", "--shard", "0/0"}, `--shard "0/0"`}, // it ran the whole sweep
 	}
 	for _, c := range cases {
 		code, _, e := runCmd(append([]string{"compare"}, c.args...)...)

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -283,7 +284,7 @@ func klRun(s *klSub, args []string, stdout, stderr io.Writer) error {
 			if v.raw == "" {
 				continue // not given
 			}
-			x, err := v.load(klStdin)
+			x, err := v.load(os.Stdin)
 			if err != nil {
 				return usagef("--%s %s: %v", d.name, v.raw, err)
 			}

@@ -11,7 +11,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
@@ -72,20 +71,20 @@ func (v *klVecFlag) Set(s string) error {
 	return nil
 }
 
-// klStdin is what --FLAG - reads (tests replace it).
-var klStdin io.Reader = os.Stdin
+// klVectorLimit is the most bytes a vector's text may have (tests lower it).
+var klVectorLimit = fileio.LargeFile
 
 // load returns the vector: the inline numbers, or those of the file (@FILE, a regular file) or
-// of stdin (-), read through internal/fileio so that /dev/zero or an endless pipe stops at
-// fileio.LargeFile bytes instead of filling the memory.
+// of stdin (-), read through internal/fileio so that /dev/zero is refused and an endless pipe
+// stops at klVectorLimit bytes instead of filling the memory.
 func (v *klVecFlag) load(stdin io.Reader) ([]float64, error) {
 	var data []byte
 	var err error
 	switch {
 	case v.raw == "-":
-		data, err = fileio.ReadAll(stdin, fileio.LargeFile)
+		data, err = fileio.ReadAll(stdin, klVectorLimit)
 	case strings.HasPrefix(v.raw, "@"):
-		data, err = fileio.ReadFile(v.raw[1:], fileio.LargeFile)
+		data, err = fileio.ReadFile(v.raw[1:], klVectorLimit)
 		if errors.Is(err, fileio.ErrNotRegular) {
 			err = fmt.Errorf("%w: give a file, or - and the numbers on standard input", err)
 		}

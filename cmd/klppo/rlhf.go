@@ -102,7 +102,7 @@ func ppoGroup(defBeta float64, withBeta bool) rlhfGroup {
 		d := rlhf.DefaultPPOConfig(defBeta, 1)
 		f.klCoef = &d.KL.Beta
 		if withBeta {
-			f.klCoef = f.fs.Float64("kl-coef", defBeta, "β, the initial coefficient of KL(π‖π_ref) (0 = no leash)")
+			f.klCoef = f.fs.Float64("kl-coef", defBeta, fmt.Sprintf("β, the initial coefficient of KL(π‖π_ref): 0 (no leash) to %g; with --kl-ctl prop or adaptive %g to %g", float64(rlhf.MaxBeta), rlhf.CtlBetaMin, float64(rlhf.CtlBetaMax)))
 			f.bind("kl-coef", "ppo.kl.beta")
 		}
 		f.klIn = f.fs.String("kl-in", string(d.KL.In), "where β·KL goes: reward (per-token reward shaping, TRL PPO) or loss (added to the loss, GRPO/verl use_kl_loss)")

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -207,5 +208,81 @@ func TestRLHFStagesChain(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "ppo", "ppo-kl.png")); err != nil {
 		t.Error(err)
+	}
+}
+
+// TestRLHFWrongModelDirectory: --sft and --rm given the --out of a whole pipeline (which holds
+// the models one level down) are refused naming the flag and the subdirectory to give (the
+// error was exit 1, "open R/rm.klnn: no such file or directory").
+func TestRLHFWrongModelDirectory(t *testing.T) {
+	dir := t.TempDir()
+	if code, _, stderr := vaeRunCLI(append([]string{"rlhf", "rm", "--out", dir}, tinyRLHF...)...); code != 0 {
+		t.Fatalf("rm: exit %d: %s", code, stderr)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--sft", dir, "--rm", filepath.Join(dir, "rm")}, "--sft " + strconv.Quote(dir) + ": no model.klppo here, but " + filepath.Join(dir, "sft") + " holds one"},
+		{[]string{"--sft", filepath.Join(dir, "sft"), "--rm", dir}, "--rm " + strconv.Quote(dir) + ": no rm.klnn here, but " + filepath.Join(dir, "rm") + " holds one"},
+	} {
+		args := append(append([]string{"rlhf", "ppo", "--updates", "1", "--out", filepath.Join(t.TempDir(), "ppo")}, tc.args...), tinyRLHF...)
+		code, _, stderr := vaeRunCLI(args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestRLHFSweepDirectory: --replot refuses what is not a complete RLHF sweep and leaves it as it
+// was (a compare sweep.json was overwritten with an empty RLHF one, exit 0); a finished sweep is
+// refused as the --out of a new one (pointing at --resume), resuming it has nothing to do, and
+// its replot reproduces its table.
+func TestRLHFSweepDirectory(t *testing.T) {
+	root := t.TempDir()
+	compare := filepath.Join(root, "compare")
+	if err := os.MkdirAll(compare, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmp := `{"name":"","env":"CartPole-v1","penalties":["none"],"seeds":[1],"steps":512}`
+	empty := filepath.Join(root, "empty")
+	if err := os.MkdirAll(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for dir, content := range map[string]string{compare: cmp, empty: "{}"} {
+		if err := os.WriteFile(filepath.Join(dir, rlhf.SweepFile), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := vaeRunCLI("rlhf", "sweep", "--replot", "--out", dir)
+		if code != 2 || !strings.Contains(stderr, "--replot --out "+dir) {
+			t.Errorf("replot of %s: exit %d, %q", content, code, stderr)
+		}
+		if data, _ := os.ReadFile(filepath.Join(dir, rlhf.SweepFile)); string(data) != content {
+			t.Errorf("replot changed %s/sweep.json to %s", dir, data)
+		}
+		if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+			t.Errorf("replot wrote into %s: %v", dir, entries)
+		}
+	}
+	sweep := filepath.Join(root, "sweep")
+	args := append([]string{"rlhf", "sweep", "--betas", "0,0.5", "--seeds", "3", "--pool", "200", "--updates", "2", "--batch", "16",
+		"--minibatch", "32", "--out", sweep}, tinyRLHF...)
+	code, stdout, stderr := vaeRunCLI(args...)
+	if code != 0 || !strings.Contains(stdout, "| 0.5 | 1 |") {
+		t.Fatalf("sweep: exit %d: %s%s", code, stdout, stderr)
+	}
+	table, err := os.ReadFile(filepath.Join(sweep, rlhf.FrontierTable))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if code, _, stderr := vaeRunCLI(args...); code != 2 || !strings.Contains(stderr, "--resume") {
+		t.Errorf("a second sweep into %s: exit %d, %q; want 2 pointing at --resume", sweep, code, stderr)
+	}
+	if code, _, stderr := vaeRunCLI("rlhf", "sweep", "--resume", "--out", sweep, "--quiet"); code != 0 {
+		t.Errorf("resume of a complete sweep: exit %d, %q", code, stderr)
+	}
+	code, stdout, stderr = vaeRunCLI("rlhf", "sweep", "--replot", "--out", sweep)
+	if code != 0 || strings.TrimSpace(stdout) != strings.TrimSpace(string(table)) {
+		t.Errorf("replot: exit %d, %q\n%s\nwant the table\n%s", code, stderr, stdout, table)
 	}
 }

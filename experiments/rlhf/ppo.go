@@ -99,6 +99,9 @@ func (c PPOConfig) Validate() error {
 	}
 	switch c.Ctl {
 	case "fixed":
+		if c.KL.Beta > MaxBeta {
+			return bad("ppo.kl.beta", c.KL.Beta, "want 0 to %g", float64(MaxBeta))
+		}
 	case "prop", "adaptive":
 		if !(c.Target > 0) || !finite(c.Target) {
 			return bad("ppo.kl_target", c.Target, "want a finite number > 0 with kl_ctl %s", c.Ctl)

@@ -42,6 +42,10 @@ const (
 	MaxPool       = 10_000_000 // best-of-n pool of π_ref samples
 	MaxParallel   = 256        // PPO runs of a sweep trained at once
 	MaxSweepRuns  = 10_000     // β values × seeds of a sweep
+	// MaxBeta bounds β: past it β·KL dwarfs any reward-model score (|r_φ| is of order 1 to 10
+	// here) by five orders of magnitude, so π cannot move, and squared advantages of β·KL near
+	// 1e300 overflow float64.
+	MaxBeta = 1e6
 	// CtlBetaMin and CtlBetaMax bound β under the prop and adaptive controllers: after every
 	// update β is clamped to [CtlBetaMin, CtlBetaMax], so an initial β outside it is refused
 	// rather than silently moved to the bound.
