@@ -111,9 +111,11 @@ func TestDistillRefusesADamagedTeacher(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, edit := range map[string]func([]nn.Array) []nn.Array{
-		"nan":   func(a []nn.Array) []nn.Array { a[0].F32[5] = float32(math.NaN()); return a },
-		"huge":  func(a []nn.Array) []nn.Array { a[2].F32[0] = 1e30; return a },
-		"extra": func(a []nn.Array) []nn.Array { return append(a, nn.Array{Name: "student.l0.W", Shape: []int{1}, F64: []float64{0}}) },
+		"nan":  func(a []nn.Array) []nn.Array { a[0].F32[5] = float32(math.NaN()); return a },
+		"huge": func(a []nn.Array) []nn.Array { a[2].F32[0] = 1e30; return a },
+		"extra": func(a []nn.Array) []nn.Array {
+			return append(a, nn.Array{Name: "student.l0.W", Shape: []int{1}, F64: []float64{0}})
+		},
 	} {
 		copied := make([]nn.Array, len(arrays))
 		for i, a := range arrays {
