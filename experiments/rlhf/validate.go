@@ -211,14 +211,19 @@ func (m ModelConfig) graphBytes(rows int) int64 {
 // base is what any run needs besides its sizes: code, runtime, the grammar and the models.
 const base = 96 << 20
 
-// MemoryEstimate returns a conservative estimate, in bytes, of what one PPO run of c allocates
-// with a policy of model m: the rollout of Batch sequences (per token an observation row,
+// heapGrowth scales the live bytes a stage holds to the memory it takes: Go's collector lets
+// the heap grow to (1 + GOGC/100) = 2 times the live data before it runs. Measured peaks
+// (`/usr/bin/time -v`, see docs/rlhf.md, section Memory) are 0.2–0.55 of the estimates.
+const heapGrowth = 2
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory one PPO run of c takes
+// with a policy of model m (heapGrowth times the live data, plus base); the live data are: the rollout of Batch sequences (per token an observation row,
 // π_old's and π_ref's logits, copied while sampling and again into flat arrays); the policy and
 // value graphs over Minibatch tokens; the RefSamples sequences of the reference measurement;
 // and the metrics and samples kept per update.
 func (c PPOConfig) MemoryEstimate(m ModelConfig) int64 {
 	parts := c.memoryParts(m)
-	return parts[0].bytes + parts[1].bytes + parts[2].bytes + int64(c.Updates)*2048 + base
+	return heapGrowth*(parts[0].bytes+parts[1].bytes+parts[2].bytes+int64(c.Updates)*2048) + base
 }
 
 type memPart struct {
@@ -249,31 +254,31 @@ func (c PPOConfig) CheckMemory(m ModelConfig) error {
 	return nil
 }
 
-// MemoryEstimate returns a conservative estimate, in bytes, of what TrainSFT allocates: the
-// corpus as sentences and as (observation row, next token) pairs, the training graph over a
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainSFT takes
+// (heapGrowth times the live data, plus base): the corpus as sentences and as (observation row, next token) pairs, the training graph over a
 // minibatch and the evaluation samples.
 func (c SFTConfig) MemoryEstimate() int64 {
 	m := c.Model
 	D, L := int64(m.ObsDim()), int64(m.MaxLen)
 	tokens := int64(c.Train) * L
 	corpus := tokens*(D+1)*8*2 + int64(c.Train+c.Test)*(L*8+24)*2
-	return corpus + m.graphBytes(c.Batch) + m.sampleBytes(1000) + base
+	return heapGrowth*(corpus+m.graphBytes(c.Batch)+m.sampleBytes(1000)) + base
 }
 
-// MemoryEstimate returns a conservative estimate, in bytes, of what TrainRM allocates with a
-// π_ref of model m: the 2·(Pairs+TestPairs) π_ref samples, drawn at once, and the pairs; the
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainRM takes with a
+// π_ref of model m (heapGrowth times the live data, plus base): the 2·(Pairs+TestPairs) π_ref samples, drawn at once, and the pairs; the
 // Bradley–Terry graph over a minibatch is small beside them.
 func (c RMConfig) MemoryEstimate(m ModelConfig) int64 {
 	n := 2 * (c.Pairs + c.TestPairs)
-	return m.sampleBytes(n) + int64(c.Pairs+c.TestPairs)*64 + m.graphBytes(2*c.Batch) + base
+	return heapGrowth*(m.sampleBytes(n)+int64(c.Pairs+c.TestPairs)*64+m.graphBytes(2*c.Batch)) + base
 }
 
-// BoNMemoryEstimate returns a conservative estimate, in bytes, of what BestOfN allocates for a
-// pool of pool π_ref samples of model m: the pool (sampled 1000 at a time), its texts and
+// BoNMemoryEstimate returns a conservative estimate, in bytes, of the memory BestOfN takes for
+// a pool of pool π_ref samples of model m (heapGrowth times the live data, plus base): the pool (sampled 1000 at a time), its texts and
 // counts, and per distinct sequence the reward-model features and the distributions.
 func BoNMemoryEstimate(pool int, m ModelConfig) int64 {
 	L, V := int64(m.MaxLen), int64(m.V)
-	return int64(pool)*(L*8+24+2*(L*12+64)+(V+8)*8) + m.sampleBytes(1000) + base
+	return heapGrowth*(int64(pool)*(L*8+24+2*(L*12+64)+(V+8)*8)+m.sampleBytes(1000)) + base
 }
 
 // memCheck wraps memlimit.Check into a *ConfigError naming field.
