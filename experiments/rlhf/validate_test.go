@@ -164,7 +164,9 @@ func TestLoadRMRefusesDamagedFiles(t *testing.T) {
 		"NaN weight":    func(a []nn.Array) []nn.Array { a[0].F64[3] = math.NaN(); return a },
 		"infinite bias": func(a []nn.Array) []nn.Array { a[1].F64[0] = math.Inf(1); return a },
 		"huge weight":   func(a []nn.Array) []nn.Array { a[0].F64[0] = 1e30; return a },
-		"extra array":   func(a []nn.Array) []nn.Array { return append(a, nn.Array{Name: "junk", Shape: []int{1}, F64: []float64{0}}) },
+		"extra array": func(a []nn.Array) []nn.Array {
+			return append(a, nn.Array{Name: "junk", Shape: []int{1}, F64: []float64{0}})
+		},
 		"missing array": func(a []nn.Array) []nn.Array { return a[:1] },
 	} {
 		dir := filepath.Join(root, strings.ReplaceAll(name, " ", "-"))
