@@ -33,7 +33,7 @@
 //	JS(P,Q)  = ½ KL(P‖M) + ½ KL(Q‖M),  M = (P+Q)/2     (symmetric, 0 ≤ JS ≤ ln 2)
 //	H(P)     = −Σᵢ pᵢ ln pᵢ
 //	H(P,Q)   = −Σᵢ pᵢ ln qᵢ = H(P) + KL(P‖Q)
-//	Smooth(w, ε)ᵢ = (1−ε)·wᵢ/Σw + ε/K
+//	Smooth(w, ε)ᵢ = (wᵢ + ε)/(Σw + K·ε)   (add ε to every weight, then normalise)
 //
 // Every sum is accumulated term by term in a form whose terms are ≥ 0 (for KL,
 // pᵢ ln(pᵢ/qᵢ) − pᵢ + qᵢ), so rounding never makes a divergence negative and P ≈ Q keeps its
@@ -46,6 +46,7 @@
 //	log softmax(x)ᵢ = xᵢ − m − ln Σⱼ exp(xⱼ − m),   m = maxⱼ xⱼ,
 //
 // so no exponential overflows: logits [800, 0, −800] against [0, 900, 1] give exactly 900 nats.
+// Softmax (and SoftmaxInto) turn logits into probabilities with the same maximum subtracted.
 // A −Inf logit is a zero probability (a masked action). KLLogitsBuf is KLLogits with
 // caller-owned scratch, for loops over many rows (a trainer's KL at every state): same value, no
 // allocation.

@@ -1,6 +1,7 @@
 package kl
 
 import (
+	"encoding"
 	"fmt"
 	"math"
 )
@@ -32,21 +33,58 @@ const (
 	// K1), always ≥ 0 (since ln r ≤ r − 1), and low-variance when Q ≈ P. Heavy-tailed when p(x) ≫
 	// q(x) somewhere. Used as a differentiable loss its gradient is biased (see verl, OpenRLHF).
 	K3
+	// Exact is not a sample estimator: it stands for the exact KL over the whole support, for a
+	// caller that has both distributions whole (an RLHF trainer has π(·|s) and π_ref(·|s) over the
+	// vocabulary at every position). Sample, Deriv and RLHF return NaN for it.
+	Exact
 )
 
-var _ fmt.Stringer = K1
+var (
+	_ fmt.Stringer             = K1
+	_ encoding.TextMarshaler   = K1
+	_ encoding.TextUnmarshaler = (*Estimator)(nil)
+)
 
-// String returns "k1", "k2" or "k3".
+// estimatorNames are the names of the estimators, the one place they are spelled.
+var estimatorNames = map[Estimator]string{K1: "k1", K2: "k2", K3: "k3", Exact: "exact"}
+
+// String returns "k1", "k2", "k3" or "exact".
 func (e Estimator) String() string {
-	switch e {
-	case K1:
-		return "k1"
-	case K2:
-		return "k2"
-	case K3:
-		return "k3"
+	if n, ok := estimatorNames[e]; ok {
+		return n
 	}
 	return fmt.Sprintf("Estimator(%d)", int(e))
+}
+
+// ParseEstimator returns the estimator named name ("k1", "k2", "k3" or "exact").
+func ParseEstimator(name string) (Estimator, error) {
+	for e, n := range estimatorNames {
+		if n == name {
+			return e, nil
+		}
+	}
+	return 0, fmt.Errorf("kl: estimator %q: want k1, k2, k3 or exact", name)
+}
+
+// Sampled reports whether e is one of the sample estimators K1, K2, K3.
+func (e Estimator) Sampled() bool { return e == K1 || e == K2 || e == K3 }
+
+// MarshalText writes the estimator's name (so that it reads "k3" in JSON and YAML).
+func (e Estimator) MarshalText() ([]byte, error) {
+	if _, ok := estimatorNames[e]; !ok {
+		return nil, fmt.Errorf("kl: marshal %v: not an estimator", e)
+	}
+	return []byte(e.String()), nil
+}
+
+// UnmarshalText reads an estimator's name.
+func (e *Estimator) UnmarshalText(text []byte) error {
+	v, err := ParseEstimator(string(text))
+	if err != nil {
+		return err
+	}
+	*e = v
+	return nil
 }
 
 // Sample returns the estimator's value for one log-ratio ℓ = ln p(x) − ln q(x), x ~ Q.

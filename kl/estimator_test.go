@@ -1,6 +1,7 @@
 package kl
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -259,4 +260,35 @@ func ExampleEstimator_RLHF() {
 	// k1: value 1.0000, d/dlog π 1.0000
 	// k2: value 0.5000, d/dlog π 1.0000
 	// k3: value 0.3679, d/dlog π 0.6321
+}
+
+// TestEstimatorNames: every estimator round-trips through its name, in text and JSON; unknown
+// names and values are refused.
+func TestEstimatorNames(t *testing.T) {
+	for _, e := range []Estimator{K1, K2, K3, Exact} {
+		got, err := ParseEstimator(e.String())
+		if err != nil || got != e {
+			t.Errorf("ParseEstimator(%q) = %v, %v", e.String(), got, err)
+		}
+		b, err := json.Marshal(struct{ E Estimator }{e})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var back struct{ E Estimator }
+		if err := json.Unmarshal(b, &back); err != nil || back.E != e {
+			t.Errorf("JSON %s → %v, %v", b, back.E, err)
+		}
+		if e.Sampled() == (e == Exact) {
+			t.Errorf("%v.Sampled() = %v", e, e.Sampled())
+		}
+	}
+	if _, err := ParseEstimator("k4"); err == nil {
+		t.Error("ParseEstimator(k4) succeeded")
+	}
+	if _, err := json.Marshal(Estimator(9)); err == nil {
+		t.Error("marshalling Estimator(9) succeeded")
+	}
+	if !math.IsNaN(Exact.Sample(0.3)) || !math.IsNaN(Exact.Deriv(0.3)) {
+		t.Error("Exact is not a sample estimator: Sample and Deriv must be NaN")
+	}
 }

@@ -82,7 +82,7 @@ type MLP struct {
 	w, b   []*tensor.Dense
 	params []*tensor.Dense // w0, b0, w1, b1, ...
 	names  []string
-	// backing slices of w and b, cached because Data() allocates (see layerData)
+	// backing slices of w and b, cached because Data() allocates on every call
 	w32, b32 [][]float32
 	w64, b64 [][]float64
 }

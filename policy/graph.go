@@ -3,7 +3,7 @@ package policy
 import (
 	"fmt"
 
-	kl "klppo/kl/klgraph"
+	"klppo/kl/klgraph"
 	"klppo/nn"
 
 	G "gorgonia.org/gorgonia"
@@ -18,12 +18,13 @@ import (
 //	          mask rather than ByIndices, whose gradient is wrong in gorgonia v0.9.18;
 //	          Gaussian: Σ_d −½((a−μ)/σ)² − log σ − ½ log 2π)
 //	Entropy = H[π_θ(·|s)] (categorical: −Σ p log p; Gaussian: Σ_d log σ + ½(1 + log 2π))
-//	KL      = KL(π_old(·|s) ‖ π_θ(·|s)), exact, from kl.CategoricalKLNode(oldLogits, logits) or
-//	          kl.DiagNormalKLNode(oldμ, oldLogσ, μ, logσ) with the old parameters as inputs.
+//	KL      = KL(π_old(·|s) ‖ π_θ(·|s)), exact, from klgraph.CategoricalKLNode(oldLogits, logits) or
+//	          klgraph.DiagNormalKLNode(oldμ, oldLogσ, μ, logσ) with the old parameters as inputs.
 type PolicyGraph struct {
 	G          *G.ExprGraph
 	B          int
 	Learnables G.Nodes // in ActorCritic.PolicyParams order
+	Head       *G.Node // (B, HeadWidth): the logits (categorical) or the means (Gaussian)
 	LogP       *G.Node
 	Entropy    *G.Node
 	KL         *G.Node
@@ -73,15 +74,15 @@ func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 	wrap := func(step string, err error) error { return fmt.Errorf("policy: policy graph: %s: %w", step, err) }
 	b := nn.NewBuilder(g, dt)
 	if cfg.Discrete {
-		logProbs, err := kl.LogSoftmaxNode(head)
+		logProbs, err := klgraph.LogSoftmaxNode(head)
 		if err != nil {
 			return nil, wrap("log-softmax", err)
 		}
 		pg.LogP = b.Sum(b.HadamardProd(logProbs, pg.act), 1) // the one-hot mask picks log π(a|s)
-		if pg.Entropy, err = kl.CategoricalEntropyNode(head); err != nil {
+		if pg.Entropy, err = klgraph.CategoricalEntropyNode(head); err != nil {
 			return nil, wrap("entropy", err)
 		}
-		if pg.KL, err = kl.CategoricalKLNode(pg.oldDist, head); err != nil {
+		if pg.KL, err = klgraph.CategoricalKLNode(pg.oldDist, head); err != nil {
 			return nil, wrap("KL", err)
 		}
 	} else {
@@ -102,14 +103,14 @@ func (ac *ActorCritic) NewPolicyGraph(B int) (*PolicyGraph, error) {
 		pg.LogP = b.Sum(b.Sub(b.Sub(b.Mul(b.Scalar(-0.5), b.Square(z)), logStd), b.Scalar(halfLog2Pi)), 1)
 		// H[N(μ, σ²)] = Σ_d log σ + ½(1 + log 2π)
 		pg.Entropy = b.Sum(b.Add(logStd, b.Scalar(0.5+halfLog2Pi)), 1)
-		if pg.KL, err = kl.DiagNormalKLNode(pg.oldDist, pg.old, head, logStd); err != nil {
+		if pg.KL, err = klgraph.DiagNormalKLNode(pg.oldDist, pg.old, head, logStd); err != nil {
 			return nil, wrap("KL", err)
 		}
 	}
 	if err := b.Err(); err != nil {
 		return nil, wrap("log-density and entropy", err)
 	}
-	pg.Learnables = learn
+	pg.Learnables, pg.Head = learn, head
 	return pg, nil
 }
 

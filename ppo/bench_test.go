@@ -13,7 +13,7 @@ func benchTrainer(b *testing.B) *trainer {
 	if err != nil {
 		b.Fatal(err)
 	}
-	t, err := newTrainer(cfg)
+	t, err := newTrainer(cfg, false)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func benchTrainer(b *testing.B) *trainer {
 // fillMinibatch puts a random but valid minibatch into the trainer's scratch buffers.
 func fillMinibatch(t *trainer) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	mb := &t.batch
+	mb := &t.learner.mb
 	for i := range mb.obs {
 		mb.obs[i] = rng.NormFloat64()
 	}
@@ -44,10 +44,12 @@ func BenchmarkPolicyRun(b *testing.B) {
 	t := benchTrainer(b)
 	fillMinibatch(t)
 	for b.Loop() {
-		if err := t.policyLoss.setInputs(t.batch.obs, t.batch.actions, t.batch.dist, nil, t.batch.logProbs, t.batch.advantages, 1); err != nil {
+		mb := &t.learner.mb
+		if err := t.learner.policyLoss.setInputs(policyInputs{obs: mb.obs, actions: mb.actions, oldDist: mb.dist,
+			oldLogP: mb.logProbs, adv: mb.advantages, beta: 1}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := t.policyLoss.trainer.Run(); err != nil {
+		if _, err := t.learner.policyLoss.trainer.Run(); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -58,10 +60,11 @@ func BenchmarkValueRun(b *testing.B) {
 	t := benchTrainer(b)
 	fillMinibatch(t)
 	for b.Loop() {
-		if err := t.valueLoss.setInputs(t.batch.obs, t.batch.returns, t.batch.values); err != nil {
+		mb := &t.learner.mb
+		if err := t.learner.valueLoss.setInputs(mb.obs, mb.returns, mb.values); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := t.valueLoss.trainer.Run(); err != nil {
+		if _, err := t.learner.valueLoss.trainer.Run(); err != nil {
 			b.Fatal(err)
 		}
 	}

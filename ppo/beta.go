@@ -1,6 +1,9 @@
 package ppo
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // BetaController adapts the coefficient β of a KL penalty β·KL between updates from the mean
 // exact KL d that the update produced. Implementations are small value types without state
@@ -84,17 +87,70 @@ func (b BoundedBeta) Next(beta, d float64, n int) float64 {
 	return math.Max(b.Min, math.Min(b.Max, b.Rule.Next(beta, d, n)))
 }
 
-// BetaController returns the β rule of the penalty: AdaptiveBeta{Value} for kl-adaptive and
-// ProportionalBeta{Value, horizon} for kl-prop, both bounded to [betaMin, betaMax], and
-// FixedBeta for every other kind.
-func (p Penalty) BetaController(horizon, betaMin, betaMax float64) BetaController {
+// BetaRule names a β controller.
+type BetaRule string
+
+// The β rules. Every adaptive rule is bounded to [min, max] (BoundedBeta).
+const (
+	BetaFixed    BetaRule = "fixed"    // FixedBeta
+	BetaAdaptive BetaRule = "adaptive" // AdaptiveBeta, the PPO paper's halve/double
+	BetaProp     BetaRule = "prop"     // ProportionalBeta, Ziegler et al. / TRL
+)
+
+// The default bounds of the adaptive rules: wide enough never to bind on a run whose KL the rule
+// controls, and a floor from which a halved β recovers in a few doublings.
+const (
+	DefaultBetaMin = 1e-4
+	DefaultBetaMax = 1e4
+)
+
+// NewBetaController is the one constructor of the β rules: FixedBeta for BetaFixed, and for
+// BetaAdaptive (target d_targ) and BetaProp (target d_targ, horizon H in samples) the rule
+// bounded to [betaMin, betaMax]. Parameters a rule does not use are ignored. The errors name
+// the parameter: target, horizon, beta_min or beta_max.
+func NewBetaController(rule BetaRule, target, horizon, betaMin, betaMax float64) (BetaController, error) {
+	positive := func(name string, v float64) error {
+		if !(v > 0) || math.IsInf(v, 0) {
+			return fmt.Errorf("%s %v: want a finite number > 0 for the %s β rule", name, v, rule)
+		}
+		return nil
+	}
+	switch rule {
+	case BetaFixed:
+		return FixedBeta{}, nil
+	case BetaAdaptive, BetaProp:
+	default:
+		return nil, fmt.Errorf("β rule %q: want fixed, adaptive or prop", rule)
+	}
+	if err := positive("target", target); err != nil {
+		return nil, err
+	}
+	if !(betaMin >= 0) || math.IsInf(betaMin, 0) {
+		return nil, fmt.Errorf("beta_min %v: want a finite number ≥ 0", betaMin)
+	}
+	if !(betaMax > betaMin) { // +Inf: no ceiling
+		return nil, fmt.Errorf("beta_max %v: want a number > beta_min (%v)", betaMax, betaMin)
+	}
+	if rule == BetaAdaptive {
+		return BoundedBeta{Rule: AdaptiveBeta{Target: target}, Min: betaMin, Max: betaMax}, nil
+	}
+	if err := positive("horizon", horizon); err != nil {
+		return nil, err
+	}
+	return BoundedBeta{Rule: ProportionalBeta{Target: target, Horizon: horizon}, Min: betaMin, Max: betaMax}, nil
+}
+
+// BetaController returns the β rule of the penalty (NewBetaController): the adaptive rule with
+// target Value for kl-adaptive, the proportional rule with target Value and the horizon for
+// kl-prop, both bounded to [betaMin, betaMax], and FixedBeta for every other kind.
+func (p Penalty) BetaController(horizon, betaMin, betaMax float64) (BetaController, error) {
 	switch p.Kind {
 	case PenaltyKLAdaptive:
-		return BoundedBeta{Rule: AdaptiveBeta{Target: p.Value}, Min: betaMin, Max: betaMax}
+		return NewBetaController(BetaAdaptive, p.Value, horizon, betaMin, betaMax)
 	case PenaltyKLProp:
-		return BoundedBeta{Rule: ProportionalBeta{Target: p.Value, Horizon: horizon}, Min: betaMin, Max: betaMax}
+		return NewBetaController(BetaProp, p.Value, horizon, betaMin, betaMax)
 	}
-	return FixedBeta{}
+	return FixedBeta{}, nil
 }
 
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -113,7 +113,7 @@ func (t *trainer) snapshot(wallS float64) (*policy.Checkpoint, error) {
 		}
 		meta.Envs = append(meta.Envs, em)
 	}
-	ap, av := t.policyAdam.State(), t.valueAdam.State()
+	ap, av := t.learner.PolicyAdam().State(), t.learner.ValueAdam().State()
 	meta.AdamStep = ap.Step
 	m, v := append(ap.M, av.M...), append(ap.V, av.V...)
 	var extra []policy.Array
@@ -178,23 +178,24 @@ func (t *trainer) restore(c *policy.Checkpoint) error {
 	if err := t.nets.Restore(c); err != nil {
 		return err
 	}
-	ap := nn.AdamState{Config: t.policyAdam.Config(), Step: meta.AdamStep}
-	av := nn.AdamState{Config: t.valueAdam.Config(), Step: meta.AdamStep}
+	policyAdam, valueAdam := t.learner.PolicyAdam(), t.learner.ValueAdam()
+	ap := nn.AdamState{Config: policyAdam.Config(), Step: meta.AdamStep}
+	av := nn.AdamState{Config: valueAdam.Config(), Step: meta.AdamStep}
 	for i, n := range t.paramNames {
 		m, v := c.Array("adam.m."+n), c.Array("adam.v."+n)
 		if m == nil || v == nil {
 			return fmt.Errorf("%w: Adam moments of %q are missing", errMismatch, n)
 		}
-		if i < t.numPolicyParams {
+		if i < t.learner.NumPolicyParams() {
 			ap.M, ap.V = append(ap.M, m), append(ap.V, v)
 		} else {
 			av.M, av.V = append(av.M, m), append(av.V, v)
 		}
 	}
-	if err := t.policyAdam.SetState(ap); err != nil {
+	if err := policyAdam.SetState(ap); err != nil {
 		return fmt.Errorf("%w: %v", errMismatch, err)
 	}
-	if err := t.valueAdam.SetState(av); err != nil {
+	if err := valueAdam.SetState(av); err != nil {
 		return fmt.Errorf("%w: %v", errMismatch, err)
 	}
 	for name, p := range t.rngs() {

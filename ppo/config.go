@@ -105,6 +105,20 @@ func (c Config) MinibatchSize() int {
 	return c.BatchSize() / c.NumMinibatches
 }
 
+// learnerConfig is the learner of a run with objective pen: CleanRL's update (per-minibatch
+// advantage normalisation when norm_adv, entropy bonus, vf_coef-weighted and optionally
+// clipped value loss, one gradient norm over both networks).
+func (c Config) learnerConfig(pen Penalty, minibatchSize int, single bool) LearnerConfig {
+	lc := LearnerConfig{Penalty: pen, Epochs: c.UpdateEpochs, MinibatchSize: minibatchSize, NormAdv: AdvNormNone,
+		EntCoef: c.EntCoef, Critic: true, VFCoef: c.VFCoef, ClipVLoss: c.ClipVLoss, VFClip: c.VFClip,
+		MaxGradNorm: c.MaxGradNorm, GradClip: GradClipJoint, AdamEps: c.AdamEps,
+		ClipFracThreshold: c.ClipFracThreshold, SingleThreaded: single}
+	if c.NormAdv {
+		lc.NormAdv = AdvNormMinibatch
+	}
+	return lc
+}
+
 // NumUpdates is the number of updates of a run: TotalTimesteps/BatchSize (at least 1).
 func (c Config) NumUpdates() int {
 	b := c.BatchSize()
@@ -126,7 +140,7 @@ func cleanRLDiscrete(envID string) Config {
 		LearningRate: 2.5e-4, AnnealLR: true, Gamma: 0.99, GAELambda: 0.95,
 		NormAdv: true, ClipVLoss: true, VFClip: 0.2, EntCoef: 0.01, VFCoef: 0.5, MaxGradNorm: 0.5,
 		AdamEps: 1e-5, Hidden: []int{64, 64}, Activation: "tanh",
-		InitBeta: 1, KLPropHorizon: 10000, BetaMin: 1e-4, BetaMax: 1e4, ClipFracThreshold: 0.2, ClipObs: 10, ClipReward: 10,
+		InitBeta: 1, KLPropHorizon: 10000, BetaMin: DefaultBetaMin, BetaMax: DefaultBetaMax, ClipFracThreshold: 0.2, ClipObs: 10, ClipReward: 10,
 		DType: "float32", CheckpointEvery: 50,
 	}
 }

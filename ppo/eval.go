@@ -4,10 +4,10 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"path/filepath"
 
 	"klppo/env"
+	"klppo/internal/rng"
 	"klppo/policy"
 )
 
@@ -55,7 +55,7 @@ func Evaluate(ctx context.Context, runDir string, episodes int, deterministic bo
 		e = norm
 	}
 	actor := policy.NewActor(ac)
-	rng := rand.New(rand.NewPCG(seed, 0x5EED))
+	draws := rng.New(seed, 0x5EED)
 	res := EvalResult{Deterministic: deterministic, Episodes: episodes}
 	for k := 0; k < episodes; k++ {
 		if err := ctx.Err(); err != nil {
@@ -68,7 +68,7 @@ func Evaluate(ctx context.Context, runDir string, episodes int, deterministic bo
 		}
 		ret, length := 0.0, 0
 		for {
-			a, err := actor.Act(obs, 1, rng, deterministic, false)
+			a, err := actor.Act(obs, 1, draws, deterministic, false)
 			if err != nil {
 				return res, err
 			}

@@ -14,23 +14,6 @@ import (
 	"klppo/kl"
 )
 
-// KLRefEstimator names how one token's KL(π(·|s)‖π_ref(·|s)) is estimated. With
-// l = log π(x|s) − log π_ref(x|s) for the sampled token x ~ π:
-//
-//	k1:    l                       (unbiased, can be negative)
-//	k2:    ½l²                     (≥ 0, biased)
-//	k3:    e^(−l) − 1 + l          (≥ 0, unbiased as a value)
-//	exact: Σ_y π(y|s)·(log π(y|s) − log π_ref(y|s)) over the whole vocabulary (no sampling)
-type KLRefEstimator string
-
-// The estimators (flag values of --kl-estimator).
-const (
-	KLRefK1    KLRefEstimator = "k1"
-	KLRefK2    KLRefEstimator = "k2"
-	KLRefK3    KLRefEstimator = "k3"
-	KLRefExact KLRefEstimator = "exact"
-)
-
 // KLRefPlacement says where β·KL enters the objective (flag values of --kl-in).
 type KLRefPlacement string
 
@@ -44,7 +27,16 @@ const (
 	KLInLoss KLRefPlacement = "loss"
 )
 
-// KLRef is one placement of RLHF's KL(π‖π_ref) penalty. On-policy (x ~ π), the expected gradient
+// KLRef is one placement of RLHF's KL(π‖π_ref) penalty. Its estimator of one token's
+// KL(π(·|s)‖π_ref(·|s)) is a kl.Estimator; with l = log π(x|s) − log π_ref(x|s) for the sampled
+// token x ~ π:
+//
+//	k1:    l                       (unbiased, can be negative)
+//	k2:    ½l²                     (≥ 0, biased)
+//	k3:    e^(−l) − 1 + l          (≥ 0, unbiased as a value)
+//	exact: Σ_y π(y|s)·(log π(y|s) − log π_ref(y|s)) over the whole vocabulary (no sampling)
+//
+// KLRef is one placement of the penalty. On-policy (x ~ π), the expected gradient
 // of each placement, for a softmax policy, is (verified by enumeration in experiments/estimators):
 //
 //	k1 in the reward, k2 in the loss, IS·k3 in the loss, exact in the loss:  −β·∇KL(π‖π_ref) (what RLHF means)
@@ -53,7 +45,7 @@ const (
 //	k3 in the reward:  −β·(∇KL(π‖π_ref) − ∇KL(π_ref‖π))
 //	k2 in the reward:  −β·Cov_π(½l², ∇log π), the gradient of no KL
 type KLRef struct {
-	Estimator KLRefEstimator
+	Estimator kl.Estimator
 	In        KLRefPlacement
 	// ImportanceWeighted multiplies the loss term by w = π(x)/sg(π_old(x)) (DeepSeek-V3.2, TRL
 	// GRPO's use_bias_correction_kl). On-policy w = 1 in value but not in gradient: IS·k3 in the
@@ -85,7 +77,11 @@ func ParseKLRef(name string, beta float64) (KLRef, error) {
 	if !ok {
 		return KLRef{}, fmt.Errorf("kl-ref %q: want ESTIMATOR-PLACEMENT[-is] such as k1-reward, k3-loss-is or exact-loss", name)
 	}
-	c.Estimator, c.In = KLRefEstimator(est), KLRefPlacement(in)
+	e, err := kl.ParseEstimator(est)
+	if err != nil {
+		return KLRef{}, fmt.Errorf("kl-ref %q: %w", name, err)
+	}
+	c.Estimator, c.In = e, KLRefPlacement(in)
 	if err := c.Validate(); err != nil {
 		return KLRef{}, fmt.Errorf("kl-ref %q: %w", name, err)
 	}
@@ -94,7 +90,7 @@ func ParseKLRef(name string, beta float64) (KLRef, error) {
 
 // Name returns the configuration name, e.g. "k3-loss-is".
 func (c KLRef) Name() string {
-	s := string(c.Estimator) + "-" + string(c.In)
+	s := c.Estimator.String() + "-" + string(c.In)
 	if c.ImportanceWeighted {
 		s += "-is"
 	}
@@ -103,17 +99,15 @@ func (c KLRef) Name() string {
 
 // Validate checks the estimator, the placement, the IS flag and β.
 func (c KLRef) Validate() error {
-	switch c.Estimator {
-	case KLRefK1, KLRefK2, KLRefK3, KLRefExact:
-	default:
-		return fmt.Errorf("kl estimator %q: want k1, k2, k3 or exact", c.Estimator)
+	if !c.Estimator.Sampled() && c.Estimator != kl.Exact {
+		return fmt.Errorf("kl estimator %v: want k1, k2, k3 or exact", c.Estimator)
 	}
 	switch c.In {
 	case KLInReward, KLInLoss:
 	default:
 		return fmt.Errorf("kl placement %q: want reward or loss", c.In)
 	}
-	if c.ImportanceWeighted && (c.In != KLInLoss || c.Estimator == KLRefExact) {
+	if c.ImportanceWeighted && (c.In != KLInLoss || c.Estimator == kl.Exact) {
 		return fmt.Errorf("importance weighting (-is) applies to a sampled estimator in the loss, not %s-%s", c.Estimator, c.In)
 	}
 	if !(c.Beta >= 0) || math.IsInf(c.Beta, 1) {
@@ -122,26 +116,13 @@ func (c KLRef) Validate() error {
 	return nil
 }
 
-// sampled returns the kl.Estimator of a sampled estimator.
-func (c KLRef) sampled() kl.Estimator {
-	switch c.Estimator {
-	case KLRefK1:
-		return kl.K1
-	case KLRefK2:
-		return kl.K2
-	case KLRefK3:
-		return kl.K3
-	}
-	return 0
-}
-
 // KL returns the token's estimate of KL(π(·|s)‖π_ref(·|s)) in nats (not multiplied by β),
 // for logging and for β controllers.
 func (c KLRef) KL(t KLRefToken) (float64, error) {
 	if err := c.Validate(); err != nil {
 		return 0, err
 	}
-	if c.Estimator == KLRefExact {
+	if c.Estimator == kl.Exact {
 		v, err := kl.KLLogits(t.LogPiRow, t.LogRefRow) // log-probabilities are valid logits
 		if err != nil {
 			return 0, fmt.Errorf("exact token KL (log_pi_row, log_ref_row): %w", err)
@@ -151,7 +132,7 @@ func (c KLRef) KL(t KLRefToken) (float64, error) {
 	if math.IsNaN(t.LogPi) || math.IsNaN(t.LogRef) {
 		return 0, fmt.Errorf("token log-probabilities log_pi = %g, log_ref = %g: must not be NaN", t.LogPi, t.LogRef)
 	}
-	v, _ := c.sampled().RLHF(t.LogPi, t.LogRef)
+	v, _ := c.Estimator.RLHF(t.LogPi, t.LogRef)
 	return v, nil
 }
 
@@ -186,7 +167,7 @@ func (c KLRef) LossTerm(t KLRefToken, dRow []float64) (value, dLogPi float64, er
 	if c.In != KLInLoss {
 		return 0, 0, nil
 	}
-	if c.Estimator == KLRefExact {
+	if c.Estimator == kl.Exact {
 		v, err := c.KL(t)
 		if err != nil {
 			return 0, 0, err
@@ -205,7 +186,7 @@ func (c KLRef) LossTerm(t KLRefToken, dRow []float64) (value, dLogPi float64, er
 	if err != nil {
 		return 0, 0, err
 	}
-	_, dk := c.sampled().RLHF(t.LogPi, t.LogRef)
+	_, dk := c.Estimator.RLHF(t.LogPi, t.LogRef)
 	if !c.ImportanceWeighted {
 		return c.Beta * k, c.Beta * dk, nil
 	}

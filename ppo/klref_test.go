@@ -63,7 +63,7 @@ func TestKLRefTokenDerivatives(t *testing.T) {
 		if fd := (vu - vd) / (2 * h); math.Abs(d-fd) > 1e-7 {
 			t.Errorf("%s: dLogPi = %.10g, central difference %.10g", name, d, fd)
 		}
-		k, _ := c.sampled().RLHF(tok.LogPi, tok.LogRef)
+		k, _ := c.Estimator.RLHF(tok.LogPi, tok.LogRef)
 		if math.Abs(v-beta*k) > 1e-15 { // on-policy: w = 1 in value
 			t.Errorf("%s: value %g, want β·k = %g", name, v, beta*k)
 		}
@@ -84,9 +84,9 @@ func TestKLRefTokenDerivatives(t *testing.T) {
 	}
 }
 
-// TestKLRefExact checks the exact placement: value = β·KL over the row and dRow = ∂value/∂logits
+// TestExactLossTerm checks the exact placement: value = β·KL over the row and dRow = ∂value/∂logits
 // by central differences through log-softmax.
-func TestKLRefExact(t *testing.T) {
+func TestExactLossTerm(t *testing.T) {
 	const beta, h = 0.5, 1e-6
 	z := []float64{0.3, -1, 2, 0.1}
 	ref := []float64{-0.5, 0.4, 0.2, 1}

@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -37,7 +38,7 @@ func newTestAC(t *testing.T, discrete bool) *policy.ActorCritic {
 	return ac
 }
 
-// refLogP returns log π(a|s), the distribution parameters and the entropies in plain Go.
+// refPolicy returns log π(a|s), the distribution parameters and the entropies in plain Go.
 func refPolicy(ac *policy.ActorCritic, obs, act []float64, B int) (logp, dist, ent []float64) {
 	cfg := ac.Config()
 	a := policy.NewActor(ac)
@@ -176,13 +177,13 @@ func TestPolicyObjectiveLossAndGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := newPolicyObjective(ac, B, pen, tc.entCoef)
+			o, err := newPolicyObjective(ac, B, pen, tc.entCoef, KLRef{}, false)
 			if err != nil {
 				t.Fatal(err)
 			}
 			c := makeCase(ac, B, tc.logShift, tc.advSign, rand.New(rand.NewPCG(3, 4)))
 			run := func() []float64 {
-				if err := o.setInputs(c.obs, c.act, c.oldDist, c.oldLogStd, c.oldLogP, c.adv, tc.beta); err != nil {
+				if err := o.setInputs(policyInputs{obs: c.obs, actions: c.act, oldDist: c.oldDist, oldLogStd: c.oldLogStd, oldLogP: c.oldLogP, adv: c.adv, beta: tc.beta}); err != nil {
 					t.Fatal(err)
 				}
 				grads, err := o.trainer.Run()
@@ -197,12 +198,15 @@ func TestPolicyObjectiveLossAndGradient(t *testing.T) {
 			}
 			grad := run()
 			wantCost, wantSurr, wantKL := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
-			surr, _ := nn.Scalar(o.surr)
-			kl, _ := nn.Scalar(o.klMean)
-			ent, _ := nn.Scalar(o.ent)
+			surr, _ := nn.Scalar(o.surr.v)
+			ent, _ := nn.Scalar(o.ent.v)
 			gotCost := surr - tc.entCoef*ent
+			kl := wantKL // the clip and none objectives have no KL node
 			if pen.UsesBeta() {
+				kl, _ = nn.Scalar(o.klMean.v)
 				gotCost += tc.beta * kl
+			} else if o.klMean.v != nil {
+				t.Fatalf("%s builds a mean-KL node it never uses", pen)
 			}
 			if math.Abs(surr-wantSurr) > 1e-10 || math.Abs(kl-wantKL) > 1e-10 || math.Abs(gotCost-wantCost) > 1e-10 {
 				t.Fatalf("graph surr %v KL %v cost %v, reference %v %v %v", surr, kl, gotCost, wantSurr, wantKL, wantCost)
@@ -292,7 +296,7 @@ func TestValueObjectiveLossAndGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			loss, _ := nn.Scalar(o.loss)
+			loss, _ := nn.Scalar(o.loss.v)
 			if want := ref(); math.Abs(loss-want) > 1e-10 {
 				t.Fatalf("value loss %v, reference %v", loss, want)
 			}
@@ -314,5 +318,124 @@ func TestValueObjectiveLossAndGradient(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// refKLTerm is the loss-side KL to π_ref of c written directly from the formulas of KLRef,
+// with l = log π_θ(a|s) − log π_ref(a|s): β·avg(k) with k = l (k1), ½l² (k2), e^(−l) − 1 + l
+// (k3), (π_θ/π_old)·k3 (IS) or the exact KL(π_θ(·|s)‖π_ref(·|s)); avg is the mean, or Σ w·k.
+func refKLTerm(ac *policy.ActorCritic, c objCase, refLogits []float64, B int, klr KLRef, beta float64, weights []float64) float64 {
+	logp, dist, _ := refPolicy(ac, c.obs, c.act, B)
+	w := ac.Config().HeadWidth()
+	lsm := make([]float64, w)
+	var sum float64
+	for r := 0; r < B; r++ {
+		if err := klc.LogSoftmaxInto(lsm, refLogits[r*w:(r+1)*w]); err != nil {
+			panic(err)
+		}
+		l := logp[r] - lsm[int(c.act[r])]
+		var k float64
+		switch klr.Estimator {
+		case klc.K1:
+			k = l
+		case klc.K2:
+			k = 0.5 * l * l
+		case klc.K3:
+			k = math.Exp(-l) - 1 + l
+		case klc.Exact:
+			d, err := klc.KLLogits(dist[r*w:(r+1)*w], refLogits[r*w:(r+1)*w])
+			if err != nil {
+				panic(err)
+			}
+			k = d
+		}
+		if klr.ImportanceWeighted {
+			k *= math.Exp(logp[r] - c.oldLogP[r])
+		}
+		if weights != nil {
+			sum += weights[r] * k
+		} else {
+			sum += k / float64(B)
+		}
+	}
+	return beta * sum
+}
+
+// TestKLRefLossValueAndGradient: every loss-side placement of RLHF's KL to the reference (k1,
+// k2, k3, IS-weighted k3, exact), plain and weighted, has the value of the formula and the
+// gradient of its central finite differences. The advantages are 0, so the surrogate adds
+// nothing and the policy's gradient is the KL term's alone.
+func TestKLRefLossValueAndGradient(t *testing.T) {
+	const B, beta = 6, 0.7
+	for _, name := range []string{"k1-loss", "k2-loss", "k3-loss", "k3-loss-is", "exact-loss"} {
+		for _, weighted := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s weighted=%v", name, weighted), func(t *testing.T) {
+				klr, err := ParseKLRef(name, beta)
+				if err != nil {
+					t.Fatal(err)
+				}
+				ac := newTestAC(t, true)
+				pen := Penalty{Kind: PenaltyNone}
+				o, err := newPolicyObjective(ac, B, pen, 0, klr, weighted)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rng := rand.New(rand.NewPCG(5, 6))
+				c := makeCase(ac, B, 0.1, 0, rng)
+				clear(c.adv)
+				refLogits := make([]float64, len(c.oldDist))
+				for i := range refLogits {
+					refLogits[i] = 1.5 * rng.NormFloat64()
+				}
+				var weights []float64
+				if weighted {
+					for r := 0; r < B; r++ {
+						weights = append(weights, 0.05+rng.Float64())
+					}
+				}
+				if err := o.setInputs(policyInputs{obs: c.obs, actions: c.act, oldDist: c.oldDist, oldLogP: c.oldLogP,
+					adv: c.adv, refLogits: refLogits, klRefBeta: beta, weights: weights}); err != nil {
+					t.Fatal(err)
+				}
+				grads, err := o.trainer.Run()
+				if err != nil {
+					t.Fatal(err)
+				}
+				var grad []float64
+				for _, g := range grads {
+					grad = append(grad, g.Data().([]float64)...)
+				}
+				got, err := nn.Scalar(o.klRef.v)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want := refKLTerm(ac, c, refLogits, B, klr, beta, weights)
+				if math.Abs(got-want) > 1e-12*(1+math.Abs(want)) || want == 0 {
+					t.Fatalf("KL term: graph %.15g, formula %.15g", got, want)
+				}
+				const h = 1e-6
+				k, maxAbs := 0, 0.0
+				for _, p := range ac.PolicyParams() {
+					d := p.Data().([]float64)
+					for i := range d {
+						old := d[i]
+						d[i] = old + h
+						fp := refKLTerm(ac, c, refLogits, B, klr, beta, weights)
+						d[i] = old - h
+						fm := refKLTerm(ac, c, refLogits, B, klr, beta, weights)
+						d[i] = old
+						fd := (fp - fm) / (2 * h)
+						if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
+							t.Fatalf("gradient element %d: graph %v, finite difference %v", k, grad[k], fd)
+						}
+						maxAbs = math.Max(maxAbs, math.Abs(grad[k]))
+						k++
+					}
+				}
+				if k != len(grad) || maxAbs < 1e-4 {
+					t.Fatalf("%d gradients for %d parameters, max |g| = %v", len(grad), k, maxAbs)
+				}
+			})
+		}
 	}
 }

@@ -79,7 +79,7 @@ func TestAdaptiveBetaRule(t *testing.T) {
 		{math.NaN(), 1}, // non-finite KL leaves β alone
 	}
 	for i, s := range steps {
-		beta = p.BetaController(10000, 0, math.Inf(1)).Next(beta, s.d, 512)
+		beta = mustController(t, p, 10000, 0, math.Inf(1)).Next(beta, s.d, 512)
 		if beta != s.want {
 			t.Fatalf("step %d (d=%v): β = %v, want %v", i, s.d, beta, s.want)
 		}
@@ -103,7 +103,7 @@ func TestPropBetaRule(t *testing.T) {
 	}
 	for i, s := range steps {
 		want := beta * (1 + s.e*512/10000)
-		beta = p.BetaController(10000, 0, math.Inf(1)).Next(beta, s.d, 512)
+		beta = mustController(t, p, 10000, 0, math.Inf(1)).Next(beta, s.d, 512)
 		if math.Abs(beta-want) > 1e-15 {
 			t.Fatalf("step %d: β = %v, want %v", i, beta, want)
 		}
@@ -115,11 +115,51 @@ func TestFixedAndClipBeta(t *testing.T) {
 	if b := f.InitialBeta(1); b != 3 {
 		t.Fatalf("kl-fixed:3 initial β = %v", b)
 	}
-	if b := f.BetaController(1e4, 0, 1).Next(3, 100, 512); b != 3 {
+	if b := mustController(t, f, 1e4, 0, 1).Next(3, 100, 512); b != 3 {
 		t.Fatalf("kl-fixed β moved to %v", b)
 	}
 	c, _ := ParsePenalty("clip:0.2")
 	if b := c.InitialBeta(1); b != 0 {
 		t.Fatalf("clip initial β = %v, want 0", b)
+	}
+}
+
+func mustController(t *testing.T, p Penalty, horizon, betaMin, betaMax float64) BetaController {
+	t.Helper()
+	c, err := p.BetaController(horizon, betaMin, betaMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestNewBetaControllerRefuses: each bad parameter is named.
+func TestNewBetaControllerRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		rule                              BetaRule
+		target, horizon, betaMin, betaMax float64
+		want                              string
+	}{
+		{"pid", 1, 1, 0, 1, "β rule"},
+		{BetaAdaptive, 0, 1, 0, 1, "target"},
+		{BetaProp, math.Inf(1), 1, 0, 1, "target"},
+		{BetaProp, 1, 0, 0, 1, "horizon"},
+		{BetaAdaptive, 1, 1, -1, 1, "beta_min"},
+		{BetaAdaptive, 1, 1, 2, 1, "beta_max"},
+	} {
+		_, err := NewBetaController(tc.rule, tc.target, tc.horizon, tc.betaMin, tc.betaMax)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%+v: error %v, want one naming %s", tc, err, tc.want)
+		}
+	}
+	c, err := NewBetaController(BetaAdaptive, 0.01, 0, DefaultBetaMin, DefaultBetaMax)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Next(DefaultBetaMin, 0, 1); got != DefaultBetaMin {
+		t.Errorf("adaptive β at its floor after a zero KL: %v, want the floor %v", got, DefaultBetaMin)
+	}
+	if got := c.Next(1, 1, 1); got != 2 {
+		t.Errorf("adaptive β after KL 100·target: %v, want 2", got)
 	}
 }

@@ -28,6 +28,13 @@ type rolloutBuffer struct {
 	finalObs      []float64 // their last observations, len(truncatedRows) × obsDim
 }
 
+// batch is the rollout as the learner's Batch (sharing its slices); oldLogStd is π_old's
+// log-std vector (Gaussian policies).
+func (r *rolloutBuffer) batch(n int, oldLogStd []float64) *Batch {
+	return &Batch{N: n, Obs: r.obs, Actions: r.actions, Dist: r.dist, OldLogStd: oldLogStd, LogProbs: r.logProbs,
+		Advantages: r.advantages, Returns: r.returns, Values: r.values}
+}
+
 func newRolloutBuffer(rows, obsDim, actionWidth, headWidth int) rolloutBuffer {
 	return rolloutBuffer{
 		obs: make([]float64, rows*obsDim), actions: make([]float64, rows*actionWidth),

@@ -1,6 +1,7 @@
 package ppo
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -8,16 +9,16 @@ import (
 	"time"
 
 	"klppo/env"
-	"klppo/kl"
-	"klppo/nn"
+	"klppo/internal/rng"
 	"klppo/policy"
 )
 
 // errNonFinite marks a NaN/Inf loss, gradient or KL; the run stops and keeps the last good checkpoint.
 var errNonFinite = errors.New("non-finite value")
 
-// trainer holds the whole mutable state of one run. Its stages, in the order of one update:
-// collectRollout (rollout.go) → computeAdvantages → learn (learn.go) → adaptBeta.
+// trainer holds the whole mutable state of one run. Its stages, in the order of one update
+// (runUpdate): collectRollout (rollout.go) → computeAdvantages → Learner.Learn (learner.go) →
+// Learner.TrustRegionKL → BetaController.Next.
 type trainer struct {
 	cfg             Config
 	penalty         Penalty
@@ -32,15 +33,12 @@ type trainer struct {
 	resetSeeds []uint64      // seed of each copy's current episode (restores copies without a saveable state)
 
 	nets       *policy.ActorCritic
-	actor      *policy.Actor // acting pass of the rollout, first half of the KL pass
-	valueActor *policy.Actor // value pass during the rollout, second half of the KL pass
-	policyLoss *policyObjective
-	valueLoss  *valueObjective
-	// Adam is element-wise, so one optimiser per network is the same algorithm as one over
-	// both; two let the networks step on both cores.
-	policyAdam, valueAdam *nn.Adam
-	paramNames            []string // checkpoint names: the policy's parameters, then the value network's
-	numPolicyParams       int
+	actor      *policy.Actor // acting pass of the rollout
+	valueActor *policy.Actor // value pass during the rollout
+	// learner runs the epochs of minibatch steps. Adam is element-wise, so its one optimiser per
+	// network is the same algorithm as one over both; two let the networks step on both cores.
+	learner    *Learner
+	paramNames []string // checkpoint names: the policy's parameters, then the value network's
 
 	actPCG, shufflePCG, envPCG *rand.PCG // checkpointed generator states
 	actRNG, shuffleRNG, envRNG *rand.Rand
@@ -55,28 +53,15 @@ type trainer struct {
 	wallBefore         float64 // seconds of earlier sessions of a resumed run
 
 	rollout rolloutBuffer
-	batch   minibatch
 
 	singleThreaded bool
 	onEpisode      func(globalStep int, ep env.EpisodeStat) error
 	afterUpdate    func(update int, nets *policy.ActorCritic)
 }
 
-// pcgSeeds derives the PCG seeds of a named stream from the run seed.
-func pcgSeeds(seed uint64, stream uint64) (uint64, uint64) {
-	z := seed*0x9E3779B97F4A7C15 + stream*0xD1B54A32D192ED03 + 0x632BE59BD9B4E019
-	mix := func(x uint64) uint64 {
-		x ^= x >> 30
-		x *= 0xBF58476D1CE4E5B9
-		x ^= x >> 27
-		x *= 0x94D049BB133111EB
-		return x ^ x>>31
-	}
-	return mix(z), mix(z + 0x9E3779B97F4A7C15)
-}
-
-// newTrainer builds a fresh run from cfg (validated by the caller).
-func newTrainer(cfg Config) (*trainer, error) {
+// newTrainer builds a fresh run from cfg (validated by the caller); single keeps all its work
+// on the calling goroutine.
+func newTrainer(cfg Config, single bool) (*trainer, error) {
 	pen, err := ParsePenalty(cfg.Penalty)
 	if err != nil {
 		return nil, fmt.Errorf("penalty: %w", err)
@@ -87,7 +72,7 @@ func newTrainer(cfg Config) (*trainer, error) {
 	}
 	t := &trainer{cfg: cfg, penalty: pen, numEnvs: cfg.NumEnvs, numSteps: cfg.NumSteps,
 		batchSize: cfg.BatchSize(), minibatchSize: cfg.MinibatchSize(), firstSolved: -1,
-		recentReturns: newReturnWindow(10), solvedThreshold: math.NaN()}
+		recentReturns: newReturnWindow(10), solvedThreshold: math.NaN(), singleThreaded: single}
 	if th, ok := spec.Threshold(); ok {
 		t.solvedThreshold = th
 	}
@@ -97,15 +82,16 @@ func newTrainer(cfg Config) (*trainer, error) {
 	if err := t.makeNets(spec); err != nil {
 		return nil, err
 	}
-	t.actPCG = rand.NewPCG(pcgSeeds(cfg.Seed, 1))
-	t.shufflePCG = rand.NewPCG(pcgSeeds(cfg.Seed, 2))
-	t.envPCG = rand.NewPCG(pcgSeeds(cfg.Seed, 3))
+	t.actPCG = rng.PCG(cfg.Seed, 1)
+	t.shufflePCG = rng.PCG(cfg.Seed, 2)
+	t.envPCG = rng.PCG(cfg.Seed, 3)
 	t.actRNG, t.shuffleRNG, t.envRNG = rand.New(t.actPCG), rand.New(t.shufflePCG), rand.New(t.envPCG)
 	t.beta = pen.InitialBeta(cfg.InitBeta)
-	t.betaRule = pen.BetaController(cfg.KLPropHorizon, cfg.BetaMin, cfg.BetaMax)
+	if t.betaRule, err = pen.BetaController(cfg.KLPropHorizon, cfg.BetaMin, cfg.BetaMax); err != nil {
+		return nil, fmt.Errorf("penalty: %w", err)
+	}
 	pc := t.nets.Config()
 	t.rollout = newRolloutBuffer(t.batchSize, t.obsDim, pc.ActionWidth(), pc.HeadWidth())
-	t.batch = newMinibatch(t.minibatchSize, t.obsDim, pc.ActionWidth(), pc.HeadWidth())
 	// Initial reset: copy i gets seed+i (as CleanRL); later episodes get seeds from envRNG.
 	for i := range t.resetSeeds {
 		t.resetSeeds[i] = cfg.Seed + uint64(i)
@@ -161,23 +147,16 @@ func (t *trainer) makeNets(spec env.Spec) error {
 		return fmt.Errorf("env_id %q: unsupported action space %v", spec.ID, sp)
 	}
 	var err error
-	if t.nets, err = policy.New(rand.New(rand.NewPCG(pcgSeeds(cfg.Seed, 0))), pcfg); err != nil {
+	if t.nets, err = policy.New(rng.New(cfg.Seed, 0), pcfg); err != nil {
 		return err
 	}
 	t.actor, t.valueActor = policy.NewActor(t.nets), policy.NewActor(t.nets)
-	if t.policyLoss, err = newPolicyObjective(t.nets, t.minibatchSize, t.penalty, cfg.EntCoef); err != nil {
-		return err
-	}
-	if t.valueLoss, err = newValueObjective(t.nets, t.minibatchSize, cfg.ClipVLoss, cfg.VFClip, cfg.VFCoef); err != nil {
+	t.learner, err = NewLearner(t.nets, cfg.learnerConfig(t.penalty, t.minibatchSize, t.singleThreaded))
+	if err != nil {
 		return err
 	}
 	t.paramNames = t.nets.ParamNames()
-	t.numPolicyParams = len(t.policyLoss.trainer.Params())
-	if t.policyAdam, err = nn.NewAdam(t.policyLoss.trainer.Params(), nn.AdamConfig{Eps: cfg.AdamEps}); err != nil {
-		return err
-	}
-	t.valueAdam, err = nn.NewAdam(t.valueLoss.trainer.Params(), nn.AdamConfig{Eps: cfg.AdamEps})
-	return err
+	return nil
 }
 
 // runUpdate is one PPO update: collect a rollout, compute advantages, run the epochs of
@@ -193,13 +172,13 @@ func (t *trainer) runUpdate(sessionStart time.Time, sessionStep0 int) (UpdateMet
 	if err := t.computeAdvantages(); err != nil {
 		return UpdateMetrics{}, err
 	}
-	oldLogStd := t.nets.LogStdValues()
+	b := t.rollout.batch(t.batchSize, t.nets.LogStdValues())
 	betaUsed := t.beta
-	stats, err := t.learn(lr, oldLogStd)
+	stats, err := t.learner.Learn(context.Background(), b, lr, t.beta, 0, t.shuffleRNG)
 	if err != nil {
 		return UpdateMetrics{}, err
 	}
-	klAfter, err := t.policyKL(oldLogStd)
+	klAfter, err := t.learner.TrustRegionKL(b)
 	if err != nil {
 		return UpdateMetrics{}, err
 	}
@@ -209,7 +188,8 @@ func (t *trainer) runUpdate(sessionStart time.Time, sessionStep0 int) (UpdateMet
 		t.afterUpdate(t.update, t.nets)
 	}
 	wall := time.Since(sessionStart).Seconds()
-	m := stats.metrics()
+	m := UpdateMetrics{Epochs: stats.Epochs, ApproxKLK1: stats.ApproxKLK1, ApproxKLK3: stats.ApproxKLK3,
+		ClipFrac: stats.ClipFrac, Entropy: stats.Entropy, PolicyLoss: stats.PolicyLoss, ValueLoss: stats.ValueLoss}
 	m.Update, m.GlobalStep, m.WallS = t.update, t.globalStep, t.wallBefore+wall
 	m.SPS = float64(t.globalStep-sessionStep0) / math.Max(wall, 1e-9)
 	m.EpisodicReturn, m.KL, m.Beta, m.LR = t.recentReturns.mean(), klAfter, betaUsed, lr
@@ -226,54 +206,6 @@ func (t *trainer) computeAdvantages() error {
 	}
 	return GAE(r.rewards, r.values, r.terminated, r.truncated, r.finalValues, lastValues, t.numEnvs,
 		t.cfg.Gamma, t.cfg.GAELambda, r.advantages, r.returns)
-}
-
-// policyKL is the mean exact KL(π_old(·|s)‖π_θ(·|s)) over the rollout's states with the
-// parameters after the update (closed forms of package kl; the plain-Go forward pass of the two
-// halves of the batch runs on both cores unless single-threaded).
-func (t *trainer) policyKL(oldLogStd []float64) (float64, error) {
-	pc := t.nets.Config()
-	width := pc.HeadWidth()
-	newLogStd := t.nets.LogStdValues()
-	sumKL := func(a *policy.Actor, lo, hi int) (float64, error) {
-		newDist, err := a.Dist(t.rollout.obs[lo*t.obsDim:hi*t.obsDim], hi-lo)
-		if err != nil {
-			return 0, err
-		}
-		s := 0.0
-		logSoftmaxes := make([]float64, 2*width) // KLLogitsBuf's scratch, reused for every state
-		for k := lo; k < hi; k++ {
-			old, cur := t.rollout.dist[k*width:(k+1)*width], newDist[(k-lo)*width:(k-lo+1)*width]
-			var d float64
-			if pc.Discrete {
-				d, err = kl.KLLogitsBuf(logSoftmaxes, old, cur)
-			} else {
-				d, err = kl.DiagNormal{Mu: old, LogSigma: oldLogStd}.KL(kl.DiagNormal{Mu: cur, LogSigma: newLogStd})
-			}
-			if err != nil {
-				return 0, fmt.Errorf("%w: KL(π_old‖π_θ) of state %d: %v", errNonFinite, k, err)
-			}
-			s += d
-		}
-		return s, nil
-	}
-	half := t.batchSize / 2
-	var s1, s2 float64
-	err := t.both(func() (err error) {
-		s1, err = sumKL(t.actor, 0, half)
-		return err
-	}, func() (err error) {
-		s2, err = sumKL(t.valueActor, half, t.batchSize)
-		return err
-	})
-	if err != nil {
-		return 0, err
-	}
-	d := (s1 + s2) / float64(t.batchSize)
-	if !finite(d) {
-		return 0, fmt.Errorf("%w: KL after the update is %v", errNonFinite, d)
-	}
-	return d, nil
 }
 
 // explainedVariance is 1 − Var[y − ŷ]/Var[y] (NaN when Var[y] = 0), as CleanRL.
@@ -296,28 +228,4 @@ func explainedVariance(pred, y []float64) float64 {
 		return math.NaN()
 	}
 	return 1 - vd/vy
-}
-
-// both runs f and g and returns the first error (f's before g's). g runs on a helper
-// goroutine unless the run is single-threaded; f always runs on the calling goroutine. f and g
-// must not share mutable state.
-func (t *trainer) both(f, g func() error) error {
-	if t.singleThreaded {
-		if err := f(); err != nil {
-			return err
-		}
-		return g()
-	}
-	var gErr error
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		gErr = g()
-	}()
-	fErr := f()
-	<-done
-	if fErr != nil {
-		return fErr
-	}
-	return gErr
 }

@@ -21,6 +21,9 @@ type PolicyLossInputs struct {
 	// Beta is the scalar β of the kl-* penalties (an input, so a β controller can change it
 	// between updates without rebuilding the graph); nil is allowed for clip and none.
 	Beta *G.Node
+	// Weights (optional, (B,)) turn every mean over the samples into the weighted sum
+	// Σ_i w_i·x_i (GRPO's loss normalisations); nil means the plain mean.
+	Weights *G.Node
 }
 
 // PolicyLoss holds the nodes of a built PPO policy loss.
@@ -42,6 +45,8 @@ type PolicyLoss struct {
 //	kl-*:  L = −mean(r·A) + β·mean(KL)
 //	none:  L = −mean(r·A)
 //
+// (each mean a weighted sum when in.Weights is set).
+//
 // The early stop of pen (StopKL) is not part of the loss: it is the caller's epoch loop.
 // Errors are reported by b.Err(); on error the returned nodes are nil.
 func BuildPolicyLoss(b *nn.Builder, pen Penalty, in PolicyLossInputs) PolicyLoss {
@@ -51,12 +56,12 @@ func BuildPolicyLoss(b *nn.Builder, pen Penalty, in PolicyLossInputs) PolicyLoss
 	ratioAdv := b.HadamardProd(out.Ratio, in.Adv)
 	if pen.Kind == PenaltyClip {
 		clippedAdv := b.HadamardProd(b.Clip(out.Ratio, 1-pen.Value, 1+pen.Value), in.Adv)
-		out.SurrogateLoss = b.Neg(b.Mean(b.Min(ratioAdv, clippedAdv)))
+		out.SurrogateLoss = b.Neg(average(b, b.Min(ratioAdv, clippedAdv), in.Weights))
 	} else {
-		out.SurrogateLoss = b.Neg(b.Mean(ratioAdv))
+		out.SurrogateLoss = b.Neg(average(b, ratioAdv, in.Weights))
 	}
 	if in.KL != nil {
-		out.KLMean = b.Mean(in.KL)
+		out.KLMean = average(b, in.KL, in.Weights)
 	}
 	out.Loss = out.SurrogateLoss
 	if pen.UsesBeta() {
@@ -66,32 +71,6 @@ func BuildPolicyLoss(b *nn.Builder, pen Penalty, in PolicyLossInputs) PolicyLoss
 		return PolicyLoss{}
 	}
 	return out
-}
-
-// SampleLoss is BuildPolicyLoss for one sample in plain Go: the mean of loss over a minibatch
-// is the graph's Loss, and dLogP and dKL are the derivatives of loss with respect to logp and
-// kl (what a hand-written backward pass, e.g. over a language model's token log-probabilities,
-// needs). With r = exp(logp − oldLogp):
-//
-//	clip:  loss = −min(r·A, clip(r, 1−ε, 1+ε)·A);  dLogP = −r·A when the unclipped term is the
-//	       minimum (ties included), else 0;  dKL = 0
-//	kl-*:  loss = −r·A + β·kl;  dLogP = −r·A;  dKL = β
-//	none:  loss = −r·A;  dLogP = −r·A;  dKL = 0
-func (p Penalty) SampleLoss(logp, oldLogp, adv, kl, beta float64) (loss, dLogP, dKL float64) {
-	r := math.Exp(logp - oldLogp)
-	ra := r * adv
-	switch {
-	case p.Kind == PenaltyClip:
-		ca := math.Max(1-p.Value, math.Min(1+p.Value, r)) * adv
-		if ra <= ca {
-			return -ra, -ra, 0
-		}
-		return -ca, 0, 0
-	case p.UsesBeta():
-		return -ra + beta*kl, -ra, beta
-	default:
-		return -ra, -ra, 0
-	}
 }
 
 // ClipFraction is the fraction of samples whose ratio r = exp(logRatio) lies outside

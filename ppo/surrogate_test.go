@@ -13,7 +13,7 @@ import (
 
 // TestBuildPolicyLossMatchesSampleLoss builds the loss over free (B,) log-prob and KL nodes (as
 // a token-level trainer would) and checks its value and its gradients with respect to logp and
-// KL against the mean of the plain-Go SampleLoss, in the clipped and unclipped regions.
+// KL against the mean of the plain-Go sampleLoss, in the clipped and unclipped regions.
 func TestBuildPolicyLossMatchesSampleLoss(t *testing.T) {
 	const B = 8
 	rng := rand.New(rand.NewPCG(5, 6))
@@ -78,20 +78,20 @@ func TestBuildPolicyLossMatchesSampleLoss(t *testing.T) {
 			want := 0.0
 			clipped := 0
 			for i := range B {
-				l, dl, dk := pen.SampleLoss(logp[i], oldLogP[i], adv[i], kl[i], beta)
+				l, dl, dk := sampleLoss(pen, logp[i], oldLogP[i], adv[i], kl[i], beta)
 				want += l / B
 				if dl == 0 {
 					clipped++
 				}
 				if g := gLogP.Data().([]float64)[i]; math.Abs(g-dl/B) > 1e-12 {
-					t.Errorf("sample %d: ∂L/∂logp graph %v, SampleLoss %v", i, g, dl/B)
+					t.Errorf("sample %d: ∂L/∂logp graph %v, sampleLoss %v", i, g, dl/B)
 				}
 				if g := gKL[i]; math.Abs(g-dk/B) > 1e-12 {
-					t.Errorf("sample %d: ∂L/∂KL graph %v, SampleLoss %v", i, g, dk/B)
+					t.Errorf("sample %d: ∂L/∂KL graph %v, sampleLoss %v", i, g, dk/B)
 				}
 			}
 			if math.Abs(got-want) > 1e-12 {
-				t.Fatalf("loss: graph %v, mean SampleLoss %v", got, want)
+				t.Fatalf("loss: graph %v, mean sampleLoss %v", got, want)
 			}
 			if pen.Kind == PenaltyClip && (clipped == 0 || clipped == B) {
 				t.Fatalf("%d of %d samples clipped: the case does not cover both regions", clipped, B)
@@ -100,7 +100,7 @@ func TestBuildPolicyLossMatchesSampleLoss(t *testing.T) {
 	}
 }
 
-// TestSampleLossByHand checks SampleLoss against values worked out by hand.
+// TestSampleLossByHand checks sampleLoss against values worked out by hand.
 func TestSampleLossByHand(t *testing.T) {
 	clip, _ := ParsePenalty("clip:0.2")
 	fixed, _ := ParsePenalty("kl-fixed:2")
@@ -119,9 +119,9 @@ func TestSampleLossByHand(t *testing.T) {
 		{"kl-fixed, r=2, A=1, KL=0.5, β=2", fixed, ln(2), 0, 1, 0.5, 2, -2 + 1, -2, 2},
 		{"none, r=0.5, A=4", none, 0, ln(2), 4, 9, 9, -2, -2, 0},
 	} {
-		l, dl, dk := tc.pen.SampleLoss(tc.logp, tc.old, tc.adv, tc.kl, tc.beta)
+		l, dl, dk := sampleLoss(tc.pen, tc.logp, tc.old, tc.adv, tc.kl, tc.beta)
 		if math.Abs(l-tc.loss) > 1e-12 || math.Abs(dl-tc.dLogP) > 1e-12 || dk != tc.dKL {
-			t.Errorf("%s: SampleLoss = (%v, %v, %v), want (%v, %v, %v)", tc.name, l, dl, dk, tc.loss, tc.dLogP, tc.dKL)
+			t.Errorf("%s: sampleLoss = (%v, %v, %v), want (%v, %v, %v)", tc.name, l, dl, dk, tc.loss, tc.dLogP, tc.dKL)
 		}
 	}
 }
@@ -151,7 +151,33 @@ func TestBoundedBeta(t *testing.T) {
 		t.Errorf("ProportionalBeta with d = +Inf moved β to %v", got)
 	}
 	p, _ := ParsePenalty("kl-fixed:3")
-	if _, ok := p.BetaController(1, 0, 1).(FixedBeta); !ok {
-		t.Errorf("kl-fixed controller is %T, want FixedBeta (β outside [beta_min, beta_max] stays as given)", p.BetaController(1, 0, 1))
+	if c := mustController(t, p, 1, 0, 1); c != (FixedBeta{}) {
+		t.Errorf("kl-fixed controller is %T, want FixedBeta (β outside [beta_min, beta_max] stays as given)", c)
+	}
+}
+
+// sampleLoss is BuildPolicyLoss for one sample in plain Go, written from the formulas (the
+// reference of the graph tests): the mean of loss over a minibatch
+// is the graph's Loss, and dLogP and dKL are the derivatives of loss with respect to logp and
+// kl. With r = exp(logp − oldLogp):
+//
+//	clip:  loss = −min(r·A, clip(r, 1−ε, 1+ε)·A);  dLogP = −r·A when the unclipped term is the
+//	       minimum (ties included), else 0;  dKL = 0
+//	kl-*:  loss = −r·A + β·kl;  dLogP = −r·A;  dKL = β
+//	none:  loss = −r·A;  dLogP = −r·A;  dKL = 0
+func sampleLoss(p Penalty, logp, oldLogp, adv, kl, beta float64) (loss, dLogP, dKL float64) {
+	r := math.Exp(logp - oldLogp)
+	ra := r * adv
+	switch {
+	case p.Kind == PenaltyClip:
+		ca := math.Max(1-p.Value, math.Min(1+p.Value, r)) * adv
+		if ra <= ca {
+			return -ra, -ra, 0
+		}
+		return -ca, 0, 0
+	case p.UsesBeta():
+		return -ra + beta*kl, -ra, beta
+	default:
+		return -ra, -ra, 0
 	}
 }

@@ -90,11 +90,10 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summ
 	if err := cfg.CheckMemory(); err != nil {
 		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
-	t, err := newTrainer(cfg)
+	t, err := newTrainer(cfg, opts.SingleThreaded)
 	if err != nil {
 		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
-	t.singleThreaded = opts.SingleThreaded
 	t.afterUpdate = opts.Hooks.AfterUpdate
 	ckPath := filepath.Join(outDir, CheckpointFile)
 	if opts.Resume {

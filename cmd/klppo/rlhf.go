@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"klppo/experiments/rlhf"
+	"klppo/kl"
 	"klppo/ppo"
 
 	"github.com/schollz/progressbar/v3"
@@ -102,12 +103,12 @@ func ppoGroup(defBeta float64, withBeta bool) rlhfGroup {
 		d := rlhf.DefaultPPOConfig(defBeta, 1)
 		f.klCoef = &d.KL.Beta
 		if withBeta {
-			f.klCoef = f.fs.Float64("kl-coef", defBeta, fmt.Sprintf("β, the initial coefficient of KL(π‖π_ref): 0 (no leash) to %g; with --kl-ctl prop or adaptive %g to %g", float64(rlhf.MaxBeta), rlhf.CtlBetaMin, float64(rlhf.CtlBetaMax)))
+			f.klCoef = f.fs.Float64("kl-coef", defBeta, fmt.Sprintf("β, the initial coefficient of KL(π‖π_ref): 0 (no leash) to %g; with --kl-ctl prop or adaptive %g to %g", float64(rlhf.MaxBeta), ppo.DefaultBetaMin, ppo.DefaultBetaMax))
 			f.bind("kl-coef", "ppo.kl.beta")
 		}
 		f.klIn = f.fs.String("kl-in", string(d.KL.In), "where β·KL goes: reward (per-token reward shaping, TRL PPO) or loss (added to the loss, GRPO/verl use_kl_loss)")
-		f.klEst = f.fs.String("kl-estimator", string(d.KL.Estimator), "per-token KL estimator: k1, k2, k3 or exact (full-vocabulary KL at each position)")
-		f.klCtl = f.fs.String("kl-ctl", d.Ctl, fmt.Sprintf("β controller: fixed, prop (Ziegler et al./TRL proportional, --kl-target, --kl-horizon) or adaptive (PPO paper's halve/double, --kl-target); both keep β in [%g, %g]", rlhf.CtlBetaMin, float64(rlhf.CtlBetaMax)))
+		f.klEst = f.fs.String("kl-estimator", d.KL.Estimator.String(), "per-token KL estimator: k1, k2, k3 or exact (full-vocabulary KL at each position)")
+		f.klCtl = f.fs.String("kl-ctl", d.Ctl, fmt.Sprintf("β controller: fixed, prop (Ziegler et al./TRL proportional, --kl-target, --kl-horizon) or adaptive (PPO paper's halve/double, --kl-target); both keep β in [%g, %g]", ppo.DefaultBetaMin, ppo.DefaultBetaMax))
 		f.klTarget = f.fs.Float64("kl-target", d.Target, "target KL(π‖π_ref) in nats per sequence for --kl-ctl prop|adaptive")
 		f.klHorizon = f.fs.Float64("kl-horizon", d.Horizon, "horizon of the proportional controller, in sequences")
 		f.updates = f.fs.Int("updates", 150, fmt.Sprintf("PPO updates (rollouts), 1 to %d", rlhf.MaxUpdates))
@@ -208,7 +209,11 @@ func (f *rlhfFlags) prepareConfig() (rlhf.PrepareConfig, error) {
 // default model checked (the library checks again with the model it loads).
 func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 	c := rlhf.DefaultPPOConfig(*f.klCoef, *f.seed)
-	c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), ppo.KLRefEstimator(*f.klEst)
+	est, err := kl.ParseEstimator(*f.klEst)
+	if err != nil {
+		return c, usagef("--kl-estimator %q: want k1, k2, k3 or exact", *f.klEst)
+	}
+	c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), est
 	c.Ctl, c.Target, c.Horizon = *f.klCtl, *f.klTarget, *f.klHorizon
 	c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
 	c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda
@@ -582,7 +587,11 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 		cfg.Prepare.SFTDir, cfg.Prepare.RMDir = *f.sftDir, *f.rmDir
 		cfg.PPO = rlhf.DefaultPPOConfig(0, *f.seed)
 		c := &cfg.PPO
-		c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), ppo.KLRefEstimator(*f.klEst)
+		est, err := kl.ParseEstimator(*f.klEst)
+		if err != nil {
+			return usagef("--kl-estimator %q: want k1, k2, k3 or exact", *f.klEst)
+		}
+		c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), est
 		c.Ctl, c.Target, c.Horizon = *f.klCtl, *f.klTarget, *f.klHorizon
 		c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
 		c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda

@@ -37,7 +37,7 @@ func TestRLHFBadFlags(t *testing.T) {
 		{[]string{"rlhf", "sft", "--sft", "x"}, `--sft "x"`},
 		// issue 21: the CLI's rules drifted from the library's; one Validate now, mapped to flags
 		{[]string{"rlhf", "ppo", "--lr", "2"}, "--lr 2: want a number in (0, 1]"},
-		{[]string{"rlhf", "ppo", "--kl-ctl", "adaptive", "--kl-coef", "1e300"}, "--kl-coef 1e+300: with kl_ctl adaptive β must start within the controller's bounds [0.0001, 100]"},
+		{[]string{"rlhf", "ppo", "--kl-ctl", "adaptive", "--kl-coef", "1e300"}, "--kl-coef 1e+300: with kl_ctl adaptive β must start within the controller's bounds [0.0001, 10000]"},
 		{[]string{"rlhf", "ppo", "--kl-horizon", "0"}, ""}, // not an error with the fixed controller: see below
 		{[]string{"rlhf", "sweep", "--kl-ctl", "prop"}, `--kl-ctl "prop": the sweep varies a fixed β`},
 		{[]string{"rlhf", "sweep", "--kl-coef", "5"}, `flag provided but not defined: -kl-coef`},

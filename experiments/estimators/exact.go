@@ -299,14 +299,14 @@ func ExpectedSurrogate(p Problem, name string, theta, thetaOld []float64) (float
 	if err != nil {
 		return 0, err
 	}
-	est := map[ppo.KLRefEstimator]kl.Estimator{ppo.KLRefK1: kl.K1, ppo.KLRefK2: kl.K2, ppo.KLRefK3: kl.K3}[c.Estimator]
+	est := c.Estimator
 	var sum float64
 	for x, w := range old.pi {
 		s := p.Reward[x] * cur.lp[x]
 		switch {
 		case c.In == ppo.KLInReward: // the estimate at the sampling policy, a constant
 			s -= p.Beta * est.Sample(old.lr[x]-old.lp[x]) * cur.lp[x]
-		case c.Estimator == ppo.KLRefExact:
+		case c.Estimator == kl.Exact:
 		case c.ImportanceWeighted:
 			s -= p.Beta * math.Exp(cur.lp[x]-old.lp[x]) * est.Sample(cur.lr[x]-cur.lp[x])
 		default:
@@ -314,7 +314,7 @@ func ExpectedSurrogate(p Problem, name string, theta, thetaOld []float64) (float
 		}
 		sum += w * s
 	}
-	if c.Estimator == ppo.KLRefExact {
+	if c.Estimator == kl.Exact {
 		sum -= p.Beta * cur.klRev
 	}
 	return sum, nil

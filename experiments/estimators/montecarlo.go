@@ -3,9 +3,9 @@ package estimators
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"klppo/experiments"
+	"klppo/internal/rng"
 	"klppo/kl"
 	"klppo/ppo"
 )
@@ -81,12 +81,12 @@ func MonteCarlo(p Problem, ex *Exact, samples, trials int, seed uint64) (*MonteC
 			grads[i][j] = make([]float64, trials)
 		}
 	}
-	rng := rand.New(rand.NewPCG(seed, 0x6b6c))
+	draws := rng.New(seed, 0x6b6c)
 	xs := make([]int, samples)
 	gx, dRow := make([]float64, n), make([]float64, n)
 	for t := range trials {
 		for i := range xs {
-			xs[i] = sampleIndex(rng, s.pi)
+			xs[i] = sampleIndex(draws, s.pi)
 		}
 		for ei, e := range ests {
 			var sum float64

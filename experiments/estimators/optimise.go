@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"klppo/internal/rng"
 	"klppo/ppo"
 )
 
@@ -122,8 +123,8 @@ func Optimise(p Problem, oc OptimiseConfig) ([]Run, error) {
 		}
 		runs = append(runs, run)
 		if oc.Samples > 0 {
-			rng := rand.New(rand.NewPCG(oc.Seed, 1)) // common random numbers: configurations with equal per-sample gradients walk the same path
-			run, err := ascend(p, c, oc, rng)
+			draws := rng.New(oc.Seed, 1) // common random numbers: configurations with equal per-sample gradients walk the same path
+			run, err := ascend(p, c, oc, draws)
 			if err != nil {
 				return nil, fmt.Errorf("estimators: optimise %s (sampled): %w", name, err)
 			}
@@ -136,14 +137,14 @@ func Optimise(p Problem, oc OptimiseConfig) ([]Run, error) {
 	return runs, nil
 }
 
-// ascend runs one configuration: exact expected gradients when rng is nil, else oc.Samples
+// ascend runs one configuration: exact expected gradients when draws is nil, else oc.Samples
 // draws per step.
-func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, rng *rand.Rand) (Run, error) {
+func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, draws *rand.Rand) (Run, error) {
 	n := len(p.Logits)
 	theta := append([]float64{}, p.Logits...)
-	run := Run{Config: c.Name(), Sampled: rng != nil}
+	run := Run{Config: c.Name(), Sampled: draws != nil}
 	iters, lr := oc.MaxIter, oc.LR
-	if rng != nil {
+	if draws != nil {
 		iters, lr = oc.SampledIter, oc.SampledLR
 	}
 	avg := make([]float64, n)
@@ -159,7 +160,7 @@ func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, rng *rand.Rand) (Run, err
 		if recordAt(k) || k == iters {
 			run.Curve = append(run.Curve, Point{Iter: k, KL: s.klRev, KLForward: s.klFwd, ExpectedR: s.er})
 		}
-		if rng != nil && k >= iters/2 {
+		if draws != nil && k >= iters/2 {
 			for i, v := range s.pi {
 				avg[i] += v
 			}
@@ -175,7 +176,7 @@ func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, rng *rand.Rand) (Run, err
 			}
 			break
 		}
-		if rng == nil {
+		if draws == nil {
 			if g, err = s.expectedGrad(c); err != nil {
 				return run, err
 			}
@@ -193,7 +194,7 @@ func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, rng *rand.Rand) (Run, err
 		} else {
 			clear(g)
 			for range oc.Samples {
-				x := sampleIndex(rng, s.pi)
+				x := sampleIndex(draws, s.pi)
 				if err := s.sampleGrad(c, x, gx, dRow); err != nil {
 					return run, err
 				}
@@ -219,7 +220,7 @@ func ascend(p Problem, c ppo.KLRef, oc OptimiseConfig, rng *rand.Rand) (Run, err
 	}
 	run.Iterations = k
 	run.Pi, run.ExpectedR, run.KL, run.KLForward = s.pi, s.er, s.klRev, s.klFwd
-	if rng != nil && navg > 0 {
+	if draws != nil && navg > 0 {
 		for i := range avg {
 			avg[i] /= float64(navg)
 		}
@@ -252,8 +253,8 @@ func newStateFromProbs(pi []float64, p Problem) (*state, error) {
 }
 
 // sampleIndex draws x ~ π by inversion.
-func sampleIndex(rng *rand.Rand, pi []float64) int {
-	u := rng.Float64()
+func sampleIndex(src *rand.Rand, pi []float64) int {
+	u := src.Float64()
 	var c float64
 	for i, v := range pi {
 		c += v

@@ -3,9 +3,9 @@ package estimators
 import (
 	"fmt"
 	"math"
-	"math/rand/v2"
 
 	"klppo/experiments"
+	"klppo/internal/rng"
 	"klppo/kl"
 )
 
@@ -39,10 +39,10 @@ func SchulmanTable(samples int, seed uint64) ([]SchulmanRow, error) {
 		if err != nil {
 			return nil, fmt.Errorf("estimators: schulman table: %w", err)
 		}
-		rng := rand.New(rand.NewPCG(seed, uint64(di)+0x5c))
+		draws := rng.New(seed, uint64(di)+0x5c)
 		lr := make([]float64, samples)
 		for i := range lr {
-			x := rng.NormFloat64()
+			x := draws.NormFloat64()
 			lr[i] = p.LogProb(x) - q.LogProb(x)
 		}
 		for _, e := range []kl.Estimator{kl.K1, kl.K2, kl.K3} {

@@ -4,9 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"sort"
 
+	"klppo/internal/rng"
 	"klppo/kl"
 )
 
@@ -100,7 +100,7 @@ func BestOfN(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *Reward
 	if err := CheckBoNMemory(pool, ref.Cfg); err != nil {
 		return nil, err
 	}
-	rng := rand.New(rand.NewPCG(seed, streamBoN))
+	rng := rng.New(seed, streamBoN)
 	var seqs [][]int
 	for len(seqs) < pool {
 		if err := ctx.Err(); err != nil {

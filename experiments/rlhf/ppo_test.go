@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"klppo/kl"
 	"klppo/ppo"
 )
 
@@ -19,18 +20,18 @@ func TestTokenRewardHandExample(t *testing.T) {
 	logRef := []float64{-1.5, -1, -0.5}
 	score := []float64{0, 0, 2}
 	for _, tc := range []struct {
-		est  ppo.KLRefEstimator
+		est  kl.Estimator
 		in   ppo.KLRefPlacement
 		want []float64
 	}{
 		// k1: r = score − β·l
-		{ppo.KLRefK1, ppo.KLInReward, []float64{-0.05, 0.1, 2}},
+		{kl.K1, ppo.KLInReward, []float64{-0.05, 0.1, 2}},
 		// k2: r = score − β·l²/2
-		{ppo.KLRefK2, ppo.KLInReward, []float64{-0.0125, -0.05, 2}},
+		{kl.K2, ppo.KLInReward, []float64{-0.0125, -0.05, 2}},
 		// k3: r = score − β·(e^(−l) − 1 + l): e^(−0.5) − 0.5 = 0.1065307, e − 2 = 0.7182818
-		{ppo.KLRefK3, ppo.KLInReward, []float64{-0.1 * (math.Exp(-0.5) - 0.5), -0.1 * (math.E - 2), 2}},
+		{kl.K3, ppo.KLInReward, []float64{-0.1 * (math.Exp(-0.5) - 0.5), -0.1 * (math.E - 2), 2}},
 		// in the loss the reward is the score alone
-		{ppo.KLRefK1, ppo.KLInLoss, []float64{0, 0, 2}},
+		{kl.K1, ppo.KLInLoss, []float64{0, 0, 2}},
 	} {
 		klr := ppo.KLRef{Estimator: tc.est, In: tc.in, Beta: 0.1}
 		for i := range logPi {
@@ -45,7 +46,7 @@ func TestTokenRewardHandExample(t *testing.T) {
 	}
 	// The exact estimator: a 2-word vocabulary with π = (0.8, 0.2), π_ref = (0.5, 0.5):
 	// KL = 0.8 ln 1.6 + 0.2 ln 0.4 whatever the sampled token.
-	klr := ppo.KLRef{Estimator: ppo.KLRefExact, In: ppo.KLInReward, Beta: 0.5}
+	klr := ppo.KLRef{Estimator: kl.Exact, In: ppo.KLInReward, Beta: 0.5}
 	row, ref := []float64{math.Log(0.8), math.Log(0.2)}, []float64{math.Log(0.5), math.Log(0.5)}
 	got, err := TokenReward(klr, ppo.KLRefToken{LogPi: row[1], LogRef: ref[1], LogOld: row[1], LogPiRow: row, LogRefRow: ref}, 1)
 	if err != nil {
@@ -204,7 +205,7 @@ func TestPPODeterministic(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range ms {
-				ms[i].WallS, ms[i].TokensPerS = 0, 0
+				ms[i].WallS, ms[i].TokensPerS, ms[i].RolloutS, ms[i].LearnS = 0, 0, 0, 0
 			}
 			runs[k], sums[k] = ms, s
 			if _, err := ReadSummary(filepath.Join(d, SummaryFile)); err != nil {

@@ -3,9 +3,10 @@ package rlhf
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
+	"klppo/internal/rng"
+	"klppo/kl"
 	"klppo/nn"
 
 	G "gorgonia.org/gorgonia"
@@ -81,26 +82,10 @@ type Labeler struct {
 // Label returns the pair (a, b) ordered by one draw of the labeler.
 func (l Labeler) Label(rng *rand.Rand, a, b []int) Pair {
 	d := (l.Gold.Score(a) - l.Gold.Score(b)) / l.Temperature
-	if rng.Float64() < sigmoid(d) {
+	if rng.Float64() < kl.Sigmoid(d) {
 		return Pair{Chosen: a, Rejected: b}
 	}
 	return Pair{Chosen: b, Rejected: a}
-}
-
-func sigmoid(x float64) float64 {
-	if x >= 0 {
-		return 1 / (1 + math.Exp(-x))
-	}
-	e := math.Exp(x)
-	return e / (1 + e)
-}
-
-// softplus(x) = ln(1 + eˣ) without overflow.
-func softplus(x float64) float64 {
-	if x > 0 {
-		return x + math.Log1p(math.Exp(-x))
-	}
-	return math.Log1p(math.Exp(x))
 }
 
 // BTLoss is the Bradley–Terry negative log-likelihood of the pairs under rm,
@@ -113,7 +98,7 @@ func BTLoss(rm *RewardModel, pairs []Pair) (float64, error) {
 		if err != nil {
 			return 0, err
 		}
-		s += softplus(r[1] - r[0])
+		s += kl.Softplus(r[1] - r[0])
 	}
 	return s / float64(len(pairs)), nil
 }
@@ -227,17 +212,17 @@ func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMCon
 	if err := memCheck(cfg.MemoryEstimate(ref.Cfg), "rm.pairs", cfg.Pairs); err != nil {
 		return nil, rep, err
 	}
-	rng := rand.New(rand.NewPCG(cfg.Seed, streamPrefs))
-	texts, err := ref.Sample(rng, 2*(cfg.Pairs+cfg.TestPairs))
+	draws := rng.New(cfg.Seed, streamPrefs)
+	texts, err := ref.Sample(draws, 2*(cfg.Pairs+cfg.TestPairs))
 	if err != nil {
 		return nil, rep, err
 	}
 	pairs := make([]Pair, cfg.Pairs+cfg.TestPairs)
 	for i := range pairs {
-		pairs[i] = lab.Label(rng, texts[2*i], texts[2*i+1])
+		pairs[i] = lab.Label(draws, texts[2*i], texts[2*i+1])
 	}
 	train, test := pairs[:cfg.Pairs], pairs[cfg.Pairs:]
-	rm, err := NewRewardModel(rand.New(rand.NewPCG(cfg.Seed, streamRMInit)), g.V())
+	rm, err := NewRewardModel(rng.New(cfg.Seed, streamRMInit), g.V())
 	if err != nil {
 		return nil, rep, err
 	}
@@ -254,7 +239,7 @@ func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMCon
 	if err != nil {
 		return nil, rep, fmt.Errorf("rlhf: rm: %w", err)
 	}
-	shuffle := rand.New(rand.NewPCG(cfg.Seed, streamRMShuffle))
+	shuffle := rng.New(cfg.Seed, streamRMShuffle)
 	batch := make([]Pair, cfg.Batch)
 	for e := 0; e < cfg.Epochs; e++ {
 		shuffle.Shuffle(len(train), func(i, j int) { train[i], train[j] = train[j], train[i] })

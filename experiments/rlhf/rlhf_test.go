@@ -2,6 +2,7 @@ package rlhf
 
 import (
 	"context"
+	"errors"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -105,10 +106,13 @@ func TestEntropyMonteCarloMatchesExact(t *testing.T) {
 	}
 }
 
-// TestCrossEntropyIsEntropyPlusKL trains a small π_ref on the tiny grammar and checks, by
-// enumerating the language, CE = H + KL exactly, and that TrainSFT's held-out estimate of
-// KL(P‖π_ref) (CE − H) agrees with the exact value within its standard error.
-func TestCrossEntropyIsEntropyPlusKL(t *testing.T) {
+// TestSFTMeasuresKL trains a small π_ref on the tiny grammar and checks what the SFT report's
+// "CE = H(P) + KL(P‖π_ref)" decomposition rests on, against an enumeration of the language:
+// the grammar's H(P) (computed by Grammar.Entropy without enumerating) equals −Σ P ln P; the
+// exact KL(P‖π_ref) is positive and far below an untrained model's; and both held-out
+// estimates of it (CE − H, and the mean of ln P − ln π_ref) agree with the exact value within
+// their standard errors.
+func TestSFTMeasuresKL(t *testing.T) {
 	g := tinyGrammar(t)
 	cfg := SFTConfig{Train: 400, Test: 2000, Epochs: 3, Batch: 64, LR: 0.01, Seed: 3,
 		Model: ModelConfig{V: g.V(), MaxLen: 4, Hidden: []int{8}, DType: "float64", Act: "tanh"}}
@@ -116,22 +120,30 @@ func TestCrossEntropyIsEntropyPlusKL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ce, klExact float64
+	untrained, err := NewModel(rand.New(rand.NewPCG(9, 9)), cfg.Model)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var hEnum, klExact, klUntrained float64
 	var enumErr error
 	g.Enumerate(func(x []int, p float64) {
-		lq, err := m.LogProb(x)
-		if err != nil {
-			enumErr = err
+		lq, err1 := m.LogProb(x)
+		lu, err2 := untrained.LogProb(x)
+		if err1 != nil || err2 != nil {
+			enumErr = errors.Join(err1, err2)
 		}
-		ce += p * -lq
+		hEnum -= p * math.Log(p)
 		klExact += p * (math.Log(p) - lq)
+		klUntrained += p * (math.Log(p) - lu)
 	})
 	if enumErr != nil {
 		t.Fatal(enumErr)
 	}
-	h, _ := g.Entropy()
-	if math.Abs(ce-(h+klExact)) > 1e-12 || !(klExact > 0) {
-		t.Fatalf("CE %v ≠ H %v + KL %v (or KL ≤ 0)", ce, h, klExact)
+	if h, _ := g.Entropy(); math.Abs(h-hEnum) > 1e-12 || math.Abs(rep.HSentence-hEnum) > 1e-12 {
+		t.Fatalf("H(P): Grammar.Entropy %v, report %v, enumeration %v", h, rep.HSentence, hEnum)
+	}
+	if !(klExact > 0) || !(klExact < 0.5*klUntrained) {
+		t.Fatalf("exact KL(P‖π_ref) = %v after SFT, %v untrained: SFT did not learn P", klExact, klUntrained)
 	}
 	if d := math.Abs(rep.KLSentence - klExact); d > 4*rep.CESentenceSE+1e-3 {
 		t.Errorf("held-out CE − H = %v ± %v, exact KL(P‖π_ref) = %v", rep.KLSentence, rep.CESentenceSE, klExact)

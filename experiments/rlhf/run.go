@@ -7,13 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
 	"klppo/internal/fileio"
+	"klppo/internal/rng"
 	"klppo/nn"
 	"klppo/policy"
 )
@@ -120,7 +120,7 @@ func smooth(xs []float64, w int) []float64 {
 // gold peak and the last update).
 func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, cfg PPOConfig, complete bool) Summary {
 	s := Summary{RefProxy: ref.Proxy, RefGold: ref.Gold, RefInLanguage: ref.InLanguage, Updates: len(ms), Complete: complete,
-		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: string(cfg.KL.Estimator), Seed: cfg.Seed}
+		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: cfg.KL.Estimator.String(), Seed: cfg.Seed}
 	if cfg.Ctl != "fixed" {
 		s.KLTarget = cfg.Target
 	}
@@ -415,7 +415,7 @@ func LoadRM(dir string, v int) (*RewardModel, error) {
 	if err != nil {
 		return nil, bad("rm_dir", dir, "%v", err)
 	}
-	rm, err := NewRewardModel(rand.New(rand.NewPCG(0, 0)), v) // weights overwritten below
+	rm, err := NewRewardModel(rng.New(0, 0), v) // weights overwritten below
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"klppo/internal/rng"
 	"klppo/nn"
 
 	G "gorgonia.org/gorgonia"
@@ -89,7 +90,7 @@ func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEp
 	case cfg.Model.MaxLen < g.MaxLen():
 		return nil, rep, fmt.Errorf("rlhf: sft: max_len %d shorter than the longest sentence (%d)", cfg.Model.MaxLen, g.MaxLen())
 	}
-	data := rand.New(rand.NewPCG(cfg.Seed, streamCorpus))
+	data := rng.New(cfg.Seed, streamCorpus)
 	train := make([][]int, cfg.Train)
 	for i := range train {
 		train[i] = g.Sample(data)
@@ -98,7 +99,7 @@ func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEp
 	for i := range test {
 		test[i] = g.Sample(data)
 	}
-	m, err := NewModel(rand.New(rand.NewPCG(cfg.Seed, streamSFTInit)), cfg.Model)
+	m, err := NewModel(rng.New(cfg.Seed, streamSFTInit), cfg.Model)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -130,7 +131,7 @@ func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEp
 	if err != nil {
 		return nil, rep, fmt.Errorf("rlhf: sft: %w", err)
 	}
-	shuffle := rand.New(rand.NewPCG(cfg.Seed, streamSFTShuffle))
+	shuffle := rng.New(cfg.Seed, streamSFTShuffle)
 	perm := make([]int, N)
 	for i := range perm {
 		perm[i] = i
@@ -175,7 +176,7 @@ func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEp
 			onEpoch(ep)
 		}
 	}
-	if err := evaluateSFT(m, g, test, &rep, rand.New(rand.NewPCG(cfg.Seed, streamSFTEval))); err != nil {
+	if err := evaluateSFT(m, g, test, &rep, rng.New(cfg.Seed, streamSFTEval)); err != nil {
 		return nil, rep, err
 	}
 	return m, rep, nil

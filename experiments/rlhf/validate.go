@@ -46,12 +46,11 @@ const (
 	// here) by five orders of magnitude, so π cannot move, and squared advantages of β·KL near
 	// 1e300 overflow float64.
 	MaxBeta = 1e6
-	// CtlBetaMin and CtlBetaMax bound β under the prop and adaptive controllers: after every
-	// update β is clamped to [CtlBetaMin, CtlBetaMax], so an initial β outside it is refused
-	// rather than silently moved to the bound.
-	CtlBetaMin = 1e-4
-	CtlBetaMax = 100
 )
+
+// Under the prop and adaptive controllers β is clamped to [ppo.DefaultBetaMin,
+// ppo.DefaultBetaMax] after every update, so PPOConfig.Validate refuses an initial β outside
+// those bounds rather than let the first update move it there silently.
 
 // finite reports whether x is neither NaN nor ±Inf.
 func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"klppo/kl"
 	"klppo/nn"
+	"klppo/ppo"
 )
 
 // TestPPOConfigValidate: every rule about a PPO run is the library's, and each failure is a
@@ -38,13 +40,13 @@ func TestPPOConfigValidate(t *testing.T) {
 		{"adaptive, horizon 0", func(c *PPOConfig) { c.Ctl, c.Horizon = "adaptive", 0 }, ""},
 		{"prop, horizon 0", func(c *PPOConfig) { c.Ctl, c.Horizon = "prop", 0 }, "ppo.kl_horizon"},
 		{"adaptive, β 1e300", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", 1e300 }, "ppo.kl.beta"},
-		{"adaptive, β above 100", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", 100.5 }, "ppo.kl.beta"},
-		{"adaptive, β at 100", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", 100 }, ""},
+		{"adaptive, β above the ceiling", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", ppo.DefaultBetaMax * 1.01 }, "ppo.kl.beta"},
+		{"adaptive, β at the ceiling", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", ppo.DefaultBetaMax }, ""},
 		{"prop, β below 1e-4", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "prop", 1e-5 }, "ppo.kl.beta"},
 		{"prop, β 0", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "prop", 0 }, "ppo.kl.beta"},
 		{"prop, target 0", func(c *PPOConfig) { c.Ctl, c.Target = "prop", 0 }, "ppo.kl_target"},
 		{"unknown controller", func(c *PPOConfig) { c.Ctl = "pid" }, "ppo.kl_ctl"},
-		{"unknown estimator", func(c *PPOConfig) { c.KL.Estimator = "k4" }, "ppo.kl.estimator"},
+		{"unknown estimator", func(c *PPOConfig) { c.KL.Estimator = kl.Estimator(42) }, "ppo.kl.estimator"},
 		{"unknown placement", func(c *PPOConfig) { c.KL.In = "advantage" }, "ppo.kl.in"},
 	} {
 		c := DefaultPPOConfig(0.5, 1)
@@ -60,7 +62,7 @@ func TestPPOConfigValidate(t *testing.T) {
 	}
 	c := DefaultPPOConfig(1e300, 1)
 	c.Ctl = "adaptive"
-	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "[0.0001, 100]") {
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "[0.0001, 10000]") {
 		t.Errorf("the controller's bounds are not named: %v", err)
 	}
 }

@@ -36,7 +36,7 @@ func (m *Model) DecodeMean(ws *nn.Workspace, z []float64, rows int) ([]float64, 
 	res := append([]float64(nil), out...)
 	if m.cfg.Decoder == Bernoulli {
 		for i, l := range res {
-			res[i] = 1 / (1 + math.Exp(-l))
+			res[i] = kl.Sigmoid(l)
 		}
 	}
 	return res, nil
@@ -48,8 +48,8 @@ func negLogLikRow(cfg ModelConfig, out, x []float64) float64 {
 	switch cfg.Decoder {
 	case Bernoulli:
 		for j, l := range out {
-			// softplus(l) − x·l = max(l, 0) − x·l + log1p(exp(−|l|))
-			s += math.Max(l, 0) - x[j]*l + math.Log1p(math.Exp(-math.Abs(l)))
+			// −log p(x|l) = softplus(l) − x·l for a Bernoulli with logit l
+			s += kl.Softplus(l) - x[j]*l
 		}
 	case Gaussian:
 		v := cfg.ObsStd * cfg.ObsStd

@@ -8,7 +8,7 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 
-	kl "klppo/kl/klgraph"
+	"klppo/kl/klgraph"
 	"klppo/nn"
 )
 
@@ -120,7 +120,7 @@ type lossGraph struct {
 //
 //	μ, log σ² = enc(x),  z = μ + exp(½ log σ²) ⊙ ε  (ε ~ N(0, I) fed as an input),
 //	recon     = mean_b −log p(x_b | z_b),
-//	KL_d      = mean_b KL(N(μ_bd, σ²_bd) ‖ N(0, 1))   from kl.VAEPriorKLPerDimNode,
+//	KL_d      = mean_b KL(N(μ_bd, σ²_bd) ‖ N(0, 1))   from klgraph.VAEPriorKLPerDimNode,
 //	KLterm    = Σ_d KL_d                          (freeBits = 0)
 //	          = Σ_d max(KL_d, λ)                   (free bits λ > 0, Kingma et al. 2016),
 //	loss      = recon + β·KLterm.
@@ -181,7 +181,7 @@ func buildLoss(m *Model, batch int, freeBits float64) (*lossGraph, error) {
 	if err != nil {
 		return nil, wrap("mean reconstruction", err)
 	}
-	klBD, err := kl.VAEPriorKLPerDimNode(mu, logVar)
+	klBD, err := klgraph.VAEPriorKLPerDimNode(mu, logVar)
 	if err != nil {
 		return nil, wrap("KL per dimension", err)
 	}
