@@ -40,7 +40,7 @@ func TestPPOConfigValidate(t *testing.T) {
 		{"adaptive, horizon 0", func(c *PPOConfig) { c.Ctl, c.Horizon = "adaptive", 0 }, ""},
 		{"prop, horizon 0", func(c *PPOConfig) { c.Ctl, c.Horizon = "prop", 0 }, "ppo.kl_horizon"},
 		{"adaptive, β 1e300", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", 1e300 }, "ppo.kl.beta"},
-		{"adaptive, β above the ceiling", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", ppo.DefaultBetaMax * 1.01 }, "ppo.kl.beta"},
+		{"adaptive, β above the ceiling", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", ppo.DefaultBetaMax*1.01 }, "ppo.kl.beta"},
 		{"adaptive, β at the ceiling", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "adaptive", ppo.DefaultBetaMax }, ""},
 		{"prop, β below 1e-4", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "prop", 1e-5 }, "ppo.kl.beta"},
 		{"prop, β 0", func(c *PPOConfig) { c.Ctl, c.KL.Beta = "prop", 0 }, "ppo.kl.beta"},
