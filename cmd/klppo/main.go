@@ -161,15 +161,39 @@ func main() {
 }
 
 // interruptible returns a context cancelled by the first Ctrl-C (SIGINT) or SIGTERM, so that a
-// command can checkpoint and flush its files before it exits. At that moment the signals'
-// default action is restored: a second Ctrl-C or SIGTERM ends the process at once, also when the
-// command is busy somewhere that never looks at the context (a large allocation, a stage without
-// cancellation points). Files written atomically stay whole either way.
+// command can checkpoint and flush its files before it exits. Before the context is cancelled the
+// signals' default action is restored: a second Ctrl-C or SIGTERM ends the process at once, also
+// when the command is busy somewhere that never looks at the context (a large allocation, a stage
+// without cancellation points); a second signal that arrived before the default was back is
+// raised again. Files written atomically stay whole either way. The context's cause after a
+// signal names it (and is a context.Canceled); the returned stop cancels with context.Canceled.
 func interruptible() (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
 	go func() {
-		<-ctx.Done()
-		stop() // signal.Stop: no handler left, so the next signal takes its default action
+		select {
+		case s := <-ch:
+			signal.Stop(ch) // no handler left: the next signal takes its default action
+			cancel(interruptError{s})
+			select {
+			case again := <-ch: // delivered before Stop returned
+				if p, err := os.FindProcess(os.Getpid()); err == nil {
+					_ = p.Signal(again)
+				}
+			default:
+			}
+		case <-ctx.Done():
+			signal.Stop(ch)
+		}
 	}()
-	return ctx, stop
+	return ctx, func() { cancel(nil) }
 }
+
+// interruptError is the cause of interruptible's context after a signal.
+type interruptError struct{ sig os.Signal }
+
+func (e interruptError) Error() string { return e.sig.String() + " signal received" }
+
+// Is makes the cause a context.Canceled, as the context's error is.
+func (e interruptError) Is(target error) bool { return target == context.Canceled }
