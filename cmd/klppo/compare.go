@@ -63,7 +63,6 @@ func runCompareMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
 	start := time.Now()
 	res, err := experiments.Merge(ctx, shards, experiments.Options{OutDir: *out, Force: *force, Baseline: compareBaseline})
 	if err != nil {
@@ -99,10 +98,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if *list {
 		return compareList(stdout)
 	}
-	// Ctrl-C (or SIGTERM) from here on stops the sweep cleanly; a second one kills the process.
+	// Ctrl-C (or SIGTERM) from here on stops the sweep cleanly; a second one ends the process.
 	ctx, stop := interruptible()
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 

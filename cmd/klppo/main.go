@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"klppo/nn"
 )
@@ -161,33 +162,55 @@ func main() {
 }
 
 // interruptible returns a context cancelled by the first Ctrl-C (SIGINT) or SIGTERM, so that a
-// command can checkpoint and flush its files before it exits. Before the context is cancelled the
-// signals' default action is restored: a second Ctrl-C or SIGTERM ends the process at once, also
-// when the command is busy somewhere that never looks at the context (a large allocation, a stage
-// without cancellation points); a second signal that arrived before the default was back is
-// raised again. Files written atomically stay whole either way. The context's cause after a
-// signal names it (and is a context.Canceled); the returned stop cancels with context.Canceled.
+// command can checkpoint and flush its files before it exits. A second Ctrl-C or SIGTERM ends the
+// process at once, also when the command is busy somewhere that never looks at the context (a
+// large allocation, a stage without cancellation points): the handler stays installed for it,
+// re-raises it with the signal's default action and, should the process have been started with
+// the signal ignored (a background job of a script), exits with status 128 + the signal's number.
+// Files written atomically stay whole either way. The context's cause after a signal names it
+// (and is a context.Canceled); the returned stop cancels with context.Canceled and uninstalls
+// the handler.
 func interruptible() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	ch := make(chan os.Signal, 2)
 	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	stopped := make(chan struct{})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() { close(stopped) })
+		cancel(nil)
+	}
 	go func() {
+		defer signal.Stop(ch)
 		select {
 		case s := <-ch:
-			signal.Stop(ch) // no handler left: the next signal takes its default action
 			cancel(interruptError{s})
-			select {
-			case again := <-ch: // delivered before Stop returned
-				if p, err := os.FindProcess(os.Getpid()); err == nil {
-					_ = p.Signal(again)
-				}
-			default:
-			}
-		case <-ctx.Done():
-			signal.Stop(ch)
+		case <-stopped:
+			return
+		}
+		select {
+		case s := <-ch:
+			exitOnSignal(s)
+		case <-stopped:
 		}
 	}()
-	return ctx, func() { cancel(nil) }
+	return ctx, stop
+}
+
+// exitOnSignal ends the process because of s: with the signal's default action if it has one
+// here, else (the signal was ignored when the process started) with status 128 + its number.
+func exitOnSignal(s os.Signal) {
+	fmt.Fprintf(os.Stderr, "\nklppo: %v again: stopping at once\n", s)
+	signal.Reset(s)
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = p.Signal(s)
+	}
+	time.Sleep(100 * time.Millisecond) // the default action, if any, ends the process meanwhile
+	code := 130
+	if n, ok := s.(syscall.Signal); ok {
+		code = 128 + int(n)
+	}
+	os.Exit(code)
 }
 
 // interruptError is the cause of interruptible's context after a signal.

@@ -141,7 +141,43 @@ func TestSecondSignalStops(t *testing.T) {
 	if !ok || ctx.Err() != nil || strings.Contains(out.String(), "survived") {
 		t.Fatalf("after the second SIGINT: %v (timeout: %v), output %q; want the child killed by the signal", err, ctx.Err(), out.String())
 	}
-	if ws, ok := ee.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGINT {
-		t.Errorf("child ended with %v, want killed by SIGINT", ee)
+	ws, ok := ee.Sys().(syscall.WaitStatus)
+	if !ok || !(ws.Signaled() && ws.Signal() == syscall.SIGINT || ws.Exited() && ws.ExitStatus() == 130) {
+		t.Errorf("child ended with %v, want killed by SIGINT or exit status 130", ee)
+	}
+}
+
+// TestSecondSignalStopsWhenIgnoredAtStart: a process started with SIGINT ignored (a background
+// job of a shell script) still stops at the second SIGINT, with status 130: the signal's
+// original disposition, ignore, is not restored in its place.
+func TestSecondSignalStopsWhenIgnoredAtStart(t *testing.T) {
+	if os.Getenv("KLPPO_TEST_SIGNAL_CHILD") != "" {
+		return // the child of TestSecondSignalStops runs under that name only
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	// sh -c 'trap "" INT; exec …': the child starts with SIGINT ignored
+	cmd := exec.CommandContext(ctx, "sh", "-c", `trap "" INT; exec "$0" -test.run='^TestSecondSignalStops$'`, os.Args[0])
+	cmd.Env = append(os.Environ(), "KLPPO_TEST_SIGNAL_CHILD=1")
+	var out syncBuffer
+	cmd.Stdout = &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"ready", "cancelled"} {
+		for !strings.Contains(out.String(), want) {
+			if ctx.Err() != nil {
+				t.Fatalf("child never printed %q: %q", want, out.String())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		if err := cmd.Process.Signal(syscall.SIGINT); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := cmd.Wait()
+	ee, ok := err.(*exec.ExitError)
+	if !ok || ctx.Err() != nil || ee.ExitCode() != 130 {
+		t.Fatalf("after the second SIGINT: %v (timeout: %v), output %q; want exit status 130", err, ctx.Err(), out.String())
 	}
 }

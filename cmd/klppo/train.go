@@ -309,15 +309,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM: training then finishes no
-// further update, writes a checkpoint and flushes its files. The signals' default action is
-// restored at that moment, so a second Ctrl-C ends the process at once (the previous checkpoint
-// stays valid: checkpoints are written atomically).
+// interruptContext is interruptible's context (cancelled by the first SIGINT or SIGTERM:
+// training then finishes no further update, writes a checkpoint and flushes its files; a second
+// Ctrl-C ends the process at once, and the previous checkpoint stays valid: checkpoints are
+// written atomically) that also tells the user so.
 func interruptContext(stderr io.Writer) (context.Context, context.CancelFunc) {
 	ctx, stop := interruptible()
 	go func() {
 		<-ctx.Done()
-		stop()
 		if context.Cause(ctx) != context.Canceled { // a signal, not stop() at the end of the command
 			fmt.Fprintln(stderr, "\nklppo: interrupt: finishing the current update and writing a checkpoint (Ctrl-C again quits at once)")
 		}
