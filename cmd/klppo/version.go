@@ -16,7 +16,8 @@ var buildInfo = debug.ReadBuildInfo
 
 // versionText describes the running binary from its build information: the main module's
 // version ("(devel)" for a build from a checkout), the VCS revision, time and whether the work
-// tree had uncommitted changes (recorded by `go build` in a git checkout), and the Go version.
+// tree had uncommitted changes (when the build recorded them, see go help buildflags, -buildvcs),
+// and the Go version.
 func versionText() string {
 	bi, ok := buildInfo()
 	if !ok {
@@ -40,7 +41,7 @@ func versionText() string {
 			s += " committed " + t
 		}
 	} else {
-		s += " (no VCS revision: built outside a git checkout, or with -buildvcs=false; 'go run' never records it)"
+		s += " (no VCS revision recorded in this build: see 'go help buildflags', -buildvcs)"
 	}
 	return s + fmt.Sprintf("\n%s %s/%s\n", bi.GoVersion, runtime.GOOS, runtime.GOARCH)
 }
