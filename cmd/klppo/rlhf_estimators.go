@@ -171,6 +171,9 @@ func rlhfEstimatorsCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if o.out != "" {
+			if err := rundir.WriteKind(o.out, rundir.KindEstimators); err != nil {
+				return fmt.Errorf("--out %s: %w", o.out, err)
+			}
 			if err := estimators.WriteChart(filepath.Join(o.out, estimators.ChartFile), o.problem, rep.runs); err != nil {
 				return fmt.Errorf("--out %s: %w", o.out, err)
 			}

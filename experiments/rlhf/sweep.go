@@ -150,8 +150,6 @@ const (
 	FrontierTable     = "frontier.md"  // the table the command prints
 	FrontierGoldChart = "frontier-gold.png"
 	FrontierProxChart = "frontier-proxy.png"
-	// SweepKind is sweep.json's "kind": it tells an RLHF sweep from a `klppo compare` one.
-	SweepKind = "rlhf-sweep"
 )
 
 // frontierFiles are written only by a complete sweep (Save); an incomplete one has none.
@@ -163,13 +161,12 @@ func SweepRunDir(seed uint64, beta float64) string {
 	return filepath.Join(fmt.Sprintf("seed-%d", seed), "beta-"+strconv.FormatFloat(beta+0, 'g', -1, 64)) // +0: −0 is 0
 }
 
-// SweepResult is sweep.json. A sweep directory is a run directory like a training run's: the
-// file is written when the sweep starts, with Complete false, rewritten as seeds finish, and
-// marked Complete only after every run finished and the frontier files were written. An
-// interrupted sweep keeps Complete false and no frontier files; Sweep with SweepOptions.Resume
-// continues it.
+// SweepResult is sweep.json. A sweep directory is a run directory like a training run's (its
+// run.json says rundir.KindRLHFSweep): sweep.json is written when the sweep starts, with Complete
+// false, rewritten as seeds finish, and marked Complete only after every run finished and the
+// frontier files were written. An interrupted sweep keeps Complete false and no frontier files;
+// Sweep with SweepOptions.Resume continues it.
 type SweepResult struct {
-	Kind     string                `json:"kind"`     // SweepKind
 	Complete bool                  `json:"complete"` // every run finished and the frontier files are written
 	Config   SweepConfig           `json:"config"`
 	Runs     []SweepRow            `json:"runs"` // finished runs, seed-major, in the order of Config.Betas
@@ -179,7 +176,8 @@ type SweepResult struct {
 	FitBoN   *GaoFit               `json:"fit_bon,omitempty"`
 	WallS    float64               `json:"wall_s"` // over every session of the sweep
 
-	dir string // the sweep's directory, which Runs[i].Dir are relative to
+	dir    string // the sweep's directory, which Runs[i].Dir are relative to
+	stated bool   // its run.json says rundir.KindRLHFSweep (sweeps of older versions have none)
 }
 
 // runPath is the directory of run r.
@@ -229,7 +227,7 @@ func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) 
 	if err := cfg.CheckMemory(); err != nil {
 		return nil, err
 	}
-	res := &SweepResult{Kind: SweepKind, Config: cfg, BoN: map[string][]BoNPoint{}, RefGold: map[string]float64{}, dir: dir}
+	res := &SweepResult{Config: cfg, BoN: map[string][]BoNPoint{}, RefGold: map[string]float64{}, dir: dir}
 	switch {
 	case opts.Resume && opts.Force:
 		return nil, errors.New("rlhf: sweep: resume and force exclude each other")
@@ -250,8 +248,8 @@ func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) 
 			return nil, fmt.Errorf("rlhf: sweep: %w", err)
 		}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("rlhf: %w", err)
+	if err := rundir.WriteKind(dir, rundir.KindRLHFSweep); err != nil {
+		return nil, fmt.Errorf("rlhf: sweep: %w", err)
 	}
 	for _, f := range frontierFiles { // an incomplete sweep has none
 		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -447,8 +445,14 @@ func readSweepFile(dir string) (*SweepResult, error) {
 	if err := d.Decode(&res); err != nil {
 		return nil, fmt.Errorf("rlhf: %s is not the sweep.json of an RLHF sweep: %w", path, err)
 	}
-	if res.Kind != SweepKind && res.Kind != "" { // "": written before the kind was recorded
-		return nil, fmt.Errorf("rlhf: %s is not the sweep.json of an RLHF sweep (kind %q)", path, res.Kind)
+	kind, err := rundir.ReadKind(dir)
+	switch {
+	case err == nil && kind != rundir.KindRLHFSweep:
+		return nil, fmt.Errorf("rlhf: %s holds a run of kind %q, not an RLHF sweep", dir, kind)
+	case err == nil:
+		res.stated = true
+	case !errors.Is(err, rundir.ErrNoKind): // no run.json: written before runs stated their kind
+		return nil, fmt.Errorf("rlhf: %w", err)
 	}
 	if err := res.Config.Validate(); err != nil {
 		return nil, fmt.Errorf("rlhf: %s is not the sweep.json of an RLHF sweep: config: %w", path, err)
@@ -477,7 +481,7 @@ func LoadSweep(dir string) (*SweepResult, error) {
 	}
 	cfg := res.Config
 	want := len(cfg.Betas) * len(cfg.Seeds)
-	if res.Kind != "" && !res.Complete {
+	if res.stated && !res.Complete { // an older sweep.json has no mark: its runs are checked below
 		return nil, fmt.Errorf("rlhf: %s: %w (%d of %d runs finished): continue it with resume", dir, ErrIncompleteSweep, len(res.Runs), want)
 	}
 	seen := map[string]bool{}
@@ -506,7 +510,7 @@ func LoadSweep(dir string) (*SweepResult, error) {
 			}
 		}
 	}
-	res.Kind, res.Complete = SweepKind, true
+	res.Complete = true
 	return res, nil
 }
 
@@ -695,6 +699,6 @@ func (res *SweepResult) Save(dir string) (table string, err error) {
 	if err := res.WriteCharts(dir); err != nil {
 		return table, err
 	}
-	res.Kind, res.Complete = SweepKind, true
+	res.Complete = true
 	return table, WriteJSON(filepath.Join(dir, SweepFile), res)
 }

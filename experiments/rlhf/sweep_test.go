@@ -163,8 +163,11 @@ func TestSweepIsARunDirectory(t *testing.T) {
 			}
 			var saved SweepResult
 			data, err := os.ReadFile(filepath.Join(dir, SweepFile))
-			if err != nil || json.Unmarshal(data, &saved) != nil || saved.Complete || saved.Kind != SweepKind {
+			if err != nil || json.Unmarshal(data, &saved) != nil || saved.Complete {
 				t.Fatalf("sweep.json after the interrupt: %v %s", err, data)
+			}
+			if k, err := rundir.ReadKind(dir); err != nil || k != rundir.KindRLHFSweep {
+				t.Errorf("run.json after the interrupt: %q, %v", k, err)
 			}
 			for _, f := range frontierFiles {
 				if _, err := os.Stat(filepath.Join(dir, f)); !errors.Is(err, os.ErrNotExist) {
@@ -247,29 +250,36 @@ func TestSweepIsARunDirectory(t *testing.T) {
 // refused, and the file is left as it was.
 func TestLoadSweepRefusesWhatIsNotAnRLHFSweep(t *testing.T) {
 	cfg := tinySweep()
-	full, err := json.Marshal(SweepResult{Kind: SweepKind, Complete: true, Config: cfg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, content := range map[string]string{
-		"compare sweep":  `{"name":"cartpole","env":"CartPole-v1","penalties":["clip:0.2"],"seeds":[1],"steps":1000}`,
-		"empty object":   `{}`,
-		"another kind":   `{"kind":"compare"}`,
-		"incomplete":     `{"kind":"rlhf-sweep","complete":false,"config":` + string(mustJSON(t, cfg)) + `}`,
-		"runs missing":   string(full),
-		"not json":       `{"config":`,
-		"duplicate beta": strings.Replace(string(full), `"betas":[0,0.5]`, `"betas":[0.5,0.5]`, 1),
+	full := string(mustJSON(t, SweepResult{Complete: true, Config: cfg}))
+	for _, tc := range []struct {
+		name, content string
+		kind          rundir.Kind // written to run.json unless ""
+	}{
+		{"compare sweep", `{"name":"cartpole","env":"CartPole-v1","penalties":["clip:0.2"],"seeds":[1],"steps":1000}`, ""},
+		{"compare sweep stating its kind", `{"name":"cartpole","env":"CartPole-v1","penalties":["clip:0.2"],"seeds":[1],"steps":1000}`, rundir.KindCompare},
+		{"another kind", full, rundir.KindCompare},
+		{"empty object", `{}`, ""},
+		{"incomplete", `{"complete":false,"config":` + string(mustJSON(t, cfg)) + `}`, rundir.KindRLHFSweep},
+		{"runs missing", full, rundir.KindRLHFSweep},
+		{"runs missing, older sweep without run.json", full, ""},
+		{"not json", `{"config":`, ""},
+		{"duplicate beta", strings.Replace(full, `"betas":[0,0.5]`, `"betas":[0.5,0.5]`, 1), rundir.KindRLHFSweep},
 	} {
 		dir := t.TempDir()
 		path := filepath.Join(dir, SweepFile)
-		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		if err := os.WriteFile(path, []byte(tc.content), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := LoadSweep(dir); err == nil {
-			t.Errorf("%s: loaded", name)
+		if tc.kind != "" {
+			if err := rundir.WriteKind(dir, tc.kind); err != nil {
+				t.Fatal(err)
+			}
 		}
-		if data, _ := os.ReadFile(path); string(data) != content {
-			t.Errorf("%s: sweep.json changed", name)
+		if _, err := LoadSweep(dir); err == nil {
+			t.Errorf("%s: loaded", tc.name)
+		}
+		if data, _ := os.ReadFile(path); string(data) != tc.content {
+			t.Errorf("%s: sweep.json changed", tc.name)
 		}
 	}
 }
