@@ -173,6 +173,20 @@ func TestMergeRefusesWhatIsNotOneSweep(t *testing.T) {
 	}
 }
 
+// runShards runs the n shards of s with the fake runner into root/shard-I and returns their folders.
+func runShards(t *testing.T, s Sweep, base func(context.Context, string, int, uint64) (Baseline, error), root string, n int) []string {
+	t.Helper()
+	var shards []string
+	for i := 1; i <= n; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("shard-%d", i))
+		if _, err := Run(context.Background(), s, Options{OutDir: dir, Runner: &fakeRunner{}, Baseline: base, Shard: Shard{i, n}}); err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, dir)
+	}
+	return shards
+}
+
 // TestMergeNeverDeletesAShard: an --out that is a symbolic link to one of the shards is the
 // shard (the check resolves links), so a forced merge refuses before removing anything; the
 // shard keeps every run folder. (Comparing paths only, Merge once deleted the shard's runs.)
@@ -180,14 +194,7 @@ func TestMergeNeverDeletesAShard(t *testing.T) {
 	s := testSweep()
 	base := fixedBaseline(0, math.NaN())
 	root := t.TempDir()
-	var shards []string
-	for i := 1; i <= 2; i++ {
-		dir := filepath.Join(root, fmt.Sprintf("shard-%d", i))
-		if _, err := Run(context.Background(), s, Options{OutDir: dir, Runner: &fakeRunner{}, Baseline: base, Shard: Shard{i, 2}}); err != nil {
-			t.Fatal(err)
-		}
-		shards = append(shards, dir)
-	}
+	shards := runShards(t, s, base, root, 2)
 	count := func() int {
 		n := 0
 		_ = filepath.WalkDir(shards[0], func(p string, d os.DirEntry, err error) error {
@@ -234,14 +241,7 @@ func TestMergeChecksTheRunsConfig(t *testing.T) {
 	s := testSweep()
 	base := fixedBaseline(0, math.NaN())
 	root := t.TempDir()
-	var shards []string
-	for i := 1; i <= 2; i++ {
-		dir := filepath.Join(root, fmt.Sprintf("shard-%d", i))
-		if _, err := Run(context.Background(), s, Options{OutDir: dir, Runner: &fakeRunner{}, Baseline: base, Shard: Shard{i, 2}}); err != nil {
-			t.Fatal(err)
-		}
-		shards = append(shards, dir)
-	}
+	shards := runShards(t, s, base, root, 2)
 	if _, err := Merge(context.Background(), shards, Options{OutDir: filepath.Join(root, "ok"), Baseline: base}); err != nil {
 		t.Fatalf("untouched shards: %v", err)
 	}
