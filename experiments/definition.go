@@ -7,13 +7,14 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"regexp"
 	"sort"
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"klppo/internal/fileio"
 )
 
 // Definition is one named experiment: a set of penalty settings compared on one environment over
@@ -107,7 +108,7 @@ func ParseDefinition(data []byte) (Definition, error) {
 
 // LoadDefinitionFile reads a user's definition from a YAML or JSON file.
 func LoadDefinitionFile(file string) (Definition, error) {
-	data, err := os.ReadFile(file)
+	data, err := fileio.ReadFile(file, fileio.SmallFile)
 	if err != nil {
 		return Definition{}, fmt.Errorf("experiment file: %w", err)
 	}

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -80,6 +81,9 @@ func (f *fakeRunner) Run(ctx context.Context, spec RunSpec, dir string, opts Run
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return RunOutcome{}, err
 		}
+		if err := writeFakeConfig(dir, spec); err != nil {
+			return RunOutcome{}, err
+		}
 		if err := os.WriteFile(filepath.Join(dir, "metrics.csv"), []byte(fakeMetricsHeader+"\n"), 0o644); err != nil {
 			return RunOutcome{}, err
 		}
@@ -116,6 +120,20 @@ func (f *fakeRunner) Run(ctx context.Context, spec RunSpec, dir string, opts Run
 		}
 	}
 	return RunOutcome{Steps: updates * fakeBatch}, nil
+}
+
+// writeFakeConfig writes a config.json with the fields of a run that a sweep sets, as
+// ppo.Train's config.json holds them.
+func writeFakeConfig(dir string, spec RunSpec) error {
+	cfg := map[string]any{"env_id": spec.Env, "penalty": spec.Penalty, "seed": spec.Seed, "total_timesteps": spec.Steps}
+	for k, v := range spec.Overrides {
+		cfg[k] = v
+	}
+	data, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "config.json"), data, 0o644)
 }
 
 func (f *fakeRunner) callsFor(penalty string, seed uint64) []fakeCall {

@@ -1,12 +1,12 @@
 package experiments
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -75,12 +75,11 @@ func WriteRunsCSV(path string, recs []RunRecord) error {
 
 // ReadRunsCSV reads a runs.csv written by WriteRunsCSV.
 func ReadRunsCSV(path string) ([]RunRecord, error) {
-	f, err := os.Open(path)
+	data, err := fileio.ReadFile(path, fileio.LargeFile)
 	if err != nil {
 		return nil, fmt.Errorf("runs.csv: %w", err)
 	}
-	defer f.Close()
-	rows, err := csv.NewReader(f).ReadAll()
+	rows, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -235,12 +234,11 @@ func maxFinite(xs []float64) float64 {
 // readCSVColumns reads the named numeric columns of a CSV file with a header row. Empty cells and
 // "NaN" read as NaN.
 func readCSVColumns(path string, names ...string) ([][]float64, error) {
-	f, err := os.Open(path)
+	data, err := fileio.ReadFile(path, fileio.LargeFile)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
+	r := csv.NewReader(bytes.NewReader(data))
 	header, err := r.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {

@@ -2,15 +2,19 @@ package experiments
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strconv"
 	"strings"
 
+	"klppo/internal/fileio"
 	"klppo/internal/rundir"
 )
 
@@ -40,8 +44,10 @@ func ParseShard(s string) (Shard, error) {
 	if err1 != nil || err2 != nil {
 		return Shard{}, fmt.Errorf("shard %q: want I/N with whole numbers, e.g. 2/4", s)
 	}
-	if err := sh.Validate(); err != nil {
-		return Shard{}, err
+	// Checked here and not only by Validate, which accepts the zero value (the whole sweep):
+	// "0/0" is no shard at all, not a request for every run.
+	if sh.Count < 1 || sh.Index < 1 || sh.Index > sh.Count {
+		return Shard{}, fmt.Errorf("shard %q: want I/N with 1 ≤ I ≤ N", s)
 	}
 	return sh, nil
 }
@@ -102,13 +108,13 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 	var s Sweep
 	var count int
 	byIndex := map[int]string{}
-	outAbs, err := filepath.Abs(opts.OutDir)
-	if err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
-	}
 	for i, dir := range shardDirs {
-		if abs, err := filepath.Abs(dir); err == nil && abs == outAbs {
-			return nil, fmt.Errorf("merge: %s is both a shard and the output folder", dir)
+		same, err := sameDir(dir, opts.OutDir)
+		if err != nil {
+			return nil, fmt.Errorf("merge: %w", err)
+		}
+		if same {
+			return nil, fmt.Errorf("merge: %s is both a shard and the output folder %s", dir, opts.OutDir)
 		}
 		ss, sh, err := readSweepFile(filepath.Join(dir, SweepFile))
 		if err != nil {
@@ -143,10 +149,16 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 		}
 	}
 	if len(missing) > 0 {
-		return nil, fmt.Errorf("merge: shard %s missing (give the folders of all %d shards)", strings.Join(missing, ", "), count)
+		list := strings.Join(missing, ", ")
+		if len(missing) > maxListed {
+			list = strings.Join(missing[:maxListed], ", ") + fmt.Sprintf(" and %d more", len(missing)-maxListed)
+		}
+		return nil, fmt.Errorf("merge: %d of %d shards missing: %s (give the folders of all %d shards)", len(missing), count, list, count)
 	}
 
-	// every run of the sweep, from the runs.csv of the shard it belongs to
+	// every run of the sweep, from the runs.csv of the shard it belongs to; a run folder must
+	// hold the run sweep.json says (its config.json agrees on env, penalty, seed, steps and
+	// overrides)
 	from := map[string]RunRecord{}
 	src := map[string]string{}
 	for i := 1; i <= count; i++ {
@@ -160,6 +172,9 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 			k := runKey(r.Setting, r.Seed)
 			if !share[k] {
 				return nil, fmt.Errorf("merge: %s: run %s seed %d is not in shard %d/%d", filepath.Join(dir, RunsFile), r.Setting, r.Seed, i, count)
+			}
+			if err := checkRunConfig(filepath.Join(dir, RunDir(r.Setting, r.Seed)), s, r); err != nil {
+				return nil, fmt.Errorf("merge: shard %s: %w", dir, err)
 			}
 			from[k], src[k] = r, dir
 		}
@@ -199,6 +214,11 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 			continue // a pending run has no folder
 		}
 		to := filepath.Join(opts.OutDir, r.Dir)
+		for _, d := range shardDirs { // never delete a shard's files, whatever links lead there
+			if in, err := within(d, to); err != nil || in {
+				return nil, fmt.Errorf("merge: run folder %s of the output holds the shard %s (or cannot be checked: %v); choose another --out", to, d, err)
+			}
+		}
 		if err := os.RemoveAll(to); err != nil {
 			return nil, fmt.Errorf("merge: %w", err)
 		}
@@ -218,6 +238,108 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	return finish(opts.OutDir, s, records, bl, false)
+}
+
+// maxListed is how many missing shards an error lists by name (the rest are counted).
+const maxListed = 10
+
+// sameDir reports whether a and b are the same directory once symbolic links are resolved (an
+// absent b is not a).
+func sameDir(a, b string) (bool, error) {
+	fb, err := os.Stat(b)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(fa, fb), nil
+}
+
+// within reports whether dir is root or lies under it, links resolved: removing root would
+// remove dir. An absent root holds nothing.
+func within(dir, root string) (bool, error) {
+	r, err := filepath.EvalSymlinks(root)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	d, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return false, err
+	}
+	if r, err = filepath.Abs(r); err != nil {
+		return false, err
+	}
+	if d, err = filepath.Abs(d); err != nil {
+		return false, err
+	}
+	rel, err := filepath.Rel(r, d)
+	return err == nil && (rel == "." || !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != ".."), nil
+}
+
+// checkRunConfig refuses a run folder whose config.json contradicts the sweep: another env,
+// penalty, seed, step budget or override value (the folder would be merged under a setting it
+// was not trained with). A folder without config.json (a pending run, or a run that failed
+// before writing one) has nothing to contradict, unless the run is recorded as ok.
+func checkRunConfig(dir string, s Sweep, r RunRecord) error {
+	path := filepath.Join(dir, "config.json")
+	data, err := fileio.ReadFile(path, fileio.SmallFile)
+	if errors.Is(err, os.ErrNotExist) {
+		if r.Status == StatusOK {
+			return fmt.Errorf("run %s seed %d is recorded as %s but %s is missing", r.Setting, r.Seed, r.Status, path)
+		}
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	var got map[string]json.RawMessage
+	if err := json.Unmarshal(data, &got); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	want := map[string]any{"env_id": s.Env, "penalty": r.Setting, "seed": r.Seed, "total_timesteps": s.Steps}
+	for k, v := range s.Overrides {
+		want[k] = v
+	}
+	keys := make([]string, 0, len(want))
+	for k := range want {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		w, err := json.Marshal(want[k])
+		if err != nil {
+			return fmt.Errorf("%s: %s: %w", path, k, err)
+		}
+		g, ok := got[k]
+		if !ok || !sameJSON(g, w) {
+			return fmt.Errorf("%s: %s is %s, but %s says the run %s seed %d has %s", path, k, orMissing(g, ok), SweepFile, r.Setting, r.Seed, w)
+		}
+	}
+	return nil
+}
+
+// sameJSON compares two JSON values as values (1 and 1.0, key order and spacing aside).
+func sameJSON(a, b []byte) bool {
+	var x, y any
+	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
+		return false
+	}
+	return reflect.DeepEqual(x, y)
+}
+
+func orMissing(v json.RawMessage, ok bool) string {
+	if !ok {
+		return "missing"
+	}
+	return string(v)
 }
 
 // copyTree copies the regular files and folders under from to the new folder to.

@@ -3,6 +3,7 @@ package experiments
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -21,7 +22,7 @@ func TestParseShard(t *testing.T) {
 			t.Errorf("ParseShard(%q) = %v, %v; want %v", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "2", "0/4", "5/4", "-1/4", "1/0", "a/b", "2/4/8", "1.5/4"} {
+	for _, in := range []string{"", "2", "0/4", "5/4", "-1/4", "1/0", "a/b", "2/4/8", "1.5/4", "0/0"} {
 		if _, err := ParseShard(in); err == nil || !strings.Contains(err.Error(), "shard") {
 			t.Errorf("ParseShard(%q): %v, want an error naming the shard", in, err)
 		}
@@ -149,7 +150,7 @@ func TestMergeRefusesWhatIsNotOneSweep(t *testing.T) {
 		out    string
 		want   string
 	}{
-		{"missing shard", []string{a1}, "", "shard 2/2 missing"},
+		{"missing shard", []string{a1}, "", "1 of 2 shards missing: 2/2"},
 		{"same shard twice", []string{a1, a1, a2}, "", "both shard 1/2"},
 		{"other sweep", []string{a1, b2}, "", "field steps"},
 		{"other count", []string{a1, a2, c3}, "", "of 2 shards"},
@@ -169,6 +170,126 @@ func TestMergeRefusesWhatIsNotOneSweep(t *testing.T) {
 				t.Fatalf("Merge: %v, want an error mentioning %q", err, c.want)
 			}
 		})
+	}
+}
+
+// runShards runs the n shards of s with the fake runner into root/shard-I and returns their folders.
+func runShards(t *testing.T, s Sweep, base func(context.Context, string, int, uint64) (Baseline, error), root string, n int) []string {
+	t.Helper()
+	var shards []string
+	for i := 1; i <= n; i++ {
+		dir := filepath.Join(root, fmt.Sprintf("shard-%d", i))
+		if _, err := Run(context.Background(), s, Options{OutDir: dir, Runner: &fakeRunner{}, Baseline: base, Shard: Shard{i, n}}); err != nil {
+			t.Fatal(err)
+		}
+		shards = append(shards, dir)
+	}
+	return shards
+}
+
+// TestMergeNeverDeletesAShard: an --out that is a symbolic link to one of the shards is the
+// shard (the check resolves links), so a forced merge refuses before removing anything; the
+// shard keeps every run folder. (Comparing paths only, Merge once deleted the shard's runs.)
+func TestMergeNeverDeletesAShard(t *testing.T) {
+	s := testSweep()
+	base := fixedBaseline(0, math.NaN())
+	root := t.TempDir()
+	shards := runShards(t, s, base, root, 2)
+	count := func() int {
+		n := 0
+		_ = filepath.WalkDir(shards[0], func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Name() == "metrics.csv" {
+				n++
+			}
+			return nil
+		})
+		return n
+	}
+	before := count()
+	link := filepath.Join(root, "L")
+	if err := os.Symlink("shard-1", link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	_, err := Merge(context.Background(), shards, Options{OutDir: link, Force: true, Baseline: base})
+	if err == nil || !strings.Contains(err.Error(), "both a shard and the output") {
+		t.Errorf("merge into a link to shard 1: %v, want a refusal", err)
+	}
+	if after := count(); after != before || before == 0 {
+		t.Errorf("shard 1 had %d run folders, has %d after the merge", before, after)
+	}
+	// a shard inside a run folder that the merge would replace is refused too
+	inner := filepath.Join(root, "out", RunDir(s.Penalties[0], s.Seeds[0]))
+	if err := os.MkdirAll(filepath.Dir(inner), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(shards[1], inner); err != nil {
+		t.Fatal(err)
+	}
+	shards[1] = inner
+	if _, err := Merge(context.Background(), shards, Options{OutDir: filepath.Join(root, "out"), Force: true, Baseline: base}); err == nil ||
+		!strings.Contains(err.Error(), "holds the shard") {
+		t.Errorf("merge over a run folder holding a shard: %v, want a refusal", err)
+	}
+	if _, err := os.Stat(filepath.Join(inner, SweepFile)); err != nil {
+		t.Errorf("the shard inside the output lost its files: %v", err)
+	}
+}
+
+// TestMergeChecksTheRunsConfig: a run folder whose config.json contradicts the shard's
+// sweep.json (another seed, another step budget) is refused naming the file and the field.
+func TestMergeChecksTheRunsConfig(t *testing.T) {
+	s := testSweep()
+	base := fixedBaseline(0, math.NaN())
+	root := t.TempDir()
+	shards := runShards(t, s, base, root, 2)
+	if _, err := Merge(context.Background(), shards, Options{OutDir: filepath.Join(root, "ok"), Baseline: base}); err != nil {
+		t.Fatalf("untouched shards: %v", err)
+	}
+	run := Shard{1, 2}.Runs(s)[0]
+	cfg := filepath.Join(shards[0], RunDir(run.Setting, run.Seed), "config.json")
+	for _, tc := range []struct{ key, value string }{{"seed", "7"}, {"total_timesteps", "99999"}, {"penalty", `"none"`}} {
+		data, err := os.ReadFile(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal([]byte(tc.value), &v); err != nil {
+			t.Fatal(err)
+		}
+		old := m[tc.key]
+		m[tc.key] = v
+		bad, _ := json.Marshal(m)
+		if err := os.WriteFile(cfg, bad, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err = Merge(context.Background(), shards, Options{OutDir: filepath.Join(root, "m-"+tc.key), Baseline: base})
+		if err == nil || !strings.Contains(err.Error(), cfg) || !strings.Contains(err.Error(), tc.key+" is "+tc.value) {
+			t.Errorf("%s = %s in %s: %v, want a refusal naming the file and the field", tc.key, tc.value, cfg, err)
+		}
+		m[tc.key] = old
+		good, _ := json.Marshal(m)
+		if err := os.WriteFile(cfg, good, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestMergeMissingShardsIsShort: one shard of 100000 names a few missing shards and counts the
+// rest (the message listed all 99 999, 1.39 MB).
+func TestMergeMissingShardsIsShort(t *testing.T) {
+	s := testSweep()
+	dir := t.TempDir()
+	if _, err := Run(context.Background(), s, Options{OutDir: dir, Runner: &fakeRunner{}, Baseline: fixedBaseline(0, math.NaN()), Shard: Shard{1, 100000}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Merge(context.Background(), []string{dir}, Options{OutDir: filepath.Join(t.TempDir(), "m")})
+	if err == nil || len(err.Error()) > 400 || !strings.Contains(err.Error(), "99999 of 100000 shards missing: 2/100000, 3/100000") ||
+		!strings.Contains(err.Error(), "and 99989 more") {
+		t.Errorf("%d bytes: %.400v", len(fmt.Sprint(err)), err)
 	}
 }
 

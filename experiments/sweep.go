@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"klppo/internal/fileio"
 	"klppo/internal/rundir"
 )
 
@@ -557,7 +558,7 @@ type sweepFile struct {
 
 // readSweepFile reads sweep.json.
 func readSweepFile(path string) (Sweep, Shard, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.SmallFile)
 	if err != nil {
 		return Sweep{}, Shard{}, err
 	}

@@ -101,7 +101,12 @@ func Smooth[F Float](w []F, eps float64) ([]F, error) {
 	}
 	total := sum + eps*float64(len(w))
 	if math.IsInf(total, 0) {
-		return nil, aggErr("w", "sum", total, "must be finite to smooth")
+		if !math.IsInf(eps*float64(len(w)), 0) {
+			return nil, aggErr("w", "sum", total, "must be finite to smooth")
+		}
+		// The smoothing itself overflows: ε·len(w) > MaxFloat64 (any ε past ~1e300 already makes
+		// every distribution uniform to float64 precision).
+		return nil, argErr("eps", -1, eps, fmt.Sprintf("too large: ε·%d outcomes overflows float64 (beyond about 1e300 smoothing gives the uniform distribution anyway)", len(w)))
 	}
 	out := make([]F, len(w))
 	for i, v := range w {

@@ -21,7 +21,8 @@ import (
 //     Needs n ≥ 16.
 //   - A·Bᵀ (gonum: C[i,j] += DotUnitary(A[i,:], B[j,:])): four dot products at a time with
 //     DotUnitary's summation order, which depends on B's alignment and the length; the tiles
-//     reproduce it for 16-byte aligned rows of B and k a multiple of 16.
+//     reproduce it for 16-byte aligned rows of B and k a multiple of 16, unless gonum takes its
+//     parallel path with k > 64 (then it sums each dot product in pieces of 64).
 func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) bool {
 	if !haveGemmAVX2 || alpha != 1 || m <= 0 || n <= 0 || k <= 0 || ldc < n || len(c) < (m-1)*ldc+n {
 		return false
@@ -44,6 +45,11 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		}
 	case !aT:
 		if k%16 != 0 || n < 4 || ldb < k || len(b) < (n-1)*ldb+k || ldb%4 != 0 || uintptr(unsafe.Pointer(&b[0]))%16 != 0 {
+			return false
+		}
+		if k > gonumBlock && ceilDiv(m, gonumBlock)*ceilDiv(n, gonumBlock) >= gonumMinParBlocks {
+			// gonum's parallel path sums each dot product in pieces of gonumBlock along k, adding
+			// every piece to C: another order of additions than one dot product over all of k.
 			return false
 		}
 	default:
@@ -114,6 +120,16 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 	}
 	return true
 }
+
+// gonum's Sgemm goes parallel when C spans at least gonumMinParBlocks blocks of gonumBlock ×
+// gonumBlock (blas/gonum's blockSize and minParBlock) and then walks k in pieces of gonumBlock.
+const (
+	gonumBlock        = 64
+	gonumMinParBlocks = 4
+)
+
+// ceilDiv is ⌈a/b⌉ for a ≥ 0, b > 0.
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
 
 // hasZero4 reports whether any of a[r·ars + l·acs], r < 4, l < k, is zero.
 func hasZero4(a []float32, ars, acs, k int) bool {

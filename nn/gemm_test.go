@@ -30,7 +30,8 @@ func TestSgemmTiledMatchesGonum(t *testing.T) {
 	var ref gonum.Implementation
 	tiled := 0
 	for _, sh := range [][3]int{{64, 64, 64}, {128, 64, 64}, {64, 64, 4}, {4, 64, 64}, {4, 64, 128}, {64, 64, 128},
-		{1, 64, 64}, {4, 64, 4}, {7, 40, 32}, {9, 17, 48}, {5, 16, 16}, {6, 35, 3}, {13, 5, 64}, {3, 70, 96}} {
+		{1, 64, 64}, {4, 64, 4}, {7, 40, 32}, {9, 17, 48}, {5, 16, 16}, {6, 35, 3}, {13, 5, 64}, {3, 70, 96},
+		{256, 128, 256}, {130, 100, 192}, {256, 64, 128}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {

@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"io"
 	"math"
-	"os"
 	"slices"
 
 	"klppo/internal/fileio"
@@ -238,12 +237,11 @@ func WriteFile(path string, arrays []Array) error {
 
 // ReadFile decodes the KLNN file at path.
 func ReadFile(path string) ([]Array, error) {
-	f, err := os.Open(path)
+	data, err := fileio.ReadFile(path, maxFileSize)
 	if err != nil {
 		return nil, fmt.Errorf("nn: ReadFile: %w", err)
 	}
-	defer f.Close()
-	arrays, err := Decode(f)
+	arrays, err := Decode(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -262,6 +260,44 @@ func ArrayOf(name string, t *tensor.Dense) (Array, error) {
 		return Array{}, fmt.Errorf("nn: ArrayOf %q: dtype %v: want float32 or float64", name, t.Dtype())
 	}
 	return a, nil
+}
+
+// MaxParam bounds the magnitude of every parameter value loaded from a file (LoadInto, and so
+// MLP.LoadArrays; policy checkpoints use CheckParamValues too). Training never comes near it —
+// klppo's networks keep their weights within a few hundred — while a value past it makes a
+// forward pass overflow float32 (3.4e38) after a few layers; a file holding one was damaged or
+// written by something else, even when its checksum is valid.
+const MaxParam = 1e6
+
+// CheckParamValues returns an error naming the parameter when one of vals is NaN, ±Inf or
+// larger in magnitude than MaxParam: the one check of loaded weights.
+func CheckParamValues(name string, vals []float64) error {
+	for i, x := range vals {
+		if err := checkParam(name, i, x); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func checkParam(name string, i int, x float64) error {
+	switch {
+	case math.IsNaN(x) || math.IsInf(x, 0):
+		return fmt.Errorf("parameter %q value %d is %v: not finite", name, i, x)
+	case math.Abs(x) > MaxParam:
+		return fmt.Errorf("parameter %q value %d is %g: beyond ±%g, no trained network holds such a weight", name, i, x, float64(MaxParam))
+	}
+	return nil
+}
+
+// checkValues is CheckParamValues for an array of either dtype.
+func (a Array) checkValues() error {
+	for i, x := range a.F32 {
+		if err := checkParam(a.Name, i, float64(x)); err != nil {
+			return err
+		}
+	}
+	return CheckParamValues(a.Name, a.F64)
 }
 
 // find returns the array named name.
@@ -283,6 +319,9 @@ func checkInto(arrays []Array, name string, t *tensor.Dense) (Array, error) {
 	if err := a.check(); err != nil {
 		return a, err
 	}
+	if err := a.checkValues(); err != nil {
+		return a, err
+	}
 	want := "float64"
 	if t.Dtype() == tensor.Float32 {
 		want = "float32"
@@ -297,7 +336,8 @@ func checkInto(arrays []Array, name string, t *tensor.Dense) (Array, error) {
 	return a, nil
 }
 
-// LoadInto copies the array named name into t in place; its dtype and shape must match t's.
+// LoadInto copies the array named name into t in place; its dtype and shape must match t's and
+// its values must pass CheckParamValues.
 func LoadInto(arrays []Array, name string, t *tensor.Dense) error {
 	a, err := checkInto(arrays, name, t)
 	if err != nil {
@@ -328,8 +368,9 @@ func (m *MLP) Arrays() ([]Array, error) {
 }
 
 // LoadArrays copies the arrays named by ParamNames into the parameters in place (graphs built
-// from m see the new values). Every array is checked (present, dtype, shape) before anything is
-// copied, and a file with more layers than m is rejected; arrays with other names are ignored.
+// from m see the new values). Every array is checked (present, dtype, shape, values finite and
+// within ±MaxParam) before anything is copied, and a file with more layers than m is rejected;
+// arrays with other names are ignored (see ExtraArrays).
 func (m *MLP) LoadArrays(arrays []Array) error {
 	for i, p := range m.params {
 		if _, err := checkInto(arrays, m.names[i], p); err != nil {
@@ -345,6 +386,24 @@ func (m *MLP) LoadArrays(arrays []Array) error {
 		}
 	}
 	return nil
+}
+
+// ExtraArrays returns the names of the arrays that are not among the parameters of nets (in file
+// order): a file meant to hold exactly some networks can refuse what else it holds.
+func ExtraArrays(arrays []Array, nets ...*MLP) []string {
+	known := map[string]bool{}
+	for _, m := range nets {
+		for _, n := range m.names {
+			known[n] = true
+		}
+	}
+	var out []string
+	for _, a := range arrays {
+		if !known[a.Name] {
+			out = append(out, a.Name)
+		}
+	}
+	return out
 }
 
 // MarshalBinary encodes the parameters (Arrays) in the KLNN format.

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"math"
-	"os"
 
 	"klppo/internal/fileio"
 	"klppo/nn"
@@ -127,7 +126,7 @@ func WriteCheckpoint(path string, c *Checkpoint) error {
 
 // ReadCheckpoint reads and verifies a checkpoint file. Errors for invalid files wrap ErrCorrupt.
 func ReadCheckpoint(path string) (*Checkpoint, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.LargeFile)
 	if err != nil {
 		return nil, fmt.Errorf("policy: read checkpoint: %w", err)
 	}
@@ -200,10 +199,8 @@ func (ac *ActorCritic) Restore(c *Checkpoint) error {
 		if len(v) != p.Shape().TotalSize() {
 			return fmt.Errorf("%w: parameter %q has %d values, the model has %d", ErrMismatch, names[i], len(v), p.Shape().TotalSize())
 		}
-		for _, x := range v {
-			if math.IsNaN(x) || math.IsInf(x, 0) {
-				return fmt.Errorf("%w: parameter %q holds a non-finite value", ErrCorrupt, names[i])
-			}
+		if err := nn.CheckParamValues(names[i], v); err != nil {
+			return fmt.Errorf("%w: %v", ErrCorrupt, err)
 		}
 	}
 	for i, p := range ac.Params() {

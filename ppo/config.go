@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -16,6 +15,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"klppo/env"
+	"klppo/internal/fileio"
 	"klppo/internal/memlimit"
 )
 
@@ -348,7 +348,7 @@ func (c Config) Validate() error {
 // env_id (DefaultEnvID when env_id is absent). Unknown keys are an error. The result is not
 // validated: call Validate.
 func LoadConfig(path string) (Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.SmallFile)
 	if err != nil {
 		return Config{}, fmt.Errorf("config %s: %w", path, err)
 	}

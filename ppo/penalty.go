@@ -100,8 +100,41 @@ func ParsePenalty(spec string) (Penalty, error) {
 		p.Value = v
 		return p, nil
 	default:
-		return p, fmt.Errorf("penalty %q: unknown kind %q (want clip, kl-fixed, kl-adaptive, kl-prop or none)", spec, kind)
+		err := fmt.Errorf("penalty %q: unknown kind %q (want clip, kl-fixed, kl-adaptive, kl-prop or none)", spec, kind)
+		if alt := penaltyTypo(s); alt != "" {
+			err = fmt.Errorf("%w; did you mean %q?", err, alt)
+		}
+		return p, err
 	}
+}
+
+// penaltyTypo returns the valid spec a mistyped one most likely meant — "clip=0.2" or
+// "clip 0.2" for "clip:0.2", "KL_Fixed:1" for "kl-fixed:1" — or "".
+func penaltyTypo(s string) string {
+	main, suffix := s, ""
+	if i := suffixStart(s); i >= 0 {
+		main, suffix = s[:i], s[i:]
+	}
+	main = strings.ToLower(strings.TrimSpace(main))
+	for _, sep := range []string{"=", " ", "/"} {
+		if k, v, ok := strings.Cut(main, sep); ok && !strings.Contains(main, ":") {
+			main = strings.TrimSpace(k) + ":" + strings.TrimSpace(v)
+			break
+		}
+	}
+	kind, val, hasVal := strings.Cut(main, ":")
+	alt := strings.ReplaceAll(kind, "_", "-")
+	if hasVal {
+		alt += ":" + val
+	}
+	alt += suffix
+	if alt == s {
+		return ""
+	}
+	if _, err := ParsePenalty(alt); err != nil {
+		return ""
+	}
+	return alt
 }
 
 func exampleValue(k PenaltyKind) string {

@@ -1,22 +1,23 @@
 package ppo
 
 import (
+	"bytes"
 	"encoding/csv"
 	"fmt"
 	"math"
-	"os"
 	"strconv"
 	"strings"
+
+	"klppo/internal/fileio"
 )
 
 // ReadMetrics reads a metrics.csv written by Train.
 func ReadMetrics(path string) ([]UpdateMetrics, error) {
-	f, err := os.Open(path)
+	data, err := fileio.ReadFile(path, fileio.LargeFile)
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %w", err)
 	}
-	defer f.Close()
-	recs, err := csv.NewReader(f).ReadAll()
+	recs, err := csv.NewReader(bytes.NewReader(data)).ReadAll()
 	if err != nil {
 		return nil, fmt.Errorf("ppo: %s: %w", path, err)
 	}

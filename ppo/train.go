@@ -361,7 +361,7 @@ func (t *trainer) episodeRowsCheck() rowCheck {
 func openCSV(path, header string, resume bool, check rowCheck) (*csvFile, error) {
 	var kept [][]string
 	if resume {
-		data, err := os.ReadFile(path)
+		data, err := fileio.ReadFile(path, fileio.LargeFile)
 		if err != nil {
 			return nil, fmt.Errorf("ppo: resume: %w", err)
 		}
@@ -452,7 +452,7 @@ func writeSummary(path string, s Summary) error {
 
 // ReadSummary reads a summary.json written by Train.
 func ReadSummary(path string) (Summary, error) {
-	b, err := os.ReadFile(path)
+	b, err := fileio.ReadFile(path, fileio.SmallFile)
 	if err != nil {
 		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}

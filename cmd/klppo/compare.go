@@ -63,7 +63,6 @@ func runCompareMerge(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := interruptible()
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
 	start := time.Now()
 	res, err := experiments.Merge(ctx, shards, experiments.Options{OutDir: *out, Force: *force, Baseline: compareBaseline})
 	if err != nil {
@@ -100,10 +99,9 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	if *list {
 		return compareList(stdout)
 	}
-	// Ctrl-C (or SIGTERM) from here on stops the sweep cleanly; a second one kills the process.
+	// Ctrl-C (or SIGTERM) from here on stops the sweep cleanly; a second one ends the process.
 	ctx, stop := interruptible()
 	defer stop()
-	go func() { <-ctx.Done(); stop() }()
 	given := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
 
@@ -221,33 +219,21 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 	}
 
 	total := int64(len(shard.Runs(sweep))) * int64(sweep.Steps)
-	var bar *progressbar.ProgressBar
-	if !*quiet {
-		bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription(fmt.Sprintf("runs 0/%d", len(shard.Runs(sweep)))),
-			progressbar.OptionShowCount(), progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"),
-			progressbar.OptionSetWidth(30), progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-	}
+	bar := newProgress(stderr, *quiet, total, "compare", progressbar.OptionSetDescription(fmt.Sprintf("runs 0/%d", len(shard.Runs(sweep)))),
+		progressbar.OptionShowIts(), progressbar.OptionSetItsString("steps"), progressbar.OptionSetWidth(30), progressbar.OptionSetPredictTime(true))
 	opts := experiments.Options{
 		OutDir: dir, Parallel: *parallel, Resume: *resume, Force: *force, Shard: shard,
 		Runner: runner, Baseline: compareBaseline,
 		OnProgress: func(done, _ int64) {
-			if bar != nil {
-				_ = bar.Set64(done)
-			}
+			bar.Set(done)
 		},
 		OnRunDone: func(r experiments.RunRecord, finished, n int) {
-			if bar != nil {
-				bar.Describe(fmt.Sprintf("runs %d/%d", finished, n))
-			}
+			bar.Describe(fmt.Sprintf("runs %d/%d", finished, n))
 		},
 	}
 	start := time.Now()
 	res, err := experiments.Run(ctx, sweep, opts)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	wall := time.Since(start).Seconds()
 	if res != nil {
 		what := fmt.Sprintf("wall time %.1f s with --parallel %d", wall, *parallel)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -34,6 +35,17 @@ func (f *compareFake) Run(ctx context.Context, s experiments.RunSpec, dir string
 		return experiments.RunOutcome{}, errors.New("fake failure")
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return experiments.RunOutcome{}, err
+	}
+	cfg, err := experiments.PPORunner{}.Config(s) // config.json as ppo.Train writes it
+	if err != nil {
+		return experiments.RunOutcome{}, err
+	}
+	js, err := json.Marshal(cfg)
+	if err != nil {
+		return experiments.RunOutcome{}, err
+	}
+	if err := os.WriteFile(filepath.Join(dir, "config.json"), js, 0o644); err != nil {
 		return experiments.RunOutcome{}, err
 	}
 	m := "update,global_step,wall_s,sps,episodic_return,kl,approx_kl_k1,approx_kl_k3,beta,clipfrac,entropy,policy_loss,value_loss,explained_variance,lr,epochs\n"
@@ -121,6 +133,7 @@ func TestCompareUsageErrors(t *testing.T) {
 		{[]string{"--experiment", "table1-cartpole", "--shard", "0/4"}, `--shard "0/4"`},
 		{[]string{"--experiment", "table1-cartpole", "--shard", "5/4"}, `--shard "5/4"`},
 		{[]string{"--experiment", "table1-cartpole", "--shard", "two"}, `--shard "two"`},
+		{[]string{"--experiment", "table1-cartpole", "--shard", "0/0"}, `--shard "0/0"`}, // it ran the whole sweep
 	}
 	for _, c := range cases {
 		code, _, e := runCmd(append([]string{"compare"}, c.args...)...)
@@ -201,7 +214,7 @@ func TestCompareShardsAndMerge(t *testing.T) {
 	}{
 		{[]string{"compare", "merge", shards[0], shards[1]}, `--out ""`},
 		{[]string{"compare", "merge", "--out", filepath.Join(root, "m2")}, "no shard folders"},
-		{[]string{"compare", "merge", "--out", filepath.Join(root, "m3"), shards[0], shards[1]}, "shard 3/3 missing"},
+		{[]string{"compare", "merge", "--out", filepath.Join(root, "m3"), shards[0], shards[1]}, "1 of 3 shards missing: 3/3"},
 		{[]string{"compare", "merge", "--out", filepath.Join(root, "m4"), shards[0], shards[1], root}, "shard folder " + root},
 		{[]string{"compare", "merge", "--out", merged, shards[0], shards[1], shards[2]}, "--out " + merged},
 	} {

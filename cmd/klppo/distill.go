@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/schollz/progressbar/v3"
-
 	"klppo/experiments/datasets"
 	"klppo/experiments/distill"
 	"klppo/internal/memlimit"
@@ -199,7 +197,7 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 	}
 	bar := newStepBar(stderr, total, "distill", *quiet)
 	if bar != nil {
-		cfg.OnStep = func() { _ = bar.Add(1) }
+		cfg.OnStep = func() { bar.Add(1) }
 	}
 	if !*quiet {
 		src := fmt.Sprintf("teacher %v trained %d epochs", teacherHidden.String(), cfg.TeacherEpochs)
@@ -221,9 +219,7 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "transfer set (the students' inputs): %s\n", what)
 		fmt.Fprintf(stdout, "%-9s %5s %8s %8s %8s %9s %8s %10s\n", "model", "epoch", "loss", "CE", "KL_T", "train acc", "test acc", "test KL_T")
 		cfg.OnEpoch = func(e distill.EpochMetrics) {
-			if bar != nil {
-				_ = bar.Clear()
-			}
+			bar.Clear()
 			fmt.Fprintf(stdout, "%-9s %5d %8.4f %8.4f %8.4f %9.4f %8.4f %10.4f\n", e.Model, e.Epoch, e.Loss, e.TrainCE, e.TrainKL,
 				e.TrainAcc, e.TestAcc, e.TestKL)
 		}
@@ -232,9 +228,7 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		return runDistillCurve(data, pool, cfg, curveSizes, *out, bar, stdout)
 	}
 	res, err := distillRun(data, cfg)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	if err != nil {
 		return keptTeacher(err, cfg.Teacher == nil, teacherPath)
 	}
@@ -288,12 +282,10 @@ func fmtWidths(w []int) string {
 
 // runDistillCurve is `klppo distill --curve-sizes`: one experiment per transfer-set size.
 func runDistillCurve(data *datasets.Split, pool *datasets.Set, cfg distill.Config, sizes widthList, out string,
-	bar *progressbar.ProgressBar, stdout io.Writer) error {
+	bar *progress, stdout io.Writer) error {
 	cfg.OnEpoch = nil
 	pts, teacher, err := distill.Curve(data, pool, cfg, sizes)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	if err != nil {
 		return keptTeacher(err, cfg.Teacher == nil, filepath.Join(out, distill.TeacherFile))
 	}

@@ -3,14 +3,19 @@ package main
 import (
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"testing"
 
 	"klppo/experiments/datasets"
 	"klppo/experiments/distill"
+	"klppo/nn"
+
+	"gorgonia.org/tensor"
 )
 
 func TestDistillBadFlags(t *testing.T) {
@@ -77,12 +82,52 @@ func TestDistillNewBadFlags(t *testing.T) {
 		{[]string{"distill", "--curve-sizes", "10,200"}, "--curve-sizes 10,200"},
 		{[]string{"distill", "--curve-sizes", "100,200", "--transfer-size", "300"}, "--transfer-size 300"},
 		{[]string{"distill", "--curve-sizes", "200,x"}, "-curve-sizes"},
+		{[]string{"distill", "--curve-sizes", "0"}, `flag -curve-sizes: "0": want a positive integer`}, // not a "width"
 		{[]string{"distill", "--transfer-size", "50", "--batch", "64"}, "--batch 64"},
 	}
 	for _, tc := range tests {
 		code, _, stderr := vaeRunCLI(tc.args...)
 		if code != 2 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestDistillRefusesADamagedTeacher: a teacher file with a valid checksum but a NaN or huge
+// weight, or an array that is not the teacher's, is refused before training, naming the flag and
+// the file (a NaN teacher failed later with an error about "MeanEntropy row 106").
+func TestDistillRefusesADamagedTeacher(t *testing.T) {
+	dir := t.TempDir()
+	m, err := nn.NewMLP(rand.New(rand.NewPCG(1, 2)), nn.MLPConfig{Name: "teacher", In: 144, Hidden: []int{8}, Out: 10, Activation: nn.ReLU, Dtype: tensor.Float32})
+	if err != nil {
+		t.Fatal(err)
+	}
+	good := filepath.Join(dir, "good.klnn")
+	if err := distill.SaveTeacher(good, m); err != nil {
+		t.Fatal(err)
+	}
+	arrays, err := nn.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, edit := range map[string]func([]nn.Array) []nn.Array{
+		"nan":  func(a []nn.Array) []nn.Array { a[0].F32[5] = float32(math.NaN()); return a },
+		"huge": func(a []nn.Array) []nn.Array { a[2].F32[0] = 1e30; return a },
+		"extra": func(a []nn.Array) []nn.Array {
+			return append(a, nn.Array{Name: "student.l0.W", Shape: []int{1}, F64: []float64{0}})
+		},
+	} {
+		copied := make([]nn.Array, len(arrays))
+		for i, a := range arrays {
+			copied[i] = nn.Array{Name: a.Name, Shape: a.Shape, F32: slices.Clone(a.F32), F64: slices.Clone(a.F64)}
+		}
+		path := filepath.Join(dir, name+".klnn")
+		if err := nn.WriteFile(path, edit(copied)); err != nil {
+			t.Fatal(err)
+		}
+		code, _, stderr := vaeRunCLI("distill", "--teacher", path, "--out", filepath.Join(dir, "out-"+name), "--quiet")
+		if code != 2 || !strings.Contains(stderr, "--teacher") || !strings.Contains(stderr, "teacher file "+path) {
+			t.Errorf("%s: exit %d, %q; want 2 naming --teacher and the file", name, code, stderr)
 		}
 	}
 }

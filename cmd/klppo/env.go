@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"klppo/env"
+	"klppo/internal/fileio"
 )
 
 func init() {
@@ -121,7 +122,7 @@ func runEnvCheck(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	if file != "" {
-		if data, err = os.ReadFile(file); err != nil {
+		if data, err = fileio.ReadFile(file, fileio.LargeFile); err != nil {
 			return fmt.Errorf("read reference file: %w", err)
 		}
 		fmt.Fprintf(stdout, "reference: %s\n", file)

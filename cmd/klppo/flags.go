@@ -56,7 +56,8 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 
 var _ flag.Value = (*widthList)(nil)
 
-// widthList is a flag.Value for comma-separated positive layer widths such as "256,256".
+// widthList is a flag.Value for comma-separated positive integers: layer widths such as
+// "256,256", values of n, set sizes.
 type widthList []int
 
 func (l *widthList) String() string {
@@ -75,7 +76,7 @@ func (l *widthList) Set(s string) error {
 	for _, p := range strings.Split(s, ",") {
 		v, err := strconv.Atoi(strings.TrimSpace(p))
 		if err != nil || v <= 0 {
-			return fmt.Errorf("%q is not a positive integer width", p)
+			return fmt.Errorf("%q: want a positive integer", strings.TrimSpace(p))
 		}
 		out = append(out, v)
 	}

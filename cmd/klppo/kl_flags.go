@@ -11,10 +11,10 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"strconv"
 	"strings"
 
+	"klppo/internal/fileio"
 	"klppo/kl"
 )
 
@@ -71,23 +71,34 @@ func (v *klVecFlag) Set(s string) error {
 	return nil
 }
 
-// load returns the vector: the inline numbers, or those of the file (@FILE) or of stdin (-).
+// klVectorLimit is the most bytes a vector's text may have (tests lower it).
+var klVectorLimit = fileio.LargeFile
+
+// load returns the vector: the inline numbers, or those of the file (@FILE, a regular file) or
+// of stdin (-), read through internal/fileio so that /dev/zero is refused and an endless pipe
+// stops at klVectorLimit bytes instead of filling the memory.
 func (v *klVecFlag) load(stdin io.Reader) ([]float64, error) {
+	var data []byte
+	var err error
 	switch {
 	case v.raw == "-":
-		return kl.ReadVector(stdin)
+		data, err = fileio.ReadAll(stdin, klVectorLimit)
 	case strings.HasPrefix(v.raw, "@"):
-		file, err := os.Open(v.raw[1:])
-		if err != nil {
-			return nil, err
+		data, err = fileio.ReadFile(v.raw[1:], klVectorLimit)
+		if errors.Is(err, fileio.ErrNotRegular) {
+			err = fmt.Errorf("%w: give a file, or - and the numbers on standard input", err)
 		}
-		x, err := kl.ReadVector(file)
-		if cerr := file.Close(); err == nil && cerr != nil {
-			err = cerr
-		}
-		return x, err
+	default:
+		return v.inline, nil
 	}
-	return v.inline, nil
+	if err != nil {
+		return nil, err
+	}
+	x, err := kl.ParseVector(string(data))
+	if err != nil {
+		return nil, errors.New(strings.TrimPrefix(err.Error(), "kl: "))
+	}
+	return x, nil
 }
 
 // klCmdFlags bundles a command's FlagSet with the flags every kl command shares.

@@ -252,6 +252,9 @@ func TestKLCommandBadInput(t *testing.T) {
 		{[]string{"kl", "categorical", "--p", "1", "--p-logits", "0", "--q", "1"}, "give only one"},
 		{[]string{"kl", "categorical", "--q", "1"}, "missing --p or --p-logits"},
 		{[]string{"kl", "categorical", "--p", "1", "--q", "1", "--smooth", "-1"}, "--smooth -1"},
+		// an ε whose ε·K overflows names --smooth, not --p (whose sum was blamed)
+		{[]string{"kl", "categorical", "--p", "0.5,0.5", "--q", "0.5,0.5", "--smooth", "1e308"}, "--smooth 1e+308: kl: smooth = 1e+308: too large"},
+		{[]string{"kl", "categorical", "--p-logits", "0,0", "--q", "0.5,0.5", "--smooth", "1e308"}, "--smooth 1e+308"},
 		{[]string{"kl", "categorical", "--p-logits", "NaN,0", "--q", "0.5,0.5"}, "--p-logits NaN,0"},
 		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "0", "--mu-q", "0", "--sigma-q", "1"}, "--sigma-p 0"},
 		{[]string{"kl", "normal", "--mu-p", "0", "--sigma-p", "1", "--mu-q", "0"}, "missing --sigma-q"},
@@ -320,6 +323,44 @@ func TestKLCommandsHaveHelp(t *testing.T) {
 // Vectors can come from a file (@FILE, numbers separated by commas and/or white space) or from
 // standard input (-), for vectors longer than a command line holds; a bad or unreadable file is
 // a usage error naming the flag and the file.
+// TestKLVectorStopsAtALimit: an endless standard input stops at klVectorLimit bytes with an error
+// naming the flag (io.ReadAll once grew without bound, 150 MB/s); so does a file past the limit.
+func TestKLVectorStopsAtALimit(t *testing.T) {
+	defer func(l int64) { klVectorLimit = l }(klVectorLimit)
+	klVectorLimit = 1 << 20
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	go func() { // like `yes 1 |`
+		line := bytes.Repeat([]byte("1\n"), 4096)
+		for {
+			if _, err := w.Write(line); err != nil {
+				w.Close()
+				return
+			}
+		}
+	}()
+	saved := os.Stdin
+	os.Stdin = r
+	defer func() { os.Stdin = saved }()
+	var out, errb bytes.Buffer
+	code := run([]string{"kl", "categorical", "--p", "-", "--q", "0.5,0.5"}, &out, &errb)
+	r.Close() // ends the writer
+	if code != 2 || !strings.Contains(errb.String(), "--p -: too large: more than 1048576 bytes") {
+		t.Errorf("endless stdin: exit %d, %q", code, errb.String())
+	}
+	big := filepath.Join(t.TempDir(), "big.txt")
+	if err := os.WriteFile(big, bytes.Repeat([]byte("1\n"), 1<<20), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if code := run([]string{"kl", "categorical", "--p", "@" + big, "--q", "0.5,0.5"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "too large") {
+		t.Errorf("a 2 MiB file over a 1 MiB limit: exit %d, %q", code, errb.String())
+	}
+}
+
 func TestKLVectorFromFile(t *testing.T) {
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -381,6 +422,8 @@ func TestKLVectorFromFile(t *testing.T) {
 		{[]string{"kl", "dirichlet", "--alpha-p", "1,2", "--alpha-q", "@" + empty}, []string{"--alpha-q", empty, "no numbers"}},
 		{[]string{"kl", "categorical", "--p", "0.5,,0.5", "--q", "0.5,0.5"}, []string{"-p", "empty field 2 of 3"}},
 		{[]string{"kl", "categorical", "--p", "-", "--q", "-"}, []string{"--q -", "standard input is already read by --p"}},
+		// a device is not a file of numbers: refused at once (it was read without end)
+		{[]string{"kl", "categorical", "--p", "@/dev/zero", "--q", "0.5,0.5"}, []string{"--p @/dev/zero", "not a regular file (a device)"}},
 	} {
 		out.Reset()
 		errb.Reset()

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"klppo/nn"
 )
@@ -110,10 +111,14 @@ func printHelp(w io.Writer, prefix string) {
 	fmt.Fprintf(w, "\nRun 'klppo <command> -h' for the flags of a command.\n")
 }
 
-// run executes klppo with args (without the program name) and returns the exit status.
+// run executes klppo with args (without the program name) and returns the exit status. Without
+// arguments it prints the commands on stderr and exits 2, as for any incomplete command line:
+// nothing as long as a 500k-step training run should start by accident.
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
-		args = []string{"train"} // the main job: a training run on the embedded default
+		printHelp(stderr, "")
+		fmt.Fprintf(stderr, "Start with 'klppo train' (CartPole-v1, about a minute) or 'klppo rlhf'; 'klppo version' prints the build.\n")
+		return 2
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		printHelp(stdout, strings.Join(args[1:], " "))
@@ -156,8 +161,62 @@ func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// interruptible returns a context cancelled by Ctrl-C (SIGINT) or SIGTERM, so that a command can
-// checkpoint and flush its files before it exits.
+// interruptible returns a context cancelled by the first Ctrl-C (SIGINT) or SIGTERM, so that a
+// command can checkpoint and flush its files before it exits. A second Ctrl-C or SIGTERM ends the
+// process at once, also when the command is busy somewhere that never looks at the context (a
+// large allocation, a stage without cancellation points): the handler stays installed for it,
+// re-raises it with the signal's default action and, should the process have been started with
+// the signal ignored (a background job of a script), exits with status 128 + the signal's number.
+// Files written atomically stay whole either way. The context's cause after a signal names it
+// (and is a context.Canceled); the returned stop cancels with context.Canceled and uninstalls
+// the handler.
 func interruptible() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	stopped := make(chan struct{})
+	var once sync.Once
+	stop := func() {
+		once.Do(func() { close(stopped) })
+		cancel(nil)
+	}
+	go func() {
+		defer signal.Stop(ch)
+		select {
+		case s := <-ch:
+			cancel(interruptError{s})
+		case <-stopped:
+			return
+		}
+		select {
+		case s := <-ch:
+			exitOnSignal(s)
+		case <-stopped:
+		}
+	}()
+	return ctx, stop
 }
+
+// exitOnSignal ends the process because of s: with the signal's default action if it has one
+// here, else (the signal was ignored when the process started) with status 128 + its number.
+func exitOnSignal(s os.Signal) {
+	fmt.Fprintf(os.Stderr, "\nklppo: %v again: stopping at once\n", s)
+	signal.Reset(s)
+	if p, err := os.FindProcess(os.Getpid()); err == nil {
+		_ = p.Signal(s)
+	}
+	time.Sleep(100 * time.Millisecond) // the default action, if any, ends the process meanwhile
+	code := 130
+	if n, ok := s.(syscall.Signal); ok {
+		code = 128 + int(n)
+	}
+	os.Exit(code)
+}
+
+// interruptError is the cause of interruptible's context after a signal.
+type interruptError struct{ sig os.Signal }
+
+func (e interruptError) Error() string { return e.sig.String() + " signal received" }
+
+// Is makes the cause a context.Canceled, as the context's error is.
+func (e interruptError) Is(target error) bool { return target == context.Canceled }

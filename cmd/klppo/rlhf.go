@@ -2,12 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,8 +34,13 @@ func init() {
 	register("rlhf sweep", "β grid × seeds plus best-of-n: the gold/proxy frontier against √KL with Gao et al.'s fits", runRLHFSweep)
 }
 
-// rlhfFlags are the flags shared by the rlhf commands.
+// rlhfFlags are the flags of an rlhf command, in groups that the commands share (newRLHFFlags).
+// Every value goes to the library unchecked: the library's Validate and CheckMemory methods hold
+// every rule, and usage maps the field their *rlhf.ConfigError names back to the flag.
 type rlhfFlags struct {
+	fs     *flag.FlagSet
+	flagOf map[string]string // rlhf.ConfigError.Field → the flag that sets it
+
 	seed                       *uint64
 	out                        *string
 	quiet, force               *bool
@@ -50,43 +56,114 @@ type rlhfFlags struct {
 	reward                     *string
 }
 
-func addPrepareFlags(fs *flag.FlagSet, f *rlhfFlags) {
-	f.sftDir = fs.String("sft", "", "load π_ref from this directory (written by 'klppo rlhf sft') instead of training it")
-	f.rmDir = fs.String("rm", "", "load the reward model from this directory (written by 'klppo rlhf rm') instead of training it")
-	f.labelNoise = fs.Float64("label-noise", 0.1, "the labeler's Bradley–Terry temperature τ: P(a ≻ b) = σ((gold(a) − gold(b))/τ)")
-	f.sftEpochs = fs.Int("sft-epochs", 6, "SFT epochs over the corpus")
-	f.sentence = fs.Int("corpus", 4000, "SFT corpus size (sentences sampled from the grammar)")
-	f.pairs = fs.Int("pairs", 3000, "preference pairs for the reward model")
+// rlhfGroup adds a group of flags to an rlhf command.
+type rlhfGroup func(f *rlhfFlags)
+
+// newRLHFFlags returns the FlagSet of the rlhf command at path with the common flags (--seed,
+// --out with the default out, --quiet, --force) and the given groups.
+func newRLHFFlags(path, synopsis, out string, stderr io.Writer, groups ...rlhfGroup) *rlhfFlags {
+	f := &rlhfFlags{fs: newFlagSet(path, synopsis, stderr), flagOf: map[string]string{"out": "out"}}
+	f.seed = f.fs.Uint64("seed", 1, "random seed (corpus, models, preference pairs, rollouts)")
+	f.out = f.fs.String("out", out, "output directory")
+	f.quiet = f.fs.Bool("quiet", false, "no progress bar and no per-stage lines")
+	f.force = f.fs.Bool("force", false, "write into output directories that already hold a run (overwrites their files)")
+	for _, g := range groups {
+		g(f)
+	}
+	return f
 }
 
-func addPPOFlags(fs *flag.FlagSet, f *rlhfFlags, defBeta float64) {
-	d := rlhf.DefaultPPOConfig(defBeta, 1)
-	f.klCoef = fs.Float64("kl-coef", defBeta, "β, the initial coefficient of KL(π‖π_ref) (0 = no leash)")
-	f.klIn = fs.String("kl-in", string(d.KL.In), "where β·KL goes: reward (per-token reward shaping, TRL PPO) or loss (added to the loss, GRPO/verl use_kl_loss)")
-	f.klEst = fs.String("kl-estimator", d.KL.Estimator.String(), "per-token KL estimator: k1, k2, k3 or exact (full-vocabulary KL at each position)")
-	f.klCtl = fs.String("kl-ctl", d.Ctl, "β controller: fixed, prop (Ziegler et al./TRL proportional, --kl-target, --kl-horizon) or adaptive (PPO paper's halve/double, --kl-target)")
-	f.klTarget = fs.Float64("kl-target", d.Target, "target KL(π‖π_ref) in nats per sequence for --kl-ctl prop|adaptive")
-	f.klHorizon = fs.Float64("kl-horizon", d.Horizon, "horizon of the proportional controller, in sequences")
-	f.updates = fs.Int("updates", 150, "PPO updates (rollouts)")
-	f.batch = fs.Int("batch", d.Batch, "sequences per rollout")
-	f.minibatch = fs.Int("minibatch", d.Minibatch, "tokens per gradient step")
-	f.epochs = fs.Int("epochs", d.Epochs, "PPO epochs per rollout")
-	f.lr = fs.Float64("lr", d.LR, "Adam learning rate (policy and value)")
-	f.clip = fs.Float64("clip", d.Clip, "PPO ratio clip ε (the trust region to π_old, not the leash to π_ref)")
-	f.gamma = fs.Float64("gamma", d.Gamma, "discount over tokens")
-	f.lambda = fs.Float64("lambda", d.Lambda, "GAE λ")
-	f.reward = rewardFlag(fs)
+// bind records that flag name sets the library field (an rlhf.ConfigError.Field).
+func (f *rlhfFlags) bind(name string, fields ...string) {
+	for _, field := range fields {
+		f.flagOf[field] = name
+	}
 }
 
-func addCommonFlags(fs *flag.FlagSet, f *rlhfFlags, out string) {
-	f.seed = fs.Uint64("seed", 1, "random seed (corpus, models, preference pairs, rollouts)")
-	f.out = fs.String("out", out, "output directory")
-	f.quiet = fs.Bool("quiet", false, "no progress bar and no per-stage lines")
-	f.force = fs.Bool("force", false, "write into output directories that already hold a run (overwrites their files)")
+// prepareGroup: π_ref and the reward model, trained (--corpus, --sft-epochs, --pairs,
+// --label-noise) or loaded (--sft, --rm).
+func prepareGroup(f *rlhfFlags) {
+	d := rlhf.DefaultPrepareConfig(1)
+	f.sftDir = f.fs.String("sft", "", "load π_ref from this directory (written by 'klppo rlhf sft') instead of training it")
+	f.rmDir = f.fs.String("rm", "", "load the reward model from this directory (written by 'klppo rlhf rm') instead of training it")
+	f.labelNoise = f.fs.Float64("label-noise", d.RM.Temperature, "the labeler's Bradley–Terry temperature τ: P(a ≻ b) = σ((gold(a) − gold(b))/τ)")
+	f.sftEpochs = f.fs.Int("sft-epochs", d.SFT.Epochs, fmt.Sprintf("SFT epochs over the corpus (1 to %d)", rlhf.MaxTrainEpoch))
+	f.sentence = f.fs.Int("corpus", d.SFT.Train, fmt.Sprintf("SFT corpus size, sentences sampled from the grammar (1 to %d)", rlhf.MaxSentences))
+	f.pairs = f.fs.Int("pairs", d.RM.Pairs, fmt.Sprintf("preference pairs for the reward model (%d to %d)", d.RM.Batch, rlhf.MaxPairs))
+	f.bind("sft", "sft_dir")
+	f.bind("rm", "rm_dir")
+	f.bind("label-noise", "rm.label_noise")
+	f.bind("sft-epochs", "sft.epochs")
+	f.bind("corpus", "sft.train_sentences")
+	f.bind("pairs", "rm.pairs")
 }
 
-// guard refuses output directories that already hold a run (unless --force); dirs are relative to
-// --out ("" is --out itself).
+// ppoGroup: token-level PPO and the KL(π‖π_ref) leash; with withBeta, --kl-coef sets β
+// (defBeta by default), else β is not a flag (the sweep sets it per run from --betas).
+func ppoGroup(defBeta float64, withBeta bool) rlhfGroup {
+	return func(f *rlhfFlags) {
+		d := rlhf.DefaultPPOConfig(defBeta, 1)
+		f.klCoef = &d.KL.Beta
+		if withBeta {
+			f.klCoef = f.fs.Float64("kl-coef", defBeta, fmt.Sprintf("β, the initial coefficient of KL(π‖π_ref): 0 (no leash) to %g; with --kl-ctl prop or adaptive %g to %g", float64(rlhf.MaxBeta), ppo.DefaultBetaMin, ppo.DefaultBetaMax))
+			f.bind("kl-coef", "ppo.kl.beta")
+		}
+		f.klIn = f.fs.String("kl-in", string(d.KL.In), "where β·KL goes: reward (per-token reward shaping, TRL PPO) or loss (added to the loss, GRPO/verl use_kl_loss)")
+		f.klEst = f.fs.String("kl-estimator", d.KL.Estimator.String(), "per-token KL estimator: k1, k2, k3 or exact (full-vocabulary KL at each position)")
+		f.klCtl = f.fs.String("kl-ctl", d.Ctl, fmt.Sprintf("β controller: fixed, prop (Ziegler et al./TRL proportional, --kl-target, --kl-horizon) or adaptive (PPO paper's halve/double, --kl-target); both keep β in [%g, %g]", ppo.DefaultBetaMin, ppo.DefaultBetaMax))
+		f.klTarget = f.fs.Float64("kl-target", d.Target, "target KL(π‖π_ref) in nats per sequence for --kl-ctl prop|adaptive")
+		f.klHorizon = f.fs.Float64("kl-horizon", d.Horizon, "horizon of the proportional controller, in sequences")
+		f.updates = f.fs.Int("updates", 150, fmt.Sprintf("PPO updates (rollouts), 1 to %d", rlhf.MaxUpdates))
+		f.batch = f.fs.Int("batch", d.Batch, fmt.Sprintf("sequences per rollout, 1 to %d", rlhf.MaxBatch))
+		f.minibatch = f.fs.Int("minibatch", d.Minibatch, fmt.Sprintf("tokens per gradient step, 1 to %d", rlhf.MaxMinibatch))
+		f.epochs = f.fs.Int("epochs", d.Epochs, fmt.Sprintf("PPO epochs per rollout, 1 to %d", rlhf.MaxEpochs))
+		f.lr = f.fs.Float64("lr", d.LR, "Adam learning rate (policy and value), in (0, 1]")
+		f.clip = f.fs.Float64("clip", d.Clip, "PPO ratio clip ε (the trust region to π_old, not the leash to π_ref)")
+		f.gamma = f.fs.Float64("gamma", d.Gamma, "discount over tokens")
+		f.lambda = f.fs.Float64("lambda", d.Lambda, "GAE λ")
+		f.reward = rewardFlag(f.fs)
+		for name, field := range map[string]string{"kl-in": "ppo.kl.in", "kl-estimator": "ppo.kl.estimator", "kl-ctl": "ppo.kl_ctl",
+			"kl-target": "ppo.kl_target", "kl-horizon": "ppo.kl_horizon", "updates": "ppo.updates", "batch": "ppo.batch",
+			"minibatch": "ppo.minibatch", "epochs": "ppo.epochs", "lr": "ppo.lr", "clip": "ppo.clip", "gamma": "ppo.gamma",
+			"lambda": "ppo.lambda", "reward": "ppo.reward"} {
+			f.bind(name, field)
+		}
+	}
+}
+
+// parse parses args and refuses string flags given empty (--out "" would mean the current
+// directory).
+func (f *rlhfFlags) parse(args []string) error {
+	if err := parseFlags(f.fs, args); err != nil {
+		return err
+	}
+	return refuseEmptyFlags(f.fs)
+}
+
+// usage turns an *rlhf.ConfigError into a usage error (exit 2) that names the flag which set the
+// field, with the value as given; other errors are returned unchanged.
+func (f *rlhfFlags) usage(err error) error {
+	var ce *rlhf.ConfigError
+	if err == nil || !errors.As(err, &ce) {
+		return err
+	}
+	name, ok := f.flagOf[ce.Field]
+	fl := f.fs.Lookup(name)
+	if !ok || fl == nil {
+		return usagef("%v", ce) // a setting no flag of this command sets: named as in config.json
+	}
+	given := fl.Value.String()
+	if g, ok := fl.Value.(flag.Getter); ok {
+		if _, isString := g.Get().(string); isString {
+			given = strconv.Quote(given)
+		}
+	}
+	if v := fmt.Sprint(ce.Value); v != given && strconv.Quote(v) != given && v != strings.Trim(given, `"`) {
+		return usagef("--%s %s: %s: %s", name, given, v, ce.Reason)
+	}
+	return usagef("--%s %s: %s", name, given, ce.Reason)
+}
+
 // logf prints a progress line on stdout unless --quiet.
 func (f *rlhfFlags) logf(stdout io.Writer) func(string) {
 	return func(s string) {
@@ -96,6 +173,8 @@ func (f *rlhfFlags) logf(stdout io.Writer) func(string) {
 	}
 }
 
+// guard refuses output directories that already hold a run (unless --force); dirs are relative to
+// --out ("" is --out itself).
 func (f *rlhfFlags) guard(dirs ...string) error {
 	for _, d := range dirs {
 		if err := guardOut("--out", filepath.Join(*f.out, d), *f.force); err != nil {
@@ -117,24 +196,20 @@ func (f *rlhfFlags) prepareDirs() []string {
 	return d
 }
 
+// prepareConfig is the pipeline of the flags, validated, with its memory checked.
 func (f *rlhfFlags) prepareConfig() (rlhf.PrepareConfig, error) {
 	pc := rlhf.DefaultPrepareConfig(*f.seed)
-	switch {
-	case !(*f.labelNoise > 0) || math.IsInf(*f.labelNoise, 0):
-		return pc, usagef("--label-noise %v: want a finite number > 0", *f.labelNoise)
-	case *f.sftEpochs < 1:
-		return pc, usagef("--sft-epochs %d: want ≥ 1", *f.sftEpochs)
-	case *f.sentence < 10:
-		return pc, usagef("--corpus %d: want ≥ 10 sentences", *f.sentence)
-	case *f.pairs < 100:
-		return pc, usagef("--pairs %d: want ≥ 100", *f.pairs)
-	}
 	pc.RM.Temperature = *f.labelNoise
 	pc.SFT.Epochs, pc.SFT.Train, pc.RM.Pairs = *f.sftEpochs, *f.sentence, *f.pairs
 	pc.SFTDir, pc.RMDir = *f.sftDir, *f.rmDir
-	return pc, nil
+	if err := pc.Validate(); err != nil {
+		return pc, f.usage(err)
+	}
+	return pc, f.usage(pc.CheckMemory())
 }
 
+// ppoConfig is the PPO configuration of the flags, validated, with the memory of a run of the
+// default model checked (the library checks again with the model it loads).
 func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 	c := rlhf.DefaultPPOConfig(*f.klCoef, *f.seed)
 	est, err := kl.ParseEstimator(*f.klEst)
@@ -146,75 +221,39 @@ func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 	c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
 	c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda
 	c.Reward = rlhf.Reward(*f.reward)
-	switch {
-	case c.Reward.Validate() != nil:
-		return c, usagef("--reward %q: want rm or gold", *f.reward)
-	case !(*f.klCoef >= 0) || math.IsInf(*f.klCoef, 0):
-		return c, usagef("--kl-coef %v: want a finite number ≥ 0", *f.klCoef)
-	case c.KL.In != ppo.KLInReward && c.KL.In != ppo.KLInLoss:
-		return c, usagef("--kl-in %q: want reward or loss", *f.klIn)
-	case c.Ctl != "fixed" && c.Ctl != "prop" && c.Ctl != "adaptive":
-		return c, usagef("--kl-ctl %q: want fixed, prop or adaptive", *f.klCtl)
-	case c.Ctl != "fixed" && (!(c.Target > 0) || math.IsInf(c.Target, 0)):
-		return c, usagef("--kl-target %v: want a finite number > 0", c.Target)
-	case !(c.Horizon > 0) || math.IsInf(c.Horizon, 0):
-		return c, usagef("--kl-horizon %v: want a finite number > 0", c.Horizon)
-	case c.Ctl != "fixed" && *f.klCoef == 0:
-		return c, usagef("--kl-coef 0 with --kl-ctl %s: a multiplicative controller cannot move β away from 0; give an initial β > 0", c.Ctl)
-	case c.Updates < 1:
-		return c, usagef("--updates %d: want ≥ 1", c.Updates)
-	case c.Batch < 1:
-		return c, usagef("--batch %d: want ≥ 1", c.Batch)
-	case c.Minibatch < 1:
-		return c, usagef("--minibatch %d: want ≥ 1", c.Minibatch)
-	case c.Epochs < 1:
-		return c, usagef("--epochs %d: want ≥ 1", c.Epochs)
-	case !(c.LR > 0) || c.LR > 1:
-		return c, usagef("--lr %v: want a number in (0, 1]", c.LR)
-	case !(c.Clip > 0 && c.Clip < 1):
-		return c, usagef("--clip %v: want a number in (0, 1)", c.Clip)
-	case !(c.Gamma >= 0 && c.Gamma <= 1):
-		return c, usagef("--gamma %v: want a number in [0, 1]", c.Gamma)
-	case !(c.Lambda >= 0 && c.Lambda <= 1):
-		return c, usagef("--lambda %v: want a number in [0, 1]", c.Lambda)
+	if err := c.Validate(); err != nil {
+		return c, f.usage(err)
 	}
-	return c, nil
+	return c, f.usage(c.CheckMemory(rlhf.DefaultPrepareConfig(*f.seed).SFT.Model))
 }
 
-// ppoBar is a progress bar over updates showing proxy, gold, KL and β.
-func ppoBar(stderr io.Writer, quiet bool, total int, label string) (*progressbar.ProgressBar, func(rlhf.UpdateMetrics)) {
-	if quiet {
+// ppoBar is the progress of a PPO run's updates, showing proxy, gold, KL and β.
+func ppoBar(stderr io.Writer, quiet bool, total int, label string) (*progress, func(rlhf.UpdateMetrics)) {
+	bar := newProgress(stderr, quiet, int64(total), label, progressbar.OptionSetWidth(20))
+	if bar == nil {
 		return nil, nil
 	}
-	bar := progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription(label),
-		progressbar.OptionShowCount(), progressbar.OptionSetWidth(20), progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionClearOnFinish())
 	return bar, func(m rlhf.UpdateMetrics) {
 		bar.Describe(fmt.Sprintf("%s proxy %.2f gold %.2f KL %.2f β %.3g", label, m.Proxy, m.Gold, m.KL, m.Beta))
-		_ = bar.Add(1)
+		bar.Add(1)
 	}
 }
 
 func runPPOWithBar(ctx context.Context, env rlhf.Env, cfg rlhf.PPOConfig, dir, label string, quiet bool, stderr io.Writer) (rlhf.Summary, error) {
 	bar, on := ppoBar(stderr, quiet, cfg.Updates, label)
 	sum, err := rlhf.RunPPO(ctx, env, cfg, dir, on)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	return sum, err
 }
 
 func runRLHF(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf", "[--seed S] [--kl-coef B] [--out DIR] [--quiet] [PPO and KL flags]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf")
-	addPrepareFlags(fs, &f)
-	addPPOFlags(fs, &f, defaultLeash)
-	if err := parseFlags(fs, args); err != nil {
+	f := newRLHFFlags("rlhf", "[--seed S] [--kl-coef B] [--out DIR] [--quiet] [PPO and KL flags]", "runs/rlhf", stderr,
+		prepareGroup, ppoGroup(defaultLeash, true))
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	oneBeta := false
-	fs.Visit(func(fl *flag.Flag) { oneBeta = oneBeta || fl.Name == "kl-coef" })
+	f.fs.Visit(func(fl *flag.Flag) { oneBeta = oneBeta || fl.Name == "kl-coef" })
 	pc, err := f.prepareConfig()
 	if err != nil {
 		return err
@@ -241,12 +280,12 @@ func runRLHF(args []string, stdout, stderr io.Writer) error {
 	logf := f.logf(stdout)
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, logf)
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	if oneBeta {
 		sum, err := runPPOWithBar(ctx, prep.Env, cfg, *f.out, fmt.Sprintf("β %g", cfg.KL.Beta), *f.quiet, stderr)
 		if err != nil {
-			return err
+			return f.usage(err)
 		}
 		printStory(stdout, []storyRow{{fmt.Sprintf("β = %g (%s)", cfg.KL.Beta, cfg.Ctl), sum}})
 		fmt.Fprintf(stdout, "wrote %s/{%s,%s,%s,%s} (π_ref in %s, reward model in %s) in %.1f s\n", *f.out, rlhf.ConfigFile,
@@ -268,7 +307,7 @@ func runRLHF(args []string, stdout, stderr io.Writer) error {
 		dir := filepath.Join(*f.out, s.dir)
 		sum, err := runPPOWithBar(ctx, prep.Env, c, dir, s.dir, *f.quiet, stderr)
 		if err != nil {
-			return err
+			return f.usage(err)
 		}
 		rows = append(rows, storyRow{s.name, sum})
 		ms, err := rlhf.ReadMetrics(filepath.Join(dir, rlhf.MetricsFile))
@@ -320,12 +359,12 @@ func first(ss []string) string {
 }
 
 func runRLHFSFT(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf sft", "[--seed S] [--out DIR] [--sft-epochs N] [--corpus N]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf/sft")
-	addPrepareFlags(fs, &f)
-	if err := parseFlags(fs, args); err != nil {
+	f := newRLHFFlags("rlhf sft", "[--seed S] [--out DIR] [--sft-epochs N] [--corpus N]", "runs/rlhf/sft", stderr, prepareGroup)
+	if err := f.parse(args); err != nil {
 		return err
+	}
+	if *f.sftDir != "" {
+		return usagef("--sft %q: this command trains π_ref; drop --sft", *f.sftDir)
 	}
 	pc, err := f.prepareConfig()
 	if err != nil {
@@ -349,7 +388,7 @@ func runRLHFSFT(args []string, stdout, stderr io.Writer) error {
 		}
 	})
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	if err := rlhf.SaveSFT(*f.out, m, rep, pc.SFT); err != nil {
 		return err
@@ -365,11 +404,8 @@ func runRLHFSFT(args []string, stdout, stderr io.Writer) error {
 }
 
 func runRLHFRM(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf rm", "[--sft DIR] [--label-noise T] [--pairs N] [--seed S] [--out DIR]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf")
-	addPrepareFlags(fs, &f)
-	if err := parseFlags(fs, args); err != nil {
+	f := newRLHFFlags("rlhf rm", "[--sft DIR] [--label-noise T] [--pairs N] [--seed S] [--out DIR]", "runs/rlhf", stderr, prepareGroup)
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	if *f.rmDir != "" {
@@ -386,7 +422,7 @@ func runRLHFRM(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, func(s string) { fmt.Fprintln(stdout, s) })
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	fmt.Fprintf(stdout, "reward model (linear in word counts): bias %.3f, weights:\n", prep.RM.Bias)
 	for _, w := range prep.Env.G.Words {
@@ -397,12 +433,9 @@ func runRLHFRM(args []string, stdout, stderr io.Writer) error {
 }
 
 func runRLHFPPO(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf ppo", "[--sft DIR] [--rm DIR] [--kl-coef B] [--kl-in reward|loss] [--kl-estimator k1|k2|k3|exact] [--kl-ctl fixed|prop|adaptive] [--out DIR]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf/ppo")
-	addPrepareFlags(fs, &f)
-	addPPOFlags(fs, &f, defaultLeash)
-	if err := parseFlags(fs, args); err != nil {
+	f := newRLHFFlags("rlhf ppo", "[--sft DIR] [--rm DIR] [--kl-coef B] [--kl-in reward|loss] [--kl-estimator k1|k2|k3|exact] [--kl-ctl fixed|prop|adaptive] [--out DIR]",
+		"runs/rlhf/ppo", stderr, prepareGroup, ppoGroup(defaultLeash, true))
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	pc, err := f.prepareConfig()
@@ -421,11 +454,11 @@ func runRLHFPPO(args []string, stdout, stderr io.Writer) error {
 	logf := f.logf(stdout)
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, logf)
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	sum, err := runPPOWithBar(ctx, prep.Env, cfg, *f.out, fmt.Sprintf("β %g", cfg.KL.Beta), *f.quiet, stderr)
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	ms, err := rlhf.ReadMetrics(filepath.Join(*f.out, rlhf.MetricsFile))
 	if err != nil {
@@ -445,26 +478,29 @@ func runRLHFPPO(args []string, stdout, stderr io.Writer) error {
 }
 
 func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf bon", "[--sft DIR] [--rm DIR] [--n 1,2,4,…] [--pool N] [--seed S] [--out DIR]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf/bon")
-	addPrepareFlags(fs, &f)
+	f := newRLHFFlags("rlhf bon", "[--sft DIR] [--rm DIR] [--n 1,2,4,…] [--pool N] [--seed S] [--out DIR]", "runs/rlhf/bon", stderr, prepareGroup)
 	ns := widthList(rlhf.DefaultSweepConfig().BoNNs)
-	fs.Var(&ns, "n", "values of n, comma-separated positive integers")
-	pool := fs.Int("pool", 20000, "π_ref samples forming the empirical distribution best-of-n is computed on")
-	f.reward = rewardFlag(fs)
-	if err := parseFlags(fs, args); err != nil {
+	f.fs.Var(&ns, "n", "values of n, comma-separated positive integers (the KL bound is min(ln n − (n−1)/n, ln --pool))")
+	pool := f.fs.Int("pool", 20000, fmt.Sprintf("π_ref samples forming the empirical distribution best-of-n is computed on (1 to %d)", rlhf.MaxPool))
+	f.bind("n", "bon_n")
+	f.bind("pool", "bon_pool")
+	f.reward = rewardFlag(f.fs)
+	f.bind("reward", "reward")
+	if err := f.parse(args); err != nil {
 		return err
-	}
-	if rlhf.Reward(*f.reward).Validate() != nil {
-		return usagef("--reward %q: want rm or gold", *f.reward)
-	}
-	if *pool < 1 {
-		return usagef("--pool %d: want ≥ 1", *pool)
 	}
 	pc, err := f.prepareConfig()
 	if err != nil {
 		return err
+	}
+	if err := rlhf.ValidateBoN(*pool, ns); err != nil {
+		return f.usage(err)
+	}
+	if err := rlhf.Reward(*f.reward).Validate(); err != nil {
+		return f.usage(err)
+	}
+	if err := rlhf.CheckBoNMemory(*pool, pc.SFT.Model); err != nil {
+		return f.usage(err)
 	}
 	if err := f.guard(f.prepareDirs()...); err != nil {
 		return err
@@ -474,11 +510,11 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	logf := f.logf(stdout)
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, logf)
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	pts, err := rlhf.BestOfNRanked(ctx, prep.Env.G, prep.Env.Gold, prep.Env.Ref, prep.Env.RM, *pool, []int(ns), *f.seed, rlhf.Reward(*f.reward))
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	if err := os.MkdirAll(*f.out, 0o755); err != nil {
 		return err
@@ -489,7 +525,8 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	if err := rlhf.WriteBoNCSV(filepath.Join(*f.out, "bon.csv"), pts); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\n%6s %8s %8s %10s %12s %8s  %s\n", "n", "proxy", "gold", "KL bound", "KL estimate", "in-lang", "most likely pick")
+	fmt.Fprintf(stdout, "\nKL bound: min(ln n − (n−1)/n, ln %d), the largest KL(π_bon‖π̂) to the empirical distribution π̂ of the pool\n", *pool)
+	fmt.Fprintf(stdout, "%6s %8s %8s %10s %12s %8s  %s\n", "n", "proxy", "gold", "KL bound", "KL estimate", "in-lang", "most likely pick")
 	for _, p := range pts {
 		fmt.Fprintf(stdout, "%6d %8.2f %8.3f %10.3f %12.3f %7.0f%%  %s\n", p.N, p.Proxy, p.Gold, p.KLBound, p.KL, 100*p.InLang, p.Favourite)
 	}
@@ -498,117 +535,156 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 }
 
 func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf sweep", "[--betas 0,0.03,…] [--seeds 1,2,3] [--out DIR] [PPO and KL flags]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf/sweep")
-	addPrepareFlags(fs, &f)
-	addPPOFlags(fs, &f, 0)
+	f := newRLHFFlags("rlhf sweep", "[--betas 0,0.03,…] [--seeds 1,2,3] [--out DIR] [PPO and KL flags]  |  --resume [--out DIR]  |  --replot [--out DIR]",
+		"runs/rlhf/sweep", stderr, prepareGroup, ppoGroup(0, false))
 	def := rlhf.DefaultSweepConfig()
 	betas := floatList(def.Betas)
-	fs.Var(&betas, "betas", "β values, comma-separated (each ≥ 0)")
-	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
-	pool := fs.Int("pool", def.BoNPool, "best-of-n pool of π_ref samples per seed")
-	parallel := fs.Int("parallel", def.Parallel, "PPO runs trained at once (results do not depend on it)")
-	fitMaxD := fs.Float64("fit-max-d", def.FitMaxD, "fit Gao's RL law to the updates with d = √KL ≤ this (0: all)")
-	replot := fs.Bool("replot", false, "do not train: refit and redraw the table and charts of the sweep in --out")
-	if err := parseFlags(fs, args); err != nil {
+	f.fs.Var(&betas, "betas", "β values, comma-separated, distinct, each ≥ 0 (one PPO run per β and seed)")
+	seeds := f.fs.String("seeds", "1,2,3", "seeds, comma-separated, distinct")
+	pool := f.fs.Int("pool", def.BoNPool, fmt.Sprintf("best-of-n pool of π_ref samples per seed (1 to %d)", rlhf.MaxPool))
+	parallel := f.fs.Int("parallel", def.Parallel, "PPO runs trained at once (results do not depend on it)")
+	fitMaxD := f.fs.Float64("fit-max-d", def.FitMaxD, "fit Gao's RL law to the updates with d = √KL ≤ this (0: all)")
+	replot := f.fs.Bool("replot", false, "do not train: refit and redraw the table and charts of the complete sweep in --out")
+	resume := f.fs.Bool("resume", false, "continue the interrupted sweep in --out with its saved settings: finished runs are kept, unfinished ones start over")
+	for name, field := range map[string]string{"betas": "betas", "seeds": "seeds", "pool": "bon_pool", "parallel": "parallel", "fit-max-d": "fit_max_d"} {
+		f.bind(name, field)
+	}
+	if err := f.parse(args); err != nil {
 		return err
 	}
-	if !(*fitMaxD >= 0) || math.IsInf(*fitMaxD, 0) {
-		return usagef("--fit-max-d %v: want a finite number ≥ 0", *fitMaxD)
-	}
-	if *replot {
-		res, err := rlhf.LoadSweep(*f.out)
-		if err != nil {
-			return usagef("--replot: %v", err)
+	given := map[string]bool{}
+	f.fs.Visit(func(fl *flag.Flag) { given[fl.Name] = true })
+	// only these flags go with --replot and --resume: the sweep's settings are in its sweep.json
+	only := func(mode string, ok ...string) error {
+		for name := range given {
+			if name != mode && !slices.Contains(ok, name) {
+				return usagef("--%s with --%s: the sweep's settings come from %s/%s (only %s may be given)", name, mode, *f.out,
+					rlhf.SweepFile, "--"+strings.Join(append([]string{"out"}, ok...), ", --"))
+			}
 		}
-		res.Config.FitMaxD = *fitMaxD
-		if err := res.Fit(); err != nil {
+		return nil
+	}
+	switch {
+	case *replot && *resume:
+		return usagef("--replot and --resume exclude each other")
+	case *replot:
+		if err := only("replot", "out", "fit-max-d", "quiet"); err != nil {
 			return err
 		}
-		table, err := res.Save(*f.out)
-		fmt.Fprintln(stdout, table)
-		return err
+		return rlhfReplot(stdout, f, *fitMaxD, given["fit-max-d"])
 	}
-	if *f.sftDir != "" || *f.rmDir != "" {
-		return usagef("--sft/--rm: the sweep trains π_ref and a reward model per seed; drop them")
-	}
-	cfg := def
-	for _, b := range betas {
-		if !(b >= 0) || math.IsInf(b, 0) {
-			return usagef("--betas %v: want finite numbers ≥ 0", b)
+	var cfg rlhf.SweepConfig
+	if *resume {
+		if err := only("resume", "out", "quiet", "parallel"); err != nil {
+			return err
 		}
-	}
-	cfg.Betas = betas
-	cfg.Seeds = nil
-	for _, s := range strings.Split(*seeds, ",") {
-		v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+		c, err := rlhf.ReadSweepConfig(*f.out)
 		if err != nil {
-			return usagef("--seeds %q: want non-negative integers separated by commas", *seeds)
+			return usagef("--resume --out %s: %v", *f.out, err)
 		}
-		cfg.Seeds = append(cfg.Seeds, v)
+		cfg = c
+		if given["parallel"] {
+			cfg.Parallel = *parallel
+		}
+	} else {
+		cfg = def
+		cfg.Betas = betas
+		cfg.Seeds = nil
+		for _, s := range strings.Split(*seeds, ",") {
+			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
+			if err != nil {
+				return usagef("--seeds %q: want non-negative integers separated by commas", *seeds)
+			}
+			cfg.Seeds = append(cfg.Seeds, v)
+		}
+		cfg.BoNPool, cfg.Parallel, cfg.FitMaxD = *pool, *parallel, *fitMaxD
+		cfg.Prepare = rlhf.DefaultPrepareConfig(*f.seed)
+		cfg.Prepare.RM.Temperature = *f.labelNoise
+		cfg.Prepare.SFT.Epochs, cfg.Prepare.SFT.Train, cfg.Prepare.RM.Pairs = *f.sftEpochs, *f.sentence, *f.pairs
+		cfg.Prepare.SFTDir, cfg.Prepare.RMDir = *f.sftDir, *f.rmDir
+		cfg.PPO = rlhf.DefaultPPOConfig(0, *f.seed)
+		c := &cfg.PPO
+		est, err := kl.ParseEstimator(*f.klEst)
+		if err != nil {
+			return usagef("--kl-estimator %q: want k1, k2, k3 or exact", *f.klEst)
+		}
+		c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), est
+		c.Ctl, c.Target, c.Horizon = *f.klCtl, *f.klTarget, *f.klHorizon
+		c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
+		c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda
+		c.Reward = rlhf.Reward(*f.reward)
 	}
-	if *pool < 1 {
-		return usagef("--pool %d: want ≥ 1", *pool)
+	if err := cfg.Validate(); err != nil {
+		return f.usage(err)
 	}
-	if *parallel < 1 {
-		return usagef("--parallel %d: want ≥ 1", *parallel)
+	if err := cfg.CheckMemory(); err != nil {
+		return f.usage(err)
 	}
-	cfg.BoNPool, cfg.Parallel, cfg.FitMaxD = *pool, *parallel, *fitMaxD
-	pc, err := f.prepareConfig()
-	if err != nil {
-		return err
-	}
-	cfg.Prepare = pc
-	*f.klCoef = 0 // set per run
-	if cfg.PPO, err = f.ppoConfig(); err != nil {
-		return err
-	}
-	if cfg.PPO.Ctl != "fixed" {
-		return usagef("--kl-ctl %s: the sweep varies a fixed β; use 'klppo rlhf ppo' for controllers", cfg.PPO.Ctl)
-	}
-	if err := f.guard(""); err != nil {
-		return err
+	if !*resume {
+		if _, err := rlhf.ReadSweepConfig(*f.out); err == nil && !*f.force {
+			return usagef("--out %s already holds an RLHF sweep: pass --resume to continue it or --force to start over", *f.out)
+		}
+		if err := f.guard(""); err != nil {
+			return err
+		}
 	}
 	ctx, stop := interruptible()
 	defer stop()
 	start := time.Now()
-	total := len(cfg.Seeds) * (len(cfg.Betas)*cfg.PPO.Updates + 1)
-	var bar *progressbar.ProgressBar
-	var onUpdate func(rlhf.UpdateMetrics)
-	if !*f.quiet {
-		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("sweep"),
-			progressbar.OptionShowCount(), progressbar.OptionSetWidth(20), progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-		onUpdate = func(m rlhf.UpdateMetrics) {
-			bar.Describe(fmt.Sprintf("sweep proxy %.2f gold %.2f KL %.2f β %.3g", m.Proxy, m.Gold, m.KL, m.Beta))
-			_ = bar.Add(1)
-		}
-	}
-	progress := func(done, n int, what string) {
-		if bar == nil {
-			return
-		}
-		if strings.Contains(what, "best-of-n") {
-			_ = bar.Add(1)
-		}
-	}
-	res, err := rlhf.Sweep(ctx, cfg, *f.out, progress, onUpdate)
+	total := int64(len(cfg.Seeds)) * int64(len(cfg.Betas)*cfg.PPO.Updates+1)
+	bar := newProgress(stderr, *f.quiet, total, "sweep", progressbar.OptionSetWidth(20), progressbar.OptionSetPredictTime(true))
+	opts := rlhf.SweepOptions{Resume: *resume, Force: *f.force}
 	if bar != nil {
-		_ = bar.Finish()
-	}
-	if res != nil && len(res.Runs) > 0 {
-		res.WallS = time.Since(start).Seconds()
-		table, serr := res.Save(*f.out)
-		fmt.Fprintln(stdout, table)
-		if serr != nil {
-			return serr
+		opts.OnUpdate = func(m rlhf.UpdateMetrics) {
+			bar.Describe(fmt.Sprintf("sweep proxy %.2f gold %.2f KL %.2f β %.3g", m.Proxy, m.Gold, m.KL, m.Beta))
+			bar.Add(1)
+		}
+		opts.Progress = func(st rlhf.SweepStep) {
+			switch {
+			case !st.Run:
+				bar.Add(1)
+			case st.Skipped:
+				bar.Add(int64(cfg.PPO.Updates))
+			}
 		}
 	}
+	res, err := rlhf.Sweep(ctx, cfg, *f.out, opts)
+	bar.Finish()
+	if err != nil {
+		if res != nil {
+			fmt.Fprintf(stdout, "%s/%s records %d of %d runs, marked incomplete; continue with: klppo rlhf sweep --resume --out %s\n",
+				*f.out, rlhf.SweepFile, len(res.Runs), len(cfg.Betas)*len(cfg.Seeds), *f.out)
+		}
+		return f.usage(err)
+	}
+	fmt.Fprintln(stdout, res.Markdown())
+	fmt.Fprintf(stdout, "wrote %s/{%s,%s,%s,%s,%s} and %s/seed-*/ in %.1f s\n", *f.out, rlhf.SweepFile, rlhf.FrontierCSV,
+		rlhf.FrontierTable, rlhf.FrontierGoldChart, rlhf.FrontierProxChart, *f.out, time.Since(start).Seconds())
+	return nil
+}
+
+// rlhfReplot is `rlhf sweep --replot`: refit and redraw the complete sweep in --out.
+func rlhfReplot(stdout io.Writer, f *rlhfFlags, fitMaxD float64, setFit bool) error {
+	res, err := rlhf.LoadSweep(*f.out)
+	if err != nil {
+		if errors.Is(err, rlhf.ErrIncompleteSweep) {
+			return usagef("--replot --out %s: %v (klppo rlhf sweep --resume --out %s)", *f.out, err, *f.out)
+		}
+		return usagef("--replot --out %s: %v", *f.out, err)
+	}
+	if setFit {
+		res.Config.FitMaxD = fitMaxD
+		if err := res.Config.Validate(); err != nil {
+			return f.usage(err)
+		}
+	}
+	if err := res.Fit(); err != nil {
+		return err
+	}
+	table, err := res.Save(*f.out)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s/{sweep.json,frontier.csv,frontier.md,frontier-gold.png,frontier-proxy.png} and %s/seed-*/ in %.1f s\n",
-		*f.out, *f.out, time.Since(start).Seconds())
+	fmt.Fprintln(stdout, table)
 	return nil
 }

@@ -10,7 +10,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -27,17 +26,6 @@ func init() {
 // rlhfEstimatorsTableSamples is the number of normal draws per row of Schulman's table by default.
 const rlhfEstimatorsTableSamples = 500000
 
-// Upper bounds of the counts that memory follows (refused before anything is allocated):
-// --samples and --table-samples hold one or two float64 per draw, and the Monte Carlo keeps
-// --trials estimates of each estimator's value and of every configuration's gradient (one
-// float64 per arm), which rlhfEstimatorsMaxMCBytes bounds.
-const (
-	rlhfEstimatorsMaxSamples      = 10_000_000
-	rlhfEstimatorsMaxTableSamples = 10_000_000
-	rlhfEstimatorsMaxTrials       = 1_000_000
-	rlhfEstimatorsMaxMCBytes      = 1 << 30
-)
-
 type rlhfEstimatorsOpts struct {
 	problem        estimators.Problem
 	samples        int
@@ -51,7 +39,8 @@ type rlhfEstimatorsOpts struct {
 }
 
 // rlhfEstimatorsFlag maps a Problem field named by estimators.InputError to its flag.
-var rlhfEstimatorsFlag = map[string]string{"logits": "logits", "ref_logits": "ref-logits", "reward": "reward", "beta": "beta"}
+var rlhfEstimatorsFlag = map[string]string{"logits": "logits", "ref_logits": "ref-logits", "reward": "reward", "beta": "beta",
+	"samples": "samples", "trials": "trials", "table_samples": "table-samples"}
 
 func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, error) {
 	fs := newFlagSet("rlhf estimators", "[--logits a,b,..] [--ref-logits a,b,..] [--reward a,b,..] [--beta B] [--samples N] [--trials T] [--seed S] [--optimise] [--out DIR] [--json]", stderr)
@@ -69,7 +58,7 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 	fs.BoolVar(&o.optimise, "optimise", false, "run gradient ascent with each configuration from θ to convergence and report where it ends")
 	fs.StringVar(&o.out, "out", "", "with --optimise: write the chart "+estimators.ChartFile+" (KL and E[r] per iteration) into DIR")
 	fs.BoolVar(&o.json, "json", false, "print one JSON object instead of the tables")
-	fs.IntVar(&o.tableSamples, "table-samples", rlhfEstimatorsTableSamples, "normal draws per row of Schulman's Gaussian table (≥ 100)")
+	fs.IntVar(&o.tableSamples, "table-samples", rlhfEstimatorsTableSamples, fmt.Sprintf("normal draws per row of Schulman's Gaussian table (%d to %d)", estimators.MinTableSamples, estimators.MaxTableSamples))
 	fs.Float64Var(&o.optimiseConfig.LR, "lr", 1, "step size of the exact-gradient ascent (--optimise)")
 	fs.IntVar(&o.optimiseConfig.MaxIter, "max-iter", 200000, "iteration cap of an exact-gradient ascent (--optimise)")
 	if err := parseFlags(fs, args); err != nil {
@@ -127,18 +116,14 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 		}
 		return nil, err
 	}
-	arms := len(o.problem.Logits)
-	mcBytes := 8 * float64(o.trials) * float64(3+len(estimators.Configs)*arms)
+	if err := estimators.CheckSizes(o.samples, o.trials, o.tableSamples, len(o.problem.Logits)); err != nil {
+		var ie *estimators.InputError
+		if errors.As(err, &ie) {
+			return nil, usagef("--%s %s", rlhfEstimatorsFlag[ie.Field], ie.Reason)
+		}
+		return nil, err
+	}
 	switch {
-	case o.samples < 0 || o.samples > rlhfEstimatorsMaxSamples:
-		return nil, usagef("--samples %d: must be in [0, %d]", o.samples, rlhfEstimatorsMaxSamples)
-	case o.samples > 0 && (o.trials < 2 || o.trials > rlhfEstimatorsMaxTrials):
-		return nil, usagef("--trials %d: must be in [2, %d]", o.trials, rlhfEstimatorsMaxTrials)
-	case o.samples > 0 && mcBytes > rlhfEstimatorsMaxMCBytes:
-		return nil, usagef("--trials %d: %d trials × %d arms need %.1f GiB for the Monte Carlo estimates (at most %d GiB)",
-			o.trials, o.trials, arms, mcBytes/(1<<30), rlhfEstimatorsMaxMCBytes>>30)
-	case o.tableSamples < 100 || o.tableSamples > rlhfEstimatorsMaxTableSamples:
-		return nil, usagef("--table-samples %d: must be in [100, %d]", o.tableSamples, rlhfEstimatorsMaxTableSamples)
 	case given["out"] && o.out == "":
 		return nil, usagef(`--out "": empty directory name (omit --out for no chart)`)
 	case o.out != "" && !o.optimise:
@@ -147,6 +132,13 @@ func rlhfEstimatorsParse(args []string, stderr io.Writer) (*rlhfEstimatorsOpts, 
 		return nil, usagef("--lr %g: must be > 0", o.optimiseConfig.LR)
 	case o.optimiseConfig.MaxIter < 1:
 		return nil, usagef("--max-iter %d: must be ≥ 1", o.optimiseConfig.MaxIter)
+	}
+	if o.out != "" {
+		// the chart's directory must be creatable before anything is computed: a file in the
+		// way is bad input (exit 2), not a failure after the work
+		if err := rundir.Create(o.out); err != nil {
+			return nil, usagef("--out %s: %v", o.out, err)
+		}
 	}
 	o.optimiseConfig.Samples, o.optimiseConfig.Seed = o.samples, o.seed
 	return o, nil
@@ -179,9 +171,6 @@ func rlhfEstimatorsCmd(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		if o.out != "" {
-			if err := os.MkdirAll(o.out, 0o755); err != nil {
-				return fmt.Errorf("--out %s: %w", o.out, err)
-			}
 			if err := rundir.WriteKind(o.out, rundir.KindEstimators); err != nil {
 				return fmt.Errorf("--out %s: %w", o.out, err)
 			}

@@ -147,6 +147,20 @@ func TestRLHFEstimatorsBadInput(t *testing.T) {
 	}
 }
 
+// TestRLHFEstimatorsOutIsAFile: --out naming a file is bad input (exit 2, naming --out) found
+// before the work, not a failure after it (it was exit 1 once the optimiser had run).
+func TestRLHFEstimatorsOutIsAFile(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "FILE")
+	if err := os.WriteFile(file, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var out, errb bytes.Buffer
+	code := run([]string{"rlhf", "estimators", "--optimise", "--out", file, "--samples", "0", "--table-samples", "100"}, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "--out "+file) || out.Len() != 0 {
+		t.Errorf("exit %d, stderr %q, %d bytes of output; want 2 naming --out before any output", code, errb.String(), out.Len())
+	}
+}
+
 func TestRLHFEstimatorsOptimise(t *testing.T) {
 	dir := t.TempDir()
 	var out, errb bytes.Buffer

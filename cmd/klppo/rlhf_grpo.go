@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -15,27 +14,6 @@ import (
 func init() {
 	register("rlhf grpo", "GRPO from π_ref: G completions per prompt, group advantages, no value model, --kl-coef·k3 in the loss (TRL's default 0), --loss-type grpo|dr_grpo|dapo, --reward gold|rm", runRLHFGRPO)
 	register("rlhf rloo", "RLOO from π_ref: k completions per prompt, leave-one-out baseline, the completion as one action, --kl-coef·Σk1 in the reward (TRL's 0.05), --reward gold|rm", runRLHFRLOO)
-}
-
-// configFlags maps the fields named by the library's *rlhf.ConfigError to the flags that set
-// them: the library's Validate holds every rule, the CLI names the flag.
-type configFlags struct {
-	fs     *flag.FlagSet
-	flagOf map[string]string
-}
-
-// usage turns an *rlhf.ConfigError into a usage error (exit 2) naming the flag that set the field
-// and the value given; other errors are returned unchanged.
-func (c configFlags) usage(err error) error {
-	var ce *rlhf.ConfigError
-	if err == nil || !errors.As(err, &ce) {
-		return err
-	}
-	name, ok := c.flagOf[ce.Field]
-	if fl := c.fs.Lookup(name); ok && fl != nil {
-		return usagef("--%s %s: %s", name, fl.Value.String(), ce.Reason)
-	}
-	return usagef("%v", ce) // a setting no flag sets: named as config.json names it
 }
 
 // rewardFlag adds --reward: the score an online method maximises, or best-of-n ranks by.
@@ -91,10 +69,9 @@ func (g *groupFlags) task() rlhf.Task {
 }
 
 func runRLHFGRPO(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf grpo", "[--reward gold|rm] [--kl-coef B] [--kl-estimator k3] [--loss-type dapo] [--scale-rewards group|none] [--seed S] [--out DIR] [--quiet]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf/grpo")
-	addPrepareFlags(fs, &f)
+	f := newRLHFFlags("rlhf grpo", "[--reward gold|rm] [--kl-coef B] [--kl-estimator k3] [--loss-type dapo] [--scale-rewards group|none] [--seed S] [--out DIR] [--quiet]",
+		"runs/rlhf/grpo", stderr, prepareGroup)
+	fs := f.fs
 	d := rlhf.DefaultGRPOConfig(0, 1)
 	g, flagOf := addGroupFlags(fs, "grpo", "group", d.Group, d.Prompts, 0,
 		"β of the KL(π‖π_ref) term in the loss (TRL's beta; 0, its default since v0.19: no leash)")
@@ -102,7 +79,7 @@ func runRLHFGRPO(args []string, stdout, stderr io.Writer) error {
 	is := fs.Bool("kl-is", false, "weight the KL term by π/π_old (TRL's use_bias_correction_kl)")
 	lossType := fs.String("loss-type", string(d.LossType), "normalisation of the per-token losses: dapo (TRL's default: ÷ all tokens), grpo (mean per completion, then over completions) or dr_grpo (÷ completions × the longest completion)")
 	scale := fs.String("scale-rewards", "group", "group: divide the group-centred rewards by the group's std (GRPO, TRL's default); none: do not (Dr. GRPO)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	pc, err := f.prepareConfig()
@@ -126,26 +103,26 @@ func runRLHFGRPO(args []string, stdout, stderr io.Writer) error {
 		return usagef("--scale-rewards %q: want group or none", *scale)
 	}
 	flagOf["grpo.loss_type"], flagOf["grpo.kl.estimator"], flagOf["grpo.kl.importance_weighted"] = "loss-type", "kl-estimator", "kl-is"
-	cf := configFlags{fs: fs, flagOf: flagOf}
-	if err := cf.usage(cfg.Validate()); err != nil {
+	for field, name := range flagOf {
+		f.bind(name, field)
+	}
+	if err := f.usage(cfg.Validate()); err != nil {
 		return err
 	}
 	label := fmt.Sprintf("GRPO %s β %g %s", cfg.Reward, cfg.KL.Beta, cfg.LossType)
-	return runGroupCommand(&f, pc, label, "grpo", cfg.Updates, stdout, stderr, func(ctx context.Context, env rlhf.Env, on func(rlhf.UpdateMetrics)) (rlhf.Summary, error) {
+	return runGroupCommand(f, pc, label, "grpo", cfg.Updates, stdout, stderr, func(ctx context.Context, env rlhf.Env, on func(rlhf.UpdateMetrics)) (rlhf.Summary, error) {
 		return rlhf.RunGRPO(ctx, env, cfg, *f.out, on)
 	})
 }
 
 func runRLHFRLOO(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf rloo", "[--reward gold|rm] [--kl-coef B] [--k K] [--seed S] [--out DIR] [--quiet]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf/rloo")
-	addPrepareFlags(fs, &f)
+	f := newRLHFFlags("rlhf rloo", "[--reward gold|rm] [--kl-coef B] [--k K] [--seed S] [--out DIR] [--quiet]", "runs/rlhf/rloo", stderr, prepareGroup)
+	fs := f.fs
 	d := rlhf.DefaultRLOOConfig(0.05, 1)
 	g, flagOf := addGroupFlags(fs, "rloo", "k", d.K, d.Prompts, d.Beta,
 		"β of k1 = ln π_old − ln π_ref summed over the completion and subtracted from its reward (TRL's beta, 0.05)")
 	norm := fs.Bool("normalize-advantages", d.NormalizeAdvantages, "whiten the leave-one-out advantages over the batch (TRL's normalize_advantages, off)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	pc, err := f.prepareConfig()
@@ -156,12 +133,14 @@ func runRLHFRLOO(args []string, stdout, stderr io.Writer) error {
 	cfg.Updates, cfg.Prompts, cfg.K, cfg.Minibatch, cfg.Epochs = *g.updates, *g.prompts, *g.group, *g.minibatch, *g.epochs
 	cfg.LR, cfg.Clip, cfg.NormalizeAdvantages, cfg.Task = *g.lr, *g.clip, *norm, g.task()
 	flagOf["rloo.kl_coef"] = "kl-coef"
-	cf := configFlags{fs: fs, flagOf: flagOf}
-	if err := cf.usage(cfg.Validate()); err != nil {
+	for field, name := range flagOf {
+		f.bind(name, field)
+	}
+	if err := f.usage(cfg.Validate()); err != nil {
 		return err
 	}
 	label := fmt.Sprintf("RLOO %s β %g k %d", cfg.Reward, cfg.Beta, cfg.K)
-	return runGroupCommand(&f, pc, label, "rloo", cfg.Updates, stdout, stderr, func(ctx context.Context, env rlhf.Env, on func(rlhf.UpdateMetrics)) (rlhf.Summary, error) {
+	return runGroupCommand(f, pc, label, "rloo", cfg.Updates, stdout, stderr, func(ctx context.Context, env rlhf.Env, on func(rlhf.UpdateMetrics)) (rlhf.Summary, error) {
 		return rlhf.RunRLOO(ctx, env, cfg, *f.out, on)
 	})
 }
@@ -177,12 +156,12 @@ func runGroupCommand(f *rlhfFlags, pc rlhf.PrepareConfig, label, prefix string, 
 	defer stop()
 	prep, err := rlhf.Prepare(ctx, pc, *f.out, f.logf(stdout))
 	if err != nil {
-		return err
+		return f.usage(err)
 	}
 	bar, on := ppoBar(stderr, *f.quiet, updates, label)
 	sum, err := run(ctx, prep.Env, on)
 	if bar != nil {
-		_ = bar.Finish()
+		bar.Finish()
 	}
 	if err != nil {
 		return err

@@ -54,9 +54,9 @@ func TestRLHFGroupBadFlags(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"rlhf", "grpo", "--loss-type", "bnpo"}, "--loss-type bnpo"},
+		{[]string{"rlhf", "grpo", "--loss-type", "bnpo"}, `--loss-type "bnpo"`},
 		{[]string{"rlhf", "grpo", "--group", "1"}, "--group 1"},
-		{[]string{"rlhf", "grpo", "--reward", "human"}, "--reward human"},
+		{[]string{"rlhf", "grpo", "--reward", "human"}, `--reward "human"`},
 		{[]string{"rlhf", "grpo", "--scale-rewards", "batch"}, `--scale-rewards "batch"`},
 		{[]string{"rlhf", "grpo", "--kl-estimator", "k4"}, `--kl-estimator "k4"`},
 		{[]string{"rlhf", "grpo", "--kl-coef", "-1"}, "--kl-coef -1"},
@@ -67,7 +67,7 @@ func TestRLHFGroupBadFlags(t *testing.T) {
 		{[]string{"rlhf", "rloo", "--heldout-prompts", "0"}, "--heldout-prompts 0"},
 		{[]string{"rlhf", "ppo", "--reward", "gpt"}, `--reward "gpt"`},
 		{[]string{"rlhf", "bon", "--reward", "gpt"}, `--reward "gpt"`},
-		{[]string{"rlhf", "leash", "--methods", "ppo,dpo"}, "--methods ppo,dpo: want ppo, grpo or rloo"},
+		{[]string{"rlhf", "leash", "--methods", "ppo,dpo"}, `--methods "ppo,dpo": dpo: want ppo, grpo or rloo`},
 		{[]string{"rlhf", "leash", "--rewards", "gold,gold"}, "appears twice"},
 		{[]string{"rlhf", "leash", "--betas", "0,-1"}, "--betas 0,-1"},
 		{[]string{"rlhf", "leash", "--updates", "0"}, "--updates 0"},

@@ -18,10 +18,9 @@ func init() {
 }
 
 func runRLHFLeash(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("rlhf leash", "[--methods ppo,grpo,rloo] [--rewards gold,rm] [--betas 0,0.1,0.3,1] [--seeds 1,2,3] [--updates N] [--out DIR] [--resume] [--replot]", stderr)
-	var f rlhfFlags
-	addCommonFlags(fs, &f, "runs/rlhf/leash")
-	addPrepareFlags(fs, &f)
+	f := newRLHFFlags("rlhf leash", "[--methods ppo,grpo,rloo] [--rewards gold,rm] [--betas 0,0.1,0.3,1] [--seeds 1,2,3] [--updates N] [--out DIR] [--resume] [--replot]",
+		"runs/rlhf/leash", stderr, prepareGroup)
+	fs := f.fs
 	def := rlhf.DefaultLeashConfig()
 	methods := fs.String("methods", strings.Join(def.Methods, ","), "online methods, comma-separated: ppo, grpo, rloo")
 	rewards := fs.String("rewards", "gold,rm", "rewards trained on, comma-separated: gold (verifiable), rm (the learned reward model)")
@@ -36,7 +35,7 @@ func runRLHFLeash(args []string, stdout, stderr io.Writer) error {
 	bonPrompts := fs.Int("bon-prompts", def.BoNPrompts, "best-of-n: training prompts (and as many held-out prompts)")
 	resume := fs.Bool("resume", false, "continue the interrupted experiment in --out with its own settings")
 	replot := fs.Bool("replot", false, "do not train: redraw the table and charts of the complete experiment in --out")
-	if err := parseFlags(fs, args); err != nil {
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	if *replot {
@@ -89,9 +88,11 @@ func runRLHFLeash(args []string, stdout, stderr io.Writer) error {
 		prev.Parallel = *parallel
 		cfg = prev
 	}
-	flagOf := map[string]string{"methods": "methods", "rewards": "rewards", "betas": "betas", "seeds": "seeds", "parallel": "parallel",
-		"bon_n": "bon-n", "bon_pool": "bon-pool", "bon_prompts": "bon-prompts", "updates": "updates"}
-	if err := (configFlags{fs: fs, flagOf: flagOf}).usage(cfg.Validate()); err != nil {
+	for field, name := range map[string]string{"methods": "methods", "rewards": "rewards", "betas": "betas", "seeds": "seeds", "parallel": "parallel",
+		"bon_n": "bon-n", "bon_pool": "bon-pool", "bon_prompts": "bon-prompts", "updates": "updates"} {
+		f.bind(name, field)
+	}
+	if err := f.usage(cfg.Validate()); err != nil {
 		return err
 	}
 	if !*resume {
@@ -103,19 +104,16 @@ func runRLHFLeash(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	start := time.Now()
 	runs := len(cfg.Methods) * len(cfg.Rewards) * len(cfg.Betas)
-	var bar *progressbar.ProgressBar
 	opts := rlhf.LeashOptions{Resume: *resume, Force: *f.force && !*resume}
-	if !*f.quiet {
-		bar = progressbar.NewOptions(len(cfg.Seeds)*(runs*cfg.Updates+1), progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetDescription("leash"), progressbar.OptionShowCount(), progressbar.OptionSetWidth(20),
-			progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionSetPredictTime(true), progressbar.OptionClearOnFinish())
-		opts.OnUpdate = func(m rlhf.UpdateMetrics) { _ = bar.Add(1) }
+	bar := newProgress(stderr, *f.quiet, int64(len(cfg.Seeds)*(runs*cfg.Updates+1)), "leash", progressbar.OptionSetWidth(20))
+	if bar != nil {
+		opts.OnUpdate = func(m rlhf.UpdateMetrics) { bar.Add(1) }
 		opts.Progress = func(st rlhf.LeashStep) {
 			switch {
 			case st.Run == nil:
-				_ = bar.Add(1)
+				bar.Add(1)
 			case st.Skipped:
-				_ = bar.Add(cfg.Updates)
+				bar.Add(int64(cfg.Updates))
 			default:
 				bar.Describe(fmt.Sprintf("leash seed %d %s-%s β %g: gold %.2f", st.Seed, st.Run.Method, st.Run.Reward, st.Run.Beta, st.Run.Summary.FinalGold))
 			}
@@ -123,7 +121,7 @@ func runRLHFLeash(args []string, stdout, stderr io.Writer) error {
 	}
 	res, err := rlhf.Leash(ctx, cfg, *f.out, opts)
 	if bar != nil {
-		_ = bar.Finish()
+		bar.Finish()
 	}
 	if err != nil {
 		if res != nil && len(res.Runs) > 0 {

@@ -268,20 +268,10 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "klppo train: %s %s with %s, seed %d, %d steps (%d envs × %d steps, %d minibatches × %d epochs) → %s\n",
 		verb, cfg.EnvID, cfg.Penalty, cfg.Seed, cfg.TotalTimesteps, cfg.NumEnvs, cfg.NumSteps, cfg.NumMinibatches, cfg.UpdateEpochs, out)
-	var bar *progressbar.ProgressBar
-	if !f.quiet {
-		bar = progressbar.NewOptions(cfg.NumUpdates()*cfg.BatchSize(),
-			progressbar.OptionSetWriter(stderr),
-			progressbar.OptionSetWidth(24),
-			progressbar.OptionShowCount(),
-			progressbar.OptionThrottle(200*time.Millisecond),
-			progressbar.OptionSetRenderBlankState(true),
-			progressbar.OptionSetElapsedTime(true),
-			progressbar.OptionSetPredictTime(true),
-			progressbar.OptionClearOnFinish(),
-			progressbar.OptionSetDescription("starting"),
-			progressbar.OptionSetItsString("steps"),
-		)
+	bar := newProgress(stderr, f.quiet, int64(cfg.NumUpdates()*cfg.BatchSize()), "train",
+		progressbar.OptionSetWidth(24), progressbar.OptionSetRenderBlankState(true), progressbar.OptionSetElapsedTime(true),
+		progressbar.OptionSetPredictTime(true), progressbar.OptionSetDescription("starting"), progressbar.OptionSetItsString("steps"))
+	if bar != nil {
 		opts.Hooks.OnUpdate = func(m ppo.UpdateMetrics) {
 			desc := fmt.Sprintf("return %6.1f | KL %.2e", m.EpisodicReturn, m.KL)
 			if m.Beta != 0 {
@@ -289,11 +279,11 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 			}
 			desc += fmt.Sprintf(" | %5.0f SPS", m.SPS)
 			bar.Describe(desc)
-			bar.Set(m.GlobalStep)
+			bar.Set(int64(m.GlobalStep))
 		}
 	}
 	s, err := ppo.Train(ctx, cfg, out, opts)
-	if bar != nil {
+	if bar != nil && bar.bar != nil {
 		bar.Finish()
 		bar.Clear()
 		fmt.Fprintln(stderr)
@@ -331,15 +321,14 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// interruptContext is cancelled by the first SIGINT or SIGTERM: training then finishes no
-// further update, writes a checkpoint and flushes its files. The signals' default action is
-// restored at that moment, so a second Ctrl-C ends the process at once (the previous checkpoint
-// stays valid: checkpoints are written atomically).
+// interruptContext is interruptible's context (cancelled by the first SIGINT or SIGTERM:
+// training then finishes no further update, writes a checkpoint and flushes its files; a second
+// Ctrl-C ends the process at once, and the previous checkpoint stays valid: checkpoints are
+// written atomically) that also tells the user so.
 func interruptContext(stderr io.Writer) (context.Context, context.CancelFunc) {
 	ctx, stop := interruptible()
 	go func() {
 		<-ctx.Done()
-		stop()
 		if context.Cause(ctx) != context.Canceled { // a signal, not stop() at the end of the command
 			fmt.Fprintln(stderr, "\nklppo: interrupt: finishing the current update and writing a checkpoint (Ctrl-C again quits at once)")
 		}

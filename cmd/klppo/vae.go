@@ -21,14 +21,9 @@ func init() {
 	register("vae", "train a small MLP VAE (recon + β·KL to N(0,I)) on built-in glyphs or a 2-D ring", runVAE)
 }
 
-// newStepBar returns a progress bar on w for total steps, or nil when quiet.
-func newStepBar(w io.Writer, total int, desc string, quiet bool) *progressbar.ProgressBar {
-	if quiet {
-		return nil
-	}
-	return progressbar.NewOptions(total, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(desc),
-		progressbar.OptionShowCount(), progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionClearOnFinish())
+// newStepBar returns the progress of total training steps on w, or nil when quiet.
+func newStepBar(w io.Writer, total int, desc string, quiet bool) *progress {
+	return newProgress(w, quiet, int64(total), desc, progressbar.OptionSetWidth(30), progressbar.OptionThrottle(100*time.Millisecond))
 }
 
 func fmtDims(v []float64) string {
@@ -44,7 +39,7 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 	def := vae.DefaultConfig()
 	dataset := fs.String("dataset", "glyphs", "built-in dataset: glyphs (12×12 digit images, Bernoulli decoder) or ring (2-D mixture of 8 Gaussians, Gaussian decoder)")
 	latent := fs.Int("latent", def.Latent, fmt.Sprintf("latent dimension (1 to %d)", vae.MaxLatent))
-	beta := fs.Float64("beta", def.Beta, "weight β of the KL term KL(q(z|x)‖N(0,I)); 0 gives a noisy auto-encoder")
+	beta := fs.Float64("beta", def.Beta, fmt.Sprintf("weight β of the KL term KL(q(z|x)‖N(0,I)), 0 to %g; 0 gives a noisy auto-encoder", float64(vae.MaxBeta)))
 	warmup := fs.Int("warmup", 0, "epochs over which β rises linearly from 0 (KL warm-up; 0 = off)")
 	freeBits := fs.Float64("free-bits", 0, "free bits λ in nats per latent dimension: the KL term is Σ_d max(KL_d, λ) (0 = off)")
 	hidden := widthList(def.Hidden)
@@ -86,12 +81,12 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 		return usagef("--dataset %q: want glyphs or ring", *dataset)
 	case *latent <= 0 || *latent > vae.MaxLatent:
 		return usagef("--latent %d: want 1 to %d", *latent, vae.MaxLatent)
-	case !(*beta >= 0) || *beta > 1e6:
-		return usagef("--beta %v: want a number ≥ 0", *beta)
+	case !(*beta >= 0 && *beta <= vae.MaxBeta):
+		return usagef("--beta %v: want 0 to %g", *beta, float64(vae.MaxBeta))
 	case *warmup < 0 || *warmup > vae.MaxEpochs:
 		return usagef("--warmup %d: want 0 to %d epochs", *warmup, vae.MaxEpochs)
-	case !(*freeBits >= 0) || *freeBits > 1e6:
-		return usagef("--free-bits %v: want a number ≥ 0", *freeBits)
+	case !(*freeBits >= 0 && *freeBits <= vae.MaxFreeBits):
+		return usagef("--free-bits %v: want 0 to %g", *freeBits, float64(vae.MaxFreeBits))
 	case !(*lr > 0) || *lr > 10:
 		return usagef("--lr %v: want a number in (0, 10]", *lr)
 	case *batch <= 0:
@@ -152,7 +147,7 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 	cfg.Seed, cfg.ObsStd = *seed, *obsStd
 	bar := newStepBar(stderr, *epochs*(data.Train.N / *batch), "vae", *quiet)
 	if bar != nil {
-		cfg.OnStep = func() { _ = bar.Add(1) }
+		cfg.OnStep = func() { bar.Add(1) }
 	}
 	if !*quiet {
 		fmt.Fprintf(stdout, "vae on %s (%d train, %d test, dim %d): latent %d, β=%g, warm-up %d epochs, free bits %g, hidden %v %v, lr %g, batch %d, seed %d\n",
@@ -160,17 +155,13 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 			hidden.String(), activation, cfg.LR, cfg.Batch, cfg.Seed)
 		fmt.Fprintf(stdout, "%5s %6s %9s %9s %8s %10s %s\n", "epoch", "β", "train", "recon", "KL", "test ELBO", "test KL per dim (active)")
 		cfg.OnEpoch = func(e vae.EpochMetrics) {
-			if bar != nil {
-				_ = bar.Clear()
-			}
+			bar.Clear()
 			fmt.Fprintf(stdout, "%5d %6.3g %9.3f %9.3f %8.3f %10.3f %s (%d)\n", e.Epoch, e.Beta, e.TrainLoss, e.TrainRecon,
 				e.TrainKL, e.Test.ELBO, fmtDims(e.Test.KLPerDim), e.Test.Active)
 		}
 	}
 	res, err := vae.Train(data, cfg)
-	if bar != nil {
-		_ = bar.Finish()
-	}
+	bar.Finish()
 	if err != nil {
 		return err
 	}

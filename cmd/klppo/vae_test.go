@@ -24,6 +24,8 @@ func TestVAEBadFlags(t *testing.T) {
 		{[]string{"vae", "--dataset", "mnist"}, `--dataset "mnist"`},
 		{[]string{"vae", "--latent", "0"}, "--latent 0"},
 		{[]string{"vae", "--beta", "-1"}, "--beta -1"},
+		{[]string{"vae", "--beta", "1e7"}, "--beta 1e+07: want 0 to 1e+06"}, // it said "want a number ≥ 0"
+		{[]string{"vae", "--free-bits", "2e6"}, "--free-bits 2e+06: want 0 to 1e+06"},
 		{[]string{"vae", "--warmup", "-2"}, "--warmup -2"},
 		{[]string{"vae", "--free-bits", "NaN"}, "--free-bits NaN"},
 		{[]string{"vae", "--lr", "0"}, "--lr 0"},

@@ -317,7 +317,8 @@ func SaveTeacher(path string, m *nn.MLP) error {
 }
 
 // LoadTeacher reads a classifier written by SaveTeacher (or any KLNN file of an MLP named
-// "teacher"); the layer widths, dtype and activation come from the file.
+// "teacher"); the layer widths, dtype and activation come from the file. A file with other
+// arrays, or with weights that are not finite or beyond ±nn.MaxParam, is refused naming it.
 func LoadTeacher(path string) (*nn.MLP, error) {
 	arrays, err := nn.ReadFile(path)
 	if err != nil {
@@ -360,6 +361,15 @@ func LoadTeacher(path string) (*nn.MLP, error) {
 	}
 	if err := m.LoadArrays(arrays); err != nil {
 		return nil, fmt.Errorf("distill: teacher file %s: %w", path, err)
+	}
+	var extra []string
+	for _, name := range nn.ExtraArrays(arrays, m) {
+		if name != activationArray {
+			extra = append(extra, name)
+		}
+	}
+	if len(extra) > 0 {
+		return nil, fmt.Errorf("distill: teacher file %s: arrays %q are not part of the teacher", path, extra)
 	}
 	return m, nil
 }

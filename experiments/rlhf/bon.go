@@ -21,6 +21,17 @@ func BoNBound(n int) float64 {
 	return math.Log(float64(n)) - float64(n-1)/float64(n)
 }
 
+// BoNBoundOnPool is the bound on KL(π_bon‖π̂) when best-of-n is computed on π̂, the empirical
+// distribution of pool samples: every probability of π̂ is at least 1/pool, so no distribution
+// on its support is further than ln pool from it, and
+//
+//	KL(π_bon‖π̂) ≤ min(ln n − (n−1)/n, ln pool).
+//
+// Past n ≈ pool the first bound overstates what the pool can show.
+func BoNBoundOnPool(n, pool int) float64 {
+	return math.Min(BoNBound(n), math.Log(float64(pool)))
+}
+
 // BoNDistribution returns the distribution of the best of n independent draws from the discrete
 // distribution p (outcome i has probability p[i] and reward r[i]). With F(y) = P(r ≤ r(y)) and
 // F(y⁻) = P(r < r(y)), the n draws' maximum falls in the reward level of y with probability
@@ -74,7 +85,7 @@ type BoNPoint struct {
 	N         int     `json:"n"`
 	Proxy     float64 `json:"proxy_reward"`
 	Gold      float64 `json:"gold_reward"`
-	KLBound   float64 `json:"kl_bound"`    // ln n − (n−1)/n
+	KLBound   float64 `json:"kl_bound"`    // min(ln n − (n−1)/n, ln pool): BoNBoundOnPool
 	KL        float64 `json:"kl_estimate"` // KL(π_bon‖π̂) on the empirical distribution π̂ (≤ the bound)
 	InLang    float64 `json:"in_language"`
 	Favourite string  `json:"top_sample"` // the most likely best-of-n output
@@ -85,7 +96,7 @@ type BoNPoint struct {
 
 // BestOfN samples pool sequences from ref, merges identical ones into an empirical distribution
 // π̂ and returns, for each n, the exact best-of-n distribution over π̂ (ranked by the reward
-// model) with its expected proxy and gold reward, the KL bound and the KL on π̂.
+// model) with its expected proxy and gold reward, the KL bound (BoNBoundOnPool) and the KL on π̂.
 func BestOfN(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *RewardModel, pool int, ns []int, seed uint64) ([]BoNPoint, error) {
 	return BestOfNRanked(ctx, g, gold, ref, rm, pool, ns, seed, RewardRM)
 }
@@ -94,8 +105,11 @@ func BestOfN(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *Reward
 // the gold reward (gold: best-of-n against a verifiable reward; its many ties are shared as
 // BoNDistribution says, so its KL stays below the bound).
 func BestOfNRanked(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *RewardModel, pool int, ns []int, seed uint64, rank Reward) ([]BoNPoint, error) {
-	if pool < 1 {
-		return nil, fmt.Errorf("rlhf: best-of-n: pool %d, want ≥ 1", pool)
+	if err := ValidateBoN(pool, ns); err != nil {
+		return nil, err
+	}
+	if err := CheckBoNMemory(pool, ref.Cfg); err != nil {
+		return nil, err
 	}
 	if err := rank.Validate(); err != nil {
 		return nil, err
@@ -157,7 +171,7 @@ func bonOnPool(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, ns []int, 
 			if err != nil {
 				return nil, err
 			}
-			pt := BoNPoint{N: n, KLBound: BoNBound(n)}
+			pt := BoNPoint{N: n, KLBound: BoNBoundOnPool(n, len(seqs))}
 			best := 0
 			for i := range q {
 				pt.Proxy += q[i] * proxy[i]
@@ -199,7 +213,7 @@ func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns
 	for k := range out {
 		out[k] = make([]BoNPoint, len(ns))
 		for j, n := range ns {
-			out[k][j] = BoNPoint{N: n, KLBound: BoNBound(n)}
+			out[k][j] = BoNPoint{N: n, KLBound: BoNBoundOnPool(n, pool)}
 		}
 	}
 	f := 1 / float64(len(prompts))

@@ -202,7 +202,7 @@ func (res *SweepResult) WriteCharts(dir string) error {
 			if r.Seed != res.Config.Seeds[0] {
 				continue
 			}
-			ms, err := ReadMetrics(filepath.Join(r.Dir, MetricsFile))
+			ms, err := ReadMetrics(filepath.Join(res.runPath(r), MetricsFile))
 			if err != nil {
 				return err
 			}
@@ -225,10 +225,15 @@ func (res *SweepResult) WriteCharts(dir string) error {
 			for i, p := range first {
 				x[i] = math.Sqrt(p.KLBound)
 				var sum float64
-				for key, pts := range res.BoN {
+				for _, seed := range res.Config.Seeds { // seed order: the same sum whatever the map order
+					key := strconv.FormatUint(seed, 10)
+					pts, ok := res.BoN[key]
+					if !ok {
+						continue
+					}
 					v := pts[i].Gold - res.RefGold[key]
 					if what == "proxy" {
-						v = pts[i].Proxy - res.BoN[key][0].Proxy // n = 1 is π_ref
+						v = pts[i].Proxy - pts[0].Proxy // n = 1 is π_ref
 					}
 					sum += v
 				}
@@ -273,7 +278,7 @@ func (res *SweepResult) WriteCharts(dir string) error {
 		if what == "proxy" {
 			title = "proxy (reward-model) gain over π_ref vs d = √KL(π‖π_ref)"
 		}
-		if err := chart(filepath.Join(dir, "frontier-"+what+".png"), title, "d = √KL (nats^½)", what+" reward − π_ref's", ss); err != nil {
+		if err := chart(filepath.Join(dir, map[string]string{"gold": FrontierGoldChart, "proxy": FrontierProxChart}[what]), title, "d = √KL (nats^½)", what+" reward − π_ref's", ss); err != nil {
 			return err
 		}
 	}

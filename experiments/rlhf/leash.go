@@ -296,7 +296,7 @@ func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) 
 		}
 		a, b := prev.Config, cfg
 		a.Parallel, b.Parallel = 0, 0
-		if x, y := mustJSON(a), mustJSON(b); !bytes.Equal(x, y) {
+		if !sameJSON(a, b) {
 			return nil, fmt.Errorf("rlhf: leash: %s was started with other settings: resume it with its own (%s)", dir, LeashFile)
 		}
 		if prev.Complete {
@@ -354,9 +354,11 @@ func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) 
 	return res, nil
 }
 
-func mustJSON(v any) []byte {
-	b, _ := json.Marshal(v) // configurations marshal
-	return b
+// sameJSON reports whether a and b marshal to the same JSON (false when either does not marshal).
+func sameJSON(a, b any) bool {
+	x, err1 := json.Marshal(a)
+	y, err2 := json.Marshal(b)
+	return err1 == nil && err2 == nil && bytes.Equal(x, y)
 }
 
 // seed runs the stages of one seed: π_ref and the reward model (loaded when a resumed
@@ -504,17 +506,6 @@ func writeLeashBoNCSV(path string, pts []LeashBoN) error {
 	return writeAtomic(path, []byte(b.String()))
 }
 
-// stageWritten reports whether dir holds a stage Prepare wrote completely (its model file and,
-// written last, its summary.json).
-func stageWritten(dir, model string) bool {
-	for _, f := range []string{model, SummaryFile} {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || !fi.Mode().IsRegular() {
-			return false
-		}
-	}
-	return true
-}
-
 // finishedOnlineRun returns the summary of the run in dir when it completed with the method and
 // settings of want (config.json's method part).
 func finishedOnlineRun(dir string, want RunConfig) (Summary, bool) {
@@ -530,8 +521,7 @@ func finishedOnlineRun(dir string, want RunConfig) (Summary, bool) {
 	if err := json.Unmarshal(data, &rc); err != nil {
 		return sum, false
 	}
-	method := func(c RunConfig) []byte { return mustJSON([]any{c.Method, c.PPO, c.GRPO, c.RLOO}) }
-	return sum, bytes.Equal(method(rc), method(want))
+	return sum, sameJSON([]any{rc.Method, rc.PPO, rc.GRPO, rc.RLOO}, []any{want.Method, want.PPO, want.GRPO, want.RLOO})
 }
 
 // readLeashFile reads dir/leash.json strictly (unknown fields or another kind are refused).

@@ -30,13 +30,20 @@ type Prepared struct {
 
 // Prepare builds the reviews language and its gold reward, then trains (or loads) π_ref and the
 // reward model. Trained stages are written to out/sft and out/rm. log (may be nil) receives one
-// line per stage.
+// line per stage. A bad setting, a stage that would not fit in memory and a directory to load
+// from that holds no valid model are *ConfigError values.
 func Prepare(ctx context.Context, cfg PrepareConfig, out string, log func(string)) (Prepared, error) {
 	var p Prepared
 	say := func(format string, a ...any) {
 		if log != nil {
 			log(fmt.Sprintf(format, a...))
 		}
+	}
+	if err := cfg.Validate(); err != nil {
+		return p, err
+	}
+	if err := cfg.CheckMemory(); err != nil {
+		return p, err
 	}
 	g, err := Reviews()
 	if err != nil {
@@ -52,7 +59,7 @@ func Prepare(ctx context.Context, cfg PrepareConfig, out string, log func(string
 			return p, err
 		}
 		if p.Env.Ref.Cfg.V != g.V() {
-			return p, fmt.Errorf("rlhf: %s: model vocabulary %d ≠ the reviews grammar's %d", cfg.SFTDir, p.Env.Ref.Cfg.V, g.V())
+			return p, bad("sft_dir", cfg.SFTDir, "model vocabulary %d ≠ the reviews grammar's %d", p.Env.Ref.Cfg.V, g.V())
 		}
 		p.Env.SFTDir = cfg.SFTDir
 		say("sft: loaded π_ref from %s", cfg.SFTDir)

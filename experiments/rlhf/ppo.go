@@ -58,32 +58,64 @@ func DefaultPPOConfig(beta float64, seed uint64) PPOConfig {
 		Target: 1.5, Horizon: 500, Seed: seed, RefSamples: 1024, Task: DefaultTask()}
 }
 
-// Validate checks every field, naming it.
+// Validate checks every field; the error is a *ConfigError naming it ("ppo.minibatch", …).
 func (c PPOConfig) Validate() error {
 	switch {
-	case c.Updates < 1:
-		return fmt.Errorf("rlhf: ppo: updates %d, want ≥ 1", c.Updates)
-	case c.Batch < 1:
-		return fmt.Errorf("rlhf: ppo: batch %d, want ≥ 1", c.Batch)
-	case c.Minibatch < 1:
-		return fmt.Errorf("rlhf: ppo: minibatch %d, want ≥ 1", c.Minibatch)
-	case c.Epochs < 1:
-		return fmt.Errorf("rlhf: ppo: epochs %d, want ≥ 1", c.Epochs)
-	case !(c.LR > 0):
-		return fmt.Errorf("rlhf: ppo: lr %v, want > 0", c.LR)
+	case c.Updates < 1 || c.Updates > MaxUpdates:
+		return bad("ppo.updates", c.Updates, "want 1 to %d", MaxUpdates)
+	case c.Batch < 1 || c.Batch > MaxBatch:
+		return bad("ppo.batch", c.Batch, "want 1 to %d sequences", MaxBatch)
+	case c.Minibatch < 1 || c.Minibatch > MaxMinibatch:
+		return bad("ppo.minibatch", c.Minibatch, "want 1 to %d tokens", MaxMinibatch)
+	case c.Epochs < 1 || c.Epochs > MaxEpochs:
+		return bad("ppo.epochs", c.Epochs, "want 1 to %d", MaxEpochs)
+	case !(c.LR > 0) || c.LR > 1:
+		return bad("ppo.lr", c.LR, "want a number in (0, 1]")
 	case !(c.Clip > 0 && c.Clip < 1):
-		return fmt.Errorf("rlhf: ppo: clip %v, want in (0, 1)", c.Clip)
+		return bad("ppo.clip", c.Clip, "want a number in (0, 1)")
 	case !(c.Gamma >= 0 && c.Gamma <= 1):
-		return fmt.Errorf("rlhf: ppo: gamma %v, want in [0, 1]", c.Gamma)
+		return bad("ppo.gamma", c.Gamma, "want a number in [0, 1]")
 	case !(c.Lambda >= 0 && c.Lambda <= 1):
-		return fmt.Errorf("rlhf: ppo: lambda %v, want in [0, 1]", c.Lambda)
-	case !(c.MaxGrad > 0):
-		return fmt.Errorf("rlhf: ppo: max_grad_norm %v, want > 0", c.MaxGrad)
-	case c.RefSamples < 1:
-		return fmt.Errorf("rlhf: ppo: ref_samples %d, want ≥ 1", c.RefSamples)
+		return bad("ppo.lambda", c.Lambda, "want a number in [0, 1]")
+	case !(c.MaxGrad > 0) || !finite(c.MaxGrad):
+		return bad("ppo.max_grad_norm", c.MaxGrad, "want a finite number > 0")
+	case c.RefSamples < 1 || c.RefSamples > MaxRefSamples:
+		return bad("ppo.ref_samples", c.RefSamples, "want 1 to %d", MaxRefSamples)
+	}
+	if !c.KL.Estimator.Sampled() && c.KL.Estimator != kl.Exact {
+		return bad("ppo.kl.estimator", c.KL.Estimator, "want k1, k2, k3 or exact")
+	}
+	switch c.KL.In {
+	case ppo.KLInReward, ppo.KLInLoss:
+	default:
+		return bad("ppo.kl.in", fmt.Sprintf("%q", c.KL.In), "want reward or loss")
+	}
+	if !(c.KL.Beta >= 0) || !finite(c.KL.Beta) {
+		return bad("ppo.kl.beta", c.KL.Beta, "want a finite number ≥ 0")
 	}
 	if err := c.KL.Validate(); err != nil {
-		return fmt.Errorf("rlhf: ppo: %w", err)
+		return bad("ppo.kl", c.KL.Name(), "%v", err)
+	}
+	switch c.Ctl {
+	case "fixed":
+		if c.KL.Beta > MaxBeta {
+			return bad("ppo.kl.beta", c.KL.Beta, "want 0 to %g", float64(MaxBeta))
+		}
+	case "prop", "adaptive":
+		if !(c.Target > 0) || !finite(c.Target) {
+			return bad("ppo.kl_target", c.Target, "want a finite number > 0 with kl_ctl %s", c.Ctl)
+		}
+		if c.KL.Beta == 0 {
+			return bad("ppo.kl.beta", c.KL.Beta, "with kl_ctl %s β must start > 0: a multiplicative controller cannot move it away from 0", c.Ctl)
+		}
+		if c.KL.Beta < ppo.DefaultBetaMin || c.KL.Beta > ppo.DefaultBetaMax {
+			return bad("ppo.kl.beta", c.KL.Beta, "with kl_ctl %s β must start within the controller's bounds [%g, %g] (it is clamped to them after every update)", c.Ctl, ppo.DefaultBetaMin, ppo.DefaultBetaMax)
+		}
+		if c.Ctl == "prop" && (!(c.Horizon > 0) || !finite(c.Horizon)) {
+			return bad("ppo.kl_horizon", c.Horizon, "want a finite number > 0 with kl_ctl prop")
+		}
+	default:
+		return bad("ppo.kl_ctl", fmt.Sprintf("%q", c.Ctl), "want fixed, prop or adaptive")
 	}
 	if err := c.Task.validate("ppo"); err != nil {
 		return err

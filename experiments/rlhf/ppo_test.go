@@ -253,7 +253,7 @@ func TestSweepParallelMatchesSerial(t *testing.T) {
 	var res [2]*SweepResult
 	for k, par := range []int{1, 2} {
 		cfg.Parallel = par
-		r, err := Sweep(context.Background(), cfg, filepath.Join(dir, string(rune('a'+k))), nil, nil)
+		r, err := Sweep(context.Background(), cfg, filepath.Join(dir, string(rune('a'+k))), SweepOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}

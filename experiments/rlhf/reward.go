@@ -3,7 +3,6 @@ package rlhf
 import (
 	"context"
 	"fmt"
-	"math"
 	"math/rand/v2"
 
 	"klppo/internal/rng"
@@ -207,15 +206,11 @@ type RMReport struct {
 // model on them with the Bradley–Terry loss.
 func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMConfig) (*RewardModel, RMReport, error) {
 	var rep RMReport
-	switch {
-	case cfg.Pairs < 1 || cfg.TestPairs < 1:
-		return nil, rep, fmt.Errorf("rlhf: rm: pairs %d and test_pairs %d must be ≥ 1", cfg.Pairs, cfg.TestPairs)
-	case !(cfg.Temperature > 0) || math.IsInf(cfg.Temperature, 0):
-		return nil, rep, fmt.Errorf("rlhf: rm: label_noise %v, want a finite number > 0", cfg.Temperature)
-	case cfg.Epochs < 1 || cfg.Batch < 1 || cfg.Batch > cfg.Pairs:
-		return nil, rep, fmt.Errorf("rlhf: rm: epochs %d, batch %d: want ≥ 1 and batch ≤ pairs %d", cfg.Epochs, cfg.Batch, cfg.Pairs)
-	case !(cfg.LR > 0):
-		return nil, rep, fmt.Errorf("rlhf: rm: lr %v, want > 0", cfg.LR)
+	if err := cfg.Validate(); err != nil {
+		return nil, rep, err
+	}
+	if err := memCheck(cfg.MemoryEstimate(ref.Cfg), "rm.pairs", cfg.Pairs); err != nil {
+		return nil, rep, err
 	}
 	draws := rng.New(cfg.Seed, streamPrefs)
 	texts, err := ref.Sample(draws, 2*(cfg.Pairs+cfg.TestPairs))

@@ -41,7 +41,7 @@ func (m UpdateMetrics) csv() string {
 
 // ReadMetrics reads a metrics.csv written by RunPPO.
 func ReadMetrics(path string) ([]UpdateMetrics, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.LargeFile)
 	if err != nil {
 		return nil, fmt.Errorf("rlhf: %w", err)
 	}
@@ -205,7 +205,7 @@ func writeAtomic(path string, data []byte) error {
 // ReadSummary reads a summary.json.
 func ReadSummary(path string) (Summary, error) {
 	var s Summary
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadFile(path, fileio.SmallFile)
 	if err != nil {
 		return s, fmt.Errorf("rlhf: %w", err)
 	}
@@ -244,6 +244,9 @@ type Env struct {
 // (runOnline).
 func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate func(UpdateMetrics)) (Summary, error) {
 	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	if err := cfg.CheckMemory(env.Ref.Cfg); err != nil {
 		return Summary{}, err
 	}
 	desc := "klppo rlhf: token-level PPO from π_ref against a Bradley–Terry reward model, KL(π‖π_ref) leash"
@@ -399,24 +402,52 @@ func SaveSFT(dir string, m *Model, rep SFTReport, cfg SFTConfig) error {
 	return WriteJSON(filepath.Join(dir, SummaryFile), rep)
 }
 
-// LoadSFT reads the SFT model written by SaveSFT.
+// LoadSFT reads the SFT model written by SaveSFT into dir. Every failure is a *ConfigError
+// naming "sft_dir": the directory came from the user.
 func LoadSFT(dir string) (*Model, error) {
-	ck, err := policy.ReadCheckpoint(filepath.Join(dir, SFTModelFile))
+	path, err := modelFile(dir, SFTModelFile, "sft", "sft_dir", "'klppo rlhf sft'")
 	if err != nil {
-		return nil, fmt.Errorf("rlhf: %w", err)
+		return nil, err
+	}
+	ck, err := policy.ReadCheckpoint(path)
+	if err != nil {
+		return nil, bad("sft_dir", dir, "%v", err)
 	}
 	var meta SFTMeta
 	if err := json.Unmarshal(ck.Meta, &meta); err != nil {
-		return nil, fmt.Errorf("rlhf: %s: metadata: %w", dir, err)
+		return nil, bad("sft_dir", dir, "%s: metadata: %v", path, err)
+	}
+	if err := meta.Model.validate(); err != nil {
+		return nil, bad("sft_dir", dir, "%s: %v", path, err)
 	}
 	ac, err := policy.Load(ck)
 	if err != nil {
-		return nil, fmt.Errorf("rlhf: %w", err)
+		return nil, bad("sft_dir", dir, "%s: %v", path, err)
 	}
 	if ac.Config().ObsDim != meta.Model.ObsDim() {
-		return nil, fmt.Errorf("rlhf: %s: model width %d does not match its config (%d)", dir, ac.Config().ObsDim, meta.Model.ObsDim())
+		return nil, bad("sft_dir", dir, "%s: model width %d does not match its config (%d)", path, ac.Config().ObsDim, meta.Model.ObsDim())
 	}
 	return &Model{Cfg: meta.Model, AC: ac}, nil
+}
+
+// modelFile returns dir/file, or a *ConfigError for field that says what dir holds instead:
+// the output directory of a whole pipeline (`klppo rlhf`, `rlhf rm`) holds the model one level
+// down, in dir/sub.
+func modelFile(dir, file, sub, field, writer string) (string, error) {
+	path := filepath.Join(dir, file)
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.Mode().IsRegular():
+		return path, nil
+	case err == nil:
+		return "", bad(field, dir, "%s is not a regular file", path)
+	case !errors.Is(err, os.ErrNotExist):
+		return "", bad(field, dir, "%v", err)
+	}
+	if fi, err := os.Stat(filepath.Join(dir, sub, file)); err == nil && fi.Mode().IsRegular() {
+		return "", bad(field, dir, "no %s here, but %s holds one: give that directory", file, filepath.Join(dir, sub))
+	}
+	return "", bad(field, dir, "no %s here: give the directory written by %s (the %s subdirectory of an 'rlhf' run)", file, writer, sub)
 }
 
 // SaveRM writes the reward model and its report into dir.
@@ -437,18 +468,27 @@ func SaveRM(dir string, rm *RewardModel, rep RMReport, cfg RMConfig) error {
 	return WriteJSON(filepath.Join(dir, SummaryFile), rep)
 }
 
-// LoadRM reads a reward model written by SaveRM for vocabulary size v.
+// LoadRM reads a reward model written by SaveRM for vocabulary size v. The file must hold exactly
+// the reward model's arrays, with finite weights within ±nn.MaxParam; every failure is a
+// *ConfigError naming "rm_dir".
 func LoadRM(dir string, v int) (*RewardModel, error) {
-	arrays, err := nn.ReadFile(filepath.Join(dir, RMModelFile))
+	path, err := modelFile(dir, RMModelFile, "rm", "rm_dir", "'klppo rlhf rm'")
 	if err != nil {
-		return nil, fmt.Errorf("rlhf: %w", err)
+		return nil, err
+	}
+	arrays, err := nn.ReadFile(path)
+	if err != nil {
+		return nil, bad("rm_dir", dir, "%v", err)
 	}
 	rm, err := NewRewardModel(rng.New(0, 0), v) // weights overwritten below
 	if err != nil {
 		return nil, err
 	}
 	if err := rm.Net.LoadArrays(arrays); err != nil {
-		return nil, fmt.Errorf("rlhf: %s: %w", dir, err)
+		return nil, bad("rm_dir", dir, "%s: %v", path, err)
+	}
+	if extra := nn.ExtraArrays(arrays, rm.Net); len(extra) > 0 {
+		return nil, bad("rm_dir", dir, "%s: arrays %q are not part of a reward model", path, extra)
 	}
 	return rm, nil
 }

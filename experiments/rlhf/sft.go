@@ -78,15 +78,13 @@ func corpusRows(cfg ModelConfig, sents [][]int) (obs []float64, act []float64) {
 // forward, mode-covering KL). onEpoch (may be nil) is called after every epoch.
 func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEpoch)) (*Model, SFTReport, error) {
 	var rep SFTReport
+	if err := cfg.Validate(); err != nil {
+		return nil, rep, err
+	}
+	if err := memCheck(cfg.MemoryEstimate(), "sft.train_sentences", cfg.Train); err != nil {
+		return nil, rep, err
+	}
 	switch {
-	case cfg.Train < 1 || cfg.Test < 1:
-		return nil, rep, fmt.Errorf("rlhf: sft: train_sentences %d and test_sentences %d must be ≥ 1", cfg.Train, cfg.Test)
-	case cfg.Epochs < 1:
-		return nil, rep, fmt.Errorf("rlhf: sft: epochs %d, want ≥ 1", cfg.Epochs)
-	case cfg.Batch < 1:
-		return nil, rep, fmt.Errorf("rlhf: sft: batch %d, want ≥ 1", cfg.Batch)
-	case !(cfg.LR > 0):
-		return nil, rep, fmt.Errorf("rlhf: sft: lr %v, want > 0", cfg.LR)
 	case cfg.Model.V != g.V():
 		return nil, rep, fmt.Errorf("rlhf: sft: model vocab %d ≠ grammar vocab %d", cfg.Model.V, g.V())
 	case cfg.Model.MaxLen < g.MaxLen():

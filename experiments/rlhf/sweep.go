@@ -1,17 +1,22 @@
 package rlhf
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
+	"klppo/internal/fileio"
 	"klppo/internal/rundir"
 )
 
@@ -135,127 +140,369 @@ type SweepRow struct {
 	Seed    uint64  `json:"seed"`
 	Beta    float64 `json:"beta"`
 	Summary Summary `json:"summary"`
-	Dir     string  `json:"dir"`
+	Dir     string  `json:"dir"` // relative to the sweep's directory: SweepRunDir(Seed, Beta)
 }
 
-// SweepResult is sweep.json.
+// Files of a sweep directory besides the run directories seed-S/{sft,rm,bon.csv,beta-B/}.
+const (
+	SweepFile         = "sweep.json"   // SweepResult: the settings, the finished runs, the fits
+	FrontierCSV       = "frontier.csv" // one line per run
+	FrontierTable     = "frontier.md"  // the table the command prints
+	FrontierGoldChart = "frontier-gold.png"
+	FrontierProxChart = "frontier-proxy.png"
+)
+
+// frontierFiles are written only by a complete sweep (Save); an incomplete one has none.
+var frontierFiles = []string{FrontierCSV, FrontierTable, FrontierGoldChart, FrontierProxChart}
+
+// SweepRunDir is the directory of the run (seed, β) relative to the sweep's directory, e.g.
+// "seed-1/beta-0.5".
+func SweepRunDir(seed uint64, beta float64) string {
+	return filepath.Join(fmt.Sprintf("seed-%d", seed), "beta-"+strconv.FormatFloat(beta+0, 'g', -1, 64)) // +0: −0 is 0
+}
+
+// SweepResult is sweep.json. A sweep directory is a run directory like a training run's (its
+// run.json says rundir.KindRLHFSweep): sweep.json is written when the sweep starts, with Complete
+// false, rewritten as seeds finish, and marked Complete only after every run finished and the
+// frontier files were written. An interrupted sweep keeps Complete false and no frontier files;
+// Sweep with SweepOptions.Resume continues it.
 type SweepResult struct {
-	Config  SweepConfig           `json:"config"`
-	Runs    []SweepRow            `json:"runs"`
-	BoN     map[string][]BoNPoint `json:"bon"` // per seed
-	RefGold map[string]float64    `json:"ref_gold"`
-	FitRL   *GaoFit               `json:"fit_rl,omitempty"`
-	FitBoN  *GaoFit               `json:"fit_bon,omitempty"`
-	WallS   float64               `json:"wall_s"`
+	Complete bool                  `json:"complete"` // every run finished and the frontier files are written
+	Config   SweepConfig           `json:"config"`
+	Runs     []SweepRow            `json:"runs"` // finished runs, seed-major, in the order of Config.Betas
+	BoN      map[string][]BoNPoint `json:"bon"`  // per seed
+	RefGold  map[string]float64    `json:"ref_gold"`
+	FitRL    *GaoFit               `json:"fit_rl,omitempty"`
+	FitBoN   *GaoFit               `json:"fit_bon,omitempty"`
+	WallS    float64               `json:"wall_s"` // over every session of the sweep
+
+	dir    string // the sweep's directory, which Runs[i].Dir are relative to
+	stated bool   // its run.json says rundir.KindRLHFSweep (sweeps of older versions have none)
 }
 
-// Sweep runs the grid into dir: dir/seed-S/{sft,rm,bon.csv,beta-B/…}; res.Save writes
-// dir/frontier.csv, dir/sweep.json, the table and the charts. progress and onUpdate (may be nil)
-// are told after every run and every update; with Parallel > 1 they are called from several
-// goroutines (progress under a lock, onUpdate concurrently).
-func Sweep(ctx context.Context, cfg SweepConfig, dir string, progress func(done, total int, what string), onUpdate func(UpdateMetrics)) (*SweepResult, error) {
-	if len(cfg.Betas) == 0 || len(cfg.Seeds) == 0 {
-		return nil, fmt.Errorf("rlhf: sweep: need ≥ 1 β and ≥ 1 seed")
+// runPath is the directory of run r.
+func (res *SweepResult) runPath(r SweepRow) string { return filepath.Join(res.dir, r.Dir) }
+
+// SweepStep is what Sweep reports after each stage: a seed's preparation (π_ref, reward model,
+// reference rewards and best-of-n) or one PPO run.
+type SweepStep struct {
+	Done, Total int     // stages finished so far, of Seeds × (Betas + 1)
+	Seed        uint64  //
+	Run         bool    // a PPO run (else a seed's preparation)
+	Beta        float64 // the run's β
+	Skipped     bool    // finished in an earlier session (Resume): nothing was trained now
+	Summary     Summary // the run's summary
+}
+
+// SweepOptions say how Sweep treats its directory and whom it tells of its progress.
+type SweepOptions struct {
+	// Resume continues the sweep whose sweep.json is in the directory: the configuration must be
+	// the saved one (Parallel aside); seeds whose π_ref and reward model were written are loaded,
+	// and runs whose summary.json says complete are kept; unfinished runs start over. Resumed,
+	// a sweep writes the same files as one that was never interrupted (timings aside).
+	Resume bool
+	// Force starts over in a directory that already holds a run (see internal/rundir).
+	Force bool
+	// Progress (may be nil) is called after every stage, under a lock; OnUpdate (may be nil)
+	// after every PPO update, concurrently when Parallel > 1.
+	Progress func(SweepStep)
+	OnUpdate func(UpdateMetrics)
+}
+
+// ErrIncompleteSweep is wrapped by LoadSweep's error for a sweep that did not finish.
+var ErrIncompleteSweep = errors.New("the sweep did not finish")
+
+// Sweep runs the grid into dir: dir/seed-S/{sft,rm,bon.csv,beta-B/…}, then the fits and the
+// frontier files (Save). A directory that holds a run is refused unless opts.Force, or
+// opts.Resume for a sweep. When ctx is cancelled or a run fails, Sweep returns the error with
+// the runs finished so far recorded in sweep.json, which stays incomplete.
+func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) (*SweepResult, error) {
+	start := time.Now()
+	if dir == "" {
+		return nil, bad("out", `""`, "give a directory")
+	}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckMemory(); err != nil {
+		return nil, err
+	}
+	res := &SweepResult{Config: cfg, BoN: map[string][]BoNPoint{}, RefGold: map[string]float64{}, dir: dir}
+	switch {
+	case opts.Resume && opts.Force:
+		return nil, errors.New("rlhf: sweep: resume and force exclude each other")
+	case opts.Resume:
+		prev, err := readSweepFile(dir)
+		if err != nil {
+			return nil, err
+		}
+		if field, a, b := sweepConfigDiff(prev.Config, cfg); field != "" {
+			return nil, bad(field, b, "the sweep in %s has %s: resume it with its own settings", dir, a)
+		}
+		if prev.Complete {
+			return LoadSweep(dir)
+		}
+		res.WallS = prev.WallS
+	default:
+		if err := rundir.Check(dir); err != nil && !(opts.Force && rundir.HoldsRun(err)) {
+			return nil, fmt.Errorf("rlhf: sweep: %w", err)
+		}
 	}
 	if err := rundir.WriteKind(dir, rundir.KindRLHFSweep); err != nil {
 		return nil, fmt.Errorf("rlhf: sweep: %w", err)
 	}
-	res := &SweepResult{Config: cfg, BoN: map[string][]BoNPoint{}, RefGold: map[string]float64{}}
+	for _, f := range frontierFiles { // an incomplete sweep has none
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return nil, fmt.Errorf("rlhf: %w", err)
+		}
+	}
+	save := func() error {
+		res.Complete = false
+		return WriteJSON(filepath.Join(dir, SweepFile), res)
+	}
+	if err := save(); err != nil {
+		return nil, err
+	}
 	total := len(cfg.Seeds) * (len(cfg.Betas) + 1)
 	done := 0
-	for _, seed := range cfg.Seeds {
-		sd := filepath.Join(dir, fmt.Sprintf("seed-%d", seed))
-		pc := cfg.Prepare
-		pc.SFT.Seed, pc.RM.Seed = seed, seed
-		prep, err := Prepare(ctx, pc, sd, nil)
-		if err != nil {
-			return res, err
-		}
-		ref, err := RefStatsOf(prep.Env.G, prep.Env.Gold, prep.Env.RM, prep.Env.Ref, cfg.PPO.RefSamples, seed)
-		if err != nil {
-			return res, err
-		}
-		key := strconv.FormatUint(seed, 10)
-		res.RefGold[key] = ref.Gold
-		if len(cfg.BoNNs) > 0 {
-			pts, err := BestOfN(ctx, prep.Env.G, prep.Env.Gold, prep.Env.Ref, prep.Env.RM, cfg.BoNPool, cfg.BoNNs, seed)
-			if err != nil {
-				return res, err
-			}
-			res.BoN[key] = pts
-			if err := WriteBoNCSV(filepath.Join(sd, "bon.csv"), pts); err != nil {
-				return res, err
-			}
-		}
+	var mu sync.Mutex // guards done and Progress
+	report := func(st SweepStep) {
+		mu.Lock()
+		defer mu.Unlock()
 		done++
-		if progress != nil {
-			progress(done, total, fmt.Sprintf("seed %d: sft, rm, best-of-n", seed))
+		st.Done, st.Total = done, total
+		if opts.Progress != nil {
+			opts.Progress(st)
 		}
-		rows := make([]SweepRow, len(cfg.Betas))
-		errs := make([]error, len(cfg.Betas))
-		var mu sync.Mutex
-		jobs := make(chan int)
-		var wg sync.WaitGroup
-		for w := 0; w < max(1, cfg.Parallel); w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for k := range jobs {
-					beta := cfg.Betas[k]
-					pcfg := cfg.PPO
-					pcfg.KL.Beta, pcfg.Seed = beta, seed
-					rd := filepath.Join(sd, "beta-"+strconv.FormatFloat(beta, 'g', -1, 64))
-					sum, err := RunPPO(ctx, prep.Env, pcfg, rd, onUpdate)
-					rows[k], errs[k] = SweepRow{Seed: seed, Beta: beta, Summary: sum, Dir: rd}, err
-					mu.Lock()
-					done++
-					if progress != nil {
-						progress(done, total, fmt.Sprintf("seed %d β %g: gold %.2f", seed, beta, sum.FinalGold))
-					}
-					mu.Unlock()
-				}
-			}()
+	}
+	fail := func(err error) (*SweepResult, error) {
+		res.WallS += time.Since(start).Seconds()
+		return res, errors.Join(err, save())
+	}
+	for _, seed := range cfg.Seeds {
+		rows, err := res.seed(ctx, seed, opts, report)
+		res.Runs = append(res.Runs, rows...)
+		if err != nil {
+			return fail(err)
 		}
-		for k := range cfg.Betas {
-			jobs <- k
-		}
-		close(jobs)
-		wg.Wait()
-		for k := range rows {
-			if errs[k] != nil {
-				return res, errs[k]
-			}
-			res.Runs = append(res.Runs, rows[k])
+		if err := save(); err != nil {
+			return res, err
 		}
 	}
 	if err := res.Fit(); err != nil {
+		return fail(err)
+	}
+	res.WallS += time.Since(start).Seconds()
+	if _, err := res.Save(dir); err != nil {
 		return res, err
 	}
 	return res, nil
 }
 
-// LoadSweep reads dir/sweep.json written by Save (the run directories it names must still exist
-// for Fit).
-func LoadSweep(dir string) (*SweepResult, error) {
-	data, err := os.ReadFile(filepath.Join(dir, "sweep.json"))
+// seed runs the stages of one seed: π_ref and the reward model (loaded when a resumed sweep
+// wrote them), the reference rewards, best-of-n, and a PPO run per β. It returns the finished
+// runs in the order of Betas (all of them, or those before the first failure).
+func (res *SweepResult) seed(ctx context.Context, seed uint64, opts SweepOptions, report func(SweepStep)) ([]SweepRow, error) {
+	cfg := res.Config
+	sd := filepath.Join(res.dir, fmt.Sprintf("seed-%d", seed))
+	pc := cfg.Prepare
+	pc.SFT.Seed, pc.RM.Seed = seed, seed
+	if opts.Resume && stageWritten(filepath.Join(sd, "sft"), SFTModelFile) {
+		pc.SFTDir = filepath.Join(sd, "sft")
+		if stageWritten(filepath.Join(sd, "rm"), RMModelFile) {
+			pc.RMDir = filepath.Join(sd, "rm")
+		}
+	}
+	prep, err := Prepare(ctx, pc, sd, nil)
+	if err != nil {
+		return nil, err
+	}
+	ref, err := RefStatsOf(prep.Env.G, prep.Env.Gold, prep.Env.RM, prep.Env.Ref, cfg.PPO.RefSamples, seed)
+	if err != nil {
+		return nil, err
+	}
+	key := strconv.FormatUint(seed, 10)
+	res.RefGold[key] = ref.Gold
+	if len(cfg.BoNNs) > 0 {
+		pts, err := BestOfN(ctx, prep.Env.G, prep.Env.Gold, prep.Env.Ref, prep.Env.RM, cfg.BoNPool, cfg.BoNNs, seed)
+		if err != nil {
+			return nil, err
+		}
+		res.BoN[key] = pts
+		if err := WriteBoNCSV(filepath.Join(sd, "bon.csv"), pts); err != nil {
+			return nil, err
+		}
+	}
+	report(SweepStep{Seed: seed})
+	rows := make([]SweepRow, len(cfg.Betas))
+	errs := make([]error, len(cfg.Betas))
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, cfg.Parallel); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for k := range jobs {
+				beta := cfg.Betas[k]
+				pcfg := cfg.PPO
+				pcfg.KL.Beta, pcfg.Seed = beta, seed
+				rel := SweepRunDir(seed, beta)
+				rd := filepath.Join(res.dir, rel)
+				if opts.Resume {
+					if sum, ok := finishedOnlineRun(rd, RunConfig{Method: "ppo", PPO: &pcfg}); ok {
+						rows[k] = SweepRow{Seed: seed, Beta: beta, Summary: sum, Dir: rel}
+						report(SweepStep{Seed: seed, Run: true, Beta: beta, Skipped: true, Summary: sum})
+						continue
+					}
+				}
+				if ctx.Err() != nil {
+					errs[k] = fmt.Errorf("rlhf: sweep: %w", ctx.Err())
+					continue
+				}
+				sum, err := RunPPO(ctx, prep.Env, pcfg, rd, opts.OnUpdate)
+				rows[k], errs[k] = SweepRow{Seed: seed, Beta: beta, Summary: sum, Dir: rel}, err
+				if err == nil {
+					report(SweepStep{Seed: seed, Run: true, Beta: beta, Summary: sum})
+				}
+			}
+		}()
+	}
+	for k := range cfg.Betas {
+		jobs <- k
+	}
+	close(jobs)
+	wg.Wait()
+	for k := range rows {
+		if errs[k] != nil {
+			return rows[:k], errs[k]
+		}
+	}
+	return rows, nil
+}
+
+// stageWritten reports whether dir holds a stage Prepare wrote completely (its model file and,
+// written last, its summary.json).
+func stageWritten(dir, model string) bool {
+	for _, f := range []string{model, SummaryFile} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || !fi.Mode().IsRegular() {
+			return false
+		}
+	}
+	return true
+}
+
+// sweepConfigDiff names the first setting in which a and b differ (Parallel, which does not
+// change the results, aside) with both values as JSON, or "" when they are the same sweep.
+func sweepConfigDiff(a, b SweepConfig) (field, av, bv string) {
+	a.Parallel, b.Parallel = 0, 0
+	fields := []struct {
+		name string
+		a, b any
+	}{
+		{"betas", a.Betas, b.Betas}, {"seeds", a.Seeds, b.Seeds}, {"ppo", a.PPO, b.PPO}, {"bon_n", a.BoNNs, b.BoNNs},
+		{"bon_pool", a.BoNPool, b.BoNPool}, {"fit_max_d", a.FitMaxD, b.FitMaxD}, {"prepare", a.Prepare, b.Prepare},
+	}
+	for _, f := range fields {
+		x, _ := json.Marshal(f.a)
+		y, _ := json.Marshal(f.b)
+		if !bytes.Equal(x, y) {
+			return f.name, string(x), string(y)
+		}
+	}
+	return "", "", ""
+}
+
+// readSweepFile reads dir/sweep.json strictly: a file with other fields (a `klppo compare`
+// sweep) or another kind is refused, and so is one whose configuration is invalid.
+func readSweepFile(dir string) (*SweepResult, error) {
+	path := filepath.Join(dir, SweepFile)
+	data, err := fileio.ReadFile(path, fileio.SmallFile)
 	if err != nil {
 		return nil, fmt.Errorf("rlhf: %w", err)
 	}
 	var res SweepResult
-	if err := json.Unmarshal(data, &res); err != nil {
-		return nil, fmt.Errorf("rlhf: %s/sweep.json: %w", dir, err)
+	d := json.NewDecoder(bytes.NewReader(data))
+	d.DisallowUnknownFields()
+	if err := d.Decode(&res); err != nil {
+		return nil, fmt.Errorf("rlhf: %s is not the sweep.json of an RLHF sweep: %w", path, err)
 	}
+	kind, err := rundir.ReadKind(dir)
+	switch {
+	case err == nil && kind != rundir.KindRLHFSweep:
+		return nil, fmt.Errorf("rlhf: %s holds a run of kind %q, not an RLHF sweep", dir, kind)
+	case err == nil:
+		res.stated = true
+	case !errors.Is(err, rundir.ErrNoKind): // no run.json: written before runs stated their kind
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	if err := res.Config.Validate(); err != nil {
+		return nil, fmt.Errorf("rlhf: %s is not the sweep.json of an RLHF sweep: config: %w", path, err)
+	}
+	res.dir = dir
 	return &res, nil
+}
+
+// ReadSweepConfig returns the configuration saved in dir/sweep.json (to resume the sweep).
+func ReadSweepConfig(dir string) (SweepConfig, error) {
+	res, err := readSweepFile(dir)
+	if err != nil {
+		return SweepConfig{}, err
+	}
+	return res.Config, nil
+}
+
+// LoadSweep reads the complete sweep in dir (sweep.json written by Save) for a refit: every run
+// of the grid must be listed once and its summary.json in the sweep's directory must say it
+// completed. Run directories are taken relative to dir, so a moved sweep reads its own runs. An
+// interrupted sweep gives an error wrapping ErrIncompleteSweep.
+func LoadSweep(dir string) (*SweepResult, error) {
+	res, err := readSweepFile(dir)
+	if err != nil {
+		return nil, err
+	}
+	cfg := res.Config
+	want := len(cfg.Betas) * len(cfg.Seeds)
+	if res.stated && !res.Complete { // an older sweep.json has no mark: its runs are checked below
+		return nil, fmt.Errorf("rlhf: %s: %w (%d of %d runs finished): continue it with resume", dir, ErrIncompleteSweep, len(res.Runs), want)
+	}
+	seen := map[string]bool{}
+	for i, r := range res.Runs {
+		rel := SweepRunDir(r.Seed, r.Beta)
+		if !slices.Contains(cfg.Seeds, r.Seed) || !slices.Contains(cfg.Betas, r.Beta) || seen[rel] {
+			return nil, fmt.Errorf("rlhf: %s/%s: run %d (seed %d, β %g) is not one run of the grid", dir, SweepFile, i, r.Seed, r.Beta)
+		}
+		seen[rel] = true
+		res.Runs[i].Dir = rel // files of older versions stored the path from the working directory
+		sum, err := ReadSummary(filepath.Join(dir, rel, SummaryFile))
+		if err != nil {
+			return nil, fmt.Errorf("rlhf: %s: %w", dir, err)
+		}
+		if !sum.Complete {
+			return nil, fmt.Errorf("rlhf: %s: %w: run %s stopped after %d updates", dir, ErrIncompleteSweep, rel, sum.Updates)
+		}
+	}
+	if len(res.Runs) != want {
+		return nil, fmt.Errorf("rlhf: %s: %w (%d of %d runs finished): continue it with resume", dir, ErrIncompleteSweep, len(res.Runs), want)
+	}
+	if len(cfg.BoNNs) > 0 {
+		for _, s := range cfg.Seeds {
+			if pts := res.BoN[strconv.FormatUint(s, 10)]; len(pts) != len(cfg.BoNNs) {
+				return nil, fmt.Errorf("rlhf: %s/%s: best-of-n of seed %d has %d points, want %d", dir, SweepFile, s, len(pts), len(cfg.BoNNs))
+			}
+		}
+	}
+	res.Complete = true
+	return res, nil
 }
 
 // Fit fits Gao's laws: RL on every update of every run (d = √KL, R = gold − ref_gold of the
 // seed, both smoothed over 5 updates) with 0 < d ≤ FitMaxD, best-of-n on every (n > 1, seed)
-// point with d = √(ln n − (n−1)/n).
+// point with d = √(the KL bound).
 func (res *SweepResult) Fit() error {
 	res.FitRL, res.FitBoN = nil, nil
 	var d, r []float64
 	for _, run := range res.Runs {
-		ms, err := ReadMetrics(filepath.Join(run.Dir, MetricsFile))
+		ms, err := ReadMetrics(filepath.Join(res.runPath(run), MetricsFile))
 		if err != nil {
 			return err
 		}
@@ -276,8 +523,9 @@ func (res *SweepResult) Fit() error {
 		res.FitRL = &f
 	}
 	d, r = nil, nil
-	for key, pts := range res.BoN {
-		for _, p := range pts {
+	for _, seed := range res.Config.Seeds { // in seed order: the sums do not depend on map order
+		key := strconv.FormatUint(seed, 10)
+		for _, p := range res.BoN[key] {
 			if p.N > 1 {
 				d = append(d, math.Sqrt(p.KLBound))
 				r = append(r, p.Gold-res.RefGold[key])
@@ -341,12 +589,14 @@ func (res *SweepResult) Table() []BetaRow {
 	return out
 }
 
-// WriteTable writes the frontier table (Markdown) to path and returns it.
-func (res *SweepResult) WriteTable(path string) (string, error) {
+// Markdown returns the frontier table (frontier.md, and what `klppo rlhf sweep` prints).
+func (res *SweepResult) Markdown() string {
 	var b strings.Builder
 	var refs []float64
-	for _, v := range res.RefGold {
-		refs = append(refs, v)
+	for _, seed := range res.Config.Seeds { // seed order: the same sums whatever the map order
+		if v, ok := res.RefGold[strconv.FormatUint(seed, 10)]; ok {
+			refs = append(refs, v)
+		}
 	}
 	rg, _ := meanStd(refs)
 	fmt.Fprintf(&b, "π_ref: gold %.3f (mean over seeds)\n\n", rg)
@@ -360,7 +610,7 @@ func (res *SweepResult) WriteTable(path string) (string, error) {
 		b.WriteString("\n| best-of-n | proxy | gold | KL bound | KL estimate | in-language |\n|---|---|---|---|---|---|\n")
 		for i, p := range res.BoN[strconv.FormatUint(res.Config.Seeds[0], 10)] {
 			var px, gd, kl, in []float64
-			for _, pts := range res.BoN {
+			for _, pts := range res.bonBySeed() {
 				px = append(px, pts[i].Proxy)
 				gd = append(gd, pts[i].Gold)
 				kl = append(kl, pts[i].KL)
@@ -384,8 +634,18 @@ func (res *SweepResult) WriteTable(path string) (string, error) {
 		fmt.Fprintf(&b, "\nGao fit (%s): R(d) = %s, α = %.3f, β = %.3f (%d points, RMSE %.3f); peak gain %.3f at d = %.2f (KL %.2f nats)\n",
 			f.Kind, law, f.Alpha, f.Beta, f.N, f.RMSE, f.PeakGain, f.PeakD, f.PeakKL)
 	}
-	s := b.String()
-	return s, writeAtomic(path, []byte(s))
+	return b.String()
+}
+
+// bonBySeed returns the best-of-n points of every seed that has them, in seed order.
+func (res *SweepResult) bonBySeed() [][]BoNPoint {
+	var out [][]BoNPoint
+	for _, seed := range res.Config.Seeds {
+		if pts, ok := res.BoN[strconv.FormatUint(seed, 10)]; ok {
+			out = append(out, pts)
+		}
+	}
+	return out
 }
 
 // WriteFrontierCSV writes one line per run.
@@ -400,19 +660,26 @@ func (res *SweepResult) WriteFrontierCSV(path string) error {
 	return writeAtomic(path, []byte(b.String()))
 }
 
-// Save writes sweep.json, frontier.csv, frontier.md and the charts into dir.
+// Save writes the frontier files (frontier.csv, frontier.md, the charts) of a complete sweep
+// into dir, then sweep.json marked complete, and returns the table. The runs' files are read
+// from the sweep's own directory (where Sweep or LoadSweep found them).
 func (res *SweepResult) Save(dir string) (table string, err error) {
+	if want := len(res.Config.Betas) * len(res.Config.Seeds); len(res.Runs) != want {
+		return "", fmt.Errorf("rlhf: save %s: %w (%d of %d runs)", dir, ErrIncompleteSweep, len(res.Runs), want)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("rlhf: %w", err)
 	}
-	if err := WriteJSON(filepath.Join(dir, "sweep.json"), res); err != nil {
+	if err := res.WriteFrontierCSV(filepath.Join(dir, FrontierCSV)); err != nil {
 		return "", err
 	}
-	if err := res.WriteFrontierCSV(filepath.Join(dir, "frontier.csv")); err != nil {
-		return "", err
-	}
-	if table, err = res.WriteTable(filepath.Join(dir, "frontier.md")); err != nil {
+	table = res.Markdown()
+	if err := writeAtomic(filepath.Join(dir, FrontierTable), []byte(table)); err != nil {
 		return table, err
 	}
-	return table, res.WriteCharts(dir)
+	if err := res.WriteCharts(dir); err != nil {
+		return table, err
+	}
+	res.Complete = true
+	return table, WriteJSON(filepath.Join(dir, SweepFile), res)
 }

@@ -13,6 +13,11 @@ const (
 	// scale); past 1e6 it no longer depends on the data.
 	MinObsStd = 1e-3
 	MaxObsStd = 1e6
+	// MaxBeta and MaxFreeBits bound β and the free bits λ: the loss adds β·Σ max(KL_d, λ) in
+	// float32, and past 1e6 the KL term drowns the reconstruction entirely (the encoder collapses
+	// to the prior whatever the data).
+	MaxBeta     = 1e6
+	MaxFreeBits = 1e6
 )
 
 // MemoryEstimate returns a conservative estimate, in bytes, of the memory a run of c allocates

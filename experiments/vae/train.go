@@ -72,12 +72,12 @@ func (c Config) validate(data *datasets.Split) error {
 		return fmt.Errorf("vae: latent = %d, want 1 to %d", c.Latent, MaxLatent)
 	case data.Train.N > MaxExamples || data.Test.N > MaxExamples:
 		return fmt.Errorf("vae: %d training and %d test examples, want at most %d each", data.Train.N, data.Test.N, MaxExamples)
-	case !(c.Beta >= 0) || math.IsInf(c.Beta, 0):
-		return fmt.Errorf("vae: beta = %v, want a finite value ≥ 0", c.Beta)
+	case !(c.Beta >= 0 && c.Beta <= MaxBeta):
+		return fmt.Errorf("vae: beta = %v, want 0 to %g", c.Beta, float64(MaxBeta))
 	case c.Warmup < 0 || c.Warmup > MaxEpochs:
 		return fmt.Errorf("vae: warmup = %d, want 0 to %d", c.Warmup, MaxEpochs)
-	case !(c.FreeBits >= 0) || math.IsInf(c.FreeBits, 0):
-		return fmt.Errorf("vae: free-bits = %v, want a finite value ≥ 0", c.FreeBits)
+	case !(c.FreeBits >= 0 && c.FreeBits <= MaxFreeBits):
+		return fmt.Errorf("vae: free-bits = %v, want 0 to %g", c.FreeBits, float64(MaxFreeBits))
 	case c.Epochs <= 0 || c.Epochs > MaxEpochs:
 		return fmt.Errorf("vae: epochs = %d, want 1 to %d", c.Epochs, MaxEpochs)
 	case c.Decoder == Gaussian && !(c.ObsStd >= MinObsStd && c.ObsStd <= MaxObsStd):

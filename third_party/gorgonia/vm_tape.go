@@ -639,10 +639,13 @@ func (instr alloc) exec(m *tapeMachine) (err error) {
 	switch dev {
 	case CPU:
 		// klppo patch (see README.md): reuse the value this alloc made in an earlier run, if
-		// any, instead of a new zeroed one (the instruction that follows overwrites it).
+		// any, zeroed, instead of a new zeroed one.
 		id := instr.writeTo.id
 		if id >= 0 && id < len(m.spare) && m.spare[id] != nil && m.spare[id].Dtype() == dt && m.spare[id].Shape().Eq(instr.s) {
 			v = m.spare[id]
+			if z, ok := v.(tensor.Tensor); ok {
+				z.Zero() // as makeValue's: some instructions accumulate into what alloc made
+			}
 			break
 		}
 		if v, err = makeValue(instr.t, instr.s); err == nil && id >= 0 && id < len(m.spare) {

@@ -1,0 +1,329 @@
+package rlhf
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"slices"
+
+	"klppo/internal/memlimit"
+)
+
+// ConfigError names the invalid field of a configuration, so that a caller (the klppo CLI) can
+// name the flag that set it. Field is the field's path as config.json and sweep.json spell it
+// ("ppo.minibatch", "ppo.kl.beta", "sft.train_sentences", "rm.pairs", "betas", "bon_pool", …)
+// or, for a model loaded from a directory, "sft_dir" or "rm_dir".
+type ConfigError struct {
+	Field  string
+	Value  any    // the offending value
+	Reason string // what is wrong and what is wanted
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("rlhf: %s = %v: %s", e.Field, e.Value, e.Reason)
+}
+
+// bad returns a *ConfigError.
+func bad(field string, value any, format string, a ...any) error {
+	return &ConfigError{Field: field, Value: value, Reason: fmt.Sprintf(format, a...)}
+}
+
+// Bounds checked by the Validate methods. The memory a run needs grows with the sizes; the
+// CheckMemory methods compare their MemoryEstimate with the machine (internal/memlimit).
+const (
+	MaxUpdates    = 1_000_000  // PPO updates: one metrics row each is kept in memory
+	MaxBatch      = 1 << 20    // sequences per PPO rollout
+	MaxMinibatch  = 1 << 22    // tokens per PPO gradient step
+	MaxEpochs     = 1000       // PPO epochs per rollout
+	MaxRefSamples = 1 << 20    // π_ref samples measuring the reference's rewards
+	MaxSentences  = 10_000_000 // SFT corpus (training or held-out) sentences
+	MaxPairs      = 10_000_000 // preference pairs (training or held-out)
+	MaxTrainEpoch = 100_000    // SFT and reward-model epochs
+	MaxPool       = 10_000_000 // best-of-n pool of π_ref samples
+	MaxParallel   = 256        // PPO runs of a sweep trained at once
+	MaxSweepRuns  = 10_000     // β values × seeds of a sweep
+	// MaxBeta bounds β: past it β·KL dwarfs any reward-model score (|r_φ| is of order 1 to 10
+	// here) by five orders of magnitude, so π cannot move, and squared advantages of β·KL near
+	// 1e300 overflow float64.
+	MaxBeta = 1e6
+)
+
+// Under the prop and adaptive controllers β is clamped to [ppo.DefaultBetaMin,
+// ppo.DefaultBetaMax] after every update, so PPOConfig.Validate refuses an initial β outside
+// those bounds rather than let the first update move it there silently.
+
+// finite reports whether x is neither NaN nor ±Inf.
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+// Validate checks the SFT settings, naming the field ("sft.…").
+func (c SFTConfig) Validate() error {
+	switch {
+	case c.Train < 1 || c.Train > MaxSentences:
+		return bad("sft.train_sentences", c.Train, "want 1 to %d sentences", MaxSentences)
+	case c.Test < 1 || c.Test > MaxSentences:
+		return bad("sft.test_sentences", c.Test, "want 1 to %d sentences", MaxSentences)
+	case c.Epochs < 1 || c.Epochs > MaxTrainEpoch:
+		return bad("sft.epochs", c.Epochs, "want 1 to %d", MaxTrainEpoch)
+	case c.Batch < 1 || c.Batch > MaxMinibatch:
+		return bad("sft.batch", c.Batch, "want 1 to %d tokens", MaxMinibatch)
+	case !(c.LR > 0) || c.LR > 1:
+		return bad("sft.lr", c.LR, "want a number in (0, 1]")
+	}
+	if err := c.Model.validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Validate checks the preference data and reward-model settings, naming the field ("rm.…").
+func (c RMConfig) Validate() error {
+	switch {
+	case c.Pairs < 1 || c.Pairs > MaxPairs:
+		return bad("rm.pairs", c.Pairs, "want 1 to %d pairs", MaxPairs)
+	case c.TestPairs < 1 || c.TestPairs > MaxPairs:
+		return bad("rm.test_pairs", c.TestPairs, "want 1 to %d pairs", MaxPairs)
+	case !(c.Temperature > 0) || !finite(c.Temperature):
+		return bad("rm.label_noise", c.Temperature, "want a finite number > 0")
+	case c.Epochs < 1 || c.Epochs > MaxTrainEpoch:
+		return bad("rm.epochs", c.Epochs, "want 1 to %d", MaxTrainEpoch)
+	case c.Batch < 1:
+		return bad("rm.batch", c.Batch, "want ≥ 1 pairs")
+	case c.Pairs < c.Batch:
+		return bad("rm.pairs", c.Pairs, "want at least one minibatch of %d pairs", c.Batch)
+	case !(c.LR > 0) || c.LR > 1:
+		return bad("rm.lr", c.LR, "want a number in (0, 1]")
+	}
+	return nil
+}
+
+// Validate checks the stages Prepare trains (a stage loaded from a directory is checked when it
+// is loaded) and the label noise, which config.json records either way.
+func (c PrepareConfig) Validate() error {
+	if c.SFTDir == "" {
+		if err := c.SFT.Validate(); err != nil {
+			return err
+		}
+	}
+	if c.RMDir == "" {
+		return c.RM.Validate()
+	}
+	if !(c.RM.Temperature > 0) || !finite(c.RM.Temperature) {
+		return bad("rm.label_noise", c.RM.Temperature, "want a finite number > 0")
+	}
+	return nil
+}
+
+// ValidateBoN checks a best-of-n pool size and the values of n (fields "bon_pool" and "bon_n").
+func ValidateBoN(pool int, ns []int) error {
+	if pool < 1 || pool > MaxPool {
+		return bad("bon_pool", pool, "want 1 to %d samples", MaxPool)
+	}
+	seen := map[int]bool{}
+	for _, n := range ns {
+		if n < 1 {
+			return bad("bon_n", n, "want integers ≥ 1")
+		}
+		if seen[n] {
+			return bad("bon_n", n, "appears twice")
+		}
+		seen[n] = true
+	}
+	return nil
+}
+
+// Validate checks the grid (β values finite, ≥ 0 and distinct; seeds distinct: two equal ones
+// would train two runs into one directory and count one run twice), best-of-n, the fit range,
+// the parallelism, the stages and the PPO template, whose β must be 0 (the sweep sets it per run
+// from Betas) and whose controller must be fixed (the sweep varies a fixed β).
+func (c SweepConfig) Validate() error {
+	if len(c.Betas) == 0 {
+		return bad("betas", "[]", "give at least one β")
+	}
+	if len(c.Seeds) == 0 {
+		return bad("seeds", "[]", "give at least one seed")
+	}
+	if n := len(c.Betas) * len(c.Seeds); n > MaxSweepRuns {
+		return bad("seeds", len(c.Seeds), "%d β values × %d seeds = %d runs, at most %d", len(c.Betas), len(c.Seeds), n, MaxSweepRuns)
+	}
+	for i, b := range c.Betas {
+		if !(b >= 0) || !finite(b) {
+			return bad("betas", b, "want finite numbers ≥ 0")
+		}
+		if slices.Contains(c.Betas[:i], b) {
+			return bad("betas", b, "appears twice (each β is one run per seed, in its own directory)")
+		}
+	}
+	for i, s := range c.Seeds {
+		if slices.Contains(c.Seeds[:i], s) {
+			return bad("seeds", s, "appears twice (each seed is one run per β, in its own directory)")
+		}
+	}
+	if err := ValidateBoN(c.BoNPool, c.BoNNs); err != nil {
+		return err
+	}
+	switch {
+	case c.Parallel < 1 || c.Parallel > MaxParallel:
+		return bad("parallel", c.Parallel, "want 1 to %d", MaxParallel)
+	case !(c.FitMaxD >= 0) || !finite(c.FitMaxD):
+		return bad("fit_max_d", c.FitMaxD, "want a finite number ≥ 0")
+	case c.PPO.Ctl != "fixed":
+		return bad("ppo.kl_ctl", c.PPO.Ctl, "the sweep varies a fixed β; train a controller with a single PPO run")
+	case c.PPO.KL.Beta != 0:
+		return bad("ppo.kl.beta", c.PPO.KL.Beta, "the sweep sets β per run from betas; leave it 0")
+	}
+	if c.Prepare.SFTDir != "" || c.Prepare.RMDir != "" {
+		return bad("sft_dir", c.Prepare.SFTDir+" "+c.Prepare.RMDir, "the sweep trains π_ref and a reward model per seed; it loads none")
+	}
+	if err := c.Prepare.Validate(); err != nil {
+		return err
+	}
+	return c.PPO.Validate()
+}
+
+// ---- memory ----
+
+// widest returns the widest hidden layer of m (at least 1).
+func (m ModelConfig) widest() int64 {
+	w := int64(1)
+	for _, h := range m.Hidden {
+		w = max(w, int64(h))
+	}
+	return w
+}
+
+// sampleBytes bounds what sampling n sequences at once from a model of m allocates: the
+// sequences, one observation row per sequence and the actor's workspaces (hidden activations,
+// logits, probabilities).
+func (m ModelConfig) sampleBytes(n int) int64 {
+	D, V, H, L := int64(m.ObsDim()), int64(m.V), m.widest(), int64(m.MaxLen)
+	return int64(n) * (D + 4*H + 4*V + 2*L + 16) * 8
+}
+
+// graphBytes bounds a training graph over rows rows of a model of m: inputs, activations,
+// their gradients and the tape machine's temporaries, and a second view of the inputs (the
+// exact KL in the loss, the value graph).
+func (m ModelConfig) graphBytes(rows int) int64 {
+	D, V, H := int64(m.ObsDim()), int64(m.V), m.widest()
+	return int64(rows) * (4*D + 16*H + 24*V + 64) * 8
+}
+
+// base is what any run needs besides its sizes: code, runtime, the grammar and the models.
+const base = 96 << 20
+
+// heapGrowth scales the live bytes a stage holds to the memory it takes: Go's collector lets
+// the heap grow to (1 + GOGC/100) = 2 times the live data before it runs. Measured peaks
+// (`/usr/bin/time -v`, see docs/rlhf.md, section Memory) are 0.2–0.55 of the estimates.
+const heapGrowth = 2
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory one PPO run of c takes
+// with a policy of model m (heapGrowth times the live data, plus base); the live data are: the rollout of Batch sequences (per token an observation row,
+// π_old's and π_ref's logits, copied while sampling and again into flat arrays); the policy and
+// value graphs over Minibatch tokens; the RefSamples sequences of the reference measurement;
+// and the metrics and samples kept per update.
+func (c PPOConfig) MemoryEstimate(m ModelConfig) int64 {
+	parts := c.memoryParts(m)
+	return heapGrowth*(parts[0].bytes+parts[1].bytes+parts[2].bytes+int64(c.Updates)*2048) + base
+}
+
+type memPart struct {
+	field string
+	value int
+	bytes int64
+}
+
+func (c PPOConfig) memoryParts(m ModelConfig) [3]memPart {
+	D, V := int64(m.ObsDim()), int64(m.V)
+	tokens := int64(c.Batch) * int64(m.MaxLen)
+	rollout := tokens*(3*D+6*V+24)*8 + m.sampleBytes(c.Batch)
+	return [3]memPart{
+		{"ppo.batch", c.Batch, rollout},
+		{"ppo.minibatch", c.Minibatch, m.graphBytes(c.Minibatch)},
+		{"ppo.ref_samples", c.RefSamples, m.sampleBytes(c.RefSamples)},
+	}
+}
+
+// CheckMemory refuses a run whose MemoryEstimate exceeds the memory the process may use
+// (internal/memlimit); the *ConfigError names the size that contributes most.
+func (c PPOConfig) CheckMemory(m ModelConfig) error {
+	if err := memlimit.Check(c.MemoryEstimate(m)); err != nil {
+		p := c.memoryParts(m)
+		big := slices.MaxFunc(p[:], func(a, b memPart) int { return cmp.Compare(a.bytes, b.bytes) })
+		return bad(big.field, big.value, "the run %v; lower it", err)
+	}
+	return nil
+}
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainSFT takes
+// (heapGrowth times the live data, plus base): the corpus as sentences and as (observation row, next token) pairs, the training graph over a
+// minibatch and the evaluation samples.
+func (c SFTConfig) MemoryEstimate() int64 {
+	m := c.Model
+	D, L := int64(m.ObsDim()), int64(m.MaxLen)
+	tokens := int64(c.Train) * L
+	corpus := tokens*(D+1)*8*2 + int64(c.Train+c.Test)*(L*8+24)*2
+	return heapGrowth*(corpus+m.graphBytes(c.Batch)+m.sampleBytes(1000)) + base
+}
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainRM takes with a
+// π_ref of model m (heapGrowth times the live data, plus base): the 2·(Pairs+TestPairs) π_ref samples, drawn at once, and the pairs; the
+// Bradley–Terry graph over a minibatch is small beside them.
+func (c RMConfig) MemoryEstimate(m ModelConfig) int64 {
+	n := 2 * (c.Pairs + c.TestPairs)
+	return heapGrowth*(m.sampleBytes(n)+int64(c.Pairs+c.TestPairs)*64+m.graphBytes(2*c.Batch)) + base
+}
+
+// BoNMemoryEstimate returns a conservative estimate, in bytes, of the memory BestOfN takes for
+// a pool of pool π_ref samples of model m (heapGrowth times the live data, plus base): the pool (sampled 1000 at a time), its texts and
+// counts, and per distinct sequence the reward-model features and the distributions.
+func BoNMemoryEstimate(pool int, m ModelConfig) int64 {
+	L, V := int64(m.MaxLen), int64(m.V)
+	return heapGrowth*(int64(pool)*(L*8+24+2*(L*12+64)+(V+8)*8)+m.sampleBytes(1000)) + base
+}
+
+// memCheck wraps memlimit.Check into a *ConfigError naming field.
+func memCheck(need int64, field string, value any) error {
+	if err := memlimit.Check(need); err != nil {
+		return bad(field, value, "the run %v; lower it", err)
+	}
+	return nil
+}
+
+// CheckMemory refuses the stages Prepare trains when one of them would not fit (they run one
+// after the other): the SFT corpus ("sft.train_sentences") or the preference pairs ("rm.pairs").
+func (c PrepareConfig) CheckMemory() error {
+	if c.SFTDir == "" {
+		if err := memCheck(c.SFT.MemoryEstimate(), "sft.train_sentences", c.SFT.Train); err != nil {
+			return err
+		}
+	}
+	if c.RMDir == "" {
+		return memCheck(c.RM.MemoryEstimate(c.SFT.Model), "rm.pairs", c.RM.Pairs)
+	}
+	return nil
+}
+
+// CheckBoNMemory refuses a best-of-n pool that would not fit ("bon_pool").
+func CheckBoNMemory(pool int, m ModelConfig) error {
+	return memCheck(BoNMemoryEstimate(pool, m), "bon_pool", pool)
+}
+
+// CheckMemory refuses a sweep one of whose stages would not fit: the stages of a seed, its
+// best-of-n, or Parallel PPO runs at once.
+func (c SweepConfig) CheckMemory() error {
+	if err := c.Prepare.CheckMemory(); err != nil {
+		return err
+	}
+	m := c.Prepare.SFT.Model
+	if len(c.BoNNs) > 0 {
+		if err := CheckBoNMemory(c.BoNPool, m); err != nil {
+			return err
+		}
+	}
+	if err := c.PPO.CheckMemory(m); err != nil {
+		return err
+	}
+	if c.Parallel > 1 {
+		return memCheck(int64(c.Parallel)*(c.PPO.MemoryEstimate(m)-base)+base, "parallel", c.Parallel)
+	}
+	return nil
+}
