@@ -158,6 +158,55 @@ func (m *Model) LogProb(x []int) (float64, error) {
 	return s, nil
 }
 
+// SequenceLogProbs returns ln π(x) = Σ_t ln π(x_t | x_<t) of every sequence of xs, evaluating
+// the positions of many sequences in one plain-Go forward pass (chunks of about 4096 rows).
+func (m *Model) SequenceLogProbs(xs [][]int) ([]float64, error) {
+	const chunk = 4096
+	D, V := m.Cfg.ObsDim(), m.Cfg.V
+	actor := policy.NewActor(m.AC)
+	out := make([]float64, len(xs))
+	var obs []float64
+	var owner, tok []int // per row: its sequence and token
+	row := make([]float64, V)
+	flush := func() error {
+		n := len(tok)
+		if n == 0 {
+			return nil
+		}
+		logits, err := actor.Dist(obs, n)
+		if err != nil {
+			return fmt.Errorf("rlhf: sequence log-probabilities: %w", err)
+		}
+		for r := 0; r < n; r++ {
+			if err := kl.LogSoftmaxInto(row, logits[r*V:(r+1)*V]); err != nil {
+				return fmt.Errorf("rlhf: sequence log-probabilities: %w", err)
+			}
+			out[owner[r]] += row[tok[r]]
+		}
+		obs, owner, tok = obs[:0], owner[:0], tok[:0]
+		return nil
+	}
+	for i, x := range xs {
+		for t, a := range x {
+			if a < 0 || a >= V {
+				return nil, fmt.Errorf("rlhf: sequence %d: token %d at position %d out of range [0, %d)", i, a, t, V)
+			}
+			obs = append(obs, make([]float64, D)...)
+			m.Cfg.Obs(obs[len(obs)-D:], x[:t])
+			owner, tok = append(owner, i), append(tok, a)
+		}
+		if len(tok) >= chunk {
+			if err := flush(); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if err := flush(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // Sample draws n sequences from π, all n advanced together one position at a time (one plain-Go
 // forward pass per position).
 func (m *Model) Sample(rng *rand.Rand, n int) ([][]int, error) {

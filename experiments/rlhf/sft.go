@@ -253,4 +253,6 @@ const (
 	streamPPOShuffle
 	streamBoN
 	streamRefEval
+	streamDPOShuffle
+	streamDPOEval
 )
