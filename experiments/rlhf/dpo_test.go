@@ -385,9 +385,9 @@ func TestEvalPoints(t *testing.T) {
 			t.Fatalf("%v, want %v", got, want)
 		}
 	}
-	got = evalPoints(DPOConfig{Epochs: 1, EvalsPerEpoch: 4, MassEvery: -1}, 3)
-	// k·3/4 rounded: 0, 1 (0.75), 2 (1.5), 2 (2.25), 3
-	want = []evalPoint{{0, false}, {1, false}, {2, false}, {3, false}}
+	got = evalPoints(DPOConfig{Epochs: 1, EvalsPerEpoch: 4, MassEvery: 2}, 3)
+	// k·3/4 rounded: 0, 1 (0.75), 2 (1.5), 2 (2.25), 3; k = 2 (exact) and 3 (not) merge into an exact one
+	want = []evalPoint{{0, true}, {1, false}, {2, true}, {3, true}}
 	if len(got) != len(want) {
 		t.Fatalf("%v, want %v", got, want)
 	}
