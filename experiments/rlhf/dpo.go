@@ -863,3 +863,12 @@ func evalPoints(cfg DPOConfig, perEpoch int) []evalPoint {
 	}
 	return out
 }
+
+// ReadRMConfig reads the configuration a reward-model directory was trained with (its
+// config.json, written by SaveRM): with the same π_ref, SamplePairs of it gives the reward
+// model's training and held-out pairs.
+func ReadRMConfig(dir string) (RMConfig, error) {
+	var c RMConfig
+	err := readJSON(filepath.Join(dir, ConfigFile), &c)
+	return c, err
+}

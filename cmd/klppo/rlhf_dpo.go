@@ -1,0 +1,252 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"klppo/experiments/rlhf"
+)
+
+// dpoFlags are the flags of `klppo rlhf dpo` beyond the shared rlhf ones.
+type dpoFlags struct {
+	loss, logp                        *string
+	beta, lr                          *float64
+	epochs, batch, evals, samples, me *int
+}
+
+func addDPOFlags(fs *flag.FlagSet) *dpoFlags {
+	d := rlhf.DefaultDPOConfig(rlhf.LossDPO, 0.1, 1)
+	return &dpoFlags{
+		loss:    fs.String("loss", string(d.Loss), "dpo: −ln σ(β·h) (Rafailov et al. 2023, TRL's default); ipo: (h − 1/(2β))² with β as τ (Azar et al. 2023, TRL loss_type=\"ipo\")"),
+		logp:    fs.String("logp", "", "how a completion's ln π − ln π_ref enters h: sum over its tokens or mean (default: sum for dpo, mean for ipo, as TRL)"),
+		beta:    fs.Float64("beta", d.Beta, "DPO's β (the KL coefficient of the objective it solves, TRL's default 0.1) or IPO's τ"),
+		lr:      fs.Float64("lr", d.LR, "Adam learning rate"),
+		epochs:  fs.Int("epochs", d.Epochs, "passes over the preference pairs"),
+		batch:   fs.Int("batch", d.Batch, "pairs per gradient step"),
+		evals:   fs.Int("evals-per-epoch", d.EvalsPerEpoch, "evaluations (rows of metrics.csv) per epoch, after the one at step 0"),
+		samples: fs.Int("eval-samples", d.EvalSamples, "sequences sampled from π at each evaluation (KL, gold, proxy, in-language)"),
+		me:      fs.Int("mass-every", d.MassEvery, "exact mass on the language at every Nth evaluation and at the first and last (0: only those; -1: never)"),
+	}
+}
+
+// config is the DPO configuration of the flags (validated by the library).
+func (d *dpoFlags) config(seed uint64) rlhf.DPOConfig {
+	c := rlhf.DefaultDPOConfig(rlhf.DPOLoss(*d.loss), *d.beta, seed)
+	if *d.logp != "" {
+		c.Logp = rlhf.LogpNorm(*d.logp)
+	}
+	c.LR, c.Epochs, c.Batch, c.EvalsPerEpoch, c.EvalSamples, c.MassEvery = *d.lr, *d.epochs, *d.batch, *d.evals, *d.samples, *d.me
+	return c
+}
+
+func runRLHFDPO(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("rlhf dpo", "[--loss dpo|ipo] [--beta B] [--epochs N] [--lr X] [--label-noise T] [--sft DIR] [--rm DIR] [--seed S] [--out DIR]", stderr)
+	var f rlhfFlags
+	addCommonFlags(fs, &f, "runs/rlhf/dpo")
+	addPrepareFlags(fs, &f)
+	df := addDPOFlags(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg := df.config(*f.seed)
+	if err := cfg.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	// --label-noise 0 (deterministic preferences) is valid here: the pairs are labelled by the
+	// gold order. The shared prepare flags refuse it, so it is checked and set after them.
+	noise := *f.labelNoise
+	if !(noise >= 0) || math.IsInf(noise, 0) {
+		return usagef("--label-noise %v: want a finite number ≥ 0 (0: deterministic preferences, by the gold order)", noise)
+	}
+	*f.labelNoise = 1
+	pc, err := f.prepareConfig()
+	if err != nil {
+		return err
+	}
+	pc.RM.Temperature, *f.labelNoise = noise, noise
+	prefs := pc.RM
+	if *f.rmDir != "" {
+		// The pairs of a loaded reward model: its own configuration (seed, pairs, label noise).
+		if prefs, err = rlhf.ReadRMConfig(*f.rmDir); err != nil {
+			return usagef("--rm %q: %v", *f.rmDir, err)
+		}
+	}
+	if err := f.guard(append(f.prepareDirs(), "")...); err != nil {
+		return err
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	start := time.Now()
+	logf := f.logf(stdout)
+	prep, err := rlhf.Prepare(ctx, pc, *f.out, logf)
+	if err != nil {
+		return err
+	}
+	on := func(m rlhf.DPOMetrics) {
+		logf(fmt.Sprintf("epoch %5.2f  gold %6.3f  KL %6.2f  in-lang %4.0f%%  Δ chosen %7.2f  Δ rejected %7.2f  held-out acc %4.1f%%  off-data mass %.3f",
+			m.Epoch, m.Gold, m.KL, 100*m.InLanguage, m.ChosenChange, m.RejectedChange, 100*m.HeldoutAcc, m.MassOffData))
+	}
+	sum, err := rlhf.RunDPO(ctx, prep.Env, prefs, cfg, *f.out, on)
+	if err != nil {
+		return err
+	}
+	ms, err := rlhf.ReadDPOMetrics(filepath.Join(*f.out, rlhf.MetricsFile))
+	if err != nil {
+		return err
+	}
+	label := fmt.Sprintf("%s β %g", cfg.Loss, cfg.Beta)
+	if err := rlhf.DPOCharts(*f.out, "dpo", []rlhf.DPOCurves{{Label: label, Metrics: ms, Ref: sum}}); err != nil {
+		return err
+	}
+	printDPO(stdout, []dpoRow{{label, sum}})
+	fmt.Fprintf(stdout, "wrote %s/{%s,%s,%s,%s,dpo-*.png} in %.1f s\n", *f.out, rlhf.ConfigFile, rlhf.MetricsFile, rlhf.SamplesFile,
+		rlhf.SummaryFile, time.Since(start).Seconds())
+	return nil
+}
+
+type dpoRow struct {
+	name string
+	s    rlhf.DPOSummary
+}
+
+// printDPO prints the π_ref line and, per run, the final and peak numbers of its summary.
+func printDPO(w io.Writer, rows []dpoRow) {
+	if len(rows) == 0 {
+		return
+	}
+	r0 := rows[0].s
+	fmt.Fprintf(w, "\n%-16s %7s %7s %8s %8s %10s %11s %9s %9s  %s\n", "run", "proxy", "gold", "KL(nats)", "in-lang",
+		"Δ chosen", "Δ rejected", "held-out", "off-data", "sample at the end")
+	fmt.Fprintf(w, "%-16s %7.2f %7.3f %8s %7.0f%% %10s %11s %9s %9s  %s\n", "π_ref", r0.RefProxy, r0.RefGold, "0",
+		100*r0.RefInLanguage, "0", "0", "50%", "", first(r0.SamplesStart))
+	for _, r := range rows {
+		s := r.s
+		fmt.Fprintf(w, "%-16s %7.2f %7.3f %8.2f %7.0f%% %10.2f %11.2f %8.1f%% %9.3f  %s\n", r.name, s.FinalProxy, s.FinalGold,
+			s.FinalKL, 100*s.FinalInLanguage, s.FinalChosenLogpChange, s.FinalRejectedLogpChange, 100*s.HeldoutPairAcc,
+			s.FinalMassOffData, first(s.SamplesEnd))
+	}
+	for _, r := range rows {
+		fmt.Fprintf(w, "%s: gold peaked at %.3f (epoch %.2f, KL %.2f): %s\n", r.name, r.s.PeakGold, r.s.PeakEpoch, r.s.PeakKL, first(r.s.SamplesPeak))
+	}
+}
+
+// armList is a flag.Value for comma-separated DPO arms such as "dpo:0.1,ipo:0.1,ipo-sum:0.1".
+type armList []rlhf.DPOArm
+
+func (l *armList) String() string {
+	if l == nil {
+		return ""
+	}
+	var s []string
+	for _, a := range *l {
+		s = append(s, a.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (l *armList) Set(v string) error {
+	var out armList
+	for _, p := range strings.Split(v, ",") {
+		a, err := rlhf.ParseDPOArm(p)
+		if err != nil {
+			return err
+		}
+		out = append(out, a)
+	}
+	*l = out
+	return nil
+}
+
+// seedList parses comma-separated seeds.
+func seedList(flagName, s string) ([]uint64, error) {
+	var out []uint64
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
+		if err != nil {
+			return nil, usagef("--%s %q: want non-negative integers separated by commas", flagName, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("rlhf drift", "[--arms dpo:0.1,ipo:0.1,ipo-sum:0.1] [--epochs N] [--seeds 1,2,3] [--label-noise T] [--out DIR]", stderr)
+	var f rlhfFlags
+	addCommonFlags(fs, &f, "runs/rlhf/drift")
+	addPrepareFlags(fs, &f)
+	def := rlhf.DefaultDriftConfig()
+	arms := armList(def.Arms)
+	fs.Var(&arms, "arms", "the runs per seed, LOSS[-LOGP]:BETA comma-separated (LOGP sum or mean; default sum for dpo, mean for ipo)")
+	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
+	epochs := fs.Int("epochs", def.DPO.Epochs, "passes over the preference pairs")
+	evals := fs.Int("evals-per-epoch", def.DPO.EvalsPerEpoch, "evaluations per epoch")
+	lr := fs.Float64("lr", def.DPO.LR, "Adam learning rate")
+	batch := fs.Int("batch", def.DPO.Batch, "pairs per gradient step")
+	parallel := fs.Int("parallel", def.Parallel, "runs of a seed trained at once (results do not depend on it)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *f.sftDir != "" || *f.rmDir != "" {
+		return usagef("--sft/--rm: the drift experiment trains π_ref and a reward model per seed; drop them")
+	}
+	noise := *f.labelNoise
+	explicit := false
+	fs.Visit(func(fl *flag.Flag) { explicit = explicit || fl.Name == "label-noise" })
+	if !explicit {
+		noise = def.Prepare.RM.Temperature // deterministic preferences unless asked otherwise
+	}
+	if !(noise >= 0) || math.IsInf(noise, 0) {
+		return usagef("--label-noise %v: want a finite number ≥ 0 (0: deterministic preferences, by the gold order)", noise)
+	}
+	*f.labelNoise = 1 // the shared prepare flags refuse 0; the noise is set after them
+	pc, err := f.prepareConfig()
+	if err != nil {
+		return err
+	}
+	pc.RM.Temperature = noise
+	cfg := def
+	cfg.Prepare, cfg.Arms, cfg.Parallel = pc, arms, *parallel
+	cfg.DPO.Epochs, cfg.DPO.EvalsPerEpoch, cfg.DPO.MassEvery, cfg.DPO.LR, cfg.DPO.Batch = *epochs, *evals, *evals, *lr, *batch
+	if cfg.Seeds, err = seedList("seeds", *seeds); err != nil {
+		return err
+	}
+	if err := cfg.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if err := f.guard(""); err != nil {
+		return err
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	start := time.Now()
+	logf := f.logf(stdout)
+	runs, err := rlhf.RunDPOGrid(ctx, cfg, *f.out, nil, func(r rlhf.DPOGridRun) {
+		s := r.Summary
+		logf(fmt.Sprintf("seed %d %s: final KL %.2f, gold %.3f, Δ chosen %.1f, Δ rejected %.1f, off-data mass %.3f",
+			r.Seed, r.Arm.Name(), s.FinalKL, s.FinalGold, s.FinalChosenLogpChange, s.FinalRejectedLogpChange, s.FinalMassOffData))
+	})
+	if err != nil {
+		return err
+	}
+	var at []float64
+	for _, e := range []float64{1, 2, 5, 10, 20, 50, 100} {
+		if e < float64(cfg.DPO.Epochs) {
+			at = append(at, e)
+		}
+	}
+	at = append(at, float64(cfg.DPO.Epochs))
+	table, err := rlhf.WriteDriftReport(*f.out, cfg, runs, at)
+	fmt.Fprintln(stdout, table)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s/{drift.md,drift.json,drift-*.png} and %s/seed-*/ in %.1f s\n", *f.out, *f.out, time.Since(start).Seconds())
+	return nil
+}
