@@ -46,6 +46,7 @@
 //	log softmax(x)ᵢ = xᵢ − m − ln Σⱼ exp(xⱼ − m),   m = maxⱼ xⱼ,
 //
 // so no exponential overflows: logits [800, 0, −800] against [0, 900, 1] give exactly 900 nats.
+// Softmax (and SoftmaxInto) turn logits into probabilities with the same maximum subtracted.
 // A −Inf logit is a zero probability (a masked action). KLLogitsBuf is KLLogits with
 // caller-owned scratch, for loops over many rows (a trainer's KL at every state): same value, no
 // allocation.

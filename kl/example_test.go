@@ -2,6 +2,7 @@ package kl_test
 
 import (
 	"fmt"
+	"math"
 
 	"klppo/kl"
 )
@@ -40,6 +41,19 @@ func ExampleSmooth() {
 	// KL(P‖Q) = +Inf
 	// KL(Q‖P) = 0.693147 (= ln 2)
 	// KL(P‖smoothed Q) = 2.7632
+}
+
+// A policy's action probabilities from its logits: softmax computed through the stable
+// log-softmax, with a masked action (−Inf) at exactly 0.
+func ExampleSoftmax() {
+	p, err := kl.Softmax([]float64{0, math.Log(3), math.Inf(-1)})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%.6f %.6f %v\n", p[0], p[1], p[2])
+	// Output:
+	// 0.250000 0.750000 0
 }
 
 // Logits far beyond exp's range are handled in log space.

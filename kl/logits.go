@@ -70,6 +70,48 @@ func LogSoftmaxInto[F Float](dst []float64, x []F) error {
 	return nil
 }
 
+// Softmax returns the probabilities of logits x,
+//
+//	softmax(x)ᵢ = exp(xᵢ − m) / Σⱼ exp(xⱼ − m),  m = maxⱼ xⱼ,
+//
+// the exponential of LogSoftmax, computed with the maximum subtracted so that nothing overflows
+// ([800, 0, −800] gives [1, 0, 0]: e⁻⁸⁰⁰ underflows) and divided rather than exponentiated from
+// the log-probabilities, so that equal logits give exactly 1/K. A −Inf logit gives exactly 0.
+// The same checks as LogSoftmax apply (errors name "logits"). It is the package's one softmax,
+// for callers that need probabilities (a policy sampling an action, an explainer drawing a
+// distribution).
+func Softmax[F Float](x []F) ([]float64, error) {
+	out := make([]float64, len(x))
+	if err := SoftmaxInto(out, x); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// SoftmaxInto is Softmax writing into dst, which must have len(x) elements; it allocates
+// nothing. A dst of another length is an *ArgError naming "dst".
+func SoftmaxInto[F Float](dst []float64, x []F) error {
+	if len(dst) != len(x) {
+		return lengthErr("logits", len(x), "dst", len(dst))
+	}
+	if err := validateLogits("logits", x); err != nil {
+		return err
+	}
+	m := math.Inf(-1)
+	for _, v := range x {
+		m = math.Max(m, float64(v))
+	}
+	var s float64
+	for i, v := range x {
+		dst[i] = math.Exp(float64(v) - m)
+		s += dst[i]
+	}
+	for i := range dst {
+		dst[i] /= s
+	}
+	return nil
+}
+
 // klTermLog is klTerm from log-probabilities: p ln(p/q) − p + q with p = e^lp, q = e^lq.
 // With d = lp − lq it is q·((d−1)e^d + 1), summed near d = 0 as q·Σₖ₌₂ (k−1)dᵏ/k!. It stays
 // exact when p or q underflow (lp = 0, lq = −900 gives 900 − 1 + e⁻⁹⁰⁰).
@@ -151,6 +193,43 @@ func KLLogitsBuf[F Float](buf []float64, pLogits, qLogits []F) (float64, error) 
 	return klLogSum(lp, lq), nil
 }
 
+// KLLogProbs returns KL(P‖Q) in nats from log-probability vectors lp = ln P and lq = ln Q (for
+// instance rows written by LogSoftmaxInto), without normalising them again: the sum of
+// KLLogits's exact terms. It is for hot loops that already hold both distributions' log-
+// probabilities, such as an RLHF trainer measuring KL(π(·|s)‖π_ref(·|s)) at every generated
+// token. A −Inf entry is a zero probability. Errors name "lp" and "lq" (lengths, NaN, +Inf).
+func KLLogProbs(lp, lq []float64) (float64, error) {
+	if len(lp) != len(lq) {
+		return 0, lengthErr("lp", len(lp), "lq", len(lq))
+	}
+	for _, a := range []struct {
+		name string
+		v    []float64
+	}{{"lp", lp}, {"lq", lq}} {
+		for i, x := range a.v {
+			if math.IsNaN(x) || math.IsInf(x, 1) {
+				return 0, argErr(a.name, i, x, "log-probability must be finite or −Inf")
+			}
+		}
+	}
+	return klLogSum(lp, lq), nil
+}
+
+// EntropyLogProbs returns H(P) = −Σ pᵢ ln pᵢ from the log-probabilities lp = ln P, without
+// normalising them again (EntropyLogits is the same from logits). Errors name "lp".
+func EntropyLogProbs(lp []float64) (float64, error) {
+	var s float64
+	for i, l := range lp {
+		if math.IsNaN(l) || math.IsInf(l, 1) {
+			return 0, argErr("lp", i, l, "log-probability must be finite or −Inf")
+		}
+		if p := math.Exp(l); p > 0 {
+			s -= p * l
+		}
+	}
+	return s, nil
+}
+
 // ReverseKLLogits returns KL(Q‖P) for P = softmax(pLogits), Q = softmax(qLogits).
 func ReverseKLLogits[F Float](pLogits, qLogits []F) (float64, error) {
 	lp, lq, err := logitPair(nil, pLogits, qLogits)
@@ -180,13 +259,7 @@ func EntropyLogits[F Float](logits []F) (float64, error) {
 	}
 	lp := make([]float64, len(logits))
 	logSoftmaxInto(lp, logits)
-	var s float64
-	for _, l := range lp {
-		if p := math.Exp(l); p > 0 {
-			s -= p * l
-		}
-	}
-	return s, nil
+	return EntropyLogProbs(lp)
 }
 
 // CrossEntropyLogits returns H(P,Q) = −Σ pᵢ ln qᵢ for P = softmax(pLogits), Q = softmax(qLogits).

@@ -27,29 +27,95 @@ func TestLogSoftmaxInto(t *testing.T) {
 	if dst[0] != 0 || dst[2] != -1600 || !math.IsInf(dst[3], -1) {
 		t.Errorf("LogSoftmaxInto(%v) = %v, want [0 −800 −1600 −Inf]", x, dst)
 	}
+	intoContract(t, "LogSoftmaxInto", LogSoftmaxInto[float32], dst, x)
+}
+
+// intoContract checks what LogSoftmaxInto and SoftmaxInto share: no allocation for a valid
+// call into dst, and an *ArgError naming the argument for a dst of the wrong length and for
+// bad logits.
+func intoContract(t *testing.T, name string, into func([]float64, []float32) error, dst []float64, x []float32) {
+	t.Helper()
 	if n := testing.AllocsPerRun(20, func() {
-		if err := LogSoftmaxInto(dst, x); err != nil {
+		if err := into(dst, x); err != nil {
 			t.Fatal(err)
 		}
 	}); n != 0 {
-		t.Errorf("LogSoftmaxInto allocates %v times per call", n)
+		t.Errorf("%s allocates %v times per call", name, n)
 	}
+	inf := float32(math.Inf(1))
 	for _, tc := range []struct {
 		dst  []float64
-		x    []float64
+		x    []float32
 		arg  string
 		text string
 	}{
-		{make([]float64, 2), []float64{1, 2, 3}, "dst", "len(dst) = 2"},
-		{make([]float64, 2), []float64{1, math.NaN()}, "logits", "logits[1] = NaN"},
-		{make([]float64, 1), []float64{math.Inf(-1)}, "logits", "every logit is −Inf"},
+		{make([]float64, 2), []float32{1, 2, 3}, "dst", "len(dst) = 2"},
+		{make([]float64, 2), []float32{1, float32(math.NaN())}, "logits", "logits[1] = NaN"},
+		{make([]float64, 2), []float32{1, inf}, "logits", "logits[1] = +Inf"},
+		{make([]float64, 1), []float32{-inf}, "logits", "every logit is −Inf"},
 	} {
-		err := LogSoftmaxInto(tc.dst, tc.x)
+		err := into(tc.dst, tc.x)
 		var ae *ArgError
 		if !errors.As(err, &ae) || ae.Arg != tc.arg || !strings.Contains(err.Error(), tc.text) {
-			t.Errorf("LogSoftmaxInto(len %d, %v) = %v, want an error naming %s with %q", len(tc.dst), tc.x, err, tc.arg, tc.text)
+			t.Errorf("%s(len %d, %v) = %v, want an error naming %s with %q", name, len(tc.dst), tc.x, err, tc.arg, tc.text)
 		}
 	}
+}
+
+// Softmax against hand values and the direct formula exp(xᵢ)/Σⱼ exp(xⱼ); SoftmaxInto allocates
+// nothing and refuses what LogSoftmaxInto refuses, naming the argument.
+func TestSoftmax(t *testing.T) {
+	inf := math.Inf(-1)
+	for _, tc := range []struct {
+		x, want []float64
+		tol     float64
+	}{
+		{[]float64{0, math.Log(3)}, []float64{0.25, 0.75}, 1e-15},     // 1 : 3
+		{[]float64{2, 2, 2, 2}, []float64{0.25, 0.25, 0.25, 0.25}, 0}, // equal logits
+		{[]float64{800, 0, -800, inf}, []float64{1, 0, 0, 0}, 0},      // e⁻⁸⁰⁰ underflows; −Inf is exactly 0
+		{[]float64{1, inf, math.Log(2)}, []float64{math.E / (math.E + 2), 0, 2 / (math.E + 2)}, 1e-15},
+	} {
+		got, err := Softmax(tc.x)
+		if err != nil {
+			t.Fatalf("Softmax(%v): %v", tc.x, err)
+		}
+		for i := range got {
+			if !(math.Abs(got[i]-tc.want[i]) <= tc.tol) { // NaN fails too
+				t.Errorf("Softmax(%v)[%d] = %.17g, want %.17g", tc.x, i, got[i], tc.want[i])
+			}
+		}
+	}
+	// Moderate logits: the direct formula is exact enough to compare with; a shift of every
+	// logit changes nothing.
+	x := []float64{3, 1, -4, 1, 5, -9, 2, 6}
+	var z float64
+	for _, v := range x {
+		z += math.Exp(v)
+	}
+	shifted := make([]float64, len(x))
+	for i, v := range x {
+		shifted[i] = v - 37.5
+	}
+	p, err1 := Softmax(x)
+	ps, err2 := Softmax(shifted)
+	if err1 != nil || err2 != nil {
+		t.Fatal(err1, err2)
+	}
+	sum := 0.0
+	for i, v := range x {
+		if want := math.Exp(v) / z; !(math.Abs(p[i]-want) <= 1e-15 && math.Abs(ps[i]-want) <= 1e-15) {
+			t.Errorf("Softmax(x)[%d] = %.17g (shifted %.17g), exp(x)/Σexp = %.17g", i, p[i], ps[i], want)
+		}
+		sum += p[i]
+	}
+	if !(math.Abs(sum-1) <= 1e-15) {
+		t.Errorf("Σ softmax = %.17g", sum)
+	}
+	x32 := make([]float32, len(x))
+	for i, v := range x {
+		x32[i] = float32(v)
+	}
+	intoContract(t, "SoftmaxInto", SoftmaxInto[float32], make([]float64, len(x)), x32)
 }
 
 // KLLogitsBuf gives exactly KLLogits's value (extreme, masked and ordinary rows), allocates
@@ -127,5 +193,33 @@ func TestSigmoidSoftplus(t *testing.T) {
 	}
 	if got := Sigmoid(-745); !(got > 0 && got < 1e-320) {
 		t.Errorf("Sigmoid(−745) = %v, want the subnormal e^−745", got)
+	}
+}
+
+// TestLogProbFunctions: from log-probabilities, KLLogProbs and EntropyLogProbs equal KLLogits and
+// EntropyLogits of the logits they came from, and refuse NaN, +Inf and unequal lengths.
+func TestLogProbFunctions(t *testing.T) {
+	pl, ql := []float64{0.3, -1, 2, 0.1}, []float64{-0.5, 0.4, 0.2, 1}
+	lp, _ := LogSoftmax(pl)
+	lq, _ := LogSoftmax(ql)
+	want, _ := KLLogits(pl, ql)
+	if got, err := KLLogProbs(lp, lq); err != nil || got != want {
+		t.Errorf("KLLogProbs = %v, %v; KLLogits = %v", got, err, want)
+	}
+	wantH, _ := EntropyLogits(pl)
+	if got, err := EntropyLogProbs(lp); err != nil || math.Abs(got-wantH) > 1e-15 {
+		t.Errorf("EntropyLogProbs = %v, %v; EntropyLogits = %v", got, err, wantH)
+	}
+	// a zero probability in Q under P > 0
+	if got, _ := KLLogProbs([]float64{0, math.Inf(-1)}, []float64{math.Inf(-1), 0}); !math.IsInf(got, 1) {
+		t.Errorf("KL with Q = 0 where P = 1: %v, want +Inf", got)
+	}
+	for _, bad := range [][2][]float64{{{0, math.NaN()}, {0, 0}}, {{0, 0}, {math.Inf(1), 0}}, {{0}, {0, 0}}} {
+		if _, err := KLLogProbs(bad[0], bad[1]); err == nil {
+			t.Errorf("KLLogProbs(%v, %v) succeeded", bad[0], bad[1])
+		}
+	}
+	if _, err := EntropyLogProbs([]float64{math.NaN()}); err == nil {
+		t.Error("EntropyLogProbs(NaN) succeeded")
 	}
 }

@@ -182,8 +182,9 @@ type Trainer struct {
 }
 
 // NewTrainer adds ∂cost/∂learnables to g (cost must be a scalar node of g) and compiles a tape
-// machine that binds the gradients to the learnables' dual values. Every gorgonia.Read must be
-// registered before calling it; g must not be modified afterwards.
+// machine that binds the gradients to the learnables' dual values and computes only the nodes
+// that the cost, the gradients and the gorgonia.Read statements depend on. Every gorgonia.Read
+// must be registered before calling it; g must not be modified afterwards.
 func NewTrainer(g *gorgonia.ExprGraph, cost *gorgonia.Node, learnables gorgonia.Nodes) (*Trainer, error) {
 	if g == nil || cost == nil {
 		return nil, fmt.Errorf("nn: NewTrainer: nil graph or cost")
@@ -210,10 +211,28 @@ func NewTrainer(g *gorgonia.ExprGraph, cost *gorgonia.Node, learnables gorgonia.
 		seen[d] = true
 		t.params = append(t.params, d)
 	}
+	// What the machine must compute: the cost, the values the caller reads back (gorgonia.Read
+	// statements: roots whose op has no type) and, below, the learnables' gradients.
+	roots := gorgonia.Nodes{cost}
+	for _, n := range g.AllNodes() {
+		if g.To(n.ID()).Len() == 0 && n.Op() != nil && n.Op().Type() == nil {
+			roots = append(roots, n)
+		}
+	}
 	if _, err := gorgonia.Grad(cost, learnables...); err != nil {
 		return nil, fmt.Errorf("nn: NewTrainer: differentiating %q: %w", cost.Name(), err)
 	}
-	t.vm = gorgonia.NewTapeMachine(g, gorgonia.BindDualValues(learnables...))
+	// The machine runs only what those need. The rest is not free: gorgonia differentiates a
+	// node with respect to all its children, so the graph also holds gradients nobody asked for
+	// (∂cost/∂input of the first layer's product, a matrix product as large as the layer's
+	// forward pass), and a caller's graph may hold outputs it uses only in some configurations
+	// (a policy graph's KL(π_old‖π_θ) under the clip objective).
+	for _, n := range learnables {
+		if d := n.Deriv(); d != nil {
+			roots = append(roots, d)
+		}
+	}
+	t.vm = gorgonia.NewTapeMachine(g.SubgraphRoots(roots...), gorgonia.BindDualValues(learnables...))
 	return t, nil
 }
 

@@ -274,3 +274,42 @@ func TestClipGradNormInParts(t *testing.T) {
 		t.Errorf("ClipGradNorm allocates %v times per call", n)
 	}
 }
+
+// TestTrainerRunsOnlyWhatIsNeeded: the machine computes the cost, the values read back and the
+// learnables' gradients, and skips a node nothing depends on.
+func TestTrainerRunsOnlyWhatIsNeeded(t *testing.T) {
+	g := gorgonia.NewGraph()
+	x := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(4, 3), gorgonia.WithName("x"))
+	w := gorgonia.NewMatrix(g, tensor.Float64, gorgonia.WithShape(3, 2), gorgonia.WithName("w"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(3, 2), tensor.WithBacking([]float64{1, 2, 3, 4, 5, 6}))))
+	xw := gorgonia.Must(gorgonia.Mul(x, w))
+	cost := gorgonia.Must(gorgonia.Sum(gorgonia.Must(gorgonia.Square(xw))))
+	unused := gorgonia.Must(gorgonia.Exp(xw)) // built, never used
+	var read gorgonia.Value
+	gorgonia.Read(gorgonia.Must(gorgonia.Mean(xw)), &read)
+	tr, err := NewTrainer(g, cost, gorgonia.Nodes{w})
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := []float64{1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 1}
+	if err := gorgonia.Let(x, tensor.New(tensor.WithShape(4, 3), tensor.WithBacking(xs))); err != nil {
+		t.Fatal(err)
+	}
+	grads, err := tr.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// xw rows: (1,2) (3,4) (5,6) (9,12); mean 42/8 = 5.25; ∂Σ(xw)²/∂w = 2·xᵀ·xw
+	if v, err := Scalar(read); err != nil || v != 5.25 {
+		t.Fatalf("read mean = %v, %v; want 5.25", v, err)
+	}
+	want := []float64{2 * (1 + 9), 2 * (2 + 12), 2 * (3 + 9), 2 * (4 + 12), 2 * (5 + 9), 2 * (6 + 12)}
+	for i, v := range grads[0].Data().([]float64) {
+		if v != want[i] {
+			t.Fatalf("∂cost/∂w = %v, want %v", grads[0].Data(), want)
+		}
+	}
+	if unused.Value() != nil {
+		t.Errorf("a node nothing depends on was computed: %v", unused.Value())
+	}
+}

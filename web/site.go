@@ -162,7 +162,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 {{with .Page.Examples}}<p class="examples">Try: {{range $i, $e := .}}{{if $i}} · {{end}}<a class="example" href="{{query $e.Query}}">{{$e.Text}}</a>{{end}}</p>{{end}}
 <section class="controls">
 {{range .Page.Params}}<label class="slider"><span class="name">{{.Label}}</span>
-<input type="range" name="{{.Name}}" min="{{if .Log}}{{.Min}}{{else}}{{.Min}}{{end}}" max="{{.Max}}" step="{{.Step}}" value="{{.Default}}" data-min="{{.Min}}" data-max="{{.Max}}" data-default="{{.Default}}"{{if .Log}} data-log="1"{{end}}{{if .Int}} data-int="1"{{end}}>
+<input type="range" name="{{.Name}}" min="{{.Min}}" max="{{.Max}}" step="{{.Step}}" value="{{.Default}}" data-min="{{.Min}}" data-max="{{.Max}}" data-default="{{.Default}}"{{if .Log}} data-log="1"{{end}}{{if .Int}} data-int="1"{{end}}>
 <output for="{{.Name}}"></output></label>
 {{end}}</section>
 <section class="values" aria-live="polite"><p class="loading">Loading klppo.wasm…</p></section>

@@ -49,7 +49,6 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 	if err := cfg.Validate(); err != nil {
 		return usagef("invalid configuration: %v", err)
 	}
-	tuneGC()
 	if *repeat <= 0 {
 		return usagef("--repeat %d: must be > 0", *repeat)
 	}

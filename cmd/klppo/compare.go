@@ -214,7 +214,6 @@ func runCompare(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	tuneGC()
 
 	total := int64(len(shard.Runs(sweep))) * int64(sweep.Steps)
 	var bar *progressbar.ProgressBar

@@ -152,6 +152,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 // subcommand's gorgonia models use it, see nn.UseFastBLAS) and dispatches.
 func main() {
 	nn.UseFastBLAS()
+	tuneGC()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 

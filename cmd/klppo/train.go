@@ -174,9 +174,9 @@ func defaultOutDir(cfg ppo.Config, now time.Time) string {
 	return filepath.Join("runs", fmt.Sprintf("%s-%s-s%d-%s", cfg.EnvID, pen, cfg.Seed, now.UTC().Format("20060102-150405")))
 }
 
-// tuneGC makes the garbage collector run less often (GOGC=400) unless the user set GOGC:
-// gorgonia's tape machine reallocates its buffers every run, and collecting them at the default
-// pace costs about a tenth of the training time.
+// tuneGC makes the garbage collector run less often (GOGC=400) unless the user set GOGC, for
+// every command (main calls it): gorgonia's tape machine reallocates its buffers every run, and
+// collecting them at the default pace costs about a tenth of the training time.
 func tuneGC() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(400)
@@ -188,7 +188,6 @@ func runTrain(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(f.fs, args); err != nil {
 		return err
 	}
-	tuneGC()
 	if err := refuseEmptyFlags(f.fs); err != nil {
 		return err
 	}

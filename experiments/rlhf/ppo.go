@@ -124,6 +124,10 @@ type UpdateMetrics struct {
 	Tokens     int     `json:"tokens"`
 	TokensPerS float64 `json:"tokens_per_s"`
 	WallS      float64 `json:"wall_s"`
+	// RolloutS is the time spent sampling, scoring and computing rewards and advantages, LearnS
+	// the time of the learner and the trust-region KL (klppo bench rlhf; not in metrics.csv).
+	RolloutS float64 `json:"-"`
+	LearnS   float64 `json:"-"`
 }
 
 // Sample is one generated text of an update (samples.jsonl).
@@ -237,6 +241,7 @@ func (t *Trainer) Step(ctx context.Context, update int) (UpdateMetrics, []Sample
 	if err := r.gae(t.cfg.Gamma, t.cfg.Lambda); err != nil {
 		return UpdateMetrics{}, nil, err
 	}
+	learnStart := time.Now()
 	stats, err := t.learner.Learn(ctx, &r.batch, t.cfg.LR, 0, beta, t.rngMB)
 	if err != nil {
 		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: ppo: update %d: %w", update, err)
@@ -247,7 +252,8 @@ func (t *Trainer) Step(ctx context.Context, update int) (UpdateMetrics, []Sample
 	}
 	m := r.metrics(update, beta)
 	m.PPOKL, m.ClipFrac, m.PolicyLoss, m.ValueLoss = ppoKL, stats.ClipFrac, stats.PolicyLoss, stats.ValueLoss
-	m.WallS = time.Since(start).Seconds()
+	m.WallS, m.LearnS = time.Since(start).Seconds(), time.Since(learnStart).Seconds()
+	m.RolloutS = m.WallS - m.LearnS
 	m.TokensPerS = float64(m.Tokens) / m.WallS
 	t.beta = t.ctl.Next(beta, m.KL, len(r.seqs))
 	return m, r.samples(t.g, update, 4), nil

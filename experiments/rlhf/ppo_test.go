@@ -205,7 +205,7 @@ func TestPPODeterministic(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i := range ms {
-				ms[i].WallS, ms[i].TokensPerS = 0, 0
+				ms[i].WallS, ms[i].TokensPerS, ms[i].RolloutS, ms[i].LearnS = 0, 0, 0, 0
 			}
 			runs[k], sums[k] = ms, s
 			if _, err := ReadSummary(filepath.Join(d, SummaryFile)); err != nil {

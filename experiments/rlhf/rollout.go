@@ -26,10 +26,33 @@ type rollout struct {
 	proxy, gold, kl, k1, k3 []float64
 	inLang                  []bool
 	entropy                 float64 // mean exact entropy of π(·|prefix) per token
+
+	// scratch
+	rowPi, rowRef, zeros []float64
+	truncated            []bool
+}
+
+// resize returns s with length n, reallocated only when its capacity is short; the contents
+// are not cleared.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// zeroed is resize with every element set to its zero value.
+func zeroed[T any](s []T, n int) []T {
+	s = resize(s, n)
+	clear(s)
+	return s
 }
 
 // generator samples completions from a policy and records π_ref's logits at every position.
+// Its rollout and scratch are reused from one generate call to the next: a rollout is valid
+// until the generator's next call.
 type generator struct {
+	r           rollout
 	cfg        ModelConfig
 	actor, ref *policy.Actor
 	critic     bool // record V(s) too
@@ -53,9 +76,10 @@ func newGenerator(cfg ModelConfig, pi, ref *Model, critic bool) *generator {
 func (g *generator) generate(ctx context.Context, prompts [][]int, rng *rand.Rand) (*rollout, error) {
 	cfg := g.cfg
 	N, D, V := len(prompts), cfg.ObsDim(), cfg.V
-	r := &rollout{seqs: make([][]int, N), prompt: make([]int, N)}
+	r := &g.r
+	r.seqs, r.prompt = resize(r.seqs, N), resize(r.prompt, N)
 	for i, p := range prompts {
-		r.seqs[i] = append(make([]int, 0, cfg.MaxLen), p...)
+		r.seqs[i] = append(make([]int, 0, cfg.MaxLen), p...) // new: callers keep the texts
 		r.prompt[i] = len(p)
 	}
 	for len(g.rows) < N {
@@ -114,12 +138,9 @@ func (g *generator) generate(ctx context.Context, prompts [][]int, rng *rand.Ran
 	T := len(g.tmpAct)
 	b := &r.batch
 	b.N = T
-	b.Obs, b.Actions, b.LogProbs = make([]float64, 0, T*D), make([]float64, 0, T), make([]float64, 0, T)
-	b.Dist, b.RefLogits = make([]float64, 0, T*V), make([]float64, 0, T*V)
-	if g.critic {
-		b.Values = make([]float64, 0, T)
-	}
-	r.start = make([]int, 0, N+1)
+	b.Obs, b.Actions, b.LogProbs = b.Obs[:0], b.Actions[:0], b.LogProbs[:0]
+	b.Dist, b.RefLogits, b.Values = b.Dist[:0], b.RefLogits[:0], b.Values[:0]
+	r.start = r.start[:0]
 	for _, rows := range g.rows {
 		r.start = append(r.start, len(b.Actions))
 		for _, k := range rows {
@@ -163,9 +184,10 @@ func (r *rollout) score(rm *RewardModel, gold *Gold, g *Grammar) error {
 func (r *rollout) klRewards(klr ppo.KLRef, beta float64, seqScore []float64) error {
 	N, V := len(r.seqs), len(r.batch.Dist)/max(1, r.batch.N)
 	T := r.batch.N
-	r.kl, r.k1, r.k3 = make([]float64, N), make([]float64, N), make([]float64, N)
-	r.reward, r.terminated = make([]float64, T), make([]bool, T)
-	rowPi, rowRef := make([]float64, V), make([]float64, V)
+	r.kl, r.k1, r.k3 = zeroed(r.kl, N), zeroed(r.k1, N), zeroed(r.k3, N)
+	r.reward, r.terminated = resize(r.reward, T), resize(r.terminated, T)
+	r.rowPi, r.rowRef = resize(r.rowPi, V), resize(r.rowRef, V)
+	rowPi, rowRef := r.rowPi, r.rowRef
 	klr.Beta = beta
 	var entSum float64
 	for i := 0; i < N; i++ {
@@ -178,7 +200,7 @@ func (r *rollout) klRewards(klr ppo.KLRef, beta float64, seqScore []float64) err
 			if err != nil {
 				return err
 			}
-			h, err := kl.EntropyLogits(rowPi)
+			h, err := kl.EntropyLogProbs(rowPi)
 			if err != nil {
 				return fmt.Errorf("rlhf: entropy: %w", err)
 			}
@@ -205,8 +227,9 @@ func (r *rollout) klRewards(klr ppo.KLRef, beta float64, seqScore []float64) err
 func (r *rollout) gae(gamma, lambda float64) error {
 	T := r.batch.N
 	b := &r.batch
-	b.Advantages, b.Returns = make([]float64, T), make([]float64, T)
-	zeros, truncated := make([]float64, T), make([]bool, T)
+	b.Advantages, b.Returns = resize(b.Advantages, T), resize(b.Returns, T)
+	r.zeros, r.truncated = zeroed(r.zeros, T), zeroed(r.truncated, T)
+	zeros, truncated := r.zeros, r.truncated
 	for i := range r.seqs {
 		lo, hi := r.start[i], r.start[i+1]
 		if err := ppo.GAE(r.reward[lo:hi], b.Values[lo:hi], r.terminated[lo:hi], truncated[lo:hi], zeros[lo:hi], []float64{0},
@@ -272,11 +295,11 @@ func logSoftmaxPair(dstPi, logitsPi, dstRef, logitsRef []float64) error {
 }
 
 // tokenKL returns, at one position with log-probability rows logPi = ln π(·|s) and
-// logRef = ln π_ref(·|s) and sampled token a, the exact KL(π(·|s)‖π_ref(·|s)) (kl.KLLogits: log-
-// probabilities are valid logits) and Schulman's k1 and k3 of the token (kl.Estimator with
-// ℓ = ln π_ref(a) − ln π(a), the log-ratio of P = π_ref to the sampling distribution Q = π).
+// logRef = ln π_ref(·|s) and sampled token a, the exact KL(π(·|s)‖π_ref(·|s)) (kl.KLLogProbs)
+// and Schulman's k1 and k3 of the token (kl.Estimator with ℓ = ln π_ref(a) − ln π(a), the
+// log-ratio of P = π_ref to the sampling distribution Q = π).
 func tokenKL(logPi, logRef []float64, a int) (exact, k1, k3 float64, err error) {
-	if exact, err = kl.KLLogits(logPi, logRef); err != nil {
+	if exact, err = kl.KLLogProbs(logPi, logRef); err != nil {
 		return 0, 0, 0, fmt.Errorf("rlhf: exact token KL: %w", err)
 	}
 	l := logRef[a] - logPi[a]

@@ -21,8 +21,8 @@
 
   const params = new URLSearchParams(location.search);
   sliders.forEach(s => {
-    if (s.dataset.log) {
-      s.min = Math.log10(+s.dataset.min); s.max = Math.log10(+s.dataset.max); s.step = 0.01;
+    if (s.dataset.log) { // the slider moves log10 of the value, in the page's step
+      s.min = Math.log10(+s.dataset.min); s.max = Math.log10(+s.dataset.max);
     }
     const given = params.get(s.name);
     state[s.name] = given !== null && given !== "" ? Number(given) : +s.dataset.default;
@@ -46,8 +46,9 @@
       const b = document.createElement("b");
       b.dataset.value = v.name; b.textContent = v.text;
       d.append(l, b);
+      // units come from Go in the right number ("1 bit", "0.5 bits")
       if (v.unit) { const u = document.createElement("span"); u.className = "unit"; u.textContent = " " + v.unit; d.append(u); }
-      if (v.bits) { const u = document.createElement("span"); u.className = "bits"; u.textContent = " = " + v.bits + " bits"; d.append(u); }
+      if (v.bits) { const u = document.createElement("span"); u.className = "bits"; u.textContent = " = " + v.bits + " " + v.bits_unit; d.append(u); }
       box.appendChild(d);
     });
   }
@@ -58,14 +59,17 @@
     const res = JSON.parse(window.klppo.compute(slug, q));
     const t1 = performance.now();
     const box = document.querySelector(".values");
-    if (res.error) {
-      box.querySelectorAll(".error").forEach(e => e.remove());
+    if (res.error) { // e.g. a URL value outside a slider's range: say so, keep the last view
+      box.querySelectorAll(".error, .loading").forEach(e => e.remove());
       const e = document.createElement("p");
       e.className = "error"; e.textContent = res.error;
       box.prepend(e);
       window.klppoTimings.push({ compute: t1 - t0, render: 0, total: performance.now() - t0, error: true });
+      body.dataset.error = "1";
+      body.dataset.updates = String(window.klppoTimings.length);
       return;
     }
+    delete body.dataset.error;
     const v = res.view;
     renderValues(v.values);
     document.querySelector(".caption").textContent = v.caption;
