@@ -227,11 +227,11 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	start := time.Now()
 	logf := f.logf(stdout)
-	runs, err := rlhf.RunDPOGrid(ctx, cfg, *f.out, nil, func(r rlhf.DPOGridRun) {
+	runs, err := rlhf.RunDPOGrid(ctx, cfg, *f.out, rlhf.DPOGridOptions{OnRun: func(r rlhf.DPOGridRun) {
 		s := r.Summary
 		logf(fmt.Sprintf("seed %d %s: final KL %.2f, gold %.3f, Δ chosen %.1f, Δ rejected %.1f, off-data mass %.3f",
 			r.Seed, r.Arm.Name(), s.FinalKL, s.FinalGold, s.FinalChosenLogpChange, s.FinalRejectedLogpChange, s.FinalMassOffData))
-	})
+	}})
 	if err != nil {
 		return err
 	}

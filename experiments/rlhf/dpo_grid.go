@@ -1,7 +1,9 @@
 package rlhf
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -142,11 +144,23 @@ type GridSeed struct {
 	Prefs RMConfig
 }
 
-// RunDPOGrid runs every arm of cfg on every seed into dir/seed-S/ARM. seedEnv (nil: Prepare with
-// cfg.Prepare into dir/seed-S) provides a seed's π_ref, reward model and pairs. onRun (may be
-// nil) is told of every finished run, under a lock. The runs come back seed-major in the order
-// of cfg.Arms (those finished before the first failure, with its error).
-func RunDPOGrid(ctx context.Context, cfg DPOGridConfig, dir string, seedEnv func(seed uint64) (GridSeed, error), onRun func(DPOGridRun)) ([]DPOGridRun, error) {
+// DPOGridOptions say where a grid's seeds come from, whether it resumes, and whom it tells.
+type DPOGridOptions struct {
+	// SeedEnv (nil: Prepare with cfg.Prepare into dir/seed-S) provides a seed's π_ref, reward
+	// model and pairs.
+	SeedEnv func(seed uint64) (GridSeed, error)
+	// Resume keeps every run whose summary.json says it completed with the same configuration
+	// (config.json) instead of training it again.
+	Resume bool
+	// OnRun (may be nil) is told of every finished (or kept) run, under a lock.
+	OnRun func(DPOGridRun)
+}
+
+// RunDPOGrid runs every arm of cfg on every seed into dir/seed-S/ARM. The runs come back
+// seed-major in the order of cfg.Arms (those finished before the first failure, with its
+// error).
+func RunDPOGrid(ctx context.Context, cfg DPOGridConfig, dir string, opts DPOGridOptions) ([]DPOGridRun, error) {
+	seedEnv, onRun := opts.SeedEnv, opts.OnRun
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -181,6 +195,17 @@ func RunDPOGrid(ctx context.Context, cfg DPOGridConfig, dir string, seedEnv func
 						continue
 					}
 					rel := filepath.Join(fmt.Sprintf("seed-%d", seed), a.Dir())
+					if opts.Resume {
+						if sum, ok := finishedDPORun(filepath.Join(dir, rel), rc, gs.Prefs); ok {
+							runs[k] = DPOGridRun{Seed: seed, Arm: a, Dir: rel, Summary: sum}
+							if onRun != nil {
+								mu.Lock()
+								onRun(runs[k])
+								mu.Unlock()
+							}
+							continue
+						}
+					}
 					sum, err := RunDPO(ctx, gs.Env, gs.Prefs, rc, filepath.Join(dir, rel), nil)
 					runs[k], errs[k] = DPOGridRun{Seed: seed, Arm: a, Dir: rel, Summary: sum}, err
 					if err == nil && onRun != nil {
@@ -204,6 +229,22 @@ func RunDPOGrid(ctx context.Context, cfg DPOGridConfig, dir string, seedEnv func
 		}
 	}
 	return out, nil
+}
+
+// finishedDPORun returns the summary of the DPO run in dir when it completed with the settings
+// cfg on the pairs of prefs.
+func finishedDPORun(dir string, cfg DPOConfig, prefs RMConfig) (DPOSummary, bool) {
+	sum, err := ReadDPOSummary(filepath.Join(dir, SummaryFile))
+	if err != nil || !sum.Complete {
+		return sum, false
+	}
+	var rc DPORunConfig
+	if err := readJSON(filepath.Join(dir, ConfigFile), &rc); err != nil {
+		return sum, false
+	}
+	a, err1 := json.Marshal([]any{rc.DPO, rc.Prefs})
+	b, err2 := json.Marshal([]any{cfg, prefs})
+	return sum, err1 == nil && err2 == nil && bytes.Equal(a, b)
 }
 
 // DefaultDriftConfig is the drift experiment: deterministic preferences (label noise 0), DPO with

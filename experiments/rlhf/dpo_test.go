@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -499,5 +500,45 @@ func TestDPOInterruptKeepsTheRun(t *testing.T) {
 	}
 	if len(ms) != 2 || s.Evals != 2 || s.Complete {
 		t.Errorf("after the interrupt: %d metrics rows, summary evaluations %d complete %v; want 2, 2, false", len(ms), s.Evals, s.Complete)
+	}
+}
+
+// TestDPOGridResume: a grid run again with Resume keeps its finished runs (their files are not
+// rewritten) and trains only what changed (an arm with another β).
+func TestDPOGridResume(t *testing.T) {
+	dir := t.TempDir()
+	p := tinyPrepare(t, filepath.Join(dir, "prep"))
+	prefs := DefaultPrepareConfig(7).RM
+	prefs.Pairs, prefs.TestPairs, prefs.Epochs = 400, 100, 5
+	cfg := DPOGridConfig{Seeds: []uint64{7}, Arms: []DPOArm{{LossDPO, 0.2, LogpSum}, {LossIPO, 0.5, LogpMean}}, DPO: tinyDPO(LossDPO), Parallel: 2}
+	cfg.DPO.Epochs, cfg.DPO.MassEvery = 1, -1
+	seedEnv := func(uint64) (GridSeed, error) { return GridSeed{Env: p.Env, Prefs: prefs}, nil }
+	first, err := RunDPOGrid(context.Background(), cfg, dir, DPOGridOptions{SeedEnv: seedEnv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stat := func(rel string) os.FileInfo {
+		fi, err := os.Stat(filepath.Join(dir, rel, MetricsFile))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi
+	}
+	before := stat(first[0].Dir)
+	cfg.Arms[1].Beta = 0.6
+	var told []string
+	again, err := RunDPOGrid(context.Background(), cfg, dir, DPOGridOptions{SeedEnv: seedEnv, Resume: true,
+		OnRun: func(r DPOGridRun) { told = append(told, r.Dir) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(again) != 2 || len(told) != 2 || again[0].Summary.FinalKL != first[0].Summary.FinalKL || again[1].Dir != filepath.Join("seed-7", "ipo-beta-0.6") {
+		t.Fatalf("resumed: %+v (told %v)", again, told)
+	}
+	if after := stat(first[0].Dir); !after.ModTime().Equal(before.ModTime()) {
+		t.Error("a finished run was trained again")
+	}
+	if _, err := os.Stat(filepath.Join(dir, "seed-7", "ipo-beta-0.6", SummaryFile)); err != nil {
+		t.Error("the changed arm was not trained:", err)
 	}
 }
