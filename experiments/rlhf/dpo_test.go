@@ -541,4 +541,13 @@ func TestDPOGridResume(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "seed-7", "ipo-beta-0.6", SummaryFile)); err != nil {
 		t.Error("the changed arm was not trained:", err)
 	}
+	// Another learning rate is another run: trained again in the same directory.
+	cfg.DPO.LR *= 2
+	third, err := RunDPOGrid(context.Background(), cfg, dir, DPOGridOptions{SeedEnv: seedEnv, Resume: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if third[0].Summary.FinalKL == first[0].Summary.FinalKL {
+		t.Error("a run with another learning rate was kept")
+	}
 }
