@@ -2,6 +2,7 @@ package env
 
 import (
 	"fmt"
+	"klppo/internal/cputime"
 	"math/rand/v2"
 	"sort"
 	"time"
@@ -124,13 +125,13 @@ func Bench(id string, copies, workers, rounds int, total time.Duration) (BenchRe
 	rates := make([]float64, rounds)
 	cpuRates := make([]float64, 0, rounds)
 	for r := range rates {
-		c0, cok := processCPUTime()
+		c0, cok := cputime.Process()
 		t0 := time.Now()
 		if err := step(n); err != nil {
 			return res, err
 		}
 		rates[r] = float64(n*copies) / time.Since(t0).Seconds()
-		if c1, ok := processCPUTime(); ok && cok && c1 > c0 {
+		if c1, ok := cputime.Process(); ok && cok && c1 > c0 {
 			cpuRates = append(cpuRates, float64(n*copies)/(c1-c0).Seconds())
 		}
 	}

@@ -1,6 +1,7 @@
 package env
 
 import (
+	"klppo/internal/cputime"
 	"testing"
 )
 
@@ -9,13 +10,13 @@ import (
 // wall time shows the share of CPU the benchmark got, CPU time shows the cost of the code.
 func timed(b *testing.B, envSteps int, f func() error) {
 	b.ReportAllocs()
-	c0, ok0 := processCPUTime()
+	c0, ok0 := cputime.Process()
 	b.ResetTimer()
 	if err := f(); err != nil {
 		b.Fatal(err)
 	}
 	b.StopTimer()
-	c1, ok1 := processCPUTime()
+	c1, ok1 := cputime.Process()
 	if ok0 && ok1 && c1 > c0 {
 		b.ReportMetric(float64(c1-c0)/float64(b.N), "cpu-ns/op")
 		b.ReportMetric(float64(envSteps)*float64(b.N)/(c1-c0).Seconds(), "env-steps/cpu-s")

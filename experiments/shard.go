@@ -214,6 +214,9 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 	if err := writeSweepFile(opts.OutDir, s, Shard{}); err != nil {
 		return nil, err
 	}
+	if err := rundir.WriteKind(opts.OutDir, rundir.KindCompare); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
 	return finish(opts.OutDir, s, records, bl, false)
 }
 

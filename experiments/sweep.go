@@ -305,6 +305,9 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 	if err := writeSweepFile(opts.OutDir, s, opts.Shard); err != nil {
 		return nil, err
 	}
+	if err := rundir.WriteKind(opts.OutDir, rundir.KindCompare); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
 
 	// Plan: records in table order (setting-major); jobs seed-major so early results cover every
 	// setting. A shard keeps its share of the jobs and only their records.

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"klppo/internal/cputime"
 	"testing"
 	"time"
 
@@ -12,11 +13,11 @@ import (
 // a machine shared with other jobs wall time shows the share of CPU the benchmark got, CPU time
 // the cost of the code.
 func cpuLoop(b *testing.B, body func()) {
-	c0, ok0 := processCPUTime()
+	c0, ok0 := cputime.Process()
 	for b.Loop() {
 		body()
 	}
-	c1, ok1 := processCPUTime()
+	c1, ok1 := cputime.Process()
 	if ok0 && ok1 && c1 > c0 {
 		b.ReportMetric(float64(c1-c0)/float64(time.Nanosecond)/float64(b.N), "cpu-ns/op")
 	}

@@ -38,6 +38,7 @@ type Actor struct {
 	envAct   []float64
 	logStd   []float64
 	logProbs []float64
+	probs    []float64
 }
 
 // NewActor returns an Actor for ac.
@@ -75,7 +76,7 @@ func (a *Actor) Act(obs []float64, n int, rng *rand.Rand, deterministic, withVal
 	a.out.LogP = grow(a.out.LogP, n)
 	a.out.Actions = grow(a.out.Actions, n*cfg.ActionWidth())
 	if cfg.Discrete {
-		a.logProbs = grow(a.logProbs, w)
+		a.logProbs, a.probs = grow(a.logProbs, w), grow(a.probs, w)
 		for r := 0; r < n; r++ {
 			logits := a.out.Dist[r*w : (r+1)*w]
 			if err := kl.LogSoftmaxInto(a.logProbs, logits); err != nil {
@@ -89,11 +90,15 @@ func (a *Actor) Act(obs []float64, n int, rng *rand.Rand, deterministic, withVal
 					}
 				}
 			} else {
+				// inverse CDF of softmax(logits) with one uniform draw
+				if err := kl.SoftmaxInto(a.probs, logits); err != nil {
+					return nil, fmt.Errorf("policy: Act: %w", err)
+				}
 				u := rng.Float64()
 				c := 0.0
 				k = w - 1
-				for j := 0; j < w; j++ {
-					c += math.Exp(a.logProbs[j])
+				for j, p := range a.probs {
+					c += p
 					if u < c {
 						k = j
 						break

@@ -18,6 +18,7 @@ import (
 
 	"klppo/env"
 	"klppo/internal/fileio"
+	"klppo/internal/rundir"
 	"klppo/policy"
 )
 
@@ -60,7 +61,7 @@ var ErrRunFiles = errors.New("run files do not match the checkpoint")
 // run stops without touching the last good checkpoint.
 var ErrNonFinite = errNonFinite
 
-// Train runs PPO, writing config.json, metrics.csv, episodes.csv, summary.json and a checkpoint
+// Train runs PPO, writing run.json (its kind, rundir.KindTrain), config.json, metrics.csv, episodes.csv, summary.json and a checkpoint
 // into outDir. It honours ctx cancellation (writes a checkpoint, flushes files, returns ctx.Err()
 // wrapped).
 //
@@ -116,6 +117,9 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summ
 		if err := prepareDir(outDir, opts.Force); err != nil {
 			return Summary{}, err
 		}
+	}
+	if err := rundir.WriteKind(outDir, rundir.KindTrain); err != nil {
+		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
 	cj, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 type Server struct {
 	mu      sync.Mutex
 	runs    *os.Root // nil until the runs directory exists
+	reader  *Runs    // reads runs through runs.FS(), caching what the list needs
 	runsDir string
 	pages   map[string][]byte // site path of a page directory ("", "explain/coin", …) → HTML
 	static  http.Handler
@@ -57,19 +58,19 @@ func (s *Server) Close() error {
 }
 
 // root opens the runs directory on first use (so that a directory created after the server
-// started is picked up).
-func (s *Server) root() (*os.Root, error) {
+// started is picked up) and returns it with the reader of its runs.
+func (s *Server) root() (*os.Root, *Runs, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.runs != nil {
-		return s.runs, nil
+		return s.runs, s.reader, nil
 	}
 	r, err := os.OpenRoot(s.runsDir)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.runs = r
-	return r, nil
+	s.runs, s.reader = r, NewRuns(r.FS(), s.runsDir)
+	return r, s.reader, nil
 }
 
 // ServeHTTP implements http.Handler. Only GET and HEAD are served.
@@ -101,12 +102,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.NotFound(w, r)
 		return
 	}
-	if dir != "" && !strings.HasSuffix(p, "/") { // relative links need the trailing slash
-		u := p + "/"
+	// A page's canonical path is "/" + dir + "/" (relative links need the trailing slash). Any
+	// other spelling redirects there, and never to p + "/": for p = "//explain/coin" that would be
+	// "//explain/coin/", which a browser reads as the host "explain".
+	if want := "/" + dir + "/"; dir != "" && p != want {
+		u := want
 		if r.URL.RawQuery != "" {
 			u += "?" + r.URL.RawQuery
 		}
-		http.Redirect(w, r, u, http.StatusMovedPermanently)
+		w.Header().Set("Location", u) // set directly: http.Redirect would rewrite the path
+		w.WriteHeader(http.StatusMovedPermanently)
+		return
+	}
+	if dir == "" && p != "/" {
+		http.NotFound(w, r)
 		return
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -128,13 +137,13 @@ func runPath(name, what string) (string, error) {
 }
 
 func (s *Server) apiRuns(w http.ResponseWriter, r *http.Request) {
-	root, err := s.root()
+	_, reader, err := s.root()
 	if err != nil {
 		writeJSON(w, http.StatusOK, map[string]any{"dir": s.runsDir, "runs": []RunInfo{}, "missing": true,
 			"error": fmt.Sprintf("no runs directory %s yet: start a run with e.g. `klppo train --out %s/NAME`", s.runsDir, s.runsDir)})
 		return
 	}
-	runs, err := ListRuns(root.FS())
+	runs, err := reader.List()
 	if err != nil {
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": err.Error()})
 		return
@@ -148,12 +157,12 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"error": err.Error()})
 		return
 	}
-	root, err := s.root()
+	_, reader, err := s.root()
 	if err != nil {
 		writeJSON(w, http.StatusNotFound, map[string]string{"error": "no runs directory " + s.runsDir})
 		return
 	}
-	d, err := LoadRun(root.FS(), name)
+	d, err := reader.Load(name)
 	if err != nil {
 		status := http.StatusInternalServerError
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, errNotRun) {
@@ -165,7 +174,9 @@ func (s *Server) apiRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, d)
 }
 
-// apiFile serves one file of a run (an image such as returns.png, or a CSV) read-only.
+// apiFile serves one file of a run (an image such as returns.png, or a CSV) read-only; with
+// download=1 as an attachment (the browser saves it under its own name). Only regular files are
+// served: a FIFO is refused before it is opened (opening it would block).
 func (s *Server) apiFile(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	run, err := runPath(q.Get("run"), "run")
@@ -176,12 +187,16 @@ func (s *Server) apiFile(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, err.Error(), http.StatusBadRequest)
 		return
 	}
-	root, err := s.root()
+	root, _, err := s.root()
 	if err != nil {
 		http.Error(w, "no runs directory", http.StatusNotFound)
 		return
 	}
 	name := path.Join(run, q.Get("file"))
+	if st, err := root.Stat(name); err != nil || !st.Mode().IsRegular() {
+		http.Error(w, "not a file: "+name, http.StatusNotFound)
+		return
+	}
 	f, err := root.Open(name)
 	if err != nil {
 		http.Error(w, "not found: "+name, http.StatusNotFound)
@@ -199,6 +214,9 @@ func (s *Server) apiFile(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", ct)
 	w.Header().Set("Cache-Control", "no-cache")
+	if q.Get("download") == "1" {
+		w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": path.Base(name)}))
+	}
 	http.ServeContent(w, r, "", st.ModTime(), f)
 }
 

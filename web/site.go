@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -12,6 +14,8 @@ import (
 	"sort"
 	"strings"
 
+	"klppo/internal/fileio"
+	"klppo/internal/rundir"
 	"klppo/web/explain"
 )
 
@@ -35,9 +39,10 @@ func Static() fs.FS {
 // sitePage is one of the site's HTML pages (sitePages lists them). Each page is served as
 // <dir>/index.html; the server redirects <dir> to <dir>/.
 type sitePage struct {
-	Dir  string // "" for the root, "explain/coin", "runs", "runs/view"
-	Kind string // "index", "explain", "runs", "run"
-	Page *explain.Page
+	Dir    string // "" for the root, "explain/coin", "runs", "runs/view"
+	Kind   string // "index", "explain", "runs", "run"
+	Page   *explain.Page
+	Static bool // rendered for a static copy (no runs API)
 }
 
 func sitePages() []sitePage {
@@ -54,7 +59,7 @@ func (sp sitePage) render() ([]byte, error) {
 	if sp.Dir == "" {
 		root = ""
 	}
-	data := map[string]any{"Root": root, "Kind": sp.Kind, "Pages": explain.Pages, "Page": sp.Page}
+	data := map[string]any{"Root": root, "Kind": sp.Kind, "Pages": explain.Pages, "Page": sp.Page, "Static": sp.Static}
 	switch sp.Kind {
 	case "explain":
 		data["Title"] = sp.Page.Title
@@ -73,42 +78,183 @@ func (sp sitePage) render() ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// Export writes a static copy of the site into dir (created if missing; existing files of the
-// same names are replaced): every explainer page, the runs pages (which show how to start the
-// server, since a static copy has no runs API) and the assets including klppo.wasm. Serve dir
-// with any static file server, e.g. `python3 -m http.server -d DIR`.
-func Export(dir string) error {
+// ExportOptions are the options of Export.
+type ExportOptions struct {
+	// Force allows a directory that already holds files (those of the same names as the site's
+	// are replaced; a run directory is refused all the same).
+	Force bool
+	// Runs, when not "", is a runs directory the copy includes as a snapshot: the runs list, the
+	// data of every run's page (as the server would answer) and the run's files, each regular file
+	// up to MaxExportedFile bytes (larger ones are named in the run's problems and left out). The
+	// runs are read as the server reads them (inside an os.Root, bounded, FIFOs refused).
+	Runs string
+}
+
+// MaxExportedFile bounds each run file a static copy includes.
+const MaxExportedFile = 64 << 20
+
+// Errors of Export about its directory (the CLI reports them as bad --export values).
+var (
+	ErrExportNotEmpty = errors.New("is not empty (pass --force to write the site into it anyway)")
+	ErrExportRunDir   = errors.New("holds a run; choose a directory of its own for the site")
+	ErrExportNotDir   = errors.New("exists and is not a directory")
+	// ErrExportInRuns: the copy of the runs would lie inside the runs directory, where its copies
+	// of run files would be listed as runs.
+	ErrExportInRuns = errors.New("lies inside the runs directory it would copy; choose a directory outside it")
+)
+
+// Export writes a static copy of the site into dir: every explainer page, the runs pages and the
+// assets including klppo.wasm, and with opt.Runs a snapshot of those runs under api/ (without, the
+// runs pages say that the copy has no runs and how to see them with the server). Serve dir with
+// any static file server, e.g. `python3 -m http.server -d DIR`.
+//
+// dir is created if missing. An existing dir must be empty unless opt.Force, and is refused if it
+// holds a run (see internal/rundir), whatever opt says. Every file is written through an os.Root
+// on dir, removed first and created anew (O_EXCL): a symbolic link in dir (say index.html →
+// a file elsewhere) is replaced, never written through, and nothing outside dir is touched.
+func Export(dir string, opt ExportOptions) error {
+	if dir == "" {
+		return fmt.Errorf("web: export: %w", rundir.ErrEmptyPath)
+	}
+	switch err := rundir.Check(dir); {
+	case rundir.HoldsRun(err):
+		return fmt.Errorf("web: export: %s %w (%v)", dir, ErrExportRunDir, err)
+	case err != nil:
+		if fi, serr := os.Stat(dir); serr == nil && !fi.IsDir() {
+			return fmt.Errorf("web: export: %s %w", dir, ErrExportNotDir)
+		}
+		return fmt.Errorf("web: export: %w", err)
+	}
+	if opt.Runs != "" {
+		ad, err1 := filepath.Abs(dir)
+		ar, err2 := filepath.Abs(opt.Runs)
+		if rel, err := filepath.Rel(ar, ad); err1 == nil && err2 == nil && err == nil && (rel == "." || filepath.IsLocal(rel)) {
+			return fmt.Errorf("web: export: %s %w (%s)", dir, ErrExportInRuns, opt.Runs)
+		}
+	}
+	if es, err := os.ReadDir(dir); err == nil && len(es) > 0 && !opt.Force {
+		return fmt.Errorf("web: export: %s %w", dir, ErrExportNotEmpty)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("web: export: %w", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("web: export: %w", err)
+	}
+	defer root.Close()
+	write := func(name string, b []byte) error {
+		if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
+			return fmt.Errorf("web: export: %w", err)
+		}
+		if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("web: export: %w", err)
+		}
+		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return fmt.Errorf("web: export: %w", err)
+		}
+		_, err = f.Write(b)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("web: export: %s: %w", name, err)
+		}
+		return nil
+	}
 	for _, sp := range sitePages() {
+		sp.Static = true
 		b, err := sp.render()
 		if err != nil {
 			return err
 		}
-		d := filepath.Join(dir, filepath.FromSlash(sp.Dir))
-		if err := os.MkdirAll(d, 0o755); err != nil {
-			return fmt.Errorf("web: export: %w", err)
-		}
-		if err := os.WriteFile(filepath.Join(d, "index.html"), b, 0o644); err != nil {
-			return fmt.Errorf("web: export: %w", err)
+		if err := write(path.Join(sp.Dir, "index.html"), b); err != nil {
+			return err
 		}
 	}
 	st := Static()
-	return fs.WalkDir(st, ".", func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
+	err = fs.WalkDir(st, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
 			return err
-		}
-		target := filepath.Join(dir, "static", filepath.FromSlash(p))
-		if d.IsDir() {
-			return os.MkdirAll(target, 0o755)
 		}
 		b, err := fs.ReadFile(st, p)
 		if err != nil {
 			return err
 		}
-		if err := os.WriteFile(target, b, 0o644); err != nil {
-			return fmt.Errorf("web: export: %w", err)
-		}
-		return nil
+		return write(path.Join("static", p), b)
 	})
+	if err != nil || opt.Runs == "" {
+		return err
+	}
+	return exportRuns(opt.Runs, write)
+}
+
+// exportRuns writes the snapshot of the runs in runsDir that the runs pages of a static copy read:
+// api/runs.json (the list), api/run/NAME/index.json (a run's page data) and api/file/NAME/FILE.
+// The runs inside a comparison or a sweep are written too, so that their pages' links work.
+func exportRuns(runsDir string, write func(string, []byte) error) error {
+	root, err := os.OpenRoot(runsDir)
+	if err != nil {
+		return fmt.Errorf("web: export runs: %w", err)
+	}
+	defer root.Close()
+	r := NewRuns(root.FS(), runsDir)
+	list, err := r.List()
+	if err != nil {
+		return err
+	}
+	b, err := json.Marshal(map[string]any{"dir": runsDir, "runs": list, "static": true})
+	if err != nil {
+		return fmt.Errorf("web: export runs: %w", err)
+	}
+	if err := write("api/runs.json", b); err != nil {
+		return err
+	}
+	var queue []string
+	for _, x := range list {
+		queue = append(queue, x.Name)
+	}
+	done := map[string]bool{}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		if done[name] {
+			continue
+		}
+		done[name] = true
+		d, err := r.Load(name)
+		if err != nil {
+			continue // gone or unreadable since the listing: the list still names it
+		}
+		var files []FileInfo
+		for _, f := range d.Files {
+			data, err := fileio.ReadFileFS(root.FS(), path.Join(name, f.Name), MaxExportedFile)
+			if err != nil {
+				d.Problems = append(d.Problems, fmt.Sprintf("%s: not in this static copy: %v", f.Name, strings.TrimPrefix(err.Error(), path.Join(name, f.Name)+": ")))
+				continue
+			}
+			if err := write(path.Join("api/file", name, f.Name), data); err != nil {
+				return err
+			}
+			files = append(files, f)
+		}
+		d.Files = files
+		if d.Files == nil {
+			d.Files = []FileInfo{}
+		}
+		for _, c := range d.Children {
+			queue = append(queue, path.Join(name, c.Name))
+		}
+		b, err := json.Marshal(d)
+		if err != nil {
+			return fmt.Errorf("web: export run %s: %w", name, err)
+		}
+		if err := write(path.Join("api/run", name, "index.json"), b); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ExportedFiles lists the paths (slash-separated, relative to the site root) that Export writes,
@@ -139,7 +285,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 <title>{{.Title}} · klppo</title>
 <link rel="stylesheet" href="{{.Root}}static/app.css">
 </head>
-<body data-kind="{{.Kind}}" data-root="{{.Root}}"{{if .Page}} data-page="{{.Page.Slug}}"{{end}}>
+<body data-kind="{{.Kind}}" data-root="{{.Root}}"{{if .Page}} data-page="{{.Page.Slug}}"{{end}}{{if .Static}} data-static="1"{{end}}>
 <header class="top">
   <a class="brand" href="{{.Root}}">klppo</a>
   <nav>

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"klppo/experiments/rlhf"
+	"klppo/internal/cputime"
 )
 
 func init() {
@@ -88,7 +89,7 @@ func runBenchRLHF(args []string, stdout, stderr io.Writer) (err error) {
 	}
 	var all, roll, learn []float64
 	tokens := 0
-	cpu0 := benchKLCPU()
+	cpu0, _ := cputime.Process()
 	for u := *warmup + 1; u <= cfg.Updates; u++ {
 		m, _, err := tr.Step(ctx, u)
 		if err != nil {
@@ -98,7 +99,8 @@ func runBenchRLHF(args []string, stdout, stderr io.Writer) (err error) {
 		t := float64(m.Tokens)
 		all, roll, learn = append(all, t/m.WallS), append(roll, t/m.RolloutS), append(learn, t/m.LearnS)
 	}
-	cpu := (benchKLCPU() - cpu0).Seconds()
+	cpu1, _ := cputime.Process()
+	cpu := (cpu1 - cpu0).Seconds()
 	res := benchRLHFResult{Updates: *updates, Warmup: *warmup, TokensPerUpd: float64(tokens) / float64(*updates),
 		TokensPerS: median(all), RolloutTokPerS: median(roll), LearnTokPerS: median(learn), TokensPerCPUS: float64(tokens) / cpu}
 	if *asJSON {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"klppo/experiments/rlhf"
+	"klppo/internal/rundir"
 	"klppo/kl"
 	"klppo/ppo"
 
@@ -225,6 +226,11 @@ func runRLHF(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := f.guard(append(f.prepareDirs(), runDirs...)...); err != nil {
 		return err
+	}
+	if !oneBeta { // the story's directory holds sft/, rm/, no-leash/, leash/ and the story charts
+		if err := rundir.WriteKind(*f.out, rundir.KindRLHFStory); err != nil {
+			return fmt.Errorf("--out %s: %w", *f.out, err)
+		}
 	}
 	ctx, stop := interruptible()
 	defer stop()
@@ -469,6 +475,9 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	}
 	if err := os.MkdirAll(*f.out, 0o755); err != nil {
 		return err
+	}
+	if err := rundir.WriteKind(*f.out, rundir.KindRLHFBoN); err != nil {
+		return fmt.Errorf("--out %s: %w", *f.out, err)
 	}
 	if err := rlhf.WriteBoNCSV(filepath.Join(*f.out, "bon.csv"), pts); err != nil {
 		return err

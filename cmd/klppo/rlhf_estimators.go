@@ -17,6 +17,7 @@ import (
 	"text/tabwriter"
 
 	"klppo/experiments/estimators"
+	"klppo/internal/rundir"
 )
 
 func init() {
@@ -179,6 +180,9 @@ func rlhfEstimatorsCmd(args []string, stdout, stderr io.Writer) error {
 		}
 		if o.out != "" {
 			if err := os.MkdirAll(o.out, 0o755); err != nil {
+				return fmt.Errorf("--out %s: %w", o.out, err)
+			}
+			if err := rundir.WriteKind(o.out, rundir.KindEstimators); err != nil {
 				return fmt.Errorf("--out %s: %w", o.out, err)
 			}
 			if err := estimators.WriteChart(filepath.Join(o.out, estimators.ChartFile), o.problem, rep.runs); err != nil {

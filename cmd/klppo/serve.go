@@ -7,12 +7,15 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
 	"net"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -28,22 +31,49 @@ type serveOptions struct {
 	addr   string // host:port to listen on; 127.0.0.1 so that only this machine can connect
 	runs   string // directory whose runs are listed (read-only; nothing outside it is served)
 	export string // write a static copy of the explainer pages into this directory and exit
+	force  bool   // --export into a directory that already holds files
 }
 
 func serveCmd(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("serve", "[--addr 127.0.0.1:8080] [--runs DIR] | --export DIR", stderr)
+	fs := newFlagSet("serve", "[--addr 127.0.0.1:8080] [--runs DIR] | --export DIR [--runs DIR] [--force]", stderr)
 	var o serveOptions
 	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "address to listen on (host:port; keep 127.0.0.1 unless you mean to share the pages; port 0 picks a free one)")
 	fs.StringVar(&o.runs, "runs", "runs", "directory of runs to show (train, compare, vae, distill, rlhf outputs); read-only")
-	fs.StringVar(&o.export, "export", "", "write a static copy of the site into `DIR` (works offline from any static file server) and exit")
+	fs.StringVar(&o.export, "export", "", "write a static copy of the site into `DIR` (works offline from any static file server) and exit; DIR must be new or empty; with --runs given, the copy includes a snapshot of those runs")
+	fs.BoolVar(&o.force, "force", false, "with --export: write into a directory that already holds files (never into a run directory)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if o.export != "" {
-		if err := web.Export(o.export); err != nil {
-			return err
+	exporting, withRuns := false, false
+	fs.Visit(func(f *flag.Flag) {
+		exporting = exporting || f.Name == "export"
+		withRuns = withRuns || f.Name == "runs"
+	})
+	if o.force && !exporting {
+		return usagef("--force: only meaningful with --export DIR")
+	}
+	if exporting {
+		if o.export == "" {
+			return usagef(`--export "": give the directory to write the static site into`)
 		}
-		fmt.Fprintf(stdout, "klppo serve: static site written to %s\n  view it with any static file server, e.g.: python3 -m http.server -d %s 8000\n  then open http://127.0.0.1:8000/\n", o.export, o.export)
+		opt := web.ExportOptions{Force: o.force}
+		if withRuns { // --runs given with --export: the copy includes a snapshot of those runs
+			if st, err := os.Stat(o.runs); err != nil || !st.IsDir() {
+				return usagef("--runs %s: not a directory of runs", o.runs)
+			}
+			opt.Runs = o.runs
+		}
+		if err := web.Export(o.export, opt); err != nil {
+			if errors.Is(err, web.ErrExportNotEmpty) || errors.Is(err, web.ErrExportRunDir) || errors.Is(err, web.ErrExportNotDir) || errors.Is(err, web.ErrExportInRuns) {
+				return usagef("--export %s: %v", o.export, strings.TrimPrefix(err.Error(), "web: export: "))
+			}
+			return fmt.Errorf("--export %s: %w", o.export, err)
+		}
+		what := "no runs (give --runs DIR to include a snapshot of them)"
+		if opt.Runs != "" {
+			what = "a snapshot of the runs in " + opt.Runs
+		}
+		fmt.Fprintf(stdout, "klppo serve: static site written to %s, with %s\n  view it with any static file server, e.g.: python3 -m http.server -d %s 8000\n  then open http://127.0.0.1:8000/\n", o.export, what, o.export)
 		return nil
 	}
 	ctx, stop := interruptible()
@@ -58,9 +88,12 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return usagef("--runs %s: %v", o.runs, err)
 	}
-	host, _, err := net.SplitHostPort(o.addr)
+	host, port, err := net.SplitHostPort(o.addr)
 	if err != nil {
 		return usagef("--addr %s: %v (want host:port, e.g. 127.0.0.1:8080)", o.addr, err)
+	}
+	if _, err := strconv.ParseUint(port, 10, 16); err != nil && port != "" {
+		return usagef("--addr %s: port %q: want a number from 0 to 65535 (0 picks a free one)", o.addr, port)
 	}
 	srv, err := web.NewServer(o.runs)
 	if err != nil {
@@ -69,8 +102,12 @@ func serve(ctx context.Context, o serveOptions, stdout, stderr io.Writer) error 
 	defer srv.Close()
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {
-		if errors.Is(err, syscall.EADDRINUSE) {
+		var dnsErr *net.DNSError
+		switch {
+		case errors.Is(err, syscall.EADDRINUSE):
 			return fmt.Errorf("--addr %s: the port is already in use (another klppo serve?); pick another, e.g. --addr 127.0.0.1:8081", o.addr)
+		case errors.As(err, &dnsErr), errors.Is(err, syscall.EADDRNOTAVAIL):
+			return usagef("--addr %s: %v (not an address of this machine)", o.addr, err)
 		}
 		return fmt.Errorf("--addr %s: %w", o.addr, err)
 	}

@@ -41,6 +41,12 @@ func TestServeBadFlags(t *testing.T) {
 		{[]string{"serve", "--runs", file}, "--runs " + file + ": not a directory"},
 		{[]string{"serve", "--addr", "nonsense", "--runs", t.TempDir()}, "--addr nonsense"},
 		{[]string{"serve", "extra"}, "unexpected argument"},
+		{[]string{"serve", "--addr", ":99999", "--runs", t.TempDir()}, "--addr :99999"},
+		{[]string{"serve", "--addr", "127.0.0.1:http2", "--runs", t.TempDir()}, "--addr 127.0.0.1:http2"},
+		{[]string{"serve", "--export", ""}, `--export ""`},
+		{[]string{"serve", "--export", file}, "--export " + file + ": " + file + " exists and is not a directory"},
+		{[]string{"serve", "--export", filepath.Dir(file)}, "is not empty (pass --force"},
+		{[]string{"serve", "--force"}, "--force: only meaningful with --export"},
 	} {
 		var out, errb bytes.Buffer
 		if code := run(c.args, &out, &errb); code != 2 || !strings.Contains(errb.String(), c.want) {
@@ -54,6 +60,40 @@ func TestServeExport(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"serve", "--export", dir}, &out, &errb); code != 0 {
 		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	// Again into the same, now non-empty, directory: refused without --force (exit 2), done with it.
+	errb.Reset()
+	if code := run([]string{"serve", "--export", dir}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "--export "+dir) {
+		t.Errorf("export into a non-empty directory: exit %d, %s", code, errb.String())
+	}
+	if code := run([]string{"serve", "--export", dir, "--force"}, &out, &errb); code != 0 {
+		t.Errorf("export --force: exit %d, %s", code, errb.String())
+	}
+	// A run directory is refused even with --force.
+	runDir := filepath.Join(t.TempDir(), "run")
+	if err := os.MkdirAll(runDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(runDir, "metrics.csv"), []byte("update\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	if code := run([]string{"serve", "--export", runDir, "--force"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "holds a run") {
+		t.Errorf("export into a run directory: exit %d, %s", code, errb.String())
+	}
+	// --runs with --export: a snapshot of the runs; never inside the runs directory itself.
+	withRuns := filepath.Join(t.TempDir(), "site")
+	out.Reset()
+	if code := run([]string{"serve", "--export", withRuns, "--runs", filepath.Dir(runDir)}, &out, &errb); code != 0 || !strings.Contains(out.String(), "snapshot of the runs") {
+		t.Errorf("export --runs: exit %d, %s%s", code, out.String(), errb.String())
+	}
+	if _, err := os.Stat(filepath.Join(withRuns, "api", "run", "run", "index.json")); err != nil {
+		t.Errorf("export --runs: %v", err)
+	}
+	errb.Reset()
+	inside := filepath.Join(filepath.Dir(runDir), "site")
+	if code := run([]string{"serve", "--export", inside, "--runs", filepath.Dir(runDir)}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "inside the runs directory") {
+		t.Errorf("export inside --runs: exit %d, %s", code, errb.String())
 	}
 	files := []string{"index.html", "runs/index.html", "runs/view/index.html", "static/klppo.wasm", "static/wasm_exec.js", "static/charts.js"}
 	for _, p := range explain.Pages {

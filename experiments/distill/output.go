@@ -17,6 +17,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gorgonia.org/tensor"
 
+	"klppo/internal/rundir"
 	"klppo/nn"
 )
 
@@ -271,12 +272,13 @@ func accuracyPlot(path string, res *Result) error {
 }
 
 // WriteOutputs writes metrics.csv, accuracy.png, per-class.png, summary.json and teacher.klnn
-// into dir (created if needed) and returns the paths written.
+// into dir (created if needed, with its run kind: see rundir.WriteKind) and returns the paths
+// written.
 func WriteOutputs(dir string, res *Result) ([]string, error) {
 	if res == nil || res.Teacher == nil {
 		return nil, fmt.Errorf("distill: WriteOutputs: no result")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindDistill); err != nil {
 		return nil, fmt.Errorf("distill: %w", err)
 	}
 	paths := []string{filepath.Join(dir, MetricsFile), filepath.Join(dir, AccuracyFile), filepath.Join(dir, TeacherFile),

@@ -90,10 +90,15 @@ func newState(theta, refLogits, reward []float64) (*state, error) {
 	if err != nil {
 		return nil, fmt.Errorf("estimators: ref_logits: %w", err)
 	}
-	s := &state{lp: lp, lr: lr, pi: make([]float64, len(lp)), piRef: make([]float64, len(lr)), r: reward}
-	for i := range lp {
-		s.pi[i], s.piRef[i] = math.Exp(lp[i]), math.Exp(lr[i])
-		s.er += s.pi[i] * reward[i]
+	s := &state{lp: lp, lr: lr, r: reward}
+	if s.pi, err = kl.Softmax(theta); err != nil {
+		return nil, fmt.Errorf("estimators: logits: %w", err)
+	}
+	if s.piRef, err = kl.Softmax(refLogits); err != nil {
+		return nil, fmt.Errorf("estimators: ref_logits: %w", err)
+	}
+	for i, p := range s.pi {
+		s.er += p * reward[i]
 	}
 	if s.klRev, err = kl.KLLogits(theta, refLogits); err != nil {
 		return nil, fmt.Errorf("estimators: KL(π‖π_ref): %w", err)

@@ -17,14 +17,11 @@ func ReverseOptimum(p Problem) ([]float64, error) {
 	for i := range z {
 		z[i] = p.RefLogits[i] + p.Reward[i]/p.Beta
 	}
-	lp, err := kl.LogSoftmax(z)
+	pi, err := kl.Softmax(z)
 	if err != nil {
 		return nil, fmt.Errorf("estimators: reverse optimum: %w", err)
 	}
-	for i := range lp {
-		lp[i] = math.Exp(lp[i])
-	}
-	return lp, nil
+	return pi, nil
 }
 
 // ForwardOptimum returns argmax_π E_π[r] − β·KL(π_ref‖π): the Lagrange condition

@@ -52,7 +52,7 @@ func zeroed[T any](s []T, n int) []T {
 // Its rollout and scratch are reused from one generate call to the next: a rollout is valid
 // until the generator's next call.
 type generator struct {
-	r           rollout
+	r          rollout
 	cfg        ModelConfig
 	actor, ref *policy.Actor
 	critic     bool // record V(s) too

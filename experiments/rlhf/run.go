@@ -15,6 +15,7 @@ import (
 
 	"klppo/internal/fileio"
 	"klppo/internal/rng"
+	"klppo/internal/rundir"
 	"klppo/nn"
 	"klppo/policy"
 )
@@ -299,7 +300,8 @@ type Env struct {
 	LabelNoise    float64
 }
 
-// RunPPO trains a policy from env.Ref against env.RM with cfg and writes dir/config.json,
+// RunPPO trains a policy from env.Ref against env.RM with cfg and writes dir/run.json (its kind,
+// rundir.KindRLHFPPO), dir/config.json,
 // dir/metrics.csv (one flushed row per update), dir/samples.jsonl (4 texts per update) and
 // dir/summary.json — also when ctx is cancelled or an update fails (then "complete": false and
 // the error is returned). onUpdate (may be nil) sees every update's metrics.
@@ -307,7 +309,7 @@ func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate fu
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFPPO); err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}
 	rc := RunConfig{PPO: cfg, Model: env.Ref.Cfg, SFT: env.SFTDir, RM: env.RMDir, LabelNoise: env.LabelNoise,
@@ -416,7 +418,7 @@ type SFTMeta struct {
 
 // SaveSFT writes the SFT model, its metrics and its report into dir.
 func SaveSFT(dir string, m *Model, rep SFTReport, cfg SFTConfig) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFSFT); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	ck, err := m.AC.Snapshot(nil, SFTMeta{Model: m.Cfg})
@@ -462,7 +464,7 @@ func LoadSFT(dir string) (*Model, error) {
 
 // SaveRM writes the reward model and its report into dir.
 func SaveRM(dir string, rm *RewardModel, rep RMReport, cfg RMConfig) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFRM); err != nil {
 		return fmt.Errorf("rlhf: %w", err)
 	}
 	arrays, err := rm.Net.Arrays()

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"klppo/internal/rundir"
 )
 
 // GaoFit is a least-squares fit of one of Gao, Schulman & Hilton's (2022) over-optimisation laws
@@ -154,6 +156,9 @@ type SweepResult struct {
 func Sweep(ctx context.Context, cfg SweepConfig, dir string, progress func(done, total int, what string), onUpdate func(UpdateMetrics)) (*SweepResult, error) {
 	if len(cfg.Betas) == 0 || len(cfg.Seeds) == 0 {
 		return nil, fmt.Errorf("rlhf: sweep: need ≥ 1 β and ≥ 1 seed")
+	}
+	if err := rundir.WriteKind(dir, rundir.KindRLHFSweep); err != nil {
+		return nil, fmt.Errorf("rlhf: sweep: %w", err)
 	}
 	res := &SweepResult{Config: cfg, BoN: map[string][]BoNPoint{}, RefGold: map[string]float64{}}
 	total := len(cfg.Seeds) * (len(cfg.Betas) + 1)

@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"klppo/experiments/datasets"
+	"klppo/internal/rundir"
 	"klppo/nn"
 )
 
@@ -66,12 +67,12 @@ func WriteMetricsCSV(path string, res *Result) error {
 }
 
 // WriteOutputs writes metrics.csv, samples.png, kl.png and latent.png into dir (created if
-// needed) and returns the paths written. The pictures' random draws come from seed.
+// needed, with its run kind: see rundir.WriteKind) and returns the paths written. The pictures' random draws come from seed.
 func WriteOutputs(dir string, res *Result, data *datasets.Split, seed uint64) ([]string, error) {
 	if res == nil || len(res.Epochs) == 0 {
 		return nil, fmt.Errorf("vae: WriteOutputs: no trained epochs")
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindVAE); err != nil {
 		return nil, fmt.Errorf("vae: %w", err)
 	}
 	var written []string

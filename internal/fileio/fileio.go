@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
@@ -54,6 +55,39 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 	data, err := ReadAll(f, limit)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return data, nil
+}
+
+// ReadFileFS is ReadFile for the file name in fsys, e.g. the FS of an os.Root, which keeps every
+// read inside one directory. It refuses what is not a regular file before opening it (checked
+// again on the open file) and a file larger than limit; the errors name the file and wrap
+// ErrNotRegular or ErrTooLarge.
+func ReadFileFS(fsys fs.FS, name string, limit int64) ([]byte, error) {
+	fi, err := fs.Stat(fsys, name)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, kindOf(fi.Mode()))
+	}
+	if fi.Size() > limit {
+		return nil, fmt.Errorf("%s: %w: %d bytes, more than the %d this file may have", name, ErrTooLarge, fi.Size(), limit)
+	}
+	f, err := fsys.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if fi, err = f.Stat(); err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %w (%s)", name, ErrNotRegular, kindOf(fi.Mode()))
+	}
+	data, err := ReadAll(f, limit)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return data, nil
 }

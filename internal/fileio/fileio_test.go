@@ -116,3 +116,55 @@ func TestWriteAtomic(t *testing.T) {
 		t.Fatal("write into a missing directory succeeded")
 	}
 }
+
+// TestReadFileFS: the same limits through an os.Root's FS, which also keeps reads inside the root.
+func TestReadFileFS(t *testing.T) {
+	base := t.TempDir()
+	dir := filepath.Join(base, "runs")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "a.json"), []byte("0123456789"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "secret"), []byte("s"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(base, "secret"), filepath.Join(dir, "leak")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "metrics.csv"), 0o644); err != nil {
+		t.Fatalf("mkfifo: %v", err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	fsys := root.FS()
+	if got, err := ReadFileFS(fsys, "a.json", 10); err != nil || string(got) != "0123456789" {
+		t.Fatalf("at the limit: %q, %v", got, err)
+	}
+	if _, err := ReadFileFS(fsys, "a.json", 9); !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "a.json") {
+		t.Errorf("over the limit: %v, want ErrTooLarge naming a.json", err)
+	}
+	if _, err := ReadFileFS(fsys, ".", 100); !errors.Is(err, ErrNotRegular) {
+		t.Errorf("a directory: %v, want ErrNotRegular", err)
+	}
+	if _, err := ReadFileFS(fsys, "leak", 100); err == nil {
+		t.Error("a symbolic link out of the root was read")
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := ReadFileFS(fsys, "metrics.csv", 100)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "named pipe") {
+			t.Fatalf("FIFO: %v, want ErrNotRegular naming a pipe", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("ReadFileFS(FIFO) blocked")
+	}
+}

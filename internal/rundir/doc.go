@@ -8,4 +8,9 @@
 //	if err := rundir.Check(dir); err != nil && !force {
 //		return err // names the directory and the file found
 //	}
+//
+// A run also states its kind: every command records what wrote a run directory in its KindFile
+// (run.json, {"kind": "train"}) with WriteKind, and readers such as the runs viewer of
+// `klppo serve` take the kind from ReadKind (or ParseKind) instead of guessing it from the
+// directory's path or its CSV columns. Kinds lists the kinds and what writes each.
 package rundir

@@ -27,3 +27,20 @@ func ExampleCheck() {
 	// new directory: <nil>
 	// after a run: true metrics.csv
 }
+
+func ExampleWriteKind() {
+	dir, err := os.MkdirTemp("", "rundir-example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	if err := rundir.WriteKind(dir, rundir.KindRLHFRM); err != nil {
+		fmt.Println(err)
+		return
+	}
+	k, err := rundir.ReadKind(dir)
+	fmt.Println(k, k.Known(), err)
+	// Output:
+	// rlhf-rm true <nil>
+}

@@ -2,6 +2,16 @@
 // drawChart(container, spec) draws spec = {title, kind: "line"|"bars"|"stacked", xlabel, ylabel,
 // categories, series: [{name, x, y, style}], hlines, vlines, bands, points, logx, logy, ymin, ymax}.
 // Values are numbers or null (a gap). Colours are high-contrast and distinguishable in grey.
+// Line charts also take (the runs pages use them):
+//   ybands: [{from, to, label}]  horizontal shaded bands (a target band of the KL)
+//   smooth: w in [0, 1)          each series is drawn faint and, over it, its exponential moving
+//                                average with weight w (as TensorBoard's smoothing slider)
+//   xmin, xmax                   the visible x range (zoom); y follows the visible points
+//   robust: true                 a few spikes far above the rest are left above the chart (and
+//                                counted in a note) instead of flattening it
+//   note                         a sentence under the chart
+//   interactive: true            hover shows the values under the cursor; dragging across the
+//                                plot zooms into that x range, a double click zooms out
 "use strict";
 (function () {
   const NS = "http://www.w3.org/2000/svg";
@@ -75,6 +85,7 @@
   // logTicks: the powers of ten in [lo, hi]; with fewer than two, also 2× and 5×; with still
   // fewer, evenly spaced ticks.
   function logTicks(lo, hi) {
+    if (!(lo > 0) || !isFinite(lo) || !isFinite(hi)) return { ticks: niceTicks(lo, hi, 4), log: false };
     for (const ms of [[1], [1, 2, 5]]) {
       const out = [];
       for (let e = Math.floor(Math.log10(lo)); e <= Math.ceil(Math.log10(hi)); e++) {
@@ -158,6 +169,19 @@
     return fig;
   }
 
+  // ema is the exponential moving average with weight w, debiased at the start (so that the first
+  // value is the first point, not w times it), skipping gaps: s_t = w·s_{t−1} + (1−w)·y_t, shown as
+  // s_t/(1 − w^n) after n points.
+  function ema(ys, w) {
+    let acc = 0, n = 0;
+    return ys.map(v => {
+      if (!finite(v)) return null;
+      acc = w * acc + (1 - w) * v;
+      n++;
+      return w > 0 ? acc / (1 - Math.pow(w, n)) : v;
+    });
+  }
+
   // drawCharts places one figure per spec first and then draws each, so that every SVG's
   // coordinate system is its final on-screen size: text renders at its CSS pixel size
   // (16 px and up) whatever the layout.
@@ -174,20 +198,42 @@
     el("rect", { x: 0, y: 0, width: W, height: H, fill: "#ffffff" }, svg);
     const title = text(svg, 12, 28, spec.title || "", { class: "ctitle" });
     fitText(title, W - 24);
-    const series = spec.series || [];
     const bars = spec.kind === "bars" || spec.kind === "stacked";
+    const smooth = !bars && finite(spec.smooth) && spec.smooth > 0 ? Math.min(spec.smooth, 0.999) : 0;
+    // Each series keeps its points (raw) and the values drawn bold (sy: smoothed, or raw).
+    const series = (spec.series || []).map(se => Object.assign({}, se, { sy: smooth && se.style !== "dash" ? ema(se.y, smooth) : se.y }));
+    const zoomed = !bars && (finite(spec.xmin) || finite(spec.xmax));
+    const inX = (se, i) => !zoomed || !se.x || ((!finite(spec.xmin) || se.x[i] >= spec.xmin) && (!finite(spec.xmax) || se.x[i] <= spec.xmax));
+    const notes = [];
     // y range
     let ys = [];
     if (spec.kind === "stacked") {
       (spec.categories || []).forEach((_, i) => ys.push(series.reduce((s, se) => s + (finite(se.y[i]) ? se.y[i] : 0), 0)));
     } else {
-      series.forEach(se => se.y.forEach((v, i) => { if (finite(v) && (!spec.logx || !se.x || se.x[i] > 0)) ys.push(v); }));
+      series.forEach(se => [se.y, se.sy].forEach(arr => arr.forEach((v, i) => { if (finite(v) && (!spec.logx || !se.x || se.x[i] > 0) && inX(se, i)) ys.push(v); })));
+    }
+    if (spec.logy) {
+      const n = ys.filter(v => v <= 0).length;
+      if (n > 0 && !bars) notes.push(`${n} value${n > 1 ? "s" : ""} ≤ 0 not drawn on the log axis`);
     }
     (spec.hlines || []).forEach(h => ys.push(h.at));
-    (spec.points || []).forEach(p => ys.push(p.Y));
+    (spec.ybands || []).forEach(b => { ys.push(b.from); ys.push(b.to); });
+    (spec.points || []).forEach(p => { if (!spec.logx || p.X > 0) ys.push(p.Y); });
     if (spec.logy) ys = ys.filter(v => v > 0);
+    let yhiData = null;
+    if (spec.robust && !spec.logy && ys.length >= 10) {
+      // Spikes: the top of the chart is set by the 98th percentile when the maximum lies far
+      // above it (one k3 estimate of 1500 among values near 1 would flatten everything else).
+      const sorted = ys.slice().sort((a, b) => a - b);
+      const lo = sorted[0], q = sorted[Math.floor(0.98 * (sorted.length - 1))], top = sorted[sorted.length - 1];
+      if (q > lo && top - lo > 4 * (q - lo)) {
+        yhiData = q + 0.25 * (q - lo);
+        const above = sorted.filter(v => v > yhiData).length;
+        notes.push(`${above} value${above > 1 ? "s" : ""} above the top of the chart (largest ${plain(top)}); log y shows ${above > 1 ? "them" : "it"}`);
+      }
+    }
     let ylo = finite(spec.ymin) ? spec.ymin : Math.min.apply(null, ys.length ? ys : [0]);
-    let yhi = finite(spec.ymax) ? spec.ymax : Math.max.apply(null, ys.length ? ys : [1]);
+    let yhi = finite(spec.ymax) ? spec.ymax : (yhiData !== null ? yhiData : Math.max.apply(null, ys.length ? ys : [1]));
     if (bars && !finite(spec.ymin)) ylo = Math.min(0, ylo);
     if (!spec.logy && !finite(spec.ymax) && yhi > ylo) yhi += (yhi - ylo) * 0.06;
     if (!spec.logy && !finite(spec.ymin) && !bars && ylo < yhi && ylo !== 0) ylo -= (yhi - ylo) * 0.04;
@@ -203,9 +249,11 @@
     if (!bars) {
       const xs = [];
       series.forEach(se => (se.x || []).forEach(v => { if (finite(v) && (!spec.logx || v > 0)) xs.push(v); }));
-      (spec.points || []).forEach(p => xs.push(p.X));
+      (spec.points || []).forEach(p => { if (finite(p.X) && (!spec.logx || p.X > 0)) xs.push(p.X); });
       xlo = Math.min.apply(null, xs.length ? xs : [0]);
       xhi = Math.max.apply(null, xs.length ? xs : [1]);
+      if (finite(spec.xmin)) xlo = spec.xmin;
+      if (finite(spec.xmax)) xhi = spec.xmax;
       if (!(xhi > xlo)) xhi = xlo + 1;
       XT = axisTicks(xlo, xhi, spec.logx);
     }
@@ -263,23 +311,34 @@
         el("rect", { x: Math.min(x0, x1), y: top, width: Math.abs(x1 - x0), height: ph, class: "band" }, plot);
         mark((x0 + x1) / 2, top + 20, b.Label || "", "middle");
       });
+      (spec.ybands || []).forEach(b => {
+        if (spec.logy && !(b.from > 0)) return;
+        const y0 = Yf(b.from), y1 = Yf(b.to);
+        el("rect", { x: l, y: Math.min(y0, y1), width: pw, height: Math.abs(y1 - y0), class: "band" }, plot);
+        if (b.label) mark(l + 8, Math.min(y0, y1) + (Math.abs(y1 - y0) > 26 ? 20 : -6), b.label, "start");
+      });
       series.forEach((se, si) => {
         const c = COLORS[si % COLORS.length];
-        let d = "", pen = false, first = null, last = null;
         const base = Yf(spec.logy ? ylo : Math.max(ylo, Math.min(0, yhi)));
-        for (let i = 0; i < se.y.length; i++) {
-          const xv = se.x[i], yv = se.y[i];
-          if (!finite(xv) || !finite(yv) || (spec.logx && xv <= 0) || (spec.logy && yv <= 0)) { pen = false; continue; }
-          const px = X(xv), py = Yf(yv);
-          if (se.style === "steps" && pen) d += `H${px.toFixed(1)}V${py.toFixed(1)}`;
-          else d += (pen ? "L" : "M") + px.toFixed(1) + "," + py.toFixed(1);
-          if (first === null) first = px;
-          last = px; pen = true;
-        }
+        const line = ys => {
+          let d = "", pen = false, first = null, last = null;
+          for (let i = 0; i < ys.length; i++) {
+            const xv = se.x[i], yv = ys[i];
+            if (!finite(xv) || !finite(yv) || (spec.logx && xv <= 0) || (spec.logy && yv <= 0)) { pen = false; continue; }
+            const px = X(xv), py = Yf(yv);
+            if (se.style === "steps" && pen) d += `H${px.toFixed(1)}V${py.toFixed(1)}`;
+            else d += (pen ? "L" : "M") + px.toFixed(1) + "," + py.toFixed(1);
+            if (first === null) first = px;
+            last = px; pen = true;
+          }
+          return { d, first, last };
+        };
+        if (se.sy !== se.y) el("path", { d: line(se.y).d, fill: "none", stroke: c, "stroke-width": 2, "stroke-opacity": 0.28, class: "raw" }, plot);
+        const { d, first, last } = line(se.sy);
         if (se.style === "area" && first !== null) {
           el("path", { d: d + `L${last.toFixed(1)},${base.toFixed(1)}L${first.toFixed(1)},${base.toFixed(1)}Z`, fill: c, "fill-opacity": 0.18, stroke: "none" }, plot);
         }
-        el("path", { d: d, fill: "none", stroke: c, "stroke-width": 3, "stroke-dasharray": se.style === "dash" ? "10 6" : "none", "stroke-linejoin": "round" }, plot);
+        el("path", { d: d, fill: "none", stroke: c, "stroke-width": 3, "stroke-dasharray": se.style === "dash" ? "10 6" : "none", "stroke-linejoin": "round", class: se.sy !== se.y ? "smoothed" : "series" }, plot);
       });
       (spec.vlines || []).forEach(v => {
         if (spec.logx && v.at <= 0) return;
@@ -288,8 +347,10 @@
         mark(x, top + 20, v.label || "", "start", 6);
       });
       (spec.points || []).forEach(p => {
+        if ((spec.logx && !(p.X > 0)) || (spec.logy && !(p.Y > 0))) return;
         el("circle", { cx: X(p.X), cy: Yf(p.Y), r: 8, fill: "#111", stroke: "#fff", "stroke-width": 2 }, plot);
-        mark(X(p.X), Yf(p.Y) + 24, p.Label || "", "start", 12);
+        const py = Yf(p.Y); // the label goes under the point, or over it at the bottom of the plot
+        mark(X(p.X), py + 24 > top + ph - 4 ? py - 14 : py + 24, p.Label || "", "start", 12);
       });
     } else {
       const n = cats.length || 1;
@@ -317,6 +378,7 @@
       if (h.label) mark(l + pw - 6, y - 6, h.label, "end");
     });
     el("rect", { x: l, y: top, width: pw, height: ph, class: "frame" }, svg);
+    const placed = []; // [x0, x1, y] of the labels placed so far (y is the baseline)
     marks.forEach(m => {
       if (!m.s) return;
       const t = text(svg, m.x + m.gap, m.y, m.s, { class: "mark", "text-anchor": m.anchor });
@@ -324,6 +386,18 @@
       // keep the label inside the plot: flip a right-running label to the left of its anchor
       if (m.anchor === "start" && m.x + m.gap + w > l + pw - 2) { t.setAttribute("text-anchor", "end"); t.setAttribute("x", Math.max(l + w + 2, m.x - m.gap)); }
       if (m.anchor === "middle") t.setAttribute("x", Math.min(Math.max(m.x, l + w / 2 + 2), l + pw - w / 2 - 2));
+      // a label that would overlap one placed before moves down a line (up at the bottom)
+      const ax = +t.getAttribute("x"), anchor = t.getAttribute("text-anchor");
+      const x0 = anchor === "end" ? ax - w : anchor === "middle" ? ax - w / 2 : ax, x1 = x0 + w;
+      const clash = y => placed.some(p => x0 < p[1] + 4 && p[0] < x1 + 4 && Math.abs(p[2] - y) < LINE);
+      let y = m.y;
+      for (let k = 1; clash(y) && k <= 6; k++) {
+        const down = m.y + k * LINE, up = m.y - k * LINE;
+        if (down < top + ph - 4 && !clash(down)) { y = down; break; }
+        if (up > top + 16 && !clash(up)) { y = up; break; }
+      }
+      t.setAttribute("y", y);
+      placed.push([x0, x1, y]);
     });
     if (spec.xlabel) { // centred under the plot, shifted left if a long label would leave the chart
       const xl = text(svg, l + pw / 2, H - 10, spec.xlabel, { class: "axis", "text-anchor": "middle" });
@@ -340,6 +414,10 @@
       // a line still longer than the plot is shortened, with the full label as a tooltip
       Array.from(yl.children).forEach(c => { if (width(c) > ph) fitText(c, ph); });
     }
+    svg.dataset.logy = spec.logy ? "1" : "0";
+    svg.dataset.smooth = String(smooth);
+    if (zoomed) { svg.dataset.xmin = String(xlo); svg.dataset.xmax = String(xhi); }
+    if (spec.interactive && !bars) interact(container, fig, svg, spec, series, { l, pw, top, ph, xlo, xhi, ylo, yhi });
     if (!spec.hidelegend && series.length > 0) {
       const lg = document.createElement("figcaption");
       lg.className = "legend";
@@ -354,7 +432,116 @@
       });
       fig.appendChild(lg);
     }
+    if (spec.note || notes.length) {
+      const n = document.createElement("figcaption");
+      n.className = "note";
+      n.textContent = [spec.note].concat(notes).filter(Boolean).join(". ") + ".";
+      fig.appendChild(n);
+    }
     return fig;
+  }
+
+  // interact adds the hover read-out and the drag-to-zoom of a line chart. g holds the plot's
+  // place (l, pw, top, ph) and ranges, in the SVG's coordinates.
+  function interact(container, fig, svg, spec, series, g) {
+    const X = mapping(g.xlo, g.xhi, g.l, g.l + g.pw, spec.logx), Yf = mapping(g.ylo, g.yhi, g.top + g.ph, g.top, spec.logy);
+    const invX = px => spec.logx ? Math.pow(10, Math.log10(g.xlo) + (px - g.l) / g.pw * (Math.log10(g.xhi) - Math.log10(g.xlo))) : g.xlo + (px - g.l) / g.pw * (g.xhi - g.xlo);
+    const hover = el("g", { class: "hover", visibility: "hidden" }, svg);
+    const vline = el("line", { y1: g.top, y2: g.top + g.ph, class: "cursor" }, hover);
+    const dots = series.map((_, si) => el("circle", { r: 6, fill: COLORS[si % COLORS.length], stroke: "#fff", "stroke-width": 2 }, hover));
+    const sel = el("rect", { y: g.top, height: g.ph, class: "zoomsel", visibility: "hidden" }, svg);
+    fig.style.position = "relative";
+    const tip = document.createElement("div");
+    tip.className = "tip";
+    tip.hidden = true;
+    fig.appendChild(tip);
+    const local = ev => { // client → SVG coordinates
+      const pt = svg.createSVGPoint();
+      pt.x = ev.clientX; pt.y = ev.clientY;
+      return pt.matrixTransform(svg.getScreenCTM().inverse());
+    };
+    const inside = p => p.x >= g.l && p.x <= g.l + g.pw && p.y >= g.top && p.y <= g.top + g.ph;
+    // nearest returns, for one series, the index of the point nearest the cursor: by x for a
+    // series whose x only grows, by distance on the screen for a path (e.g. gold against KL).
+    const nearest = (se, p) => {
+      let best = -1, bd = Infinity;
+      const monotone = se.x.every((v, i) => i === 0 || !finite(v) || !finite(se.x[i - 1]) || v >= se.x[i - 1]);
+      se.x.forEach((xv, i) => {
+        const yv = se.sy[i];
+        if (!finite(xv) || !finite(yv) || (spec.logx && xv <= 0) || (spec.logy && yv <= 0)) return;
+        if (xv < g.xlo || xv > g.xhi) return;
+        const dx = X(xv) - p.x, d = monotone ? Math.abs(dx) : Math.hypot(dx, Yf(yv) - p.y);
+        if (d < bd) { bd = d; best = i; }
+      });
+      return best;
+    };
+    let drag = null;
+    svg.addEventListener("mousemove", ev => {
+      const p = local(ev);
+      if (drag !== null) {
+        const x0 = Math.max(g.l, Math.min(drag, p.x)), x1 = Math.min(g.l + g.pw, Math.max(drag, p.x));
+        sel.setAttribute("x", x0); sel.setAttribute("width", x1 - x0); sel.setAttribute("visibility", "visible");
+      }
+      if (!inside(p)) { hover.setAttribute("visibility", "hidden"); tip.hidden = true; return; }
+      const rows = [];
+      let xAt = null;
+      series.forEach((se, si) => {
+        const i = nearest(se, p);
+        if (i < 0) { dots[si].setAttribute("visibility", "hidden"); return; }
+        dots[si].setAttribute("visibility", "visible");
+        dots[si].setAttribute("cx", X(se.x[i])); dots[si].setAttribute("cy", Yf(se.sy[i]));
+        if (xAt === null) xAt = se.x[i];
+        const raw = se.sy !== se.y && finite(se.y[i]) ? ` (raw ${plain(se.y[i])})` : "";
+        rows.push({ c: COLORS[si % COLORS.length], s: `${se.name || spec.ylabel || "y"}: ${plain(se.sy[i])}${raw}`, x: se.x[i] });
+      });
+      if (!rows.length) return;
+      vline.setAttribute("x1", X(xAt)); vline.setAttribute("x2", X(xAt));
+      hover.setAttribute("visibility", "visible");
+      tip.textContent = "";
+      const head = document.createElement("b");
+      head.textContent = `${spec.xlabel || "x"} = ${plain(xAt)}`;
+      tip.appendChild(head);
+      rows.forEach(r => {
+        const d = document.createElement("div");
+        const sw = document.createElement("i");
+        sw.style.background = r.c;
+        d.appendChild(sw);
+        d.appendChild(document.createTextNode(r.s + (r.x !== xAt ? ` at ${plain(r.x)}` : "")));
+        d.dataset.value = r.s;
+        tip.appendChild(d);
+      });
+      tip.hidden = false;
+      const box = svg.getBoundingClientRect(), scale = box.width / svg.viewBox.baseVal.width;
+      const px = X(xAt) * scale, right = px > box.width / 2;
+      tip.style.left = right ? "" : (px + 16) + "px";
+      tip.style.right = right ? (box.width - px + 16) + "px" : "";
+      tip.style.top = (g.top * scale + 8) + "px";
+    });
+    svg.addEventListener("mouseleave", () => { hover.setAttribute("visibility", "hidden"); tip.hidden = true; });
+    svg.addEventListener("mousedown", ev => {
+      const p = local(ev);
+      if (ev.button !== 0 || !inside(p)) return;
+      drag = p.x;
+      ev.preventDefault();
+    });
+    const redraw = s => {
+      fig.textContent = "";
+      drawChart(container, s, fig);
+    };
+    svg.addEventListener("mouseup", ev => {
+      if (drag === null) return;
+      const p = local(ev), a = Math.max(g.l, Math.min(drag, p.x)), b = Math.min(g.l + g.pw, Math.max(drag, p.x));
+      drag = null;
+      sel.setAttribute("visibility", "hidden");
+      if (b - a < 8) return; // a click, not a drag
+      redraw(Object.assign({}, spec, { xmin: invX(a), xmax: invX(b) }));
+    });
+    svg.addEventListener("dblclick", () => {
+      if (!finite(spec.xmin) && !finite(spec.xmax)) return;
+      const s = Object.assign({}, spec);
+      delete s.xmin; delete s.xmax;
+      redraw(s);
+    });
   }
   // thin hides every other tick label (every third, …) until neighbours no longer touch.
   function thin(texts) {
@@ -370,6 +557,8 @@
   }
   // tickLabels is exposed for the browser test.
   window.klppoTickLabels = (ticks, log) => tickLabels(ticks, !!log);
+  // ema is exposed for the browser test of the smoothing.
+  window.klppoEMA = (ys, w) => ema(ys, w);
   window.drawChart = drawChart;
   window.drawCharts = drawCharts;
 })();
