@@ -227,22 +227,11 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 	defer stop()
 	start := time.Now()
 	logf := f.logf(stdout)
-	runs, err := rlhf.RunDPOGrid(ctx, cfg, *f.out, rlhf.DPOGridOptions{OnRun: func(r rlhf.DPOGridRun) {
+	_, table, err := rlhf.Drift(ctx, cfg, *f.out, rlhf.DriftEpochs(cfg.DPO.Epochs), rlhf.DPOGridOptions{OnRun: func(r rlhf.DPOGridRun) {
 		s := r.Summary
 		logf(fmt.Sprintf("seed %d %s: final KL %.2f, gold %.3f, Δ chosen %.1f, Δ rejected %.1f, off-data mass %.3f",
 			r.Seed, r.Arm.Name(), s.FinalKL, s.FinalGold, s.FinalChosenLogpChange, s.FinalRejectedLogpChange, s.FinalMassOffData))
 	}})
-	if err != nil {
-		return err
-	}
-	var at []float64
-	for _, e := range []float64{1, 2, 5, 10, 20, 50, 100} {
-		if e < float64(cfg.DPO.Epochs) {
-			at = append(at, e)
-		}
-	}
-	at = append(at, float64(cfg.DPO.Epochs))
-	table, err := rlhf.WriteDriftReport(*f.out, cfg, runs, at)
 	fmt.Fprintln(stdout, table)
 	if err != nil {
 		return err

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"klppo/internal/rng"
+	"klppo/internal/rundir"
 	"klppo/kl"
 	"klppo/nn"
 	"klppo/policy"
@@ -732,7 +732,8 @@ type DPORunConfig struct {
 
 // RunDPO trains a policy from env.Ref with cfg's loss on the preference pairs of prefs
 // (SamplePairs(env.Ref, Labeler{env.Gold, prefs.Temperature}, prefs): with the RMConfig the
-// reward model was trained with, the very same pairs) and writes dir/config.json,
+// reward model was trained with, the very same pairs) and writes dir/run.json (its kind,
+// rundir.KindRLHFDPO), dir/config.json,
 // dir/metrics.csv (one flushed row per evaluation: EvalsPerEpoch per epoch after the one at
 // step 0), dir/samples.jsonl (4 texts per evaluation) and dir/summary.json — also when ctx is
 // cancelled or a step fails (then "complete": false and the error is returned). The reward model
@@ -742,7 +743,7 @@ func RunDPO(ctx context.Context, env Env, prefs RMConfig, cfg DPOConfig, dir str
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	if err := rundir.WriteKind(dir, rundir.KindRLHFDPO); err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}
 	rc := DPORunConfig{DPO: cfg, Model: env.Ref.Cfg, Prefs: prefs, SFT: env.SFTDir, RM: env.RMDir, LabelNoise: prefs.Temperature,

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"klppo/internal/rundir"
 )
 
 // DPOArm is one setting of a grid of DPO runs: the loss, its β (IPO's τ) and how a completion's
@@ -334,6 +336,36 @@ func DriftTable(dir string, runs []DPOGridRun, epochs []float64) ([]DriftRow, er
 	return out, nil
 }
 
+// DriftEpochs are the epochs the drift table shows for a run of n epochs: 1, 2, 5, 10, 20, 50,
+// 100 below n, and n.
+func DriftEpochs(n int) []float64 {
+	var at []float64
+	for _, e := range []float64{1, 2, 5, 10, 20, 50, 100} {
+		if e < float64(n) {
+			at = append(at, e)
+		}
+	}
+	return append(at, float64(n))
+}
+
+// Drift runs the drift experiment cfg into dir (its kind, rundir.KindRLHFDrift, first; then
+// the grid, RunDPOGrid; then the report at the given epochs, WriteDriftReport) and returns the
+// runs and the table.
+func Drift(ctx context.Context, cfg DPOGridConfig, dir string, epochs []float64, opts DPOGridOptions) ([]DPOGridRun, string, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, "", err
+	}
+	if err := rundir.WriteKind(dir, rundir.KindRLHFDrift); err != nil {
+		return nil, "", fmt.Errorf("rlhf: %w", err)
+	}
+	runs, err := RunDPOGrid(ctx, cfg, dir, opts)
+	if err != nil {
+		return runs, "", err
+	}
+	table, err := WriteDriftReport(dir, cfg, runs, epochs)
+	return runs, table, err
+}
+
 // WriteDriftReport writes dir/drift.md (the table of DriftTable at epochs), dir/drift.json (the
 // runs) and the charts dir/drift-*.png (DPOCharts of every run, one colour per arm) and returns
 // the table.
@@ -359,9 +391,6 @@ func WriteDriftReport(dir string, cfg DPOGridConfig, runs []DPOGridRun, epochs [
 			pm(r.Margin, r.MarginSD, 2), pm(r.OffData, r.OffDataSD, 3), pm(r.OffLang, r.OffLangSD, 3), pm(r.OnRejected, r.OnRejectedSD, 4))
 	}
 	table := b.String()
-	if err := writeAtomic(filepath.Join(dir, "drift.md"), []byte(table)); err != nil {
-		return table, err
-	}
 	if err := WriteJSON(filepath.Join(dir, "drift.json"), struct {
 		Config DPOGridConfig `json:"config"`
 		Runs   []DPOGridRun  `json:"runs"`
@@ -385,7 +414,11 @@ func WriteDriftReport(dir string, cfg DPOGridConfig, runs []DPOGridRun, epochs [
 		}
 		curves = append(curves, DPOCurves{Label: label, Metrics: ms, Ref: r.Summary, Colour: armIndex[r.Arm.Dir()] + 1})
 	}
-	return table, DPOCharts(dir, "drift", curves)
+	if err := DPOCharts(dir, "drift", curves); err != nil {
+		return table, err
+	}
+	// drift.md last: it tells a finished drift from one being written.
+	return table, writeAtomic(filepath.Join(dir, "drift.md"), []byte(table))
 }
 
 func armNames(arms []DPOArm) string {
