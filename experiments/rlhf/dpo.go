@@ -164,6 +164,7 @@ type softPair struct {
 // training and held-out pairs with π_ref's log-probabilities, and the pairs as indices.
 type prefData struct {
 	seqs        [][]int
+	scorer      *SequenceScorer // ln π of seqs
 	refLogp     []float64
 	train, test []softPair
 	// per sequence: its roles in the training pairs and whether it is a sentence of the language
@@ -222,7 +223,10 @@ func (d *prefData) finish(ref *Model, g *Grammar, gold *Gold) error {
 		}
 	}
 	var err error
-	if d.refLogp, err = ref.SequenceLogProbs(d.seqs); err != nil {
+	if d.scorer, err = NewSequenceScorer(ref.Cfg, d.seqs); err != nil {
+		return err
+	}
+	if d.refLogp, err = d.scorer.LogProbs(ref); err != nil {
 		return err
 	}
 	return nil
@@ -245,7 +249,7 @@ func DPOLossOf(cfg DPOConfig, pi, ref *Model, pairs []Pair) (float64, error) {
 
 // loss is the mean loss over pairs under π.
 func (d *prefData) loss(cfg DPOConfig, pi *Model, pairs []softPair) (float64, error) {
-	lp, err := pi.SequenceLogProbs(d.seqs)
+	lp, err := d.scorer.LogProbs(pi)
 	if err != nil {
 		return 0, err
 	}
@@ -538,7 +542,7 @@ func (e *dpoEval) measure(ctx context.Context, pi *Model, step int, exactMass bo
 	m.Entropy, m.Length, m.InLanguage = um.Entropy, um.Length, um.InLanguage
 	// Pairs and masses: exact, from ln π of every sequence of the data.
 	d := e.data
-	lp, err := pi.SequenceLogProbs(d.seqs)
+	lp, err := d.scorer.LogProbs(pi)
 	if err != nil {
 		return m, nil, err
 	}

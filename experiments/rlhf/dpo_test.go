@@ -305,22 +305,30 @@ func TestLabelerTemperatureZero(t *testing.T) {
 	}
 }
 
-// TestSequenceLogProbsMatchesLogProb: the batched log-probabilities (across the 4096-row chunks)
-// equal Model.LogProb sequence by sequence.
+// TestSequenceLogProbsMatchesLogProb: the trie of prefixes (evaluated in 4096-node chunks) gives
+// Model.LogProb sequence by sequence, and shares the prefixes (fewer nodes than tokens).
 func TestSequenceLogProbsMatchesLogProb(t *testing.T) {
-	m := randomModel(t, 5, 4, 6)
-	xs, err := m.Sample(rand.New(rand.NewPCG(1, 1)), 2000)
+	m := randomModel(t, 5, 8, 8)
+	rng := rand.New(rand.NewPCG(1, 1))
+	xs := make([][]int, 3000) // words, then End unless cut at 8 tokens
+	for i := range xs {
+		for len(xs[i]) < 4+rng.IntN(5) {
+			xs[i] = append(xs[i], 1+rng.IntN(7))
+		}
+		if len(xs[i]) < 8 {
+			xs[i] = append(xs[i], End)
+		}
+	}
+	xs = append(xs, xs[0], []int{}) // a repeated sequence and an empty one (ln π = 0)
+	s, err := NewSequenceScorer(m.Cfg, xs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows := 0
-	for _, x := range xs {
-		rows += len(x)
+	tokens := len(s.node)
+	if s.nodes <= 4096 || s.nodes >= tokens {
+		t.Fatalf("%d nodes for %d tokens: does not cross a chunk or shares nothing", s.nodes, tokens)
 	}
-	if rows <= 4096 {
-		t.Fatalf("%d rows: does not cross a chunk", rows)
-	}
-	got, err := m.SequenceLogProbs(xs)
+	got, err := s.LogProbs(m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,6 +340,9 @@ func TestSequenceLogProbsMatchesLogProb(t *testing.T) {
 		if math.Abs(got[i]-want) > 1e-12 {
 			t.Fatalf("sequence %d: %v, LogProb %v", i, got[i], want)
 		}
+	}
+	if _, err := NewSequenceScorer(m.Cfg, [][]int{{1, 9}}); err == nil {
+		t.Error("a token outside the vocabulary was accepted")
 	}
 }
 
