@@ -32,6 +32,7 @@ func init() {
 	register("rlhf bon", "best-of-n from π_ref ranked by the reward model: gold and proxy vs n, KL bound and estimate", runRLHFBoN)
 	register("rlhf dpo", "DPO or IPO offline from π_ref on the reward model's preference pairs: KL(π‖π_ref), gold, likelihood displacement, where the mass goes", runRLHFDPO)
 	register("rlhf drift", "DPO and IPO on deterministic preferences over many epochs, 3 seeds: does the KL keep growing, does π(rejected) → 0, where does the mass go", runRLHFDrift)
+	register("rlhf frontier", "DPO and IPO β grids on a sweep's seeds, with its PPO runs, best-of-n and other methods' runs on one gold-vs-√KL frontier, Gao's law per method", runRLHFFrontier)
 	register("rlhf sweep", "β grid × seeds plus best-of-n: the gold/proxy frontier against √KL with Gao et al.'s fits", runRLHFSweep)
 }
 

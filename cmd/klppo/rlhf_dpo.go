@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -13,25 +14,43 @@ import (
 	"klppo/experiments/rlhf"
 )
 
+// dpoTrainFlags are the training and evaluation flags every DPO command shares.
+type dpoTrainFlags struct {
+	lr                                       *float64
+	epochs, batch, evals, samples, massEvery *int
+}
+
+// addDPOTrainFlags adds them with the defaults of d.
+func addDPOTrainFlags(fs *flag.FlagSet, d rlhf.DPOConfig) *dpoTrainFlags {
+	return &dpoTrainFlags{
+		lr:        fs.Float64("lr", d.LR, "Adam learning rate"),
+		epochs:    fs.Int("epochs", d.Epochs, "passes over the preference pairs"),
+		batch:     fs.Int("batch", d.Batch, "pairs per gradient step"),
+		evals:     fs.Int("evals-per-epoch", d.EvalsPerEpoch, "evaluations (rows of metrics.csv) per epoch, after the one at step 0"),
+		samples:   fs.Int("eval-samples", d.EvalSamples, "sequences sampled from π at each evaluation (KL, gold, proxy, in-language)"),
+		massEvery: fs.Int("mass-every", d.MassEvery, "exact mass on the language at every Nth evaluation and at the first and last (0: only those; -1: never)"),
+	}
+}
+
+// apply sets the flags' values in c.
+func (t *dpoTrainFlags) apply(c *rlhf.DPOConfig) {
+	c.LR, c.Epochs, c.Batch, c.EvalsPerEpoch, c.EvalSamples, c.MassEvery = *t.lr, *t.epochs, *t.batch, *t.evals, *t.samples, *t.massEvery
+}
+
 // dpoFlags are the flags of `klppo rlhf dpo` beyond the shared rlhf ones.
 type dpoFlags struct {
-	loss, logp                        *string
-	beta, lr                          *float64
-	epochs, batch, evals, samples, me *int
+	loss, logp *string
+	beta       *float64
+	train      *dpoTrainFlags
 }
 
 func addDPOFlags(fs *flag.FlagSet) *dpoFlags {
 	d := rlhf.DefaultDPOConfig(rlhf.LossDPO, 0.1, 1)
 	return &dpoFlags{
-		loss:    fs.String("loss", string(d.Loss), "dpo: −ln σ(β·h) (Rafailov et al. 2023, TRL's default); ipo: (h − 1/(2β))² with β as τ (Azar et al. 2023, TRL loss_type=\"ipo\")"),
-		logp:    fs.String("logp", "", "how a completion's ln π − ln π_ref enters h: sum over its tokens or mean (default: sum for dpo, mean for ipo, as TRL)"),
-		beta:    fs.Float64("beta", d.Beta, "DPO's β (the KL coefficient of the objective it solves, TRL's default 0.1) or IPO's τ"),
-		lr:      fs.Float64("lr", d.LR, "Adam learning rate"),
-		epochs:  fs.Int("epochs", d.Epochs, "passes over the preference pairs"),
-		batch:   fs.Int("batch", d.Batch, "pairs per gradient step"),
-		evals:   fs.Int("evals-per-epoch", d.EvalsPerEpoch, "evaluations (rows of metrics.csv) per epoch, after the one at step 0"),
-		samples: fs.Int("eval-samples", d.EvalSamples, "sequences sampled from π at each evaluation (KL, gold, proxy, in-language)"),
-		me:      fs.Int("mass-every", d.MassEvery, "exact mass on the language at every Nth evaluation and at the first and last (0: only those; -1: never)"),
+		loss:  fs.String("loss", string(d.Loss), "dpo: −ln σ(β·h) (Rafailov et al. 2023, TRL's default); ipo: (h − 1/(2β))² with β as τ (Azar et al. 2023, TRL loss_type=\"ipo\")"),
+		logp:  fs.String("logp", "", "how a completion's ln π − ln π_ref enters h: sum over its tokens or mean (default: sum for dpo, mean for ipo, as TRL)"),
+		beta:  fs.Float64("beta", d.Beta, "DPO's β (the KL coefficient of the objective it solves, TRL's default 0.1) or IPO's τ"),
+		train: addDPOTrainFlags(fs, d),
 	}
 }
 
@@ -41,7 +60,7 @@ func (d *dpoFlags) config(seed uint64) rlhf.DPOConfig {
 	if *d.logp != "" {
 		c.Logp = rlhf.LogpNorm(*d.logp)
 	}
-	c.LR, c.Epochs, c.Batch, c.EvalsPerEpoch, c.EvalSamples, c.MassEvery = *d.lr, *d.epochs, *d.batch, *d.evals, *d.samples, *d.me
+	d.train.apply(&c)
 	return c
 }
 
@@ -185,10 +204,7 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 	arms := armList(def.Arms)
 	fs.Var(&arms, "arms", "the runs per seed, LOSS[-LOGP]:BETA comma-separated (LOGP sum or mean; default sum for dpo, mean for ipo)")
 	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
-	epochs := fs.Int("epochs", def.DPO.Epochs, "passes over the preference pairs")
-	evals := fs.Int("evals-per-epoch", def.DPO.EvalsPerEpoch, "evaluations per epoch")
-	lr := fs.Float64("lr", def.DPO.LR, "Adam learning rate")
-	batch := fs.Int("batch", def.DPO.Batch, "pairs per gradient step")
+	train := addDPOTrainFlags(fs, def.DPO)
 	parallel := fs.Int("parallel", def.Parallel, "runs of a seed trained at once (results do not depend on it)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -213,7 +229,7 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 	pc.RM.Temperature = noise
 	cfg := def
 	cfg.Prepare, cfg.Arms, cfg.Parallel = pc, arms, *parallel
-	cfg.DPO.Epochs, cfg.DPO.EvalsPerEpoch, cfg.DPO.MassEvery, cfg.DPO.LR, cfg.DPO.Batch = *epochs, *evals, *evals, *lr, *batch
+	train.apply(&cfg.DPO)
 	if cfg.Seeds, err = seedList("seeds", *seeds); err != nil {
 		return err
 	}
@@ -237,5 +253,87 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s/{drift.md,drift.json,drift-*.png} and %s/seed-*/ in %.1f s\n", *f.out, *f.out, time.Since(start).Seconds())
+	return nil
+}
+
+// methodDirs is a repeatable flag NAME=DIR: another method's runs for the frontier.
+type methodDirs map[string]string
+
+func (m methodDirs) String() string {
+	var s []string
+	for k, v := range m {
+		s = append(s, k+"="+v)
+	}
+	slices.Sort(s)
+	return strings.Join(s, ",")
+}
+
+func (m methodDirs) Set(v string) error {
+	name, dir, ok := strings.Cut(v, "=")
+	if !ok || name == "" || dir == "" {
+		return fmt.Errorf("%q: want NAME=DIR, e.g. grpo=runs/leash", v)
+	}
+	if _, dup := m[name]; dup {
+		return fmt.Errorf("method %q given twice", name)
+	}
+	m[name] = dir
+	return nil
+}
+
+func runRLHFFrontier(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("rlhf frontier", "--sweep DIR [--arms dpo:0.1,ipo:1,…] [--method NAME=DIR]… [--epochs N] [--out DIR] [--resume]", stderr)
+	def := rlhf.DefaultFrontierConfig("")
+	sweep := fs.String("sweep", "", "the directory of a finished 'klppo rlhf sweep' (its π_ref, reward models, PPO runs and best-of-n)")
+	out := fs.String("out", "runs/rlhf/frontier", "output directory")
+	quiet := fs.Bool("quiet", false, "no per-run lines")
+	force := fs.Bool("force", false, "write into an output directory that already holds a run (overwrites its files)")
+	resume := fs.Bool("resume", false, "keep the DPO runs of --out that completed with the same settings; train the rest")
+	arms := armList(def.Grid.Arms)
+	fs.Var(&arms, "arms", "DPO/IPO runs per seed, LOSS[-LOGP]:BETA comma-separated (LOGP sum or mean; default sum for dpo, mean for ipo)")
+	methods := methodDirs{}
+	fs.Var(methods, "method", "another method's runs, NAME=DIR (repeatable): every directory under DIR with metrics.csv and summary.json")
+	train := addDPOTrainFlags(fs, def.Grid.DPO)
+	parallel := fs.Int("parallel", def.Grid.Parallel, "DPO runs of a seed trained at once (results do not depend on it)")
+	fitMaxD := fs.Float64("fit-max-d", def.FitMaxD, "fit Gao's RL law to the rows with d = √KL ≤ this (0: all; negative: the sweep's)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *sweep == "" {
+		return usagef("--sweep: give the directory of a finished 'klppo rlhf sweep'")
+	}
+	if math.IsNaN(*fitMaxD) || math.IsInf(*fitMaxD, 0) {
+		return usagef("--fit-max-d %v: want a finite number", *fitMaxD)
+	}
+	cfg := def
+	cfg.Sweep, cfg.Methods, cfg.FitMaxD = *sweep, methods, *fitMaxD
+	cfg.Grid.Arms, cfg.Grid.Parallel = arms, *parallel
+	train.apply(&cfg.Grid.DPO)
+	check := cfg.Grid
+	check.Seeds = []uint64{0} // the sweep's seeds are checked when it is read
+	if err := check.Validate(); err != nil {
+		return usagef("%v", err)
+	}
+	if *resume && *force {
+		return usagef("--resume and --force: choose one")
+	}
+	if !*resume {
+		if err := guardOut("--out", *out, *force); err != nil {
+			return err
+		}
+	}
+	ctx, stop := interruptible()
+	defer stop()
+	start := time.Now()
+	_, md, err := rlhf.RunFrontier(ctx, cfg, *out, rlhf.DPOGridOptions{Resume: *resume, OnRun: func(r rlhf.DPOGridRun) {
+		if !*quiet {
+			s := r.Summary
+			fmt.Fprintf(stdout, "seed %d %s: peak gold %.3f at KL %.2f, final gold %.3f at KL %.2f\n", r.Seed, r.Arm.Name(), s.PeakGold, s.PeakKL, s.FinalGold, s.FinalKL)
+		}
+	}})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, md)
+	fmt.Fprintf(stdout, "wrote %s/{frontier-methods.md,.csv,.json,frontier-methods-gold*.png} and %s/seed-*/ in %.1f s\n", *out, *out, time.Since(start).Seconds())
 	return nil
 }

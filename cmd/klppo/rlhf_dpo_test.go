@@ -129,3 +129,65 @@ func TestRLHFDriftWritesItsReport(t *testing.T) {
 		t.Errorf("table:\n%s", stdout)
 	}
 }
+
+// TestRLHFFrontier: a tiny sweep, then the frontier on it with one DPO and one IPO arm; again
+// with --resume (nothing trains: the DPO runs are kept) and another method's runs (--method,
+// here the DPO runs of seed 1 found by their files) — every method gets its rows and its fit.
+func TestRLHFFrontier(t *testing.T) {
+	dir := t.TempDir()
+	sweep, out := filepath.Join(dir, "sweep"), filepath.Join(dir, "frontier")
+	args := append([]string{"rlhf", "sweep", "--betas", "0,0.5", "--seeds", "1,2", "--updates", "4", "--batch", "16",
+		"--minibatch", "32", "--pool", "300", "--out", sweep}, tinyRLHF...)
+	if code, _, stderr := vaeRunCLI(args...); code != 0 {
+		t.Fatalf("sweep: exit %d: %s", code, stderr)
+	}
+	args = append([]string{"rlhf", "frontier", "--sweep", sweep, "--out", out, "--arms", "dpo:0.1,ipo:1", "--quiet"}, tinyDPO...)
+	code, stdout, stderr := vaeRunCLI(args...)
+	if code != 0 {
+		t.Fatalf("frontier: exit %d: %s", code, stderr)
+	}
+	for _, s := range []string{"| ppo | β = ", "| dpo | β = 0.1 | 2 |", "| ipo | β = 1 | 2 |", "| best-of-n | n = ", "| ppo | 0.5 | 2 |"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("the table lacks %q:\n%s", s, stdout)
+		}
+	}
+	for _, f := range []string{"frontier-methods.md", "frontier-methods.csv", "frontier-methods-gold.png", "seed-2/ipo-beta-1/summary.json", "run.json"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	metrics := filepath.Join(out, "seed-1", "dpo-beta-0.1", rlhf.MetricsFile)
+	before, err := os.Stat(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Into the same directory without --resume: refused.
+	if code, _, stderr := vaeRunCLI(args...); code != 2 || !strings.Contains(stderr, "--force") {
+		t.Errorf("again without --resume: exit %d, %s", code, stderr)
+	}
+	args = append(args, "--resume", "--method", "other="+filepath.Join(out, "seed-1"))
+	code, stdout, stderr = vaeRunCLI(args...)
+	if code != 0 {
+		t.Fatalf("frontier --resume: exit %d: %s", code, stderr)
+	}
+	if after, err := os.Stat(metrics); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("--resume trained a finished run again (%v)", err)
+	}
+	if !strings.Contains(stdout, "| other | 0.1 | 1 |") || !strings.Contains(stdout, "| other | 1 | 1 |") {
+		t.Errorf("the other method's runs are missing:\n%s", stdout)
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"rlhf", "frontier"}, "--sweep"},
+		{[]string{"rlhf", "frontier", "--sweep", sweep, "--method", "x"}, "NAME=DIR"},
+		{[]string{"rlhf", "frontier", "--sweep", sweep, "--arms", "ipo:0"}, "beta 0"},
+		{[]string{"rlhf", "frontier", "--sweep", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "x")}, "nothing"},
+	} {
+		code, _, stderr := vaeRunCLI(tc.args...)
+		if code == 0 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want an error naming %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package rlhf
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"klppo/internal/rundir"
 )
 
 // The frontier puts every method's runs on one chart of the gold reward gained over π_ref against
@@ -314,10 +317,7 @@ func (f *Frontier) Markdown() string {
 		if g == nil {
 			return "—", "—"
 		}
-		law := fmt.Sprintf("d(%.2f − %.2f ln d), RMSE %.3f", g.Alpha, g.Beta, g.RMSE)
-		if g.Kind == "bon" {
-			law = fmt.Sprintf("d(%.2f − %.2f d), RMSE %.3f", g.Alpha, g.Beta, g.RMSE)
-		}
+		law := g.Law() + fmt.Sprintf(", RMSE %.3f", g.RMSE)
 		if !g.Peaked {
 			return law, "no peak"
 		}
@@ -348,8 +348,21 @@ func (f *Frontier) Markdown() string {
 		fmt.Fprintf(&b, "| %s | %g | %d | %.3f ± %.3f | %.2f | %.3f ± %.3f | %.2f ± %.2f | %s |\n", r.Method, r.Setting, r.Seeds,
 			r.PeakGold, r.PeakGoldSD, r.PeakKL, r.FinalGold, r.FinalGoldSD, r.FinalKL, r.FinalKLSD, in)
 	}
-	fmt.Fprintf(&b, "\nPeaks: the gold reward smoothed over PathWindow rows (5 of PPO's updates, 3 of DPO's evaluations); final: the mean of the last 10%% of rows; fits on every row with d = √KL ≤ %g.\n", f.FitMaxD)
+	fmt.Fprintf(&b, "\nPeak: the maximum of the gold reward smoothed over a centred window of ≈ 1/30 of a run's rows (at least 3: 5 of PPO's 150 updates, 3 of a DPO run's evaluations), the KL smoothed the same way there; final: the mean of the last 10%% of rows; fits on every row with d = √KL ≤ %g.\n", f.FitMaxD)
 	return b.String()
+}
+
+// Law is the fitted law as text, "d(0.45 − 0.46 ln d)" or "d(0.81 − 0.31 d)", signs folded.
+func (f GaoFit) Law() string {
+	x := "ln d"
+	if f.Kind == "bon" {
+		x = "d"
+	}
+	sign, b := "−", f.Beta
+	if b < 0 {
+		sign, b = "+", -b
+	}
+	return fmt.Sprintf("d(%.2f %s %.2f %s)", f.Alpha, sign, b, x)
 }
 
 // methodColour is a method's colour on the frontier charts.
@@ -425,7 +438,7 @@ func (f *Frontier) WriteCharts(dir string) error {
 					d := hi * float64(k) / 200
 					fx, fy = append(fx, d), append(fy, g.Eval(d))
 				}
-				ss = append(ss, series{name: fmt.Sprintf("%s fit: d(%.2f − %.2f ln d)", m, g.Alpha, g.Beta), x: fx, y: fy, col: col, dashed: true})
+				ss = append(ss, series{name: m + " fit: " + g.Law(), x: fx, y: fy, col: col, dashed: true})
 			}
 		}
 		if ns, gold, kb := f.bonMean(); len(ns) > 0 {
@@ -464,13 +477,133 @@ func (f *Frontier) writeCSV(path string) error {
 }
 
 // Save writes dir/frontier-methods.json (the runs' places, best-of-n, the fits), .csv (one line
-// per run), .md (Markdown) and the charts, and returns the Markdown.
+// per run), the charts and, last, .md (Markdown), and returns the Markdown.
 func (f *Frontier) Save(dir string) (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("rlhf: %w", err)
 	}
 	md := f.Markdown()
-	err := errors.Join(WriteJSON(filepath.Join(dir, "frontier-methods.json"), f), f.writeCSV(filepath.Join(dir, "frontier-methods.csv")),
-		writeAtomic(filepath.Join(dir, "frontier-methods.md"), []byte(md)), f.WriteCharts(dir))
-	return md, err
+	if err := errors.Join(WriteJSON(filepath.Join(dir, "frontier-methods.json"), f), f.writeCSV(filepath.Join(dir, "frontier-methods.csv")),
+		f.WriteCharts(dir)); err != nil {
+		return md, err
+	}
+	// The table last: it tells a finished frontier from one being written.
+	return md, writeAtomic(filepath.Join(dir, "frontier-methods.md"), []byte(md))
+}
+
+// FrontierConfig adds direct-alignment runs to a finished PPO sweep and puts every method on one
+// frontier.
+type FrontierConfig struct {
+	// Sweep is the directory of a finished `klppo rlhf sweep`: its seeds' π_ref and reward models
+	// (seed-S/sft, seed-S/rm) are the DPO runs' π_ref and pairs, its PPO runs and best-of-n join
+	// the frontier.
+	Sweep string `json:"sweep"`
+	// Grid is the DPO/IPO arms and their training (its Seeds, Prepare and the pairs come from the
+	// sweep).
+	Grid DPOGridConfig `json:"grid"`
+	// Methods are other methods' runs: method name → a directory searched by DiscoverRuns (the
+	// hook for GRPO, RLOO, …).
+	Methods map[string]string `json:"methods,omitempty"`
+	// FitMaxD limits every RL fit to rows with d = √KL ≤ FitMaxD (0: all); negative: the sweep's.
+	FitMaxD float64 `json:"fit_max_d"`
+}
+
+// DefaultFrontierArms: DPO at β ∈ {0.01, 0.03, 0.1, 0.3, 1}, IPO (TRL's per-token mean) at
+// τ ∈ {0.1, 0.3, 1, 3} and IPO with the sum over tokens at τ ∈ {0.03, 0.1, 0.3}.
+func DefaultFrontierArms() []DPOArm {
+	var arms []DPOArm
+	for _, b := range []float64{0.01, 0.03, 0.1, 0.3, 1} {
+		arms = append(arms, DPOArm{LossDPO, b, LogpSum})
+	}
+	for _, b := range []float64{0.1, 0.3, 1, 3} {
+		arms = append(arms, DPOArm{LossIPO, b, LogpMean})
+	}
+	for _, b := range []float64{0.03, 0.1, 0.3} {
+		arms = append(arms, DPOArm{LossIPO, b, LogpSum})
+	}
+	return arms
+}
+
+// DefaultFrontierConfig: DefaultFrontierArms for 4 epochs with 4 evaluations per epoch, the exact
+// language mass at the first and the last, 2 runs at once, the sweep's fit range.
+func DefaultFrontierConfig(sweep string) FrontierConfig {
+	g := DPOGridConfig{Arms: DefaultFrontierArms(), DPO: DefaultDPOConfig(LossDPO, 0.1, 1), Parallel: 2}
+	g.DPO.Epochs, g.DPO.EvalsPerEpoch, g.DPO.MassEvery = 4, 4, 0
+	return FrontierConfig{Sweep: sweep, Grid: g, FitMaxD: -1}
+}
+
+// frontierMethod is the frontier's name of an arm's method: its loss, with the aggregation when
+// it is not the loss's default ("ipo-sum").
+func frontierMethod(a DPOArm) string {
+	if a.defaultLogp() {
+		return string(a.Loss)
+	}
+	return string(a.Loss) + "-" + string(a.Logp)
+}
+
+// RunFrontier runs cfg's DPO grid on the sweep's seeds into dir/seed-S/ARM (resuming as opts
+// says), then builds the frontier of the sweep's PPO runs and best-of-n, the DPO runs and the
+// other methods' runs, and saves it into dir (Frontier.Save). dir states its kind
+// (rundir.KindRLHFFrontier) before any run starts.
+func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGridOptions) (*Frontier, string, error) {
+	res, err := LoadSweep(cfg.Sweep)
+	if err != nil {
+		return nil, "", err
+	}
+	grid := cfg.Grid
+	grid.Seeds, grid.Prepare = res.Config.Seeds, res.Config.Prepare
+	if err := grid.Validate(); err != nil {
+		return nil, "", err
+	}
+	if err := rundir.WriteKind(dir, rundir.KindRLHFFrontier); err != nil {
+		return nil, "", fmt.Errorf("rlhf: %w", err)
+	}
+	opts.SeedEnv = func(seed uint64) (GridSeed, error) {
+		sd := filepath.Join(cfg.Sweep, fmt.Sprintf("seed-%d", seed))
+		pc := res.Config.Prepare
+		pc.SFTDir, pc.RMDir = filepath.Join(sd, "sft"), filepath.Join(sd, "rm")
+		p, err := Prepare(ctx, pc, "", nil)
+		if err != nil {
+			return GridSeed{}, err
+		}
+		prefs, err := ReadRMConfig(pc.RMDir)
+		return GridSeed{Env: p.Env, Prefs: prefs}, err
+	}
+	runs, err := RunDPOGrid(ctx, grid, dir, opts)
+	if err != nil {
+		return nil, "", err
+	}
+	var refs []FrontierRunRef
+	for _, r := range res.Runs {
+		d := filepath.Join(cfg.Sweep, r.Dir) // a sweep's run paths are relative to it …
+		if _, err := os.Stat(d); err != nil {
+			d = r.Dir // … or, in sweeps written before they were, to where it ran
+		}
+		refs = append(refs, FrontierRunRef{Method: "ppo", Setting: r.Beta, Seed: r.Seed, Dir: d})
+	}
+	for _, r := range runs {
+		refs = append(refs, FrontierRunRef{Method: frontierMethod(r.Arm), Setting: r.Arm.Beta, Seed: r.Seed, Dir: filepath.Join(dir, r.Dir)})
+	}
+	names := make([]string, 0, len(cfg.Methods))
+	for m := range cfg.Methods {
+		names = append(names, m)
+	}
+	slices.Sort(names)
+	for _, m := range names {
+		rs, err := DiscoverRuns(m, cfg.Methods[m])
+		if err != nil {
+			return nil, "", err
+		}
+		refs = append(refs, rs...)
+	}
+	fitMaxD := cfg.FitMaxD
+	if fitMaxD < 0 {
+		fitMaxD = res.Config.FitMaxD
+	}
+	f, err := NewFrontier(refs, res.BoN, res.RefGold, fitMaxD)
+	if err != nil {
+		return nil, "", err
+	}
+	md, err := f.Save(dir)
+	return f, md, err
 }

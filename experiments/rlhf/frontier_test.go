@@ -126,7 +126,7 @@ func TestFrontierFromRunFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range []string{"| ppo | β = 3 | 2 |", "| grpo | β = 3 |", "| dpo | 0.1 | 1 | 0.600 ± 0.000 | 2.00 | 0.100"} {
+	for _, s := range []string{"| ppo | β = 3 | 2 |", "d(0.80 − 0.40 ln d), RMSE 0.000", "| grpo | β = 3 |", "| dpo | 0.1 | 1 | 0.600 ± 0.000 | 2.00 | 0.100"} {
 		if !strings.Contains(md, s) {
 			t.Errorf("the table lacks %q:\n%s", s, md)
 		}
@@ -134,6 +134,21 @@ func TestFrontierFromRunFiles(t *testing.T) {
 	for _, file := range []string{"frontier-methods.json", "frontier-methods.csv", "frontier-methods.md", "frontier-methods-gold.png", "frontier-methods-gold-zoom.png"} {
 		if _, err := os.Stat(filepath.Join(root, file)); err != nil {
 			t.Error(err)
+		}
+	}
+}
+
+func TestGaoLawText(t *testing.T) {
+	for _, tc := range []struct {
+		f    GaoFit
+		want string
+	}{
+		{GaoFit{Kind: "rl", Alpha: 0.453, Beta: 0.459}, "d(0.45 − 0.46 ln d)"},
+		{GaoFit{Kind: "rl", Alpha: 0.37, Beta: -0.3}, "d(0.37 + 0.30 ln d)"},
+		{GaoFit{Kind: "bon", Alpha: 0.806, Beta: 0.31}, "d(0.81 − 0.31 d)"},
+	} {
+		if got := tc.f.Law(); got != tc.want {
+			t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)
 		}
 	}
 }
