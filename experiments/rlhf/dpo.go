@@ -237,17 +237,8 @@ func (c DPOConfig) margin(d *prefData, delta []float64, p softPair) float64 {
 	return c.weight(len(d.seqs[p.a]))*delta[p.a] - c.weight(len(d.seqs[p.b]))*delta[p.b]
 }
 
-// DPOLossOf is the mean loss of cfg over the pairs under π (plain Go, no graph): the formula
-// the training graph is tested against.
-func DPOLossOf(cfg DPOConfig, pi, ref *Model, pairs []Pair) (float64, error) {
-	d, err := newPrefData(ref, nil, nil, pairs, nil)
-	if err != nil {
-		return 0, err
-	}
-	return d.loss(cfg, pi, d.train)
-}
-
-// loss is the mean loss over pairs under π.
+// loss is the mean loss over pairs under π, in plain Go (no graph): the formula the training
+// graph is tested against.
 func (d *prefData) loss(cfg DPOConfig, pi *Model, pairs []softPair) (float64, error) {
 	lp, err := d.scorer.LogProbs(pi)
 	if err != nil {

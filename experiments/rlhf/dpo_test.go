@@ -48,8 +48,8 @@ func TestDPOPairLossHandValues(t *testing.T) {
 	}
 }
 
-// TestDPOGraphLossAndGradient: the training graph's loss equals the plain-Go formula (DPOLossOf's
-// prefData.loss: ln π of whole sequences, the margin, the loss), and its gradient with respect
+// TestDPOGraphLossAndGradient: the training graph's loss equals the plain-Go formula
+// (prefData.loss: ln π of whole sequences, the margin, the loss), and its gradient with respect
 // to every policy parameter equals central finite differences of that formula — for both
 // losses, both token aggregations, and soft labels (p < 1), on pairs of different lengths
 // (including a pair of two identical sequences, whose margin is 0 whatever π).
