@@ -25,7 +25,8 @@ func TestRLHFDPOWritesTheContract(t *testing.T) {
 		extra      []string
 	}{
 		{"dpo", "0.2", []string{"--label-noise", "0"}},
-		{"ipo", "0.5", []string{"--sft", "DIR/dpo/sft", "--rm", "DIR/dpo/rm", "--label-noise", "0"}},
+		// --pairs 150 is ignored: a loaded reward model's pairs are its own (200)
+		{"ipo", "0.5", []string{"--sft", "DIR/dpo/sft", "--rm", "DIR/dpo/rm", "--label-noise", "0", "--pairs", "150"}},
 	} {
 		out := filepath.Join(dir, tc.loss)
 		args := append([]string{"rlhf", "dpo", "--seed", "3", "--loss", tc.loss, "--beta", tc.beta, "--out", out}, tinyRLHF...)
@@ -70,8 +71,8 @@ func TestRLHFDPOWritesTheContract(t *testing.T) {
 			t.Errorf("%s: no table:\n%s", tc.loss, stdout)
 		}
 	}
-	// The pairs of the loaded reward model are the first run's: the same held-out accuracy at
-	// step 0 (½) and the same number of pairs, and both runs start from the same π_ref rewards.
+	// The pairs of the loaded reward model are the first run's (200 of them, not --pairs 150), and
+	// both runs start from the same π_ref.
 	a, err := rlhf.ReadDPOSummary(filepath.Join(dir, "dpo", rlhf.SummaryFile))
 	if err != nil {
 		t.Fatal(err)
