@@ -39,7 +39,13 @@ var palette = []color.Color{
 
 // chart writes a PNG of the series. gonum/plot panics on some degenerate inputs; such a panic is
 // returned as an error.
-func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
+func chart(file, title, xlabel, ylabel string, ss []series) error {
+	return chartAt(file, title, xlabel, ylabel, ss, false)
+}
+
+// chartAt is chart with the legend at the bottom left instead of the top right when
+// bottomLeft (for charts whose data fill the top right).
+func chartAt(file, title, xlabel, ylabel string, ss []series, bottomLeft bool) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("rlhf: chart %s: %v", file, r)
@@ -49,8 +55,8 @@ func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	p.Legend.Top = true
-	p.Legend.Left = false
+	p.Legend.Top = !bottomLeft
+	p.Legend.Left = bottomLeft
 	p.Add(plotter.NewGrid())
 	for _, s := range ss {
 		xy := make(plotter.XYs, 0, len(s.x))

@@ -456,9 +456,9 @@ func (f *Frontier) WriteCharts(dir string) error {
 		}
 		file, title := "frontier-methods-gold.png", "gold reward gained over π_ref vs d = √KL(π‖π_ref), every method"
 		if !math.IsInf(z, 1) {
-			file, title = "frontier-methods-gold-zoom.png", fmt.Sprintf("the same for d ≤ %g", z)
+			file, title = "frontier-methods-gold-zoom.png", fmt.Sprintf("the same for d ≤ %.3g", z)
 		}
-		if err := chart(filepath.Join(dir, file), title, "d = √KL (nats^½)", "gold reward − π_ref's", ss); err != nil {
+		if err := chartAt(filepath.Join(dir, file), title, "d = √KL (nats^½)", "gold reward − π_ref's", ss, true); err != nil {
 			return err
 		}
 	}
