@@ -206,8 +206,12 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 	seeds := fs.String("seeds", "1,2,3", "seeds, comma-separated")
 	train := addDPOTrainFlags(fs, def.DPO)
 	parallel := fs.Int("parallel", def.Parallel, "runs of a seed trained at once (results do not depend on it)")
+	resume := fs.Bool("resume", false, "keep the runs of --out that completed with the same settings; train the rest and redo the report")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *resume && *f.force {
+		return usagef("--resume and --force: choose one")
 	}
 	if *f.sftDir != "" || *f.rmDir != "" {
 		return usagef("--sft/--rm: the drift experiment trains π_ref and a reward model per seed; drop them")
@@ -236,14 +240,16 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return usagef("%v", err)
 	}
-	if err := f.guard(""); err != nil {
-		return err
+	if !*resume {
+		if err := f.guard(""); err != nil {
+			return err
+		}
 	}
 	ctx, stop := interruptible()
 	defer stop()
 	start := time.Now()
 	logf := f.logf(stdout)
-	_, table, err := rlhf.Drift(ctx, cfg, *f.out, rlhf.DriftEpochs(cfg.DPO.Epochs), rlhf.DPOGridOptions{OnRun: func(r rlhf.DPOGridRun) {
+	_, table, err := rlhf.Drift(ctx, cfg, *f.out, rlhf.DriftEpochs(cfg.DPO.Epochs), rlhf.DPOGridOptions{Resume: *resume, OnRun: func(r rlhf.DPOGridRun) {
 		s := r.Summary
 		logf(fmt.Sprintf("seed %d %s: final KL %.2f, gold %.3f, Δ chosen %.1f, Δ rejected %.1f, off-data mass %.3f",
 			r.Seed, r.Arm.Name(), s.FinalKL, s.FinalGold, s.FinalChosenLogpChange, s.FinalRejectedLogpChange, s.FinalMassOffData))

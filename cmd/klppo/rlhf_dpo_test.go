@@ -129,6 +129,20 @@ func TestRLHFDriftWritesItsReport(t *testing.T) {
 	if !strings.Contains(stdout, "| dpo β 0.1 | 1 |") || !strings.Contains(stdout, "| ipo (sum) β 0.1 | 1 |") {
 		t.Errorf("table:\n%s", stdout)
 	}
+	// --resume redoes the report from the finished runs without training them again.
+	metrics := filepath.Join(dir, "seed-2", "dpo-beta-0.1", rlhf.MetricsFile)
+	before, err := os.Stat(metrics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, again, stderr := vaeRunCLI(append(args, "--resume")...)
+	table := func(s string) string { return s[:strings.LastIndex(s, "wrote ")] } // the last line has the time
+	if code != 0 || table(again) != table(stdout) {
+		t.Errorf("--resume: exit %d, %s\n%s", code, stderr, again)
+	}
+	if after, err := os.Stat(metrics); err != nil || !after.ModTime().Equal(before.ModTime()) {
+		t.Errorf("--resume trained a finished run again (%v)", err)
+	}
 }
 
 // TestRLHFFrontier: a tiny sweep, then the frontier on it with one DPO and one IPO arm; again

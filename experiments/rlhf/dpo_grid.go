@@ -267,11 +267,13 @@ type DriftRow struct {
 	Epoch float64
 	Seeds int
 	// mean and standard deviation over seeds of: the sequence KL, the gold reward (samples), the
-	// exact mass on the language (NaN where not computed), the log-probability changes of chosen
-	// and rejected completions, the margin, and the exact masses off the data (and its part in the
-	// language) and on sequences only ever rejected.
-	KL, KLSD, Gold, GoldSD, Lang, LangSD, Chosen, ChosenSD, Rejected, RejectedSD       float64
-	Margin, MarginSD, OffData, OffDataSD, OffLang, OffLangSD, OnRejected, OnRejectedSD float64
+	// log-probability changes of chosen and rejected completions, the margin, and where π's
+	// probability is (exact; the four add up to 1): on the training pairs' sequences that were
+	// only ever rejected, on those chosen at least once, on sentences of the language in no pair,
+	// and on strings outside the language in no pair (NaN where the language mass was not
+	// computed).
+	KL, KLSD, Gold, GoldSD, Chosen, ChosenSD, Rejected, RejectedSD, Margin, MarginSD             float64
+	OnRejected, OnRejectedSD, OnChosen, OnChosenSD, UnseenIn, UnseenInSD, UnseenOut, UnseenOutSD float64
 }
 
 // DriftTable aggregates the runs (read from their metrics.csv under dir) per arm at the given
@@ -323,13 +325,13 @@ func DriftTable(dir string, runs []DPOGridRun, epochs []float64) ([]DriftRow, er
 			r := DriftRow{Arm: a, Epoch: e, Seeds: len(ms)}
 			r.KL, r.KLSD = col(func(m DPOMetrics) float64 { return m.KL })
 			r.Gold, r.GoldSD = col(func(m DPOMetrics) float64 { return m.Gold })
-			r.Lang, r.LangSD = col(func(m DPOMetrics) float64 { return m.MassLanguage })
 			r.Chosen, r.ChosenSD = col(func(m DPOMetrics) float64 { return m.ChosenChange })
 			r.Rejected, r.RejectedSD = col(func(m DPOMetrics) float64 { return m.RejectedChange })
 			r.Margin, r.MarginSD = col(func(m DPOMetrics) float64 { return m.Margin })
-			r.OffData, r.OffDataSD = col(func(m DPOMetrics) float64 { return m.MassOffData })
-			r.OffLang, r.OffLangSD = col(func(m DPOMetrics) float64 { return m.MassOffDataInLang })
 			r.OnRejected, r.OnRejectedSD = col(func(m DPOMetrics) float64 { return m.MassRejected })
+			r.OnChosen, r.OnChosenSD = col(func(m DPOMetrics) float64 { return m.MassChosen + m.MassBoth })
+			r.UnseenIn, r.UnseenInSD = col(func(m DPOMetrics) float64 { return m.MassOffDataInLang })
+			r.UnseenOut, r.UnseenOutSD = col(func(m DPOMetrics) float64 { return m.MassOffData - m.MassOffDataInLang })
 			out = append(out, r)
 		}
 	}
@@ -375,9 +377,12 @@ func WriteDriftReport(dir string, cfg DPOGridConfig, runs []DPOGridRun, epochs [
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "Drift: %d epochs of %s on label noise %g, seeds %v (mean ± sd over seeds; π(L), the mass off the data and on only-rejected sequences are exact).\n\n",
-		cfg.DPO.Epochs, armNames(cfg.Arms), cfg.Prepare.RM.Temperature, cfg.Seeds)
-	b.WriteString("| arm | epoch | KL(π‖π_ref) | gold | π(L) | Δ ln π chosen | Δ ln π rejected | margin h | π off the data | … in L | π only-rejected |\n")
+	fmt.Fprintf(&b, "Drift: %d epochs of %s on label noise %g, seeds %v (mean ± sd over seeds). KL and gold on %d samples per evaluation; "+
+		"Δ ln π = ln π − ln π_ref summed over a completion, averaged over the training pairs; h the margin in the loss's units; "+
+		"the last four columns are exact and add up to 1: π on the pairs' sequences only ever rejected, on those chosen at least once, "+
+		"on sentences of the language in no pair, on strings outside the language in no pair.\n\n",
+		cfg.DPO.Epochs, armNames(cfg.Arms), cfg.Prepare.RM.Temperature, cfg.Seeds, cfg.DPO.EvalSamples)
+	b.WriteString("| arm | epoch | KL(π‖π_ref) | gold | Δ ln π chosen | Δ ln π rejected | margin h | π rejected | π chosen | π unseen, in L | π unseen, outside L |\n")
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|\n")
 	pm := func(m, sd float64, prec int) string {
 		if math.IsNaN(m) {
@@ -387,8 +392,8 @@ func WriteDriftReport(dir string, cfg DPOGridConfig, runs []DPOGridRun, epochs [
 	}
 	for _, r := range rows {
 		fmt.Fprintf(&b, "| %s | %g | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", r.Arm.Name(), r.Epoch, pm(r.KL, r.KLSD, 2),
-			pm(r.Gold, r.GoldSD, 3), pm(r.Lang, r.LangSD, 3), pm(r.Chosen, r.ChosenSD, 1), pm(r.Rejected, r.RejectedSD, 1),
-			pm(r.Margin, r.MarginSD, 2), pm(r.OffData, r.OffDataSD, 3), pm(r.OffLang, r.OffLangSD, 3), pm(r.OnRejected, r.OnRejectedSD, 4))
+			pm(r.Gold, r.GoldSD, 3), pm(r.Chosen, r.ChosenSD, 1), pm(r.Rejected, r.RejectedSD, 1), pm(r.Margin, r.MarginSD, 2),
+			pm(r.OnRejected, r.OnRejectedSD, 4), pm(r.OnChosen, r.OnChosenSD, 3), pm(r.UnseenIn, r.UnseenInSD, 3), pm(r.UnseenOut, r.UnseenOutSD, 3))
 	}
 	table := b.String()
 	if err := WriteJSON(filepath.Join(dir, "drift.json"), struct {
