@@ -20,9 +20,10 @@
 // experiments/rlhf hand it a Batch of generated tokens (state = the prefix, action = the token)
 // instead of environment steps, choose batch-wide advantage whitening, separate gradient
 // clipping for a separate value model, and optionally a loss-side KL to a frozen reference
-// (KLRef: k1, k2, k3, importance-weighted k3 or the exact full-vocabulary KL) or per-sample
-// loss weights (GRPO's normalisations). Everything else — the objective, Adam, the early stop,
-// the diagnostics — is the same code as environment PPO.
+// (KLRef: k1, k2, k3, importance-weighted k3 or the exact full-vocabulary KL), per-sample
+// loss weights (GRPO's normalisations) or a sequence-level ratio with minibatches of whole
+// sequences (RLOO's one action per completion: LearnerConfig.SequenceLevel). Everything else —
+// the objective, Adam, the early stop, the diagnostics — is the same code as environment PPO.
 //
 // # The parts
 //

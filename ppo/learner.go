@@ -85,6 +85,20 @@ type LearnerConfig struct {
 	// Weighted makes the loss a weighted sum Σ_i w_i·ℓ_i over the batch with the weights of
 	// Batch.Weights (GRPO's loss types); otherwise it is the mean over each minibatch.
 	Weighted bool
+	// SequenceLevel makes each sequence of the batch (Batch.Starts) one action, as RLOO's
+	// whole completion: every token's importance ratio is its sequence's,
+	//
+	//	r = π_θ(y)/π_old(y) = exp Σ_{t∈y} (log π_θ(y_t|s_t) − log π_old(y_t|s_t)),
+	//
+	// clipped to [1−ε, 1+ε] as one number, and minibatches hold whole sequences: each epoch
+	// shuffles the sequences and packs them, in that order, into minibatches of at most
+	// MinibatchSize samples (the rest of a minibatch is padding of weight 0). It needs Weighted
+	// (the loss is Σ_i w_i·ℓ_i; with the weights of sequence y summing to 1/S over S sequences,
+	// the batch loss is the mean over sequences) and excludes a critic and per-minibatch
+	// advantage normalisation, which would see the padding. A minibatch of S_mb sequences scales
+	// its weights by S/S_mb, so that its loss is the mean over its own sequences. The clip
+	// fraction then counts the tokens whose sequence's ratio is outside [1−ε, 1+ε].
+	SequenceLevel bool
 	// SingleThreaded keeps all work on the calling goroutine (otherwise the policy and the value
 	// network run on two cores).
 	SingleThreaded bool
@@ -106,6 +120,10 @@ type Batch struct {
 	RefLogits []float64
 	// Weights (N) are the samples' weights in the loss when LearnerConfig.Weighted.
 	Weights []float64
+	// Starts delimit the sequences when LearnerConfig.SequenceLevel: sequence s is the samples
+	// Starts[s], …, Starts[s+1]−1 (Starts[0] = 0, the last entry is N; every sequence non-empty
+	// and at most MinibatchSize samples long).
+	Starts []int
 }
 
 // LearnStats are the diagnostics of one Learn call: means over the minibatch steps taken
@@ -143,6 +161,8 @@ type Learner struct {
 
 	mb       minibatch
 	order    []int
+	packs    [][2]int  // sequence-level: the sequences [lo, hi) of order in each minibatch of an epoch
+	rows     []int     // the batch sample of each minibatch row (−1: padding)
 	adv      []float64 // the batch's advantages after AdvNormBatch
 	logRatio []float64
 }
@@ -156,7 +176,7 @@ func NewLearner(ac *policy.ActorCritic, cfg LearnerConfig) (*Learner, error) {
 	l := &Learner{cfg: cfg, ac: ac, width: pc.HeadWidth(),
 		klActors: [2]*policy.Actor{policy.NewActor(ac), policy.NewActor(ac)}}
 	var err error
-	if l.policyLoss, err = newPolicyObjective(ac, cfg.MinibatchSize, cfg.Penalty, cfg.EntCoef, cfg.KLRef, cfg.Weighted); err != nil {
+	if l.policyLoss, err = newPolicyObjective(ac, cfg.MinibatchSize, cfg.Penalty, cfg.EntCoef, cfg.KLRef, cfg.Weighted, cfg.SequenceLevel); err != nil {
 		return nil, err
 	}
 	if l.policyAdam, err = nn.NewAdam(l.policyLoss.trainer.Params(), nn.AdamConfig{Eps: cfg.AdamEps}); err != nil {
@@ -170,7 +190,7 @@ func NewLearner(ac *policy.ActorCritic, cfg LearnerConfig) (*Learner, error) {
 			return nil, err
 		}
 	}
-	l.mb = newMinibatch(cfg.MinibatchSize, pc.ObsDim, pc.ActionWidth(), l.width, l.klLossInLoss())
+	l.mb = newMinibatch(cfg.MinibatchSize, pc.ObsDim, pc.ActionWidth(), l.width, l.klLossInLoss(), cfg.SequenceLevel)
 	return l, nil
 }
 
@@ -194,6 +214,16 @@ func (c LearnerConfig) validate(ac *policy.ActorCritic) error {
 	case GradClipJoint, GradClipSeparate:
 	default:
 		return fmt.Errorf("ppo: learner: grad clip %q, want joint or separate", c.GradClip)
+	}
+	if c.SequenceLevel {
+		switch {
+		case !c.Weighted:
+			return errors.New("ppo: learner: sequence-level losses need per-sample weights (Weighted)")
+		case c.Critic:
+			return errors.New("ppo: learner: a sequence-level learner has no critic")
+		case c.NormAdv == AdvNormMinibatch:
+			return errors.New("ppo: learner: sequence-level minibatches are padded: normalise advantages over the batch or not at all")
+		}
 	}
 	if c.KLRef.In == KLInLoss {
 		if err := c.KLRef.Validate(); err != nil {
@@ -258,7 +288,25 @@ func (b *Batch) check(l *Learner) error {
 			return err
 		}
 	}
+	if l.cfg.SequenceLevel {
+		if len(b.Starts) < 2 || b.Starts[0] != 0 || b.Starts[len(b.Starts)-1] != b.N {
+			return fmt.Errorf("ppo: learner: batch starts %v: want 0 = Starts[0] < … < Starts[last] = N = %d", shorten(b.Starts), b.N)
+		}
+		for s := 0; s+1 < len(b.Starts); s++ {
+			if n := b.Starts[s+1] - b.Starts[s]; n < 1 || n > l.cfg.MinibatchSize {
+				return fmt.Errorf("ppo: learner: sequence %d has %d samples, want 1 to the minibatch size %d", s, n, l.cfg.MinibatchSize)
+			}
+		}
+	}
 	return nil
+}
+
+// shorten returns xs, or its first 8 values for a message.
+func shorten(xs []int) []int {
+	if len(xs) > 8 {
+		return xs[:8]
+	}
+	return xs
 }
 
 // Learn runs one update on batch b: Epochs passes, each over max(1, ⌊N/B⌋) minibatches of a
@@ -279,22 +327,35 @@ func (l *Learner) Learn(ctx context.Context, b *Batch, lr, beta, klRefBeta float
 		adv = l.adv
 	}
 	B := l.cfg.MinibatchSize
+	units := b.N // what an epoch shuffles: samples, or sequences when sequence-level
+	if l.cfg.SequenceLevel {
+		units = len(b.Starts) - 1
+	}
 	l.order = l.order[:0]
-	for i := 0; i < b.N; i++ {
+	for i := 0; i < units; i++ {
 		l.order = append(l.order, i)
 	}
 	perEpoch := max(1, b.N/B)
 	// Weighted losses: a minibatch of B samples estimates the batch's Σ w_i·ℓ_i by
-	// (N/B)·Σ_{i∈mb} w_i·ℓ_i.
+	// (N/B)·Σ_{i∈mb} w_i·ℓ_i (sequence-level: S/S_mb for S_mb of the S sequences).
 	weightScale := float64(b.N) / float64(B)
 	for epoch := 0; epoch < l.cfg.Epochs; epoch++ {
 		rng.Shuffle(len(l.order), func(i, j int) { l.order[i], l.order[j] = l.order[j], l.order[i] })
+		if l.cfg.SequenceLevel {
+			l.pack(b)
+			perEpoch = len(l.packs)
+		}
 		stepped := false
 		for k := 0; k < perEpoch; k++ {
 			if err := ctx.Err(); err != nil {
 				return acc.stats(), fmt.Errorf("ppo: learner: %w", err)
 			}
-			l.gather(b, adv, k*B, weightScale)
+			if l.cfg.SequenceLevel {
+				p := l.packs[k]
+				l.gatherSequences(b, adv, l.order[p[0]:p[1]], float64(units)/float64(p[1]-p[0]))
+			} else {
+				l.gather(b, adv, k*B, weightScale)
+			}
 			if l.cfg.NormAdv == AdvNormMinibatch {
 				normalizeAdv(l.mb.advantages)
 			}
@@ -317,7 +378,7 @@ func (l *Learner) Learn(ctx context.Context, b *Batch, lr, beta, klRefBeta float
 				return acc.stats(), err
 			}
 			stepped = true
-			if err := acc.add(losses, l.logRatio, l.clipFracThreshold()); err != nil {
+			if err := acc.add(losses, l.logRatio[:l.mb.used], l.clipFracThreshold()); err != nil {
 				return acc.stats(), err
 			}
 		}
@@ -333,28 +394,94 @@ type minibatch struct {
 	obs, actions, dist, logProbs []float64
 	advantages, returns, values  []float64
 	refLogits, weights           []float64
+	segments                     []float64 // (B, B): sequence-level only
+	used                         int       // rows holding samples (the rest is padding)
 }
 
-func newMinibatch(size, obsDim, actionWidth, headWidth int, refLogits bool) minibatch {
+func newMinibatch(size, obsDim, actionWidth, headWidth int, refLogits, sequences bool) minibatch {
 	mb := minibatch{
 		obs: make([]float64, size*obsDim), actions: make([]float64, size*actionWidth),
 		dist: make([]float64, size*headWidth), logProbs: make([]float64, size), advantages: make([]float64, size),
-		returns: make([]float64, size), values: make([]float64, size), weights: make([]float64, size),
+		returns: make([]float64, size), values: make([]float64, size), weights: make([]float64, size), used: size,
 	}
 	if refLogits {
 		mb.refLogits = make([]float64, size*headWidth)
 	}
+	if sequences {
+		mb.segments = make([]float64, size*size)
+	}
 	return mb
+}
+
+// pack splits the sequences, in the shuffled order l.order, into minibatches: each takes the next
+// sequences while their samples fit in MinibatchSize.
+func (l *Learner) pack(b *Batch) {
+	l.packs = l.packs[:0]
+	lo, n := 0, 0
+	for i, s := range l.order {
+		size := b.Starts[s+1] - b.Starts[s]
+		if n+size > l.cfg.MinibatchSize {
+			l.packs = append(l.packs, [2]int{lo, i})
+			lo, n = i, 0
+		}
+		n += size
+	}
+	l.packs = append(l.packs, [2]int{lo, len(l.order)})
+}
+
+// gatherSequences fills the minibatch with the samples of the sequences seqs, in order, then
+// padding: copies of the first row with weight 0 and no segment (log-ratio 0). The segment
+// matrix links the rows of each sequence; weights are scaled by weightScale.
+func (l *Learner) gatherSequences(b *Batch, adv []float64, seqs []int, weightScale float64) {
+	l.rows = l.rows[:0]
+	for _, s := range seqs {
+		for k := b.Starts[s]; k < b.Starts[s+1]; k++ {
+			l.rows = append(l.rows, k)
+		}
+	}
+	used := len(l.rows)
+	for len(l.rows) < l.cfg.MinibatchSize {
+		l.rows = append(l.rows, -1)
+	}
+	l.gatherRows(b, adv, l.rows, weightScale)
+	mb := &l.mb
+	mb.used = used
+	B := l.cfg.MinibatchSize
+	clear(mb.segments)
+	row := 0
+	for _, s := range seqs {
+		n := b.Starts[s+1] - b.Starts[s]
+		for i := row; i < row+n; i++ {
+			for j := row; j < row+n; j++ {
+				mb.segments[i*B+j] = 1
+			}
+		}
+		row += n
+	}
 }
 
 // gather copies the samples order[start], …, order[start+B−1] (cycling through the batch when
 // it is smaller than B) into the minibatch scratch.
 func (l *Learner) gather(b *Batch, adv []float64, start int, weightScale float64) {
+	l.rows = l.rows[:0]
+	for j := 0; j < l.cfg.MinibatchSize; j++ {
+		l.rows = append(l.rows, l.order[(start+j)%b.N])
+	}
+	l.gatherRows(b, adv, l.rows, weightScale)
+}
+
+// gatherRows copies batch sample rows[j] into row j of the minibatch scratch; a row −1 is
+// padding: a copy of the first row's sample with weight 0.
+func (l *Learner) gatherRows(b *Batch, adv []float64, rows []int, weightScale float64) {
 	mb := &l.mb
+	mb.used = len(rows)
 	pc := l.ac.Config()
 	obsDim, aw, hw := pc.ObsDim, pc.ActionWidth(), l.width
-	for j := 0; j < l.cfg.MinibatchSize; j++ {
-		k := l.order[(start+j)%b.N]
+	for j, k := range rows {
+		pad := k < 0
+		if pad {
+			k = rows[0]
+		}
 		copy(mb.obs[j*obsDim:(j+1)*obsDim], b.Obs[k*obsDim:(k+1)*obsDim])
 		copy(mb.actions[j*aw:(j+1)*aw], b.Actions[k*aw:(k+1)*aw])
 		copy(mb.dist[j*hw:(j+1)*hw], b.Dist[k*hw:(k+1)*hw])
@@ -367,6 +494,9 @@ func (l *Learner) gather(b *Batch, adv []float64, start int, weightScale float64
 		}
 		if l.cfg.Weighted {
 			mb.weights[j] = b.Weights[k] * weightScale
+			if pad {
+				mb.weights[j] = 0
+			}
 		}
 	}
 }
@@ -385,7 +515,7 @@ func (l *Learner) lossesAndGradients(oldLogStd []float64, beta, klRefBeta float6
 	var g gradients
 	mb := &l.mb
 	in := policyInputs{obs: mb.obs, actions: mb.actions, oldDist: mb.dist, oldLogStd: oldLogStd, oldLogP: mb.logProbs,
-		adv: mb.advantages, beta: beta, refLogits: mb.refLogits, klRefBeta: klRefBeta, weights: mb.weights}
+		adv: mb.advantages, beta: beta, refLogits: mb.refLogits, klRefBeta: klRefBeta, weights: mb.weights, segments: mb.segments}
 	if err := l.policyLoss.setInputs(in); err != nil {
 		return g, err
 	}

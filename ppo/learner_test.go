@@ -202,3 +202,135 @@ func TestLearnerRefusesBadInput(t *testing.T) {
 		t.Errorf("cancelled context: %v", err)
 	}
 }
+
+// TestLearnerSequenceLevelSingletonsEqualTokens: a sequence-level learner over sequences of one
+// sample each (an identity segment matrix, minibatches packed from the same shuffle) takes the
+// same steps as the token-level weighted learner, bit for bit.
+func TestLearnerSequenceLevelSingletonsEqualTokens(t *testing.T) {
+	var got [2][]float64
+	for k, seq := range []bool{false, true} {
+		ac := newTestAC(t, true)
+		cfg := testLearnerConfig()
+		cfg.Critic, cfg.NormAdv, cfg.Weighted, cfg.SequenceLevel = false, AdvNormNone, true, seq
+		l, err := NewLearner(ac, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := testBatch(ac, 12, 5)
+		for i := 0; i <= b.N; i++ {
+			b.Starts = append(b.Starts, i)
+		}
+		st, err := l.Learn(context.Background(), b, 1e-2, 0, 0, rand.New(rand.NewPCG(3, 4)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Steps != 9 {
+			t.Fatalf("sequence-level %v: %d steps, want 3 epochs × 3", seq, st.Steps)
+		}
+		got[k] = params(ac)
+	}
+	for i := range got[0] {
+		if got[0][i] != got[1][i] {
+			t.Fatalf("parameter %d: token-level %v, sequence-level %v", i, got[0][i], got[1][i])
+		}
+	}
+}
+
+// TestLearnerPacksWholeSequences: sequences are packed in the shuffled order into minibatches of
+// at most MinibatchSize samples, never split; every sequence is in exactly one minibatch of an
+// epoch; padding rows have weight 0 and each sequence's rows share one segment.
+func TestLearnerPacksWholeSequences(t *testing.T) {
+	ac := newTestAC(t, true)
+	cfg := testLearnerConfig()
+	cfg.Critic, cfg.NormAdv, cfg.Weighted, cfg.SequenceLevel, cfg.MinibatchSize = false, AdvNormNone, true, true, 5
+	l, err := NewLearner(ac, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lengths := []int{3, 2, 4, 1, 5, 2}
+	b := testBatch(ac, 17, 6)
+	b.Starts = []int{0}
+	for _, n := range lengths {
+		b.Starts = append(b.Starts, b.Starts[len(b.Starts)-1]+n)
+	}
+	l.order = []int{2, 0, 1, 4, 3, 5} // lengths 4, 3, 2, 5, 1, 2
+	l.pack(b)
+	want := [][2]int{{0, 1}, {1, 3}, {3, 4}, {4, 6}} // [4] [3 2] [5] [1 2]
+	if len(l.packs) != len(want) {
+		t.Fatalf("packs %v, want %v", l.packs, want)
+	}
+	for i := range want {
+		if l.packs[i] != want[i] {
+			t.Fatalf("packs %v, want %v", l.packs, want)
+		}
+	}
+	// The second minibatch: sequences 0 (rows 0–2) and 1 (rows 3–4), 2 sequences of 6.
+	l.gatherSequences(b, b.Advantages, l.order[1:3], 6.0/2)
+	B := cfg.MinibatchSize
+	if l.mb.used != 5 {
+		t.Fatalf("used rows %d, want 5", l.mb.used)
+	}
+	for i := 0; i < B; i++ {
+		for j := 0; j < B; j++ {
+			same := (i < 3) == (j < 3)
+			if w := l.mb.segments[i*B+j]; w != map[bool]float64{true: 1, false: 0}[same] {
+				t.Fatalf("segment[%d][%d] = %v", i, j, w)
+			}
+		}
+		if want := b.Weights[i] * 3; math.Abs(l.mb.weights[i]-want) > 1e-15 {
+			t.Fatalf("row %d weight %v, want %v", i, l.mb.weights[i], want)
+		}
+	}
+	// The first minibatch holds one sequence of 4 and one padding row of weight 0 and no segment.
+	l.gatherSequences(b, b.Advantages, l.order[0:1], 6)
+	if l.mb.used != 4 || l.mb.weights[4] != 0 || l.mb.segments[4*B+4] != 0 || l.mb.segments[3*B+3] != 1 {
+		t.Fatalf("padding: used %d, weight %v, segment %v", l.mb.used, l.mb.weights[4], l.mb.segments[4*B+4])
+	}
+	st, err := l.Learn(context.Background(), b, 1e-3, 0, 0, rand.New(rand.NewPCG(1, 2)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 17 samples in minibatches of 5 need at least 4 steps per epoch; 6 sequences at most 6.
+	if st.Steps < 3*4 || st.Steps > 3*6 || st.Epochs != 3 {
+		t.Errorf("%d steps in %d epochs", st.Steps, st.Epochs)
+	}
+}
+
+// TestLearnerSequenceLevelRefusals: a sequence-level learner needs weights, has no critic and no
+// per-minibatch normalisation; its batch needs valid starts and sequences that fit a minibatch.
+func TestLearnerSequenceLevelRefusals(t *testing.T) {
+	ac := newTestAC(t, true)
+	base := testLearnerConfig()
+	base.Critic, base.NormAdv, base.Weighted, base.SequenceLevel = false, AdvNormNone, true, true
+	for _, tc := range []struct {
+		mod  func(*LearnerConfig)
+		want string
+	}{
+		{func(c *LearnerConfig) { c.Weighted = false }, "weights"},
+		{func(c *LearnerConfig) { c.Critic = true }, "critic"},
+		{func(c *LearnerConfig) { c.NormAdv = AdvNormMinibatch }, "padded"},
+	} {
+		cfg := base
+		tc.mod(&cfg)
+		if _, err := NewLearner(ac, cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("config error %v, want one naming %q", err, tc.want)
+		}
+	}
+	l, err := NewLearner(ac, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		starts []int
+		want   string
+	}{
+		{nil, "starts"}, {[]int{0, 4, 6}, "starts"}, {[]int{1, 4, 8}, "starts"}, {[]int{0, 4, 4, 8}, "sequence 1 has 0"},
+		{[]int{0, 1, 8}, "sequence 1 has 7"},
+	} {
+		b := testBatch(ac, 8, 1)
+		b.Starts = tc.starts
+		if _, err := l.Learn(context.Background(), b, 1e-3, 0, 0, rand.New(rand.NewPCG(1, 1))); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("starts %v: %v, want an error naming %q", tc.starts, err, tc.want)
+		}
+	}
+}

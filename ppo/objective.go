@@ -32,6 +32,8 @@ type policyObjective struct {
 	oldLogPT, advT     *tensor.Dense
 	weights            *G.Node // nil unless weighted
 	weightsT           *tensor.Dense
+	segments           *G.Node // nil unless sequence-level
+	segmentsT          *tensor.Dense
 	// the KL to π_ref in the loss (nil when absent): its β, π_ref's log-probability of each
 	// taken action (sampled estimators) or π_ref's logits (exact)
 	klRefTerm, klRefBeta, refLogP, refLogits *G.Node
@@ -43,7 +45,7 @@ type policyObjective struct {
 	surr, ent, klMean, klRef, logRatio nodeValue
 }
 
-func newPolicyObjective(ac *policy.ActorCritic, size int, pen Penalty, entCoef float64, klRef KLRef, weighted bool) (*policyObjective, error) {
+func newPolicyObjective(ac *policy.ActorCritic, size int, pen Penalty, entCoef float64, klRef KLRef, weighted, sequences bool) (*policyObjective, error) {
 	pg, err := ac.NewPolicyGraph(size)
 	if err != nil {
 		return nil, err
@@ -63,6 +65,11 @@ func newPolicyObjective(ac *policy.ActorCritic, size int, pen Penalty, entCoef f
 	if weighted {
 		o.weights, o.weightsT = b.Vector("weights", size)
 		in.Weights = o.weights
+	}
+	if sequences {
+		o.segmentsT = nn.NewDense(ac.Dtype(), []int{size, size}, nil)
+		o.segments = G.NewMatrix(pg.G, ac.Dtype(), G.WithShape(size, size), G.WithName("segments"))
+		in.Segments = o.segments
 	}
 	loss := BuildPolicyLoss(b, pen, in)
 	entropy := average(b, pg.Entropy, in.Weights)
@@ -147,6 +154,7 @@ type policyInputs struct {
 	refLogits                                      []float64
 	klRefBeta                                      float64
 	weights                                        []float64
+	segments                                       []float64 // (B, B) row-major, sequence-level only
 }
 
 // setInputs sets the minibatch and both β.
@@ -168,6 +176,11 @@ func (o *policyObjective) setInputs(in policyInputs) error {
 	if o.weights != nil {
 		if err := nn.SetVector(o.weights, o.weightsT, in.weights); err != nil {
 			return fmt.Errorf("ppo: weights: %w", err)
+		}
+	}
+	if o.segments != nil {
+		if err := nn.SetVector(o.segments, o.segmentsT, in.segments); err != nil {
+			return fmt.Errorf("ppo: segments: %w", err)
 		}
 	}
 	if o.klRefTerm == nil {

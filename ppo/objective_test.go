@@ -177,7 +177,7 @@ func TestPolicyObjectiveLossAndGradient(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			o, err := newPolicyObjective(ac, B, pen, tc.entCoef, KLRef{}, false)
+			o, err := newPolicyObjective(ac, B, pen, tc.entCoef, KLRef{}, false, false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -212,29 +212,10 @@ func TestPolicyObjectiveLossAndGradient(t *testing.T) {
 				t.Fatalf("graph surr %v KL %v cost %v, reference %v %v %v", surr, kl, gotCost, wantSurr, wantKL, wantCost)
 			}
 			// Central finite differences of the reference cost over every parameter.
-			const h = 1e-6
-			k := 0
-			maxAbs := 0.0
-			for _, p := range ac.PolicyParams() {
-				d := p.Data().([]float64)
-				for i := range d {
-					old := d[i]
-					d[i] = old + h
-					cp, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
-					d[i] = old - h
-					cm, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
-					d[i] = old
-					fd := (cp - cm) / (2 * h)
-					if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
-						t.Fatalf("gradient element %d: graph %v, finite difference %v", k, grad[k], fd)
-					}
-					maxAbs = math.Max(maxAbs, math.Abs(grad[k]))
-					k++
-				}
-			}
-			if k != len(grad) {
-				t.Fatalf("%d gradient values, %d parameters", len(grad), k)
-			}
+			maxAbs := checkGradient(t, ac, grad, func() float64 {
+				cost, _, _ := refCost(ac, c, B, pen, tc.beta, tc.entCoef)
+				return cost
+			})
 			if tc.zeroGrad && maxAbs != 0 {
 				t.Fatalf("clipped region: max |gradient| = %v, want 0", maxAbs)
 			}
@@ -376,7 +357,7 @@ func TestKLRefLossValueAndGradient(t *testing.T) {
 				}
 				ac := newTestAC(t, true)
 				pen := Penalty{Kind: PenaltyNone}
-				o, err := newPolicyObjective(ac, B, pen, 0, klr, weighted)
+				o, err := newPolicyObjective(ac, B, pen, 0, klr, weighted, false)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -413,29 +394,116 @@ func TestKLRefLossValueAndGradient(t *testing.T) {
 				if math.Abs(got-want) > 1e-12*(1+math.Abs(want)) || want == 0 {
 					t.Fatalf("KL term: graph %.15g, formula %.15g", got, want)
 				}
-				const h = 1e-6
-				k, maxAbs := 0, 0.0
-				for _, p := range ac.PolicyParams() {
-					d := p.Data().([]float64)
-					for i := range d {
-						old := d[i]
-						d[i] = old + h
-						fp := refKLTerm(ac, c, refLogits, B, klr, beta, weights)
-						d[i] = old - h
-						fm := refKLTerm(ac, c, refLogits, B, klr, beta, weights)
-						d[i] = old
-						fd := (fp - fm) / (2 * h)
-						if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
-							t.Fatalf("gradient element %d: graph %v, finite difference %v", k, grad[k], fd)
-						}
-						maxAbs = math.Max(maxAbs, math.Abs(grad[k]))
-						k++
-					}
-				}
-				if k != len(grad) || maxAbs < 1e-4 {
-					t.Fatalf("%d gradients for %d parameters, max |g| = %v", len(grad), k, maxAbs)
+				maxAbs := checkGradient(t, ac, grad, func() float64 { return refKLTerm(ac, c, refLogits, B, klr, beta, weights) })
+				if maxAbs < 1e-4 {
+					t.Fatalf("max |g| = %v: the KL term does not move the policy", maxAbs)
 				}
 			})
 		}
 	}
+}
+
+// TestSequenceLevelLossAndGradient: with a segment matrix, every token carries its sequence's
+// ratio r_s = exp Σ_{j∈s}(log π_θ − log π_old)_j, clipped as one number: the loss is
+// −Σ_i w_i·min(r_s(i)·A_i, clip(r_s(i), 1±ε)·A_i) and its gradient matches central differences,
+// including a sequence pushed past 1+ε with A > 0 (no gradient through it) and a padding row
+// (no segment, weight 0).
+func TestSequenceLevelLossAndGradient(t *testing.T) {
+	const B, eps = 7, 0.2
+	seqs := [][2]int{{0, 3}, {3, 4}, {4, 6}} // rows 6 is padding
+	ac := newTestAC(t, true)
+	pen := Penalty{Kind: PenaltyClip, Value: eps}
+	o, err := newPolicyObjective(ac, B, pen, 0, KLRef{}, true, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(9, 10))
+	c := makeCase(ac, B, 0, 0, rng)
+	logp, _, _ := refPolicy(ac, c.obs, c.act, B)
+	// Sequence 0: log-ratios summing to 0.1 (inside the clip range); sequence 1: 0.5 with A > 0
+	// (clipped: no gradient); sequence 2: −0.3 with A < 0 (clipped); row 6: padding.
+	shifts := []float64{0.05, 0.1, -0.05, 0.5, -0.1, -0.2, 0}
+	adv := []float64{0.7, 0.7, 0.7, 1.3, -0.4, -0.4, 0.9}
+	weights := []float64{0.1, 0.1, 0.1, 0.3, 0.15, 0.15, 0}
+	segments := make([]float64, B*B)
+	for _, s := range seqs {
+		for i := s[0]; i < s[1]; i++ {
+			for j := s[0]; j < s[1]; j++ {
+				segments[i*B+j] = 1
+			}
+		}
+	}
+	for i := range c.oldLogP {
+		c.oldLogP[i] = logp[i] - shifts[i]
+	}
+	copy(c.adv, adv)
+	ref := func() float64 {
+		lp, _, _ := refPolicy(ac, c.obs, c.act, B)
+		var loss float64
+		for i := 0; i < B; i++ {
+			var lr float64
+			for j := 0; j < B; j++ {
+				lr += segments[i*B+j] * (lp[j] - c.oldLogP[j])
+			}
+			r := math.Exp(lr)
+			cr := math.Max(1-eps, math.Min(1+eps, r))
+			loss -= weights[i] * math.Min(r*c.adv[i], cr*c.adv[i])
+		}
+		return loss
+	}
+	if err := o.setInputs(policyInputs{obs: c.obs, actions: c.act, oldDist: c.oldDist, oldLogP: c.oldLogP, adv: c.adv,
+		weights: weights, segments: segments}); err != nil {
+		t.Fatal(err)
+	}
+	grads, err := o.trainer.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := nn.Scalar(o.surr.v)
+	if want := ref(); math.Abs(got-want) > 1e-12 {
+		t.Fatalf("sequence-level loss: graph %.15g, formula %.15g", got, want)
+	}
+	lr := nn.Float64s(o.logRatio.v, nil)
+	for i, want := range []float64{0.1, 0.1, 0.1, 0.5, -0.3, -0.3, 0} {
+		if math.Abs(lr[i]-want) > 1e-12 {
+			t.Fatalf("row %d: log-ratio %v, want its sequence's %v", i, lr[i], want)
+		}
+	}
+	var grad []float64
+	for _, g := range grads {
+		grad = append(grad, g.Data().([]float64)...)
+	}
+	if maxAbs := checkGradient(t, ac, grad, ref); maxAbs < 1e-4 {
+		t.Fatalf("max |gradient| = %v: the unclipped sequence does not move the policy", maxAbs)
+	}
+}
+
+// checkGradient compares grad, the graph's gradient over ac's policy parameters in order, with
+// the central finite differences of f (relative tolerance 1e-6) and returns the largest
+// |gradient|.
+func checkGradient(t *testing.T, ac *policy.ActorCritic, grad []float64, f func() float64) float64 {
+	t.Helper()
+	const h = 1e-6
+	k, maxAbs := 0, 0.0
+	for _, p := range ac.PolicyParams() {
+		d := p.Data().([]float64)
+		for i := range d {
+			old := d[i]
+			d[i] = old + h
+			fp := f()
+			d[i] = old - h
+			fm := f()
+			d[i] = old
+			fd := (fp - fm) / (2 * h)
+			if math.Abs(grad[k]-fd) > 1e-6*(1+math.Abs(fd)) {
+				t.Fatalf("gradient element %d: graph %v, finite difference %v", k, grad[k], fd)
+			}
+			maxAbs = math.Max(maxAbs, math.Abs(grad[k]))
+			k++
+		}
+	}
+	if k != len(grad) {
+		t.Fatalf("%d gradient values, %d parameters", len(grad), k)
+	}
+	return maxAbs
 }

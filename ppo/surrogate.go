@@ -24,6 +24,11 @@ type PolicyLossInputs struct {
 	// Weights (optional, (B,)) turn every mean over the samples into the weighted sum
 	// Σ_i w_i·x_i (GRPO's loss normalisations); nil means the plain mean.
 	Weights *G.Node
+	// Segments (optional, (B, B)) makes the importance ratio a sequence's: sample i's log-ratio
+	// is Σ_j S_ij·(log π_θ − log π_old)_j. With S_ij = 1 when i and j belong to the same
+	// sequence (0 otherwise) every token carries r = π_θ(y)/π_old(y) of its whole completion y,
+	// the ratio of RLOO's one action per completion; nil means the per-sample ratio.
+	Segments *G.Node
 }
 
 // PolicyLoss holds the nodes of a built PPO policy loss.
@@ -39,7 +44,8 @@ type PolicyLoss struct {
 	LogRatio, Ratio *G.Node
 }
 
-// BuildPolicyLoss adds the PPO policy loss of pen to b's graph. With r = exp(logp − oldLogp):
+// BuildPolicyLoss adds the PPO policy loss of pen to b's graph. With r = exp(logp − oldLogp)
+// (or, with Segments S, r = exp(S·(logp − oldLogp))):
 //
 //	clip:  L = −mean(min(r·A, clip(r, 1−ε, 1+ε)·A))
 //	kl-*:  L = −mean(r·A) + β·mean(KL)
@@ -52,6 +58,9 @@ type PolicyLoss struct {
 func BuildPolicyLoss(b *nn.Builder, pen Penalty, in PolicyLossInputs) PolicyLoss {
 	var out PolicyLoss
 	out.LogRatio = b.Sub(in.LogP, in.OldLogP)
+	if in.Segments != nil {
+		out.LogRatio = b.Mul(in.Segments, out.LogRatio)
+	}
 	out.Ratio = b.Exp(out.LogRatio)
 	ratioAdv := b.HadamardProd(out.Ratio, in.Adv)
 	if pen.Kind == PenaltyClip {

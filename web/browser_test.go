@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -355,8 +356,8 @@ func TestBrowserExport(t *testing.T) {
 	var n int
 	run(t, ctx, "exported runs list", chromedp.Navigate(ts2.URL+"/runs/"), chromedp.WaitVisible(`tr[data-run="story/rm"]`),
 		chromedp.Evaluate(`document.querySelectorAll("tr[data-run]").length`, &n))
-	if n != 14 {
-		t.Errorf("the exported list shows %d runs, want 14", n)
+	if n != 16 {
+		t.Errorf("the exported list shows %d runs, want 16", n)
 	}
 	var rows int
 	var fetched []string
@@ -376,6 +377,15 @@ func TestBrowserExport(t *testing.T) {
 		}
 	}
 	legible(t, ctx, "exported rlhf page")
+	// A leash experiment's page shows its table (leash.csv); a GRPO run's page is an RLHF run's.
+	var heads []string
+	run(t, ctx, "exported leash page", chromedp.Navigate(ts2.URL+"/runs/view/?run=lsh"),
+		chromedp.Poll(`Array.from(document.querySelectorAll("h2")).some(h => h.textContent.startsWith("leash.csv"))`, nil, chromedp.WithPollingTimeout(20*time.Second)),
+		chromedp.Evaluate(`Array.from(document.querySelectorAll("h2")).map(h => h.textContent)`, &heads))
+	if !slices.Contains(heads, "leash.csv: one row per run") {
+		t.Errorf("exported leash page: headings %q", heads)
+	}
+	run(t, ctx, "exported grpo page", chromedp.Navigate(ts2.URL+"/runs/view/?run=grpo1"), chromedp.WaitVisible("table.samples"))
 }
 
 // A run page opened while ppo.Train writes the run shows the first update, then refreshes by

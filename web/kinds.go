@@ -27,6 +27,9 @@ var kindNames = map[rundir.Kind]string{
 	rundir.KindRLHFSFT:      "RLHF π_ref trained by SFT (klppo rlhf sft)",
 	rundir.KindRLHFRM:       "RLHF reward model (klppo rlhf rm)",
 	rundir.KindRLHFPPO:      "RLHF PPO run (klppo rlhf ppo)",
+	rundir.KindRLHFGRPO:     "RLHF GRPO run (klppo rlhf grpo)",
+	rundir.KindRLHFRLOO:     "RLHF RLOO run (klppo rlhf rloo)",
+	rundir.KindRLHFLeash:    "RLHF leash experiment: PPO, GRPO, RLOO × gold/rm reward × β (klppo rlhf leash)",
 	rundir.KindRLHFBoN:      "RLHF best-of-n (klppo rlhf bon)",
 	rundir.KindRLHFSweep:    "RLHF β sweep (klppo rlhf sweep)",
 	rundir.KindEstimators:   "KL(π‖π_ref) estimators (klppo rlhf estimators)",
@@ -202,7 +205,7 @@ func (r *Runs) headline(l *loaded) string {
 		if v, ok := num(sum, "temperature"); ok {
 			add("T = %s", short(v))
 		}
-	case rundir.KindRLHFPPO:
+	case rundir.KindRLHFPPO, rundir.KindRLHFGRPO, rundir.KindRLHFRLOO:
 		return rlhfHeadline(sum, metrics)
 	case rundir.KindRLHFSFT:
 		ce, ok1 := num(sum, "ce_token")

@@ -205,7 +205,7 @@ func isRun(s dirScan) bool {
 // container reports whether runs of this kind hold many runs of their own, shown on their page
 // rather than in the list.
 func container(kind string) bool {
-	return kind == string(rundir.KindCompare) || kind == string(rundir.KindRLHFSweep)
+	return kind == string(rundir.KindCompare) || kind == string(rundir.KindRLHFSweep) || kind == string(rundir.KindRLHFLeash)
 }
 
 // List walks the runs directory and returns its runs, newest first. The runs inside a comparison
@@ -373,6 +373,8 @@ func mainTable(kind string) string {
 		return "bon.csv"
 	case string(rundir.KindRLHFSweep):
 		return "frontier.csv"
+	case string(rundir.KindRLHFLeash):
+		return "leash.csv"
 	case string(rundir.KindRLHFFrontier):
 		return "frontier-methods.csv"
 	}
@@ -383,10 +385,12 @@ func mainTable(kind string) string {
 // command writes last (its "marker"):
 //
 //	train, rlhf-ppo   summary.json, not older than metrics.csv (a resumed run appends to
+//	(-grpo, -rloo)
 //	                  metrics.csv after an earlier session's summary); stopped/complete in it
 //	                  tell an interrupted run from a complete one
 //	compare           runs.csv without a "pending" row (every run done, failed or interrupted)
 //	rlhf-sweep        sweep.json (written after every run)
+//	rlhf-leash        leash.md (written once every run finished)
 //	rlhf              story-beta.png (the last of the story charts, written after both runs)
 //	rlhf-sft, -rm     summary.json (written after the model)
 //	distill           summary.json (written last)
@@ -406,7 +410,7 @@ func runState(l *loaded) (bool, string) {
 		return false, "being written"
 	}
 	switch rundir.Kind(l.Kind) {
-	case rundir.KindTrain, rundir.KindRLHFPPO, rundir.KindRLHFDPO:
+	case rundir.KindTrain, rundir.KindRLHFPPO, rundir.KindRLHFGRPO, rundir.KindRLHFRLOO, rundir.KindRLHFDPO:
 		sum, ok := s.by["summary.json"]
 		if !ok || !sum.regular || sum.mod.Before(s.by["metrics.csv"].mod) || l.summary == nil {
 			return false, "being written"
@@ -438,6 +442,8 @@ func runState(l *loaded) (bool, string) {
 		return true, "finished"
 	case rundir.KindRLHFSweep:
 		return done("sweep.json")
+	case rundir.KindRLHFLeash:
+		return done("leash.md") // written only once every run finished
 	case rundir.KindRLHFStory:
 		return done("story-beta.png")
 	case rundir.KindRLHFSFT, rundir.KindRLHFRM, rundir.KindDistill:
@@ -494,7 +500,7 @@ func (r *Runs) Load(name string) (*RunData, error) {
 	switch rundir.Kind(l.Kind) {
 	case rundir.KindTrain:
 		l.Story = trainStory(l)
-	case rundir.KindRLHFPPO:
+	case rundir.KindRLHFPPO, rundir.KindRLHFGRPO, rundir.KindRLHFRLOO:
 		l.Samples = r.samples(name, l.summary)
 		l.RewardModel = r.rewardModelOf(name, l.config)
 	case rundir.KindRLHFRM:

@@ -74,57 +74,68 @@ func fixtureRuns(t *testing.T) string {
 		"rlhf-x/metrics.csv":  trainMetrics([]float64{0.001, 0.008, 0.012, 0.02}, []float64{1, 0.0001, 0.0002, 10000}),
 		"rlhf-x/summary.json": `{"env_id":"CartPole-v1","penalty":"kl-adaptive:0.01","steps":2048,"final_return":200,"solved_threshold":475,"first_step_return_ge":-1,"stopped":""}`,
 		// klppo rlhf sweep: sweep.json like a compare, but an RLHF sweep (issue 21)
-		"rs/run.json":                      kindJSON(rundir.KindRLHFSweep),
-		"rs/sweep.json":                    `{"config":{"betas":[0,0.5],"seeds":[1]},"runs":[{},{}],"fit_rl":{"peak_d":2.5}}`,
-		"rs/frontier.csv":                  "seed,beta,d,gold\n1,0,3,0.1\n1,0.5,1,0.4\n",
-		"rs/seed-1/beta-0/run.json":        kindJSON(rundir.KindRLHFPPO),
-		"rs/seed-1/beta-0/metrics.csv":     rlhfHeader,
-		"rs/seed-1/rm/run.json":            kindJSON(rundir.KindRLHFRM),
-		"rs/seed-1/rm/summary.json":        string(rmJSON),
-		"cmp/run.json":                     kindJSON(rundir.KindCompare),
-		"cmp/sweep.json":                   `{"env_id":"CartPole-v1"}`,
-		"cmp/runs.csv":                     "setting,seed,status,final_return\nclip:0.2,1,ok,480\nnone,1,ok,120\n",
-		"cmp/clip_0.2/seed-1/run.json":     kindJSON(rundir.KindTrain),
-		"cmp/clip_0.2/seed-1/metrics.csv":  trainHeader + "1,128,1,1,20,0.01,0.01,0.01,0,0.1,0.6,0,1,0.5,0.00025,4\n",
-		"v/run.json":                       kindJSON(rundir.KindVAE),
-		"v/metrics.csv":                    "epoch,beta,train_loss,train_recon,train_kl,test_recon,test_kl,test_elbo,active_dims,seconds\n1,1,2,1,1,1,0.5,-1.5,2,0.1\n",
-		"v/kl.png":                         "png",
-		"d/run.json":                       kindJSON(rundir.KindDistill),
-		"d/metrics.csv":                    "model,epoch,loss\nteacher,1,2\n",
-		"d/summary.json":                   `{"teacher_acc":0.97,"distilled_acc":0.9,"labels_acc":0.8,"temperature":4}`,
-		"story/run.json":                   kindJSON(rundir.KindRLHFStory),
-		"story/leash/run.json":             kindJSON(rundir.KindRLHFPPO),
-		"story/leash/config.json":          `{"rm_dir":"RUNS/story/rm"}`,
-		"story/leash/metrics.csv":          rlhfHeader + "1,0.1,0.2,0.5,0.5,0.5,0.5,2,5,1,0.01,0.1,0,1,100,10,1\n",
-		"story/leash/summary.json":         ppoSum,
-		"story/leash/samples.jsonl":        samples.String(),
-		"story/no-leash/run.json":          kindJSON(rundir.KindRLHFPPO),
-		"story/no-leash/summary.json":      ppoSum,
-		"story/rm/run.json":                kindJSON(rundir.KindRLHFRM),
-		"story/rm/config.json":             `{"pairs":3000}`,
-		"story/rm/summary.json":            string(rmJSON),
-		"story/rm/rm.klnn":                 "weights",
-		"story/sft/run.json":               kindJSON(rundir.KindRLHFSFT),
-		"story/sft/metrics.csv":            "epoch,train_ce_token,test_ce_token\n1,2.5,2.4\n2,2.2,2.1\n",
-		"story/sft/summary.json":           `{"ce_token":2.1,"h_token":1.9,"kl_token":0.2,"in_language":0.99}`,
-		"story/story-beta.png":             "png",
-		"bon/run.json":                     kindJSON(rundir.KindRLHFBoN),
-		"bon/bon.csv":                      "n,proxy_reward,gold_reward,kl_bound,kl_estimate,in_language,top_sample\n1,0.1,0.2,0,0,1,a\n4,0.5,0.3,0.64,0.6,1,b\n",
-		"est/run.json":                     kindJSON(rundir.KindEstimators),
-		"est/rlhf-estimators.png":          "png",
-		"legacy/metrics.csv":               "update,global_step,kl_ref\n1,2,3\n",
-		"future/run.json":                  `{"kind":"grpo"}`,
-		"future/metrics.csv":               "step,x\n1,2\n",
-		"notarun/notes.txt":                "x",
-		"story/leash/.hidden/run.json":     kindJSON(rundir.KindTrain),
-		"cmp/clip_0.2/seed-1/episodes.csv": "global_step,return,length\n10,10,10\n",
-		"rlhf-x/episodes.csv":              "global_step,return,length\n10,10,10\n",
+		"rs/run.json":                     kindJSON(rundir.KindRLHFSweep),
+		"rs/sweep.json":                   `{"config":{"betas":[0,0.5],"seeds":[1]},"runs":[{},{}],"fit_rl":{"peak_d":2.5}}`,
+		"rs/frontier.csv":                 "seed,beta,d,gold\n1,0,3,0.1\n1,0.5,1,0.4\n",
+		"rs/seed-1/beta-0/run.json":       kindJSON(rundir.KindRLHFPPO),
+		"rs/seed-1/beta-0/metrics.csv":    rlhfHeader,
+		"rs/seed-1/rm/run.json":           kindJSON(rundir.KindRLHFRM),
+		"rs/seed-1/rm/summary.json":       string(rmJSON),
+		"cmp/run.json":                    kindJSON(rundir.KindCompare),
+		"cmp/sweep.json":                  `{"env_id":"CartPole-v1"}`,
+		"cmp/runs.csv":                    "setting,seed,status,final_return\nclip:0.2,1,ok,480\nnone,1,ok,120\n",
+		"cmp/clip_0.2/seed-1/run.json":    kindJSON(rundir.KindTrain),
+		"cmp/clip_0.2/seed-1/metrics.csv": trainHeader + "1,128,1,1,20,0.01,0.01,0.01,0,0.1,0.6,0,1,0.5,0.00025,4\n",
+		"v/run.json":                      kindJSON(rundir.KindVAE),
+		"v/metrics.csv":                   "epoch,beta,train_loss,train_recon,train_kl,test_recon,test_kl,test_elbo,active_dims,seconds\n1,1,2,1,1,1,0.5,-1.5,2,0.1\n",
+		"v/kl.png":                        "png",
+		"d/run.json":                      kindJSON(rundir.KindDistill),
+		"d/metrics.csv":                   "model,epoch,loss\nteacher,1,2\n",
+		"d/summary.json":                  `{"teacher_acc":0.97,"distilled_acc":0.9,"labels_acc":0.8,"temperature":4}`,
+		"story/run.json":                  kindJSON(rundir.KindRLHFStory),
+		"story/leash/run.json":            kindJSON(rundir.KindRLHFPPO),
+		"story/leash/config.json":         `{"rm_dir":"RUNS/story/rm"}`,
+		"story/leash/metrics.csv":         rlhfHeader + "1,0.1,0.2,0.5,0.5,0.5,0.5,2,5,1,0.01,0.1,0,1,100,10,1\n",
+		"story/leash/summary.json":        ppoSum,
+		"story/leash/samples.jsonl":       samples.String(),
+		"story/no-leash/run.json":         kindJSON(rundir.KindRLHFPPO),
+		"story/no-leash/summary.json":     ppoSum,
+		"story/rm/run.json":               kindJSON(rundir.KindRLHFRM),
+		"story/rm/config.json":            `{"pairs":3000}`,
+		"story/rm/summary.json":           string(rmJSON),
+		"story/rm/rm.klnn":                "weights",
+		"story/sft/run.json":              kindJSON(rundir.KindRLHFSFT),
+		"story/sft/metrics.csv":           "epoch,train_ce_token,test_ce_token\n1,2.5,2.4\n2,2.2,2.1\n",
+		"story/sft/summary.json":          `{"ce_token":2.1,"h_token":1.9,"kl_token":0.2,"in_language":0.99}`,
+		"story/story-beta.png":            "png",
+		"bon/run.json":                    kindJSON(rundir.KindRLHFBoN),
+		"bon/bon.csv":                     "n,proxy_reward,gold_reward,kl_bound,kl_estimate,in_language,top_sample\n1,0.1,0.2,0,0,1,a\n4,0.5,0.3,0.64,0.6,1,b\n",
+		// klppo rlhf grpo: the files of a PPO run, its own kind; klppo rlhf leash: a container
+		"grpo1/run.json":                        kindJSON(rundir.KindRLHFGRPO),
+		"grpo1/metrics.csv":                     rlhfHeader + "1,0.1,0.2,0.5,0.5,0.5,0,2,5,1,0.01,0.1,0,NaN,100,10,1\n",
+		"grpo1/summary.json":                    ppoSum,
+		"grpo1/samples.jsonl":                   samples.String(),
+		"lsh/run.json":                          kindJSON(rundir.KindRLHFLeash),
+		"lsh/leash.json":                        `{"kind":"rlhf-leash","complete":true}`,
+		"lsh/leash.csv":                         "method,reward,beta,seed,final_gold\nrloo,rm,0,1,-1\n",
+		"lsh/leash.md":                          "| table |",
+		"lsh/seed-1/rloo-rm-beta-0/run.json":    kindJSON(rundir.KindRLHFRLOO),
+		"lsh/seed-1/rloo-rm-beta-0/metrics.csv": rlhfHeader,
+		"est/run.json":                          kindJSON(rundir.KindEstimators),
+		"est/rlhf-estimators.png":               "png",
+		"legacy/metrics.csv":                    "update,global_step,kl_ref\n1,2,3\n",
+		"future/run.json":                       `{"kind":"grpo"}`,
+		"future/metrics.csv":                    "step,x\n1,2\n",
+		"notarun/notes.txt":                     "x",
+		"story/leash/.hidden/run.json":          kindJSON(rundir.KindTrain),
+		"cmp/clip_0.2/seed-1/episodes.csv":      "global_step,return,length\n10,10,10\n",
+		"rlhf-x/episodes.csv":                   "global_step,return,length\n10,10,10\n",
 	}
 	files["story/leash/config.json"] = strings.ReplaceAll(files["story/leash/config.json"], "RUNS", filepath.ToSlash(dir))
 	writeFiles(t, dir, files)
 	// The train run's summary is written after its metrics: finished.
 	later := time.Now().Add(time.Second)
-	for _, run := range []string{"rlhf-x", "story/leash", "story/no-leash"} {
+	for _, run := range []string{"rlhf-x", "story/leash", "story/no-leash", "grpo1"} {
 		if err := os.Chtimes(filepath.Join(dir, filepath.FromSlash(run), "summary.json"), later, later); err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +168,7 @@ func TestListRunsKinds(t *testing.T) {
 	}
 	want := map[string]string{"rlhf-x": "train", "rs": "rlhf-sweep", "cmp": "compare", "v": "vae", "d": "distill",
 		"story": "rlhf", "story/leash": "rlhf-ppo", "story/no-leash": "rlhf-ppo", "story/rm": "rlhf-rm", "story/sft": "rlhf-sft",
-		"bon": "rlhf-bon", "est": "rlhf-estimators", "legacy": "", "future": "grpo"}
+		"bon": "rlhf-bon", "est": "rlhf-estimators", "legacy": "", "future": "grpo", "grpo1": "rlhf-grpo", "lsh": "rlhf-leash"}
 	for name, kind := range want {
 		x, ok := got[name]
 		if !ok || x.Kind != kind {
@@ -182,6 +193,7 @@ func TestListRunsKinds(t *testing.T) {
 		"story/leash": {"β 0 (fixed, k1 in the reward)", "peak 0.6 at update 2", "30 % in the language"},
 		"story/rm":    {"held-out accuracy 80 %", `"great" +1.50`, `"awful" -1.70`},
 		"story/sft":   {"CE 2.1 = H(P) 1.9 + KL(P‖π_ref) 0.2"},
+		"grpo1":       {"peak 0.6 at update 2", "30 % in the language"},
 		"bon":         {"n = 1 … 4", "0.2 → 0.3"},
 		"est":         {"rlhf-estimators.png"},
 	} {
@@ -226,6 +238,13 @@ func TestRunState(t *testing.T) {
 	}
 	if d, _ = runs.Load("cmp"); d.Finished || d.State != "being written" {
 		t.Errorf("compare with a pending run: finished %v, state %q", d.Finished, d.State)
+	}
+	// A leash experiment writes leash.json at its start and leash.md only when every run finished.
+	if err := os.Remove(filepath.Join(dir, "lsh", "leash.md")); err != nil {
+		t.Fatal(err)
+	}
+	if d, _ = runs.Load("lsh"); d.Finished || d.State != "being written" {
+		t.Errorf("leash experiment without its table: finished %v, state %q", d.Finished, d.State)
 	}
 }
 
@@ -550,7 +569,7 @@ func TestExportRuns(t *testing.T) {
 		Runs []RunInfo `json:"runs"`
 	}
 	b, err := os.ReadFile(filepath.Join(site, "api", "runs.json"))
-	if err != nil || json.Unmarshal(b, &list) != nil || len(list.Runs) != 14 {
+	if err != nil || json.Unmarshal(b, &list) != nil || len(list.Runs) != 16 {
 		t.Fatalf("api/runs.json: %d runs, %v", len(list.Runs), err)
 	}
 	for _, run := range []string{"rlhf-x", "story/leash", "cmp", "cmp/clip_0.2/seed-1", "rs/seed-1/rm"} {

@@ -20,7 +20,7 @@ import (
 func TestRunMarkersCoverEveryRunFile(t *testing.T) {
 	for _, f := range []string{ppo.ConfigFile, ppo.MetricsFile, ppo.EpisodesFile, ppo.SummaryFile, ppo.CheckpointFile,
 		experiments.SweepFile, experiments.RunsFile, vae.MetricsFile, distill.MetricsFile, distill.TeacherFile,
-		rlhf.ConfigFile, rlhf.MetricsFile, rlhf.SummaryFile, rlhf.SFTModelFile, rlhf.RMModelFile} {
+		rlhf.ConfigFile, rlhf.MetricsFile, rlhf.SummaryFile, rlhf.SFTModelFile, rlhf.RMModelFile, rlhf.LeashFile} {
 		if !slices.Contains(rundir.Markers, f) {
 			t.Errorf("rundir.Markers lacks %s", f)
 		}

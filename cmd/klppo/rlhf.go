@@ -50,6 +50,7 @@ type rlhfFlags struct {
 	epochs                     *int
 	lr, clip, gamma, lambda    *float64
 	sftEpochs, pairs, sentence *int
+	reward                     *string
 }
 
 func addPrepareFlags(fs *flag.FlagSet, f *rlhfFlags) {
@@ -77,6 +78,7 @@ func addPPOFlags(fs *flag.FlagSet, f *rlhfFlags, defBeta float64) {
 	f.clip = fs.Float64("clip", d.Clip, "PPO ratio clip ε (the trust region to π_old, not the leash to π_ref)")
 	f.gamma = fs.Float64("gamma", d.Gamma, "discount over tokens")
 	f.lambda = fs.Float64("lambda", d.Lambda, "GAE λ")
+	f.reward = rewardFlag(fs)
 }
 
 func addCommonFlags(fs *flag.FlagSet, f *rlhfFlags, out string) {
@@ -146,7 +148,10 @@ func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 	c.Ctl, c.Target, c.Horizon = *f.klCtl, *f.klTarget, *f.klHorizon
 	c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
 	c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda
+	c.Reward = rlhf.Reward(*f.reward)
 	switch {
+	case c.Reward.Validate() != nil:
+		return c, usagef("--reward %q: want rm or gold", *f.reward)
 	case !(*f.klCoef >= 0) || math.IsInf(*f.klCoef, 0):
 		return c, usagef("--kl-coef %v: want a finite number ≥ 0", *f.klCoef)
 	case c.KL.In != ppo.KLInReward && c.KL.In != ppo.KLInLoss:
@@ -450,8 +455,12 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	ns := widthList(rlhf.DefaultSweepConfig().BoNNs)
 	fs.Var(&ns, "n", "values of n, comma-separated positive integers")
 	pool := fs.Int("pool", 20000, "π_ref samples forming the empirical distribution best-of-n is computed on")
+	f.reward = rewardFlag(fs)
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if rlhf.Reward(*f.reward).Validate() != nil {
+		return usagef("--reward %q: want rm or gold", *f.reward)
 	}
 	if *pool < 1 {
 		return usagef("--pool %d: want ≥ 1", *pool)
@@ -470,7 +479,7 @@ func runRLHFBoN(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	pts, err := rlhf.BestOfN(ctx, prep.Env.G, prep.Env.Gold, prep.Env.Ref, prep.Env.RM, *pool, []int(ns), *f.seed)
+	pts, err := rlhf.BestOfNRanked(ctx, prep.Env.G, prep.Env.Gold, prep.Env.Ref, prep.Env.RM, *pool, []int(ns), *f.seed, rlhf.Reward(*f.reward))
 	if err != nil {
 		return err
 	}

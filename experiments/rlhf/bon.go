@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"sort"
 
 	"klppo/internal/rng"
@@ -77,14 +78,27 @@ type BoNPoint struct {
 	KL        float64 `json:"kl_estimate"` // KL(π_bon‖π̂) on the empirical distribution π̂ (≤ the bound)
 	InLang    float64 `json:"in_language"`
 	Favourite string  `json:"top_sample"` // the most likely best-of-n output
+	// Distinct is the expected number of different outputs among m draws from π_bon,
+	// Σ_y (1 − (1 − π_bon(y))^m), when asked for (PromptedBestOfN: summed over prompts).
+	Distinct float64 `json:"distinct,omitempty"`
 }
 
 // BestOfN samples pool sequences from ref, merges identical ones into an empirical distribution
 // π̂ and returns, for each n, the exact best-of-n distribution over π̂ (ranked by the reward
 // model) with its expected proxy and gold reward, the KL bound and the KL on π̂.
 func BestOfN(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *RewardModel, pool int, ns []int, seed uint64) ([]BoNPoint, error) {
+	return BestOfNRanked(ctx, g, gold, ref, rm, pool, ns, seed, RewardRM)
+}
+
+// BestOfNRanked is BestOfN with the n draws ranked by rank: the reward model's score (rm) or
+// the gold reward (gold: best-of-n against a verifiable reward; its many ties are shared as
+// BoNDistribution says, so its KL stays below the bound).
+func BestOfNRanked(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *RewardModel, pool int, ns []int, seed uint64, rank Reward) ([]BoNPoint, error) {
 	if pool < 1 {
 		return nil, fmt.Errorf("rlhf: best-of-n: pool %d, want ≥ 1", pool)
+	}
+	if err := rank.Validate(); err != nil {
+		return nil, err
 	}
 	rng := rng.New(seed, streamBoN)
 	var seqs [][]int
@@ -98,6 +112,17 @@ func BestOfN(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *Reward
 		}
 		seqs = append(seqs, s...)
 	}
+	pts, err := bonOnPool(g, gold, rm, seqs, ns, []Reward{rank}, 0)
+	if err != nil {
+		return nil, err
+	}
+	return pts[0], nil
+}
+
+// bonOnPool merges identical sequences of seqs into their empirical distribution π̂ and returns,
+// for each ranking reward and each n, the exact best-of-n point on π̂; with m > 0 each point has
+// the expected number of distinct outputs among m draws.
+func bonOnPool(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, ns []int, ranks []Reward, m int) ([][]BoNPoint, error) {
 	count := map[string]int{}
 	var uniq [][]int
 	for _, x := range seqs {
@@ -121,27 +146,93 @@ func BestOfN(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *Reward
 	if err != nil {
 		return nil, err
 	}
-	var out []BoNPoint
-	for _, n := range ns {
-		q, err := BoNDistribution(p, proxy, n)
+	out := make([][]BoNPoint, len(ranks))
+	for k, rank := range ranks {
+		by := proxy
+		if rank == RewardGold {
+			by = gs
+		}
+		for _, n := range ns {
+			q, err := BoNDistribution(p, by, n)
+			if err != nil {
+				return nil, err
+			}
+			pt := BoNPoint{N: n, KLBound: BoNBound(n)}
+			best := 0
+			for i := range q {
+				pt.Proxy += q[i] * proxy[i]
+				pt.Gold += q[i] * gs[i]
+				pt.InLang += q[i] * inl[i]
+				if q[i] > q[best] {
+					best = i
+				}
+				if m > 0 {
+					pt.Distinct += 1 - math.Pow(1-q[i], float64(m))
+				}
+			}
+			pt.Favourite = g.Text(uniq[best])
+			if pt.KL, err = kl.KL(q, p); err != nil {
+				return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+			}
+			out[k] = append(out[k], pt)
+		}
+	}
+	return out, nil
+}
+
+// PromptedBestOfN is best-of-n prompt by prompt: for each prompt, pool completions from ref form
+// the empirical distribution π̂(·|prompt), on which best-of-n is exact (bonOnPool) for each
+// ranking reward and each n. Rewards, KL and in-language fraction are averaged over the prompts;
+// Distinct is summed over the first distinctPrompts prompts (expected distinct completions among
+// distinctSamples draws each), the measure Evaluate takes of a trained policy. The completions
+// are drawn with r.
+func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns []int, ranks []Reward, distinctPrompts, distinctSamples int, r *rand.Rand) ([][]BoNPoint, error) {
+	if pool < 1 || len(prompts) == 0 {
+		return nil, fmt.Errorf("rlhf: best-of-n: pool %d and %d prompts, want ≥ 1 of each", pool, len(prompts))
+	}
+	for _, r := range ranks {
+		if err := r.Validate(); err != nil {
+			return nil, err
+		}
+	}
+	out := make([][]BoNPoint, len(ranks))
+	for k := range out {
+		out[k] = make([]BoNPoint, len(ns))
+		for j, n := range ns {
+			out[k][j] = BoNPoint{N: n, KLBound: BoNBound(n)}
+		}
+	}
+	f := 1 / float64(len(prompts))
+	rep := make([][]int, pool)
+	for i, q := range prompts {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+		}
+		for j := range rep {
+			rep[j] = q
+		}
+		seqs, err := env.Ref.Complete(r, rep)
 		if err != nil {
 			return nil, err
 		}
-		pt := BoNPoint{N: n, KLBound: BoNBound(n)}
-		best := 0
-		for i := range q {
-			pt.Proxy += q[i] * proxy[i]
-			pt.Gold += q[i] * gs[i]
-			pt.InLang += q[i] * inl[i]
-			if q[i] > q[best] {
-				best = i
+		m := 0
+		if i < distinctPrompts {
+			m = distinctSamples
+		}
+		pts, err := bonOnPool(env.G, env.Gold, env.RM, seqs, ns, ranks, m)
+		if err != nil {
+			return nil, err
+		}
+		for k := range ranks {
+			for j, pt := range pts[k] {
+				o := &out[k][j]
+				o.Proxy, o.Gold, o.KL, o.InLang = o.Proxy+f*pt.Proxy, o.Gold+f*pt.Gold, o.KL+f*pt.KL, o.InLang+f*pt.InLang
+				o.Distinct += pt.Distinct
+				if i == 0 {
+					o.Favourite = pt.Favourite
+				}
 			}
 		}
-		pt.Favourite = g.Text(uniq[best])
-		if pt.KL, err = kl.KL(q, p); err != nil {
-			return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
-		}
-		out = append(out, pt)
 	}
 	return out, nil
 }

@@ -39,13 +39,19 @@ var palette = []color.Color{
 
 // chart writes a PNG of the series. gonum/plot panics on some degenerate inputs; such a panic is
 // returned as an error.
-func chart(file, title, xlabel, ylabel string, ss []series) error {
-	return chartAt(file, title, xlabel, ylabel, ss, false)
+func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
+	return chartWith(file, title, xlabel, ylabel, ss, chartOptions{})
 }
 
-// chartAt is chart with the legend at the bottom left instead of the top right when
-// bottomLeft (for charts whose data fill the top right).
-func chartAt(file, title, xlabel, ylabel string, ss []series, bottomLeft bool) (err error) {
+// chartOptions change a chart's defaults.
+type chartOptions struct {
+	xticks       []plot.Tick // the x axis's ticks (nil: gonum's)
+	legendBottom bool        // the legend in the bottom right corner instead of the top right
+	legendLeft   bool        // the legend on the left
+}
+
+// chartWith is chart with options.
+func chartWith(file, title, xlabel, ylabel string, ss []series, o chartOptions) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("rlhf: chart %s: %v", file, r)
@@ -55,8 +61,11 @@ func chartAt(file, title, xlabel, ylabel string, ss []series, bottomLeft bool) (
 	p.Title.Text = title
 	p.X.Label.Text = xlabel
 	p.Y.Label.Text = ylabel
-	p.Legend.Top = !bottomLeft
-	p.Legend.Left = bottomLeft
+	if o.xticks != nil {
+		p.X.Tick.Marker = plot.ConstantTicks(o.xticks)
+	}
+	p.Legend.Top = !o.legendBottom
+	p.Legend.Left = o.legendLeft
 	p.Add(plotter.NewGrid())
 	for _, s := range ss {
 		xy := make(plotter.XYs, 0, len(s.x))

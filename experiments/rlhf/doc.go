@@ -1,7 +1,7 @@
 // Package rlhf is the InstructGPT loop in miniature — a language with a known distribution, a
 // labeler who knows what is good, a supervised reference model π_ref, a reward model learned
-// from preferences, and PPO on tokens held to π_ref by a KL leash — small enough to run in a
-// minute on a laptop and exact enough that every KL is known.
+// from preferences, and PPO (or GRPO, or RLOO) on tokens held to π_ref by a KL leash — small
+// enough to run in a minute on a laptop and exact enough that every KL is known.
 //
 // # The language and the labeler
 //
@@ -57,6 +57,22 @@
 // (likelihood displacement when both fall), and where π's probability is — exactly, on the
 // pairs' sequences by role, off the data, and on the language (ExactLanguageMass walks the
 // automaton once per prefix instead of sampling).
+//
+// # Prompts, GRPO, RLOO: do we still need the leash?
+//
+// Group methods need several completions of one prompt. Prompts are the opening words of
+// reviews drawn from P (Prompts: a sentence cut after k of its tokens, so every prompt has
+// grammatical completions); a hashed fifth of the prompt space is held out and only ever used to
+// evaluate. GRPO (GroupAdvantages: (r − mean)/std within a prompt's group, the std switchable as
+// Dr. GRPO; LossType.Weights: TRL's grpo, dr_grpo and dapo normalisations; β·k3 in the loss) and
+// RLOO (LeaveOneOut: the mean of the other completions as the baseline; k1 summed over the
+// completion in the reward; the completion as one action, ppo.LearnerConfig.SequenceLevel) run
+// on the same ppo.Learner as PPO, without a value model (GroupTrainer). Every online method
+// maximises a Reward — the reward model (rm, hackable) or the gold reward (gold, verifiable) —
+// and writes the same run files through one machinery (RunPPO, RunGRPO, RunRLOO), ending with an
+// evaluation on held-out prompts and a count of distinct completions (Evaluate). Leash runs the
+// methods × both rewards × β × seeds, with PromptedBestOfN as the reference that trains nothing,
+// as a resumable run directory (leash.json).
 //
 // # Best-of-n and the frontier
 //

@@ -54,3 +54,17 @@ func ExampleBoNDistribution() {
 	// Output:
 	// π_bon = [0.25 0.39 0.36], bound 0.1931
 }
+
+// Two prompts, two completions each: GRPO centres each group on its mean and divides by its
+// standard deviation (Dr. GRPO does not); RLOO's baseline is the other completion's reward.
+func ExampleGroupAdvantages() {
+	rewards := []float64{1, 0, 0.5, 0.5} // prompt 1: 1 and 0; prompt 2: a tie
+	grpo, _ := rlhf.GroupAdvantages(rewards, 2, true)
+	drgrpo, _ := rlhf.GroupAdvantages(rewards, 2, false)
+	rloo, _ := rlhf.LeaveOneOut(rewards, 2)
+	fmt.Printf("GRPO %.3f\nDr. GRPO %.3f\nRLOO %.3f\n", grpo, drgrpo, rloo)
+	// Output:
+	// GRPO [0.707 -0.707 0.000 0.000]
+	// Dr. GRPO [0.500 -0.500 0.000 0.000]
+	// RLOO [1.000 -1.000 0.000 0.000]
+}

@@ -458,7 +458,7 @@ func (f *Frontier) WriteCharts(dir string) error {
 		if !math.IsInf(z, 1) {
 			file, title = "frontier-methods-gold-zoom.png", fmt.Sprintf("the same for d ≤ %.3g", z)
 		}
-		if err := chartAt(filepath.Join(dir, file), title, "d = √KL (nats^½)", "gold reward − π_ref's", ss, true); err != nil {
+		if err := chartWith(filepath.Join(dir, file), title, "d = √KL (nats^½)", "gold reward − π_ref's", ss, chartOptions{legendBottom: true, legendLeft: true}); err != nil {
 			return err
 		}
 	}

@@ -260,9 +260,22 @@ func (s *SequenceScorer) LogProbs(m *Model) ([]float64, error) {
 // Sample draws n sequences from π, all n advanced together one position at a time (one plain-Go
 // forward pass per position).
 func (m *Model) Sample(rng *rand.Rand, n int) ([][]int, error) {
-	seqs := make([][]int, n)
+	return m.Complete(rng, make([][]int, n))
+}
+
+// Complete draws one completion of each prompt from π (nil: a whole sequence) and returns the
+// sequences, prompt included, all advanced together one position at a time. The prompts are
+// not modified.
+func (m *Model) Complete(rng *rand.Rand, prompts [][]int) ([][]int, error) {
+	seqs := make([][]int, len(prompts))
+	for i, p := range prompts {
+		if len(p) > 0 {
+			seqs[i] = append(make([]int, 0, m.Cfg.MaxLen), p...)
+		}
+	}
 	actor := policy.NewActor(m.AC)
 	D := m.Cfg.ObsDim()
+	n := len(prompts)
 	obs := make([]float64, n*D)
 	active := make([]int, 0, n)
 	for {

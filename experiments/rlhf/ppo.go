@@ -41,14 +41,21 @@ type PPOConfig struct {
 	Seed    uint64  `json:"seed"`
 	// RefSamples is the number of π_ref samples for the reference's rewards (ref_proxy, ref_gold).
 	RefSamples int `json:"ref_samples"`
+	// Prompted completes training prompts (the opening words of reviews, Prompts) instead of
+	// writing whole reviews from the start (the story of `klppo rlhf`).
+	Prompted bool `json:"prompted"`
+	// Task: the reward maximised (the reward model by default, or gold), the held-out prompts and
+	// the final evaluation.
+	Task
 }
 
 // DefaultPPOConfig: 200 updates of 64 sequences, 4 epochs of 256-token minibatches, Adam 1e-3,
-// clip 0.2, γ = 1, λ = 0.95, k1 in the reward (TRL's classic PPOTrainer) with a fixed β = beta.
+// clip 0.2, γ = 1, λ = 0.95, k1 in the reward (TRL's classic PPOTrainer) with a fixed β = beta,
+// against the reward model, whole reviews from the start.
 func DefaultPPOConfig(beta float64, seed uint64) PPOConfig {
 	return PPOConfig{Updates: 200, Batch: 64, Minibatch: 256, Epochs: 4, LR: 1e-3, Clip: 0.2, Gamma: 1, Lambda: 0.95,
 		MaxGrad: 1, KL: ppo.KLRef{Estimator: kl.K1, In: ppo.KLInReward, Beta: beta}, Ctl: "fixed",
-		Target: 1.5, Horizon: 500, Seed: seed, RefSamples: 1024}
+		Target: 1.5, Horizon: 500, Seed: seed, RefSamples: 1024, Task: DefaultTask()}
 }
 
 // Validate checks every field, naming it.
@@ -77,6 +84,9 @@ func (c PPOConfig) Validate() error {
 	}
 	if err := c.KL.Validate(); err != nil {
 		return fmt.Errorf("rlhf: ppo: %w", err)
+	}
+	if err := c.Task.validate("ppo"); err != nil {
+		return err
 	}
 	if _, err := c.controller(); err != nil {
 		return err
@@ -140,9 +150,11 @@ type Sample struct {
 	InLanguage bool    `json:"in_language"`
 }
 
-// RefStats are π_ref's rewards, measured on RefSamples samples before training.
+// RefStats are π_ref's rewards, measured on RefSamples samples before training, and its
+// evaluation (Evaluate) for the summary's ref_heldout_gold and ref_distinct.
 type RefStats struct {
 	Proxy, Gold, InLanguage, Length float64
+	Eval                            Eval
 }
 
 // Trainer runs token-level PPO from π_ref against a reward model.
@@ -158,6 +170,8 @@ type Trainer struct {
 	rngMB   *rand.Rand
 	gen     *generator
 	learner *ppo.Learner
+	prompts *Prompts   // nil unless Prompted
+	rngQ    *rand.Rand // the prompts' stream
 }
 
 // NewTrainer builds the policy — a copy of ref's policy network with a freshly initialised
@@ -185,9 +199,16 @@ func NewTrainer(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, cfg PPOConf
 	if err != nil {
 		return nil, fmt.Errorf("rlhf: ppo: %w", err)
 	}
-	return &Trainer{cfg: cfg, g: g, gold: gold, rm: rm, ref: ref, pi: pi, ctl: ctl, beta: cfg.KL.Beta,
+	t := &Trainer{cfg: cfg, g: g, gold: gold, rm: rm, ref: ref, pi: pi, ctl: ctl, beta: cfg.KL.Beta,
 		rngAct: rng.New(cfg.Seed, streamPPORollout), rngMB: rng.New(cfg.Seed, streamPPOShuffle),
-		gen: newGenerator(ref.Cfg, pi, ref, true), learner: learner}, nil
+		gen: newGenerator(ref.Cfg, pi, ref, true), learner: learner}
+	if cfg.Prompted {
+		if t.prompts, err = NewPrompts(g, cfg.HeldOut); err != nil {
+			return nil, err
+		}
+		t.rngQ = rng.New(cfg.Seed, streamPrompts)
+	}
+	return t, nil
 }
 
 // Policy returns the model being trained.
@@ -204,6 +225,43 @@ func RefStatsOf(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, n int, seed
 	if err != nil {
 		return RefStats{}, err
 	}
+	return refRewards(g, gold, rm, seqs, make([]int, n))
+}
+
+// refStats are π_ref's rewards for an online run — on RefSamples whole reviews (RefStatsOf) or
+// completions of training prompts when the run is prompted — and its evaluation.
+func refStats(env Env, p *Prompts, run onlineRun, n int) (RefStats, error) {
+	var s RefStats
+	var err error
+	if run.prompted {
+		r := rng.New(run.seed, streamRefEval)
+		prompts, err := p.Batch(r, n, false)
+		if err != nil {
+			return s, err
+		}
+		seqs, err := env.Ref.Complete(r, prompts)
+		if err != nil {
+			return s, err
+		}
+		lens := make([]int, n)
+		for i, q := range prompts {
+			lens[i] = len(q)
+		}
+		s, err = refRewards(env.G, env.Gold, env.RM, seqs, lens)
+	} else {
+		s, err = RefStatsOf(env.G, env.Gold, env.RM, env.Ref, n, run.seed)
+	}
+	if err != nil {
+		return s, err
+	}
+	s.Eval, err = Evaluate(env.Ref, env.G, env.Gold, p, run.task.Eval, run.seed)
+	return s, err
+}
+
+// refRewards are the mean rewards, in-language fraction and completion length of π_ref's
+// sequences seqs (prompt i of length promptLen[i] included).
+func refRewards(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, promptLen []int) (RefStats, error) {
+	n := len(seqs)
 	proxy, err := rm.Scores(seqs)
 	if err != nil {
 		return RefStats{}, err
@@ -215,48 +273,68 @@ func RefStatsOf(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, n int, seed
 		if g.Accepts(x) {
 			s.InLanguage++
 		}
-		s.Length += float64(len(x))
+		s.Length += float64(len(x) - promptLen[i])
 	}
 	f := float64(n)
 	s.Proxy, s.Gold, s.InLanguage, s.Length = s.Proxy/f, s.Gold/f, s.InLanguage/f, s.Length/f
 	return s, nil
 }
 
-// Step runs one update: sample a batch of sequences from π, score them with the reward model,
-// shape the per-token rewards with the KL to π_ref, compute advantages, run PPO's epochs of
-// minibatch steps (ppo.Learner), measure, and let the β rule react to the KL.
+// Step runs one update: sample a batch of sequences from π (whole reviews, or completions of
+// training prompts), score them (reward model and gold), shape the per-token rewards of the
+// maximised score with the KL to π_ref, compute advantages, run PPO's epochs of minibatch steps
+// (ppo.Learner), measure, and let the β rule react to the KL.
 func (t *Trainer) Step(ctx context.Context, update int) (UpdateMetrics, []Sample, error) {
 	start := time.Now()
 	beta := t.beta
-	r, err := t.gen.generate(ctx, make([][]int, t.cfg.Batch), t.rngAct)
+	prompts := make([][]int, t.cfg.Batch)
+	if t.prompts != nil {
+		var err error
+		if prompts, err = t.prompts.Batch(t.rngQ, t.cfg.Batch, false); err != nil {
+			return UpdateMetrics{}, nil, err
+		}
+	}
+	r, err := t.gen.generate(ctx, prompts, t.rngAct)
 	if err != nil {
 		return UpdateMetrics{}, nil, err
 	}
 	if err := r.score(t.rm, t.gold, t.g); err != nil {
 		return UpdateMetrics{}, nil, err
 	}
-	if err := r.klRewards(t.cfg.KL, beta, r.proxy); err != nil {
+	if err := r.klRewards(t.cfg.KL, beta, t.cfg.Reward.of(r)); err != nil {
 		return UpdateMetrics{}, nil, err
 	}
 	if err := r.gae(t.cfg.Gamma, t.cfg.Lambda); err != nil {
 		return UpdateMetrics{}, nil, err
 	}
-	learnStart := time.Now()
-	stats, err := t.learner.Learn(ctx, &r.batch, t.cfg.LR, 0, beta, t.rngMB)
+	m, err := r.learn(ctx, t.learner, update, t.cfg.LR, beta, beta, t.rngMB, start)
 	if err != nil {
-		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: ppo: update %d: %w", update, err)
+		return m, nil, err
 	}
-	ppoKL, err := t.learner.TrustRegionKL(&r.batch)
+	t.beta = t.ctl.Next(beta, m.KL, len(r.seqs))
+	return m, r.samples(t.g, update, 4), nil
+}
+
+// learn runs the learner on the rollout's batch (learning rate lr, klRefBeta the β of a KL in
+// the loss) and measures the update: the rollout's metrics reported with β = beta, PPO's
+// trust-region KL(π_old‖π_θ) after the update, the learner's clip fraction and losses, and the
+// timings since start.
+func (r *rollout) learn(ctx context.Context, l *ppo.Learner, update int, lr, klRefBeta, beta float64, rng *rand.Rand, start time.Time) (UpdateMetrics, error) {
+	learnStart := time.Now()
+	stats, err := l.Learn(ctx, &r.batch, lr, 0, klRefBeta, rng)
 	if err != nil {
-		return UpdateMetrics{}, nil, fmt.Errorf("rlhf: ppo: update %d: %w", update, err)
+		return UpdateMetrics{}, fmt.Errorf("rlhf: update %d: %w", update, err)
+	}
+	ppoKL, err := l.TrustRegionKL(&r.batch)
+	if err != nil {
+		return UpdateMetrics{}, fmt.Errorf("rlhf: update %d: %w", update, err)
 	}
 	m := r.metrics(update, beta)
 	m.PPOKL, m.ClipFrac, m.PolicyLoss, m.ValueLoss = ppoKL, stats.ClipFrac, stats.PolicyLoss, stats.ValueLoss
 	m.WallS, m.LearnS = time.Since(start).Seconds(), time.Since(learnStart).Seconds()
 	m.RolloutS = m.WallS - m.LearnS
 	m.TokensPerS = float64(m.Tokens) / m.WallS
-	t.beta = t.ctl.Next(beta, m.KL, len(r.seqs))
-	return m, r.samples(t.g, update, 4), nil
+	return m, nil
 }
 
 // metrics are the rollout's means per sequence (rewards, KLs, length, in-language fraction) and

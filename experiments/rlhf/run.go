@@ -20,7 +20,7 @@ import (
 	"klppo/policy"
 )
 
-// Files of a PPO run directory (the output contract of klppo rlhf).
+// Files of an online run directory (PPO, GRPO, RLOO: the output contract of klppo rlhf).
 const (
 	ConfigFile  = "config.json"
 	MetricsFile = "metrics.csv"
@@ -77,8 +77,9 @@ func readCSVRows(path, want string) ([][]float64, error) {
 	return rows, nil
 }
 
-// ReadColumns reads the named columns of any run's metrics.csv (PPO, DPO, or another method's
-// that names its columns the same way: kl, gold_reward, proxy_reward, …), one slice per name.
+// ReadColumns reads the named columns of any run's metrics.csv (PPO, GRPO, RLOO, DPO, or another
+// method's that names its columns the same way: kl, gold_reward, proxy_reward, …), one slice per
+// name.
 func ReadColumns(path string, names ...string) ([][]float64, error) {
 	header, rows, err := readCSV(path)
 	if err != nil {
@@ -98,7 +99,7 @@ func ReadColumns(path string, names ...string) ([][]float64, error) {
 	return out, nil
 }
 
-// ReadMetrics reads a metrics.csv written by RunPPO.
+// ReadMetrics reads a metrics.csv written by RunPPO, RunGRPO or RunRLOO.
 func ReadMetrics(path string) ([]UpdateMetrics, error) {
 	rows, err := readCSVRows(path, MetricsHeader)
 	if err != nil {
@@ -113,13 +114,22 @@ func ReadMetrics(path string) ([]UpdateMetrics, error) {
 	return out, nil
 }
 
-// Summary is summary.json of a PPO run (all zeros but the reference and the settings when no
-// update completed). "final" is the mean over the last 10% of updates (at least one); peak_gold is the maximum of the gold reward smoothed over 5 updates (centred
-// moving average), so that one lucky batch of 64 does not make the peak.
+// Summary is summary.json of an online run (all zeros but the reference and the settings when
+// no update completed). "final" is the mean over the last 10% of updates (at least one);
+// peak_gold is the maximum of the gold reward smoothed over 5 updates (centred moving average),
+// so that one lucky batch of 64 does not make the peak. heldout_gold and final_distinct are the
+// final policy's evaluation (Evaluate: completions of held-out prompts; distinct completions of
+// fixed training prompts), made once the last update is done (zero in an incomplete run), next
+// to π_ref's (ref_heldout_gold, ref_distinct).
 type Summary struct {
+	Method          string   `json:"method"` // ppo, grpo or rloo
+	Reward          string   `json:"reward"` // rm or gold: the score maximised
+	Prompted        bool     `json:"prompted"`
 	RefProxy        float64  `json:"ref_proxy"`
 	RefGold         float64  `json:"ref_gold"`
 	RefInLanguage   float64  `json:"ref_in_language"`
+	RefHeldOutGold  float64  `json:"ref_heldout_gold"`
+	RefDistinct     int      `json:"ref_distinct"`
 	FinalProxy      float64  `json:"final_proxy"`
 	FinalGold       float64  `json:"final_gold"`
 	FinalKL         float64  `json:"final_kl"`
@@ -133,6 +143,10 @@ type Summary struct {
 	PeakUpdate      int      `json:"peak_update"`
 	PeakKL          float64  `json:"peak_kl"` // smoothed KL at the gold peak
 	MaxProxy        float64  `json:"max_proxy"`
+	HeldOutGold     float64  `json:"heldout_gold"`
+	HeldOutInLang   float64  `json:"heldout_in_language"`
+	FinalDistinct   int      `json:"final_distinct"`
+	DistinctOf      int      `json:"distinct_of"` // the samples ref_distinct and final_distinct are among
 	Updates         int      `json:"updates"`
 	Complete        bool     `json:"complete"` // false when the run stopped early (error or interrupt)
 	TokensPerS      float64  `json:"tokens_per_s"`
@@ -185,14 +199,11 @@ func peakGold(gold, kls []float64, w int) (row int, peak, klAtPeak float64) {
 	return row, sg[row], sk[row]
 }
 
-// Summarize computes the summary fields of ms and the samples (texts at the first update, the
-// gold peak and the last update).
-func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, cfg PPOConfig, complete bool) Summary {
-	s := Summary{RefProxy: ref.Proxy, RefGold: ref.Gold, RefInLanguage: ref.InLanguage, Updates: len(ms), Complete: complete,
-		Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: cfg.KL.Estimator.String(), Seed: cfg.Seed}
-	if cfg.Ctl != "fixed" {
-		s.KLTarget = cfg.Target
-	}
+// Summarize computes the measured fields of the summary from ms and the samples (texts at the
+// first update, the gold peak and the last update); the settings are the caller's.
+func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, complete bool) Summary {
+	s := Summary{RefProxy: ref.Proxy, RefGold: ref.Gold, RefInLanguage: ref.InLanguage, RefHeldOutGold: ref.Eval.HeldOutGold,
+		RefDistinct: ref.Eval.Distinct, DistinctOf: ref.Eval.DistinctOf, Updates: len(ms), Complete: complete}
 	if len(ms) == 0 {
 		return s
 	}
@@ -252,7 +263,7 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
-// ReadSummary reads a PPO run's summary.json.
+// ReadSummary reads an online run's summary.json.
 func ReadSummary(path string) (Summary, error) {
 	var s Summary
 	err := readJSON(path, &s)
@@ -278,9 +289,12 @@ func readJSON(path string, v any) error {
 	return nil
 }
 
-// RunConfig is config.json of a PPO run.
+// RunConfig is config.json of an online run: the method and its settings.
 type RunConfig struct {
-	PPO         PPOConfig   `json:"ppo"`
+	Method      string      `json:"method"` // ppo, grpo or rloo: which of the next three is set
+	PPO         *PPOConfig  `json:"ppo,omitempty"`
+	GRPO        *GRPOConfig `json:"grpo,omitempty"`
+	RLOO        *RLOOConfig `json:"rloo,omitempty"`
 	Model       ModelConfig `json:"model"`
 	SFT         string      `json:"sft_dir,omitempty"`
 	RM          string      `json:"rm_dir,omitempty"`
@@ -300,28 +314,70 @@ type Env struct {
 	LabelNoise    float64
 }
 
-// RunPPO trains a policy from env.Ref against env.RM with cfg and writes dir/run.json (its kind,
-// rundir.KindRLHFPPO), dir/config.json,
+// RunPPO trains a policy from env.Ref with token-level PPO (cfg) and writes the run's files
+// (runOnline).
+func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate func(UpdateMetrics)) (Summary, error) {
+	if err := cfg.Validate(); err != nil {
+		return Summary{}, err
+	}
+	desc := "klppo rlhf: token-level PPO from π_ref against a Bradley–Terry reward model, KL(π‖π_ref) leash"
+	if cfg.Reward == RewardGold {
+		desc = "klppo rlhf: token-level PPO from π_ref against the gold reward, KL(π‖π_ref) leash"
+	}
+	run := onlineRun{kind: rundir.KindRLHFPPO, rc: RunConfig{Method: "ppo", PPO: &cfg, Description: desc}, updates: cfg.Updates, refSamples: cfg.RefSamples,
+		seed: cfg.Seed, prompted: cfg.Prompted, task: cfg.Task,
+		settings: Summary{Beta: cfg.KL.Beta, KLCtl: cfg.Ctl, KLIn: string(cfg.KL.In), KLEstimator: cfg.KL.Estimator.String()},
+		trainer:  func() (stepper, error) { return NewTrainer(env.G, env.Gold, env.RM, env.Ref, cfg) }}
+	if cfg.Ctl != "fixed" {
+		run.settings.KLTarget = cfg.Target
+	}
+	return runOnline(ctx, env, run, dir, onUpdate)
+}
+
+// stepper is an online method's trainer: Step runs one update and reports it.
+type stepper interface {
+	Step(ctx context.Context, update int) (UpdateMetrics, []Sample, error)
+	Policy() *Model
+}
+
+// onlineRun is what runOnline needs of a method: its config.json (without the environment's
+// part, which runOnline fills in), its sizes and task, the settings its summary reports
+// (Beta, KLCtl, KLTarget, KLIn, KLEstimator) and how to build its trainer.
+type onlineRun struct {
+	kind                rundir.Kind // run.json's
+	rc                  RunConfig
+	updates, refSamples int
+	seed                uint64
+	prompted            bool
+	task                Task
+	settings            Summary
+	trainer             func() (stepper, error)
+}
+
+// runOnline trains a policy from env.Ref with the method of run and writes dir/run.json (the
+// method's kind: rundir.KindRLHFPPO, KindRLHFGRPO, KindRLHFRLOO), dir/config.json,
 // dir/metrics.csv (one flushed row per update), dir/samples.jsonl (4 texts per update) and
 // dir/summary.json — also when ctx is cancelled or an update fails (then "complete": false and
-// the error is returned). onUpdate (may be nil) sees every update's metrics.
-func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate func(UpdateMetrics)) (sum Summary, err error) {
-	if err := cfg.Validate(); err != nil {
-		return sum, err
-	}
-	if err := rundir.WriteKind(dir, rundir.KindRLHFPPO); err != nil {
-		return sum, fmt.Errorf("rlhf: %w", err)
-	}
-	rc := RunConfig{PPO: cfg, Model: env.Ref.Cfg, SFT: env.SFTDir, RM: env.RMDir, LabelNoise: env.LabelNoise,
-		Description: "klppo rlhf: token-level PPO from π_ref against a Bradley–Terry reward model, KL(π‖π_ref) leash"}
-	if err := WriteJSON(filepath.Join(dir, ConfigFile), rc); err != nil {
-		return sum, err
-	}
-	ref, err := RefStatsOf(env.G, env.Gold, env.RM, env.Ref, cfg.RefSamples, cfg.Seed)
+// the error is returned). After the last update the policy is evaluated (Evaluate). onUpdate
+// (may be nil) sees every update's metrics.
+func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate func(UpdateMetrics)) (sum Summary, err error) {
+	prompts, err := NewPrompts(env.G, run.task.HeldOut)
 	if err != nil {
 		return sum, err
 	}
-	tr, err := NewTrainer(env.G, env.Gold, env.RM, env.Ref, cfg)
+	if err := rundir.WriteKind(dir, run.kind); err != nil {
+		return sum, fmt.Errorf("rlhf: %w", err)
+	}
+	rc := run.rc
+	rc.Model, rc.SFT, rc.RM, rc.LabelNoise = env.Ref.Cfg, env.SFTDir, env.RMDir, env.LabelNoise
+	if err := WriteJSON(filepath.Join(dir, ConfigFile), rc); err != nil {
+		return sum, err
+	}
+	ref, err := refStats(env, prompts, run, run.refSamples)
+	if err != nil {
+		return sum, err
+	}
+	tr, err := run.trainer()
 	if err != nil {
 		return sum, err
 	}
@@ -331,15 +387,20 @@ func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate fu
 	}
 	var ms []UpdateMetrics
 	var samples []Sample
+	var final Eval
 	complete := false
 	defer func() {
 		// Flush and close whatever happened, then write the summary of what was done.
 		ferr := files.close()
-		sum = Summarize(ms, samples, ref, cfg, complete && ferr == nil)
+		sum = Summarize(ms, samples, ref, complete && ferr == nil)
+		set := run.settings
+		sum.Method, sum.Reward, sum.Prompted, sum.Seed = rc.Method, string(run.task.Reward), run.prompted, run.seed
+		sum.Beta, sum.KLCtl, sum.KLTarget, sum.KLIn, sum.KLEstimator = set.Beta, set.KLCtl, set.KLTarget, set.KLIn, set.KLEstimator
+		sum.HeldOutGold, sum.HeldOutInLang, sum.FinalDistinct = final.HeldOutGold, final.HeldOutInLanguage, final.Distinct
 		werr := WriteJSON(filepath.Join(dir, SummaryFile), sum)
 		err = errors.Join(err, ferr, werr)
 	}()
-	for u := 1; u <= cfg.Updates; u++ {
+	for u := 1; u <= run.updates; u++ {
 		m, ss, err := tr.Step(ctx, u)
 		if err != nil {
 			return sum, fmt.Errorf("rlhf: update %d: %w", u, err)
@@ -352,6 +413,9 @@ func RunPPO(ctx context.Context, env Env, cfg PPOConfig, dir string, onUpdate fu
 		if onUpdate != nil {
 			onUpdate(m)
 		}
+	}
+	if final, err = Evaluate(tr.Policy(), env.G, env.Gold, prompts, run.task.Eval, run.seed); err != nil {
+		return sum, err
 	}
 	complete = true
 	return sum, nil

@@ -253,6 +253,12 @@ const (
 	streamPPOShuffle
 	streamBoN
 	streamRefEval
+	streamPrompts     // the training prompts of an online run
+	streamEval        // the completions of a run's final evaluation
+	streamEvalPrompts // the evaluation prompts (seed 0: the same in every run)
+	streamGroupInit   // GRPO's and RLOO's unused value head (policy.New needs one)
+	streamGroupRollout
+	streamGroupShuffle
 	streamDPOShuffle
 	streamDPOEval
 )

@@ -34,8 +34,11 @@ const (
 	KindRLHFSFT      Kind = "rlhf-sft"        // klppo rlhf sft (and the sft/ of every RLHF command): rlhf.SaveSFT
 	KindRLHFRM       Kind = "rlhf-rm"         // klppo rlhf rm (and every rm/): rlhf.SaveRM
 	KindRLHFPPO      Kind = "rlhf-ppo"        // klppo rlhf ppo, klppo rlhf --kl-coef B, and each run of the story and of a sweep: rlhf.RunPPO
+	KindRLHFGRPO     Kind = "rlhf-grpo"       // klppo rlhf grpo and each GRPO run of the leash experiment: rlhf.RunGRPO
+	KindRLHFRLOO     Kind = "rlhf-rloo"       // klppo rlhf rloo and each RLOO run of the leash experiment: rlhf.RunRLOO
 	KindRLHFBoN      Kind = "rlhf-bon"        // klppo rlhf bon
 	KindRLHFSweep    Kind = "rlhf-sweep"      // klppo rlhf sweep: rlhf.Sweep
+	KindRLHFLeash    Kind = "rlhf-leash"      // klppo rlhf leash: rlhf.Leash
 	KindEstimators   Kind = "rlhf-estimators" // klppo rlhf estimators --optimise --out DIR
 	KindRLHFDPO      Kind = "rlhf-dpo"        // klppo rlhf dpo, and each run of a drift or a frontier: rlhf.RunDPO
 	KindRLHFDrift    Kind = "rlhf-drift"      // klppo rlhf drift: DPO/IPO arms × seeds, drift.md and charts
@@ -44,7 +47,12 @@ const (
 
 // Kinds lists every Kind above, in the order of the list.
 var Kinds = []Kind{KindTrain, KindCompare, KindVAE, KindDistill, KindRLHFStory, KindRLHFSFT, KindRLHFRM,
-	KindRLHFPPO, KindRLHFBoN, KindRLHFSweep, KindEstimators, KindRLHFDPO, KindRLHFDrift, KindRLHFFrontier}
+	KindRLHFPPO, KindRLHFGRPO, KindRLHFRLOO, KindRLHFBoN, KindRLHFSweep, KindRLHFLeash, KindEstimators, KindRLHFDPO,
+	KindRLHFDrift, KindRLHFFrontier}
+
+// OnlineRLHF reports whether k is a run of an online RLHF method (PPO, GRPO, RLOO): they write the
+// same files (config.json, metrics.csv, samples.jsonl, summary.json).
+func (k Kind) OnlineRLHF() bool { return k == KindRLHFPPO || k == KindRLHFGRPO || k == KindRLHFRLOO }
 
 // Known reports whether k is one of Kinds.
 func (k Kind) Known() bool {

@@ -12,7 +12,8 @@ import (
 // ppo.CheckpointFile), of a sweep (experiments.SweepFile, experiments.RunsFile), of a VAE run
 // (vae.MetricsFile), of a distillation run (distill.MetricsFile, distill.TeacherFile) and of the
 // RLHF runs (rlhf.ConfigFile, rlhf.MetricsFile, rlhf.SummaryFile, and the SFT and reward-model
-// directories' rlhf.SFTModelFile and rlhf.RMModelFile), and KindFile, which every command writes.
+// directories' rlhf.SFTModelFile and rlhf.RMModelFile, and the leash experiment's rlhf.LeashFile),
+// and KindFile, which every command writes.
 // The package imports none of them (so that any of them can use it); a test of the CLI checks
 // that every one of those constants is listed here.
 var Markers = []string{
@@ -26,6 +27,7 @@ var Markers = []string{
 	"teacher.klnn",
 	"model.klppo",
 	"rm.klnn",
+	"leash.json",
 	KindFile,
 }
 

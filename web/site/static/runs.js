@@ -166,8 +166,10 @@
 
   // The KL columns of each kind of run, and what they measure. PPO's trust-region KL(π_old‖π_θ)
   // and RLHF's leash KL(π‖π_ref) are different quantities and never share a chart.
+  // onlineRLHF: the kinds of run of an online RLHF method (the same files).
+  function onlineRLHF(kind) { return kind === "rlhf-ppo" || kind === "rlhf-grpo" || kind === "rlhf-rloo"; }
   function klGroups(kind) {
-    if (kind === "rlhf-ppo") return [
+    if (onlineRLHF(kind)) return [
       { re: /^kl(_k\d)?$/, name: "KL(π‖π_ref): the leash to the reference (nats)" },
       { re: /ppo_kl|approx_kl/, name: "PPO's KL(π_old‖π_θ) per update (nats)" }];
     if (kind === "vae") return [{ re: /kl/, name: "KL(q(z|x)‖N(0,I)) (nats)" }];
@@ -178,7 +180,7 @@
   // metricKey says what a column of a run of this kind measures, so that an overlay puts only the
   // same quantity on one chart (train's kl and rlhf's ppo_kl are both PPO's KL; rlhf's kl is not).
   function metricKey(kind, col) {
-    if ((kind === "train" && col === "kl") || (kind === "rlhf-ppo" && col === "ppo_kl")) return "PPO's KL(π_old‖π_θ) per update";
+    if ((kind === "train" && col === "kl") || (onlineRLHF(kind) && col === "ppo_kl")) return "PPO's KL(π_old‖π_θ) per update";
     if (/kl/.test(col)) {
       const g = klGroups(kind).find(g => g.re.test(col));
       return (g ? g.name.replace(/ \(nats\)$/, "") : "KL") + ": " + col;
@@ -567,7 +569,7 @@
     if (im) box.append(h("h2", {}, "The frontier charts klppo rlhf sweep wrote"), im);
     const fr = d.tables["frontier.csv"];
     if (fr) box.append(h("h2", {}, "frontier.csv"), csvTable(fr, 200));
-    const runs = (d.children || []).filter(c => c.kind === "rlhf-ppo" && d.tables[c.name + "/metrics.csv"]).map(c => ({ name: c.name, t: d.tables[c.name + "/metrics.csv"] }));
+    const runs = (d.children || []).filter(c => onlineRLHF(c.kind) && d.tables[c.name + "/metrics.csv"]).map(c => ({ name: c.name, t: d.tables[c.name + "/metrics.csv"] }));
     if (runs.length) {
       box.append(toolbar(), h("h2", {}, "Every PPO run of the sweep"), chartGrid([
         line("gold reward per run", "update", "gold reward", runs.map(r => series(r.t, "update", "gold_reward", r.name)), { hidelegend: false }),
@@ -598,8 +600,16 @@
     if (im) box.append(h("h2", {}, "The optimiser's paths"), im);
   }
 
-  const RENDER = { "train": renderTrain, "rlhf-ppo": renderRLHF, "rlhf": renderStory, "rlhf-sft": renderSFT, "rlhf-rm": renderRM,
-    "rlhf-bon": renderBoN, "rlhf-sweep": renderSweep, "compare": renderCompare, "rlhf-estimators": renderEstimators };
+  function renderLeash(d, box) {
+    const im = images(d);
+    if (im) box.append(h("h2", {}, "The charts klppo rlhf leash wrote"), im);
+    const t = d.tables["leash.csv"];
+    if (t) box.append(h("h2", {}, "leash.csv: one row per run"), csvTable(t, 200));
+  }
+
+  const RENDER = { "train": renderTrain, "rlhf-ppo": renderRLHF, "rlhf-grpo": renderRLHF, "rlhf-rloo": renderRLHF, "rlhf": renderStory,
+    "rlhf-sft": renderSFT, "rlhf-rm": renderRM, "rlhf-bon": renderBoN, "rlhf-sweep": renderSweep, "rlhf-leash": renderLeash,
+    "compare": renderCompare, "rlhf-estimators": renderEstimators };
 
   // ---- the overlay of several runs ----
   async function overlay(names) {
