@@ -90,31 +90,31 @@ func DefaultDPOConfig(loss DPOLoss, beta float64, seed uint64) DPOConfig {
 	return c
 }
 
-// Validate checks every field, naming it.
+// Validate checks every field; an error is a *ConfigError naming it ("dpo.beta", …).
 func (c DPOConfig) Validate() error {
 	switch {
 	case c.Loss != LossDPO && c.Loss != LossIPO:
-		return fmt.Errorf("rlhf: dpo: loss %q, want dpo or ipo", c.Loss)
+		return bad("dpo.loss", string(c.Loss), "want dpo or ipo")
 	case !(c.Beta > 0) || math.IsInf(c.Beta, 0):
-		return fmt.Errorf("rlhf: dpo: beta %v, want a finite number > 0", c.Beta)
+		return bad("dpo.beta", c.Beta, "want a finite number > 0")
 	case c.Logp != LogpSum && c.Logp != LogpMean:
-		return fmt.Errorf("rlhf: dpo: logp %q, want sum or mean", c.Logp)
+		return bad("dpo.logp", string(c.Logp), "want sum or mean")
 	case c.Epochs < 1:
-		return fmt.Errorf("rlhf: dpo: epochs %d, want ≥ 1", c.Epochs)
+		return bad("dpo.epochs", c.Epochs, "want ≥ 1")
 	case c.Batch < 1:
-		return fmt.Errorf("rlhf: dpo: batch %d, want ≥ 1", c.Batch)
+		return bad("dpo.batch", c.Batch, "want ≥ 1 pairs")
 	case !(c.LR > 0) || c.LR > 1:
-		return fmt.Errorf("rlhf: dpo: lr %v, want a number in (0, 1]", c.LR)
+		return bad("dpo.lr", c.LR, "want a number in (0, 1]")
 	case !(c.MaxGrad > 0) || math.IsInf(c.MaxGrad, 0):
-		return fmt.Errorf("rlhf: dpo: max_grad_norm %v, want a finite number > 0", c.MaxGrad)
+		return bad("dpo.max_grad_norm", c.MaxGrad, "want a finite number > 0")
 	case c.EvalsPerEpoch < 1:
-		return fmt.Errorf("rlhf: dpo: evals_per_epoch %d, want ≥ 1", c.EvalsPerEpoch)
+		return bad("dpo.evals_per_epoch", c.EvalsPerEpoch, "want ≥ 1")
 	case c.EvalSamples < 1:
-		return fmt.Errorf("rlhf: dpo: eval_samples %d, want ≥ 1", c.EvalSamples)
+		return bad("dpo.eval_samples", c.EvalSamples, "want ≥ 1")
 	case c.MassEvery < -1:
-		return fmt.Errorf("rlhf: dpo: mass_every %d, want ≥ −1 (−1: never)", c.MassEvery)
+		return bad("dpo.mass_every", c.MassEvery, "want ≥ −1 (−1: never)")
 	case c.RefSamples < 1:
-		return fmt.Errorf("rlhf: dpo: ref_samples %d, want ≥ 1", c.RefSamples)
+		return bad("dpo.ref_samples", c.RefSamples, "want ≥ 1")
 	}
 	return nil
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -91,27 +93,26 @@ type DPOGridConfig struct {
 	Parallel int `json:"parallel"`
 }
 
-// Validate checks the grid and the template.
+// Validate checks the grid and the template; an error is a *ConfigError naming the field
+// ("seeds", "arms", "parallel", "dpo.lr", …).
 func (c DPOGridConfig) Validate() error {
 	switch {
 	case len(c.Seeds) == 0:
-		return fmt.Errorf("rlhf: dpo grid: seeds: give at least one")
+		return bad("seeds", "[]", "give at least one seed")
 	case len(c.Arms) == 0:
-		return fmt.Errorf("rlhf: dpo grid: arms: give at least one")
+		return bad("arms", "[]", "give at least one arm")
 	case c.Parallel < 1:
-		return fmt.Errorf("rlhf: dpo grid: parallel %d, want ≥ 1", c.Parallel)
+		return bad("parallel", c.Parallel, "want ≥ 1")
 	}
 	for i, s := range c.Seeds {
-		for _, t := range c.Seeds[:i] {
-			if s == t {
-				return fmt.Errorf("rlhf: dpo grid: seeds: %d appears twice", s)
-			}
+		if slices.Contains(c.Seeds[:i], s) {
+			return bad("seeds", s, "appears twice (each seed is one run per arm, in its own directory)")
 		}
 	}
 	for i, a := range c.Arms {
 		for _, b := range c.Arms[:i] {
 			if a.Dir() == b.Dir() {
-				return fmt.Errorf("rlhf: dpo grid: arms: %s appears twice", a.Name())
+				return bad("arms", a.String(), "appears twice (each arm is one run per seed, in its own directory)")
 			}
 		}
 		if _, err := c.runConfig(a, 0); err != nil {
@@ -121,14 +122,17 @@ func (c DPOGridConfig) Validate() error {
 	return nil
 }
 
-// runConfig is the configuration of arm a on seed.
+// runConfig is the configuration of arm a on seed; an arm's own invalid setting (its loss, β or
+// aggregation) is reported as the field "arms".
 func (c DPOGridConfig) runConfig(a DPOArm, seed uint64) (DPOConfig, error) {
 	r := c.DPO
 	r.Loss, r.Beta, r.Logp, r.Seed = a.Loss, a.Beta, a.Logp, seed
-	if err := r.Validate(); err != nil {
-		return r, fmt.Errorf("rlhf: dpo grid: arm %s: %w", a.Name(), err)
+	err := r.Validate()
+	var ce *ConfigError
+	if errors.As(err, &ce) && (ce.Field == "dpo.loss" || ce.Field == "dpo.beta" || ce.Field == "dpo.logp") {
+		return r, bad("arms", a.String(), "%s = %v: %s", strings.TrimPrefix(ce.Field, "dpo."), ce.Value, ce.Reason)
 	}
-	return r, nil
+	return r, err
 }
 
 // DPOGridRun is one finished run of a grid.
