@@ -98,6 +98,12 @@ func (b *Builder) Square(x *G.Node) *G.Node {
 	return b.op("square", func() (*G.Node, error) { return G.Square(x) }, x)
 }
 
+// Softplus is ln(1 + eˣ) element-wise (gorgonia's, which returns x above 16 and 0 below −708,
+// so it never overflows; its gradient is σ(x)). −ln σ(x) = Softplus(−x).
+func (b *Builder) Softplus(x *G.Node) *G.Node {
+	return b.op("softplus", func() (*G.Node, error) { return G.Softplus(x) }, x)
+}
+
 // Mean is the mean over all elements (a scalar node).
 func (b *Builder) Mean(x *G.Node) *G.Node {
 	return b.op("mean", func() (*G.Node, error) { return G.Mean(x) }, x)

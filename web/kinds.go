@@ -19,20 +19,23 @@ import (
 
 // kindNames says in words what each kind of run is.
 var kindNames = map[rundir.Kind]string{
-	rundir.KindTrain:      "training run (klppo train)",
-	rundir.KindCompare:    "comparison of penalties (klppo compare)",
-	rundir.KindVAE:        "β-VAE (klppo vae)",
-	rundir.KindDistill:    "distillation (klppo distill)",
-	rundir.KindRLHFStory:  "RLHF story: no leash against the leash (klppo rlhf)",
-	rundir.KindRLHFSFT:    "RLHF π_ref trained by SFT (klppo rlhf sft)",
-	rundir.KindRLHFRM:     "RLHF reward model (klppo rlhf rm)",
-	rundir.KindRLHFPPO:    "RLHF PPO run (klppo rlhf ppo)",
-	rundir.KindRLHFGRPO:   "RLHF GRPO run (klppo rlhf grpo)",
-	rundir.KindRLHFRLOO:   "RLHF RLOO run (klppo rlhf rloo)",
-	rundir.KindRLHFLeash:  "RLHF leash experiment: PPO, GRPO, RLOO × gold/rm reward × β (klppo rlhf leash)",
-	rundir.KindRLHFBoN:    "RLHF best-of-n (klppo rlhf bon)",
-	rundir.KindRLHFSweep:  "RLHF β sweep (klppo rlhf sweep)",
-	rundir.KindEstimators: "KL(π‖π_ref) estimators (klppo rlhf estimators)",
+	rundir.KindTrain:        "training run (klppo train)",
+	rundir.KindCompare:      "comparison of penalties (klppo compare)",
+	rundir.KindVAE:          "β-VAE (klppo vae)",
+	rundir.KindDistill:      "distillation (klppo distill)",
+	rundir.KindRLHFStory:    "RLHF story: no leash against the leash (klppo rlhf)",
+	rundir.KindRLHFSFT:      "RLHF π_ref trained by SFT (klppo rlhf sft)",
+	rundir.KindRLHFRM:       "RLHF reward model (klppo rlhf rm)",
+	rundir.KindRLHFPPO:      "RLHF PPO run (klppo rlhf ppo)",
+	rundir.KindRLHFGRPO:     "RLHF GRPO run (klppo rlhf grpo)",
+	rundir.KindRLHFRLOO:     "RLHF RLOO run (klppo rlhf rloo)",
+	rundir.KindRLHFLeash:    "RLHF leash experiment: PPO, GRPO, RLOO × gold/rm reward × β (klppo rlhf leash)",
+	rundir.KindRLHFBoN:      "RLHF best-of-n (klppo rlhf bon)",
+	rundir.KindRLHFSweep:    "RLHF β sweep (klppo rlhf sweep)",
+	rundir.KindEstimators:   "KL(π‖π_ref) estimators (klppo rlhf estimators)",
+	rundir.KindRLHFDPO:      "RLHF DPO or IPO run (klppo rlhf dpo)",
+	rundir.KindRLHFDrift:    "RLHF DPO/IPO drift on deterministic preferences (klppo rlhf drift)",
+	rundir.KindRLHFFrontier: "RLHF frontier of every method (klppo rlhf frontier)",
 }
 
 func kindName(kind string) string {
@@ -258,6 +261,20 @@ func (r *Runs) headline(l *loaded) string {
 		}
 	case rundir.KindEstimators:
 		add("the optimiser's paths under each KL placement: rlhf-estimators.png")
+	case rundir.KindRLHFDPO:
+		if sum == nil {
+			break
+		}
+		m, _ := sum["method"].(string)
+		b, _ := num(sum, "beta")
+		g, _ := num(sum, "final_gold")
+		pg, _ := num(sum, "peak_gold")
+		rg, _ := num(sum, "ref_gold")
+		k, _ := num(sum, "final_kl")
+		dc, _ := num(sum, "final_chosen_logp_change")
+		dr, _ := num(sum, "final_rejected_logp_change")
+		add("%s β %s: gold %s at the end, peak %s (π_ref %s), KL(π‖π_ref) %s nats", m, short(b), short(g), short(pg), short(rg), short(k))
+		add("ln π − ln π_ref of chosen %s, of rejected %s", short(dc), short(dr))
 	default:
 		if metrics != nil {
 			add("%d rows of metrics.csv: %s", len(metrics.Rows), strings.Join(metrics.Header, ", "))

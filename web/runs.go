@@ -375,6 +375,8 @@ func mainTable(kind string) string {
 		return "frontier.csv"
 	case string(rundir.KindRLHFLeash):
 		return "leash.csv"
+	case string(rundir.KindRLHFFrontier):
+		return "frontier-methods.csv"
 	}
 	return "metrics.csv"
 }
@@ -395,6 +397,8 @@ func mainTable(kind string) string {
 //	vae               kl.png (written after metrics.csv and samples.png)
 //	rlhf-bon          bon.csv (written at the end)
 //	rlhf-estimators   rlhf-estimators.png
+//	rlhf-dpo          as rlhf-ppo (the evaluations in metrics.csv, summary.json last)
+//	rlhf-drift        drift.md;  rlhf-frontier  frontier-methods.md (written after every run)
 //
 // A run without a kind counts as finished once no file has changed for a minute (see info).
 func runState(l *loaded) (bool, string) {
@@ -406,7 +410,7 @@ func runState(l *loaded) (bool, string) {
 		return false, "being written"
 	}
 	switch rundir.Kind(l.Kind) {
-	case rundir.KindTrain, rundir.KindRLHFPPO, rundir.KindRLHFGRPO, rundir.KindRLHFRLOO:
+	case rundir.KindTrain, rundir.KindRLHFPPO, rundir.KindRLHFGRPO, rundir.KindRLHFRLOO, rundir.KindRLHFDPO:
 		sum, ok := s.by["summary.json"]
 		if !ok || !sum.regular || sum.mod.Before(s.by["metrics.csv"].mod) || l.summary == nil {
 			return false, "being written"
@@ -450,6 +454,10 @@ func runState(l *loaded) (bool, string) {
 		return done("bon.csv")
 	case rundir.KindEstimators:
 		return done("rlhf-estimators.png")
+	case rundir.KindRLHFDrift:
+		return done("drift.md")
+	case rundir.KindRLHFFrontier:
+		return done("frontier-methods.md")
 	}
 	return false, "kind not stated"
 }

@@ -83,3 +83,16 @@ func (l *widthList) Set(s string) error {
 	*l = out
 	return nil
 }
+
+// seedList parses comma-separated seeds.
+func seedList(flagName, s string) ([]uint64, error) {
+	var out []uint64
+	for _, p := range strings.Split(s, ",") {
+		v, err := strconv.ParseUint(strings.TrimSpace(p), 10, 64)
+		if err != nil {
+			return nil, usagef("--%s %q: want non-negative integers separated by commas", flagName, s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}

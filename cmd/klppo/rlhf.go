@@ -31,6 +31,9 @@ func init() {
 	register("rlhf rm", "label π_ref sample pairs with a Bradley–Terry labeler and train the reward model", runRLHFRM)
 	register("rlhf ppo", "token-level PPO from π_ref against the reward model, KL(π‖π_ref) by --kl-in/--kl-estimator/--kl-ctl", runRLHFPPO)
 	register("rlhf bon", "best-of-n from π_ref ranked by the reward model: gold and proxy vs n, KL bound and estimate", runRLHFBoN)
+	register("rlhf dpo", "DPO or IPO offline from π_ref on the reward model's preference pairs: KL(π‖π_ref), gold, likelihood displacement, where the mass goes", runRLHFDPO)
+	register("rlhf drift", "DPO and IPO on deterministic preferences over many epochs, 3 seeds: does the KL keep growing, does π(rejected) → 0, where does the mass go", runRLHFDrift)
+	register("rlhf frontier", "DPO and IPO β grids on a sweep's seeds, with its PPO runs, best-of-n and other methods' runs on one gold-vs-√KL frontier, Gao's law per method", runRLHFFrontier)
 	register("rlhf sweep", "β grid × seeds plus best-of-n: the gold/proxy frontier against √KL with Gao et al.'s fits", runRLHFSweep)
 }
 
@@ -589,13 +592,9 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 	} else {
 		cfg = def
 		cfg.Betas = betas
-		cfg.Seeds = nil
-		for _, s := range strings.Split(*seeds, ",") {
-			v, err := strconv.ParseUint(strings.TrimSpace(s), 10, 64)
-			if err != nil {
-				return usagef("--seeds %q: want non-negative integers separated by commas", *seeds)
-			}
-			cfg.Seeds = append(cfg.Seeds, v)
+		var err error
+		if cfg.Seeds, err = seedList("seeds", *seeds); err != nil {
+			return err
 		}
 		cfg.BoNPool, cfg.Parallel, cfg.FitMaxD = *pool, *parallel, *fitMaxD
 		cfg.Prepare = rlhf.DefaultPrepareConfig(*f.seed)

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 
@@ -62,13 +61,8 @@ func runRLHFLeash(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg.Betas, cfg.Updates, cfg.Parallel = betas, *updates, *parallel
 	cfg.BoNNs, cfg.BoNPool, cfg.BoNPrompts, cfg.Prepare = bonN, *bonPool, *bonPrompts, pc
-	cfg.Seeds = nil
-	for _, s := range splitList(*seeds) {
-		v, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			return usagef("--seeds %q: want non-negative integers separated by commas", *seeds)
-		}
-		cfg.Seeds = append(cfg.Seeds, v)
+	if cfg.Seeds, err = seedList("seeds", *seeds); err != nil {
+		return err
 	}
 	if *resume {
 		// The experiment keeps its own settings; only --parallel may change.

@@ -25,7 +25,7 @@ func TestRLHFBadFlags(t *testing.T) {
 		{[]string{"rlhf", "--kl-ctl", "pid"}, `--kl-ctl "pid"`},
 		{[]string{"rlhf", "--kl-ctl", "prop", "--kl-target", "0"}, "--kl-target 0"},
 		{[]string{"rlhf", "--kl-ctl", "prop", "--kl-coef", "0"}, "--kl-coef 0: with kl_ctl prop β must start > 0"},
-		{[]string{"rlhf", "--label-noise", "0"}, "--label-noise 0"},
+		{[]string{"rlhf", "--label-noise", "-1"}, "--label-noise -1"},
 		{[]string{"rlhf", "--updates", "0"}, "--updates 0"},
 		{[]string{"rlhf", "ppo", "--clip", "1"}, "--clip 1"},
 		{[]string{"rlhf", "bon", "--n", "0"}, `"0": want a positive integer`},

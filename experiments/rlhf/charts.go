@@ -47,6 +47,7 @@ func chart(file, title, xlabel, ylabel string, ss []series) (err error) {
 type chartOptions struct {
 	xticks       []plot.Tick // the x axis's ticks (nil: gonum's)
 	legendBottom bool        // the legend in the bottom right corner instead of the top right
+	legendLeft   bool        // the legend on the left
 }
 
 // chartWith is chart with options.
@@ -64,7 +65,7 @@ func chartWith(file, title, xlabel, ylabel string, ss []series, o chartOptions) 
 		p.X.Tick.Marker = plot.ConstantTicks(o.xticks)
 	}
 	p.Legend.Top = !o.legendBottom
-	p.Legend.Left = false
+	p.Legend.Left = o.legendLeft
 	p.Add(plotter.NewGrid())
 	for _, s := range ss {
 		xy := make(plotter.XYs, 0, len(s.x))

@@ -43,6 +43,21 @@
 // falls to −1 ("the service was great great great …"); with it gold stays up and the text stays
 // in the language.
 //
+// # DPO and IPO: the leash without a sample
+//
+// RunDPO trains π from π_ref offline on the reward model's own preference pairs (SamplePairs;
+// label noise 0 labels them by the gold order), with no reward model and no sampling. With
+// Δ(y) = ln π(y) − ln π_ref(y) of a whole completion and the margin h = Δ(chosen) − Δ(rejected),
+// DPO minimises −ln σ(β·h): the Bradley–Terry likelihood of the implicit reward β·Δ(y), whose
+// minimiser is the optimum π* ∝ π_ref·exp(r/β) of E_π[r] − β·KL(π‖π_ref) — β is the KL
+// coefficient, yet the KL is never computed. IPO minimises (h − 1/(2τ))² instead, pulling each
+// margin to a finite target. Every evaluation measures what training never looks at: the
+// sequence KL(π‖π_ref) and the rewards on samples (as PPO's metrics), the implicit-reward
+// accuracy on held-out pairs, the log-probability change of chosen and of rejected completions
+// (likelihood displacement when both fall), and where π's probability is — exactly, on the
+// pairs' sequences by role, off the data, and on the language (ExactLanguageMass walks the
+// automaton once per prefix instead of sampling).
+//
 // # Prompts, GRPO, RLOO: do we still need the leash?
 //
 // Group methods need several completions of one prompt. Prompts are the opening words of

@@ -158,6 +158,105 @@ func (m *Model) LogProb(x []int) (float64, error) {
 	return s, nil
 }
 
+// SequenceLogProbs returns ln π(x) = Σ_t ln π(x_t | x_<t) of every sequence of xs
+// (NewSequenceScorer(m.Cfg, xs).LogProbs(m)).
+func (m *Model) SequenceLogProbs(xs [][]int) ([]float64, error) {
+	s, err := NewSequenceScorer(m.Cfg, xs)
+	if err != nil {
+		return nil, err
+	}
+	return s.LogProbs(m)
+}
+
+// SequenceScorer evaluates ln π(x) of a fixed set of sequences under any model of one
+// configuration, with one forward pass per distinct prefix: the sequences' prefixes form a
+// trie, whose nodes' observations are built once, and ln π(x) sums, along x's path, the
+// log-softmax of its node's logits at the next token. Sequences sharing prefixes (the
+// preference pairs' reviews mostly start alike) share the work.
+type SequenceScorer struct {
+	cfg   ModelConfig
+	obs   []float64 // per node: the observation of its prefix
+	nodes int
+	start []int   // per sequence: its first term; terms of sequence i are start[i] … start[i+1]−1
+	node  []int32 // per term (position t of a sequence): the node of the prefix x_<t
+	tok   []int32 // per term: the token x_t
+	lsm   []float64
+}
+
+// NewSequenceScorer builds the trie of xs' prefixes for models of configuration cfg.
+func NewSequenceScorer(cfg ModelConfig, xs [][]int) (*SequenceScorer, error) {
+	D := cfg.ObsDim()
+	s := &SequenceScorer{cfg: cfg, start: make([]int, 0, len(xs)+1)}
+	type edge struct{ parent, tok int32 }
+	child := map[edge]int32{}
+	var prefixOf [][]int // per node: the prefix (a slice of some sequence)
+	newNode := func(prefix []int) int32 {
+		prefixOf = append(prefixOf, prefix)
+		return int32(len(prefixOf) - 1)
+	}
+	root := newNode(nil)
+	for i, x := range xs {
+		s.start = append(s.start, len(s.node))
+		at := root
+		for t, a := range x {
+			if a < 0 || a >= cfg.V {
+				return nil, fmt.Errorf("rlhf: sequence %d: token %d at position %d out of range [0, %d)", i, a, t, cfg.V)
+			}
+			s.node, s.tok = append(s.node, at), append(s.tok, int32(a))
+			if t == len(x)-1 {
+				break
+			}
+			e := edge{at, int32(a)}
+			next, ok := child[e]
+			if !ok {
+				next = newNode(x[:t+1])
+				child[e] = next
+			}
+			at = next
+		}
+	}
+	s.start = append(s.start, len(s.node))
+	s.nodes = len(prefixOf)
+	s.obs = make([]float64, s.nodes*D)
+	for k, p := range prefixOf {
+		cfg.Obs(s.obs[k*D:(k+1)*D], p)
+	}
+	return s, nil
+}
+
+// LogProbs returns ln π(x) of every sequence under m, which must have the scorer's
+// configuration's observation width and vocabulary.
+func (s *SequenceScorer) LogProbs(m *Model) ([]float64, error) {
+	const chunk = 4096
+	D, V := s.cfg.ObsDim(), s.cfg.V
+	if m.Cfg.ObsDim() != D || m.Cfg.V != V {
+		return nil, fmt.Errorf("rlhf: sequence scorer for vocabulary %d: model of vocabulary %d", V, m.Cfg.V)
+	}
+	actor := policy.NewActor(m.AC)
+	if len(s.lsm) < s.nodes*V {
+		s.lsm = make([]float64, s.nodes*V)
+	}
+	for lo := 0; lo < s.nodes; lo += chunk {
+		n := min(chunk, s.nodes-lo)
+		logits, err := actor.Dist(s.obs[lo*D:(lo+n)*D], n)
+		if err != nil {
+			return nil, fmt.Errorf("rlhf: sequence log-probabilities: %w", err)
+		}
+		for r := 0; r < n; r++ {
+			if err := kl.LogSoftmaxInto(s.lsm[(lo+r)*V:(lo+r+1)*V], logits[r*V:(r+1)*V]); err != nil {
+				return nil, fmt.Errorf("rlhf: sequence log-probabilities: %w", err)
+			}
+		}
+	}
+	out := make([]float64, len(s.start)-1)
+	for i := range out {
+		for k := s.start[i]; k < s.start[i+1]; k++ {
+			out[i] += s.lsm[int(s.node[k])*V+int(s.tok[k])]
+		}
+	}
+	return out, nil
+}
+
 // Sample draws n sequences from π, all n advanced together one position at a time (one plain-Go
 // forward pass per position).
 func (m *Model) Sample(rng *rand.Rand, n int) ([][]int, error) {

@@ -73,16 +73,33 @@ type Pair struct {
 //
 //	P(a ≻ b) = σ((gold(a) − gold(b)) / Temperature),
 //
-// so Temperature is the label noise (→ 0: always the better one; large: a coin flip).
+// so Temperature is the label noise (large: a coin flip). Temperature 0 is the limit τ → 0:
+// deterministic preferences by the gold order, P(a ≻ b) = 1 if gold(a) > gold(b), 0 if
+// gold(a) < gold(b), and ½ (a fair coin) on a tie.
 type Labeler struct {
 	Gold        *Gold
 	Temperature float64
 }
 
-// Label returns the pair (a, b) ordered by one draw of the labeler.
+// Prob returns P(a ≻ b).
+func (l Labeler) Prob(a, b []int) float64 {
+	d := l.Gold.Score(a) - l.Gold.Score(b)
+	if l.Temperature == 0 {
+		switch {
+		case d > 0:
+			return 1
+		case d < 0:
+			return 0
+		}
+		return 0.5
+	}
+	return kl.Sigmoid(d / l.Temperature)
+}
+
+// Label returns the pair (a, b) ordered by one draw of the labeler (one rng.Float64, whatever
+// the temperature).
 func (l Labeler) Label(rng *rand.Rand, a, b []int) Pair {
-	d := (l.Gold.Score(a) - l.Gold.Score(b)) / l.Temperature
-	if rng.Float64() < kl.Sigmoid(d) {
+	if rng.Float64() < l.Prob(a, b) {
 		return Pair{Chosen: a, Rejected: b}
 	}
 	return Pair{Chosen: b, Rejected: a}
@@ -202,8 +219,31 @@ type RMReport struct {
 	Bias         float64            `json:"bias"`
 }
 
-// TrainRM samples preference pairs from ref, labels them with the labeler and trains a reward
-// model on them with the Bradley–Terry loss.
+// SamplePairs draws the preference data of cfg: 2·(Pairs + TestPairs) samples of ref, paired in
+// order and labelled by lab, split into cfg.Pairs training pairs and cfg.TestPairs held-out
+// ones. The same (ref, cfg.Seed, cfg.Pairs, cfg.TestPairs, lab) always gives the same pairs:
+// the reward model (TrainRM) and DPO (RunDPO) are trained on exactly these.
+func SamplePairs(ref *Model, lab Labeler, cfg RMConfig) (train, test []Pair, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, nil, err
+	}
+	if lab.Temperature != cfg.Temperature {
+		return nil, nil, bad("rm.label_noise", cfg.Temperature, "the labeler's temperature is %v", lab.Temperature)
+	}
+	draws := rng.New(cfg.Seed, streamPrefs)
+	texts, err := ref.Sample(draws, 2*(cfg.Pairs+cfg.TestPairs))
+	if err != nil {
+		return nil, nil, err
+	}
+	pairs := make([]Pair, cfg.Pairs+cfg.TestPairs)
+	for i := range pairs {
+		pairs[i] = lab.Label(draws, texts[2*i], texts[2*i+1])
+	}
+	return pairs[:cfg.Pairs:cfg.Pairs], pairs[cfg.Pairs:], nil
+}
+
+// TrainRM samples preference pairs from ref (SamplePairs), labels them with the labeler and
+// trains a reward model on them with the Bradley–Terry loss.
 func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMConfig) (*RewardModel, RMReport, error) {
 	var rep RMReport
 	if err := cfg.Validate(); err != nil {
@@ -212,16 +252,10 @@ func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMCon
 	if err := memCheck(cfg.MemoryEstimate(ref.Cfg), "rm.pairs", cfg.Pairs); err != nil {
 		return nil, rep, err
 	}
-	draws := rng.New(cfg.Seed, streamPrefs)
-	texts, err := ref.Sample(draws, 2*(cfg.Pairs+cfg.TestPairs))
+	train, test, err := SamplePairs(ref, lab, cfg)
 	if err != nil {
 		return nil, rep, err
 	}
-	pairs := make([]Pair, cfg.Pairs+cfg.TestPairs)
-	for i := range pairs {
-		pairs[i] = lab.Label(draws, texts[2*i], texts[2*i+1])
-	}
-	train, test := pairs[:cfg.Pairs], pairs[cfg.Pairs:]
 	rm, err := NewRewardModel(rng.New(cfg.Seed, streamRMInit), g.V())
 	if err != nil {
 		return nil, rep, err

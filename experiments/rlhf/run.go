@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -39,28 +40,73 @@ func (m UpdateMetrics) csv() string {
 		strconv.Itoa(m.Tokens), f(m.TokensPerS), f(m.WallS)}, ",")
 }
 
-// ReadMetrics reads a metrics.csv written by RunPPO.
-func ReadMetrics(path string) ([]UpdateMetrics, error) {
+// readCSV reads a metrics.csv: its header's column names and its rows of numbers (every row
+// as wide as the header).
+func readCSV(path string) (header []string, rows [][]float64, err error) {
 	data, err := fileio.ReadFile(path, fileio.LargeFile)
 	if err != nil {
-		return nil, fmt.Errorf("rlhf: %w", err)
+		return nil, nil, fmt.Errorf("rlhf: %w", err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(data)), "\n")
-	if len(lines) == 0 || lines[0] != MetricsHeader {
-		return nil, fmt.Errorf("rlhf: %s: unexpected header", path)
-	}
-	var out []UpdateMetrics
+	header = strings.Split(lines[0], ",")
 	for i, l := range lines[1:] {
 		c := strings.Split(l, ",")
-		if len(c) != 17 {
-			return nil, fmt.Errorf("rlhf: %s line %d: %d columns, want 17", path, i+2, len(c))
+		if len(c) != len(header) {
+			return nil, nil, fmt.Errorf("rlhf: %s line %d: %d columns, want %d", path, i+2, len(c), len(header))
 		}
 		v := make([]float64, len(c))
 		for j, s := range c {
 			if v[j], err = strconv.ParseFloat(s, 64); err != nil {
-				return nil, fmt.Errorf("rlhf: %s line %d column %d: %w", path, i+2, j+1, err)
+				return nil, nil, fmt.Errorf("rlhf: %s line %d column %d: %w", path, i+2, j+1, err)
 			}
 		}
+		rows = append(rows, v)
+	}
+	return header, rows, nil
+}
+
+// readCSVRows reads a metrics.csv whose header must be want.
+func readCSVRows(path, want string) ([][]float64, error) {
+	header, rows, err := readCSV(path)
+	if err != nil {
+		return nil, err
+	}
+	if strings.Join(header, ",") != want {
+		return nil, fmt.Errorf("rlhf: %s: unexpected header", path)
+	}
+	return rows, nil
+}
+
+// ReadColumns reads the named columns of any run's metrics.csv (PPO, GRPO, RLOO, DPO, or another
+// method's that names its columns the same way: kl, gold_reward, proxy_reward, …), one slice per
+// name.
+func ReadColumns(path string, names ...string) ([][]float64, error) {
+	header, rows, err := readCSV(path)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]float64, len(names))
+	for k, name := range names {
+		j := slices.Index(header, name)
+		if j < 0 {
+			return nil, fmt.Errorf("rlhf: %s: no column %q", path, name)
+		}
+		out[k] = make([]float64, len(rows))
+		for i, v := range rows {
+			out[k][i] = v[j]
+		}
+	}
+	return out, nil
+}
+
+// ReadMetrics reads a metrics.csv written by RunPPO, RunGRPO or RunRLOO.
+func ReadMetrics(path string) ([]UpdateMetrics, error) {
+	rows, err := readCSVRows(path, MetricsHeader)
+	if err != nil {
+		return nil, err
+	}
+	var out []UpdateMetrics
+	for _, v := range rows {
 		out = append(out, UpdateMetrics{Update: int(v[0]), Proxy: v[1], Gold: v[2], KL: v[3], KLk1: v[4], KLk3: v[5],
 			Beta: v[6], Entropy: v[7], Length: v[8], InLanguage: v[9], PPOKL: v[10], ClipFrac: v[11], PolicyLoss: v[12],
 			ValueLoss: v[13], Tokens: int(v[14]), TokensPerS: v[15], WallS: v[16]})
@@ -130,6 +176,29 @@ func smooth(xs []float64, w int) []float64 {
 	return out
 }
 
+// finalMean is the mean of f over the last 10% of rows (at least one): a run's "final" value.
+func finalMean[M any](rows []M, f func(M) float64) float64 {
+	n := max(1, len(rows)/10)
+	var s float64
+	for _, r := range rows[len(rows)-n:] {
+		s += f(r)
+	}
+	return s / float64(n)
+}
+
+// peakGold returns where the gold reward, smoothed by a centred moving average over w points
+// (so that one lucky batch does not make the peak), is highest (the first such row), its
+// smoothed value there and the KL smoothed the same way.
+func peakGold(gold, kls []float64, w int) (row int, peak, klAtPeak float64) {
+	sg, sk := smooth(gold, w), smooth(kls, w)
+	for i, v := range sg {
+		if v > sg[row] {
+			row = i
+		}
+	}
+	return row, sg[row], sk[row]
+}
+
 // Summarize computes the measured fields of the summary from ms and the samples (texts at the
 // first update, the gold peak and the last update); the settings are the caller's.
 func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, complete bool) Summary {
@@ -138,20 +207,17 @@ func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, complete bool
 	if len(ms) == 0 {
 		return s
 	}
-	n := max(1, len(ms)/10)
-	tail := ms[len(ms)-n:]
+	final := func(f func(UpdateMetrics) float64) float64 { return finalMean(ms, f) }
+	s.FinalProxy = final(func(m UpdateMetrics) float64 { return m.Proxy })
+	s.FinalGold = final(func(m UpdateMetrics) float64 { return m.Gold })
+	s.FinalKL = final(func(m UpdateMetrics) float64 { return m.KL })
+	s.FinalKLk1 = final(func(m UpdateMetrics) float64 { return m.KLk1 })
+	s.FinalKLk3 = final(func(m UpdateMetrics) float64 { return m.KLk3 })
+	s.FinalInLanguage = final(func(m UpdateMetrics) float64 { return m.InLanguage })
+	s.FinalBeta = final(func(m UpdateMetrics) float64 { return m.Beta })
+	s.FinalEntropy = final(func(m UpdateMetrics) float64 { return m.Entropy })
+	s.FinalLength = final(func(m UpdateMetrics) float64 { return m.Length })
 	var tok, wall float64
-	for _, m := range tail {
-		s.FinalProxy += m.Proxy / float64(n)
-		s.FinalGold += m.Gold / float64(n)
-		s.FinalKL += m.KL / float64(n)
-		s.FinalKLk1 += m.KLk1 / float64(n)
-		s.FinalKLk3 += m.KLk3 / float64(n)
-		s.FinalInLanguage += m.InLanguage / float64(n)
-		s.FinalBeta += m.Beta / float64(n)
-		s.FinalEntropy += m.Entropy / float64(n)
-		s.FinalLength += m.Length / float64(n)
-	}
 	gold, kls := make([]float64, len(ms)), make([]float64, len(ms))
 	s.MaxProxy = math.Inf(-1)
 	for i, m := range ms {
@@ -160,14 +226,9 @@ func Summarize(ms []UpdateMetrics, samples []Sample, ref RefStats, complete bool
 		wall += m.WallS
 		s.MaxProxy = math.Max(s.MaxProxy, m.Proxy)
 	}
-	sg, sk := smooth(gold, 5), smooth(kls, 5)
-	best := 0
-	for i, v := range sg {
-		if v > sg[best] {
-			best = i
-		}
-	}
-	s.PeakGold, s.PeakUpdate, s.PeakKL = sg[best], ms[best].Update, sk[best]
+	var best int
+	best, s.PeakGold, s.PeakKL = peakGold(gold, kls, 5)
+	s.PeakUpdate = ms[best].Update
 	s.WallS = wall
 	if wall > 0 {
 		s.TokensPerS = tok / wall
@@ -202,17 +263,30 @@ func writeAtomic(path string, data []byte) error {
 	return nil
 }
 
-// ReadSummary reads a summary.json.
+// ReadSummary reads an online run's summary.json.
 func ReadSummary(path string) (Summary, error) {
 	var s Summary
+	err := readJSON(path, &s)
+	return s, err
+}
+
+// ReadDPOSummary reads a DPO run's summary.json.
+func ReadDPOSummary(path string) (DPOSummary, error) {
+	var s DPOSummary
+	err := readJSON(path, &s)
+	return s, err
+}
+
+// readJSON decodes the JSON file at path into v.
+func readJSON(path string, v any) error {
 	data, err := fileio.ReadFile(path, fileio.SmallFile)
 	if err != nil {
-		return s, fmt.Errorf("rlhf: %w", err)
+		return fmt.Errorf("rlhf: %w", err)
 	}
-	if err := json.Unmarshal(data, &s); err != nil {
-		return s, fmt.Errorf("rlhf: %s: %w", path, err)
+	if err := json.Unmarshal(data, v); err != nil {
+		return fmt.Errorf("rlhf: %s: %w", path, err)
 	}
-	return s, nil
+	return nil
 }
 
 // RunConfig is config.json of an online run: the method and its settings.
@@ -310,23 +384,17 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 	if err != nil {
 		return sum, err
 	}
-	mf, err := os.Create(filepath.Join(dir, MetricsFile))
+	files, err := createRunFiles(dir, MetricsHeader)
 	if err != nil {
-		return sum, fmt.Errorf("rlhf: %w", err)
+		return sum, err
 	}
-	sf, err := os.Create(filepath.Join(dir, SamplesFile))
-	if err != nil {
-		mf.Close()
-		return sum, fmt.Errorf("rlhf: %w", err)
-	}
-	mw, sw := bufio.NewWriter(mf), bufio.NewWriter(sf)
 	var ms []UpdateMetrics
 	var samples []Sample
 	var final Eval
 	complete := false
 	defer func() {
 		// Flush and close whatever happened, then write the summary of what was done.
-		ferr := errors.Join(mw.Flush(), sw.Flush(), mf.Close(), sf.Close())
+		ferr := files.close()
 		sum = Summarize(ms, samples, ref, complete && ferr == nil)
 		set := run.settings
 		sum.Method, sum.Reward, sum.Prompted, sum.Seed = rc.Method, string(run.task.Reward), run.prompted, run.seed
@@ -335,9 +403,6 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 		werr := WriteJSON(filepath.Join(dir, SummaryFile), sum)
 		err = errors.Join(err, ferr, werr)
 	}()
-	if _, err := fmt.Fprintln(mw, MetricsHeader); err != nil {
-		return sum, fmt.Errorf("rlhf: %w", err)
-	}
 	for u := 1; u <= run.updates; u++ {
 		m, ss, err := tr.Step(ctx, u)
 		if err != nil {
@@ -345,20 +410,8 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 		}
 		ms = append(ms, m)
 		samples = append(samples, ss...)
-		if _, err := fmt.Fprintln(mw, m.csv()); err != nil {
-			return sum, fmt.Errorf("rlhf: %w", err)
-		}
-		for _, s := range ss {
-			b, err := json.Marshal(s)
-			if err != nil {
-				return sum, fmt.Errorf("rlhf: %w", err)
-			}
-			if _, err := sw.Write(append(b, '\n')); err != nil {
-				return sum, fmt.Errorf("rlhf: %w", err)
-			}
-		}
-		if err := errors.Join(mw.Flush(), sw.Flush()); err != nil {
-			return sum, fmt.Errorf("rlhf: %w", err)
+		if err := files.write(m.csv(), ss); err != nil {
+			return sum, err
 		}
 		if onUpdate != nil {
 			onUpdate(m)
@@ -369,6 +422,60 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 	}
 	complete = true
 	return sum, nil
+}
+
+// runFiles are the files a run appends to as it goes: metrics.csv (a header, then one row per
+// update or evaluation) and samples.jsonl (one JSON object per sample text). Every row is
+// flushed when written, so an interrupted run keeps what it did.
+type runFiles struct {
+	mf, sf *os.File
+	mw, sw *bufio.Writer
+}
+
+// createRunFiles creates dir/metrics.csv with its header line and an empty dir/samples.jsonl.
+func createRunFiles(dir, header string) (*runFiles, error) {
+	mf, err := os.Create(filepath.Join(dir, MetricsFile))
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	sf, err := os.Create(filepath.Join(dir, SamplesFile))
+	if err != nil {
+		mf.Close()
+		return nil, fmt.Errorf("rlhf: %w", err)
+	}
+	f := &runFiles{mf: mf, sf: sf, mw: bufio.NewWriter(mf), sw: bufio.NewWriter(sf)}
+	if _, err := fmt.Fprintln(f.mw, header); err != nil {
+		return nil, errors.Join(fmt.Errorf("rlhf: %w", err), f.close())
+	}
+	return f, nil
+}
+
+// write appends one metrics row and its samples, and flushes both files.
+func (f *runFiles) write(row string, samples []Sample) error {
+	if _, err := fmt.Fprintln(f.mw, row); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	for _, s := range samples {
+		b, err := json.Marshal(s)
+		if err != nil {
+			return fmt.Errorf("rlhf: %w", err)
+		}
+		if _, err := f.sw.Write(append(b, '\n')); err != nil {
+			return fmt.Errorf("rlhf: %w", err)
+		}
+	}
+	if err := errors.Join(f.mw.Flush(), f.sw.Flush()); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	return nil
+}
+
+// close flushes and closes both files.
+func (f *runFiles) close() error {
+	if err := errors.Join(f.mw.Flush(), f.sw.Flush(), f.mf.Close(), f.sf.Close()); err != nil {
+		return fmt.Errorf("rlhf: %w", err)
+	}
+	return nil
 }
 
 // SFTMeta is the metadata stored in the SFT checkpoint.

@@ -257,4 +257,6 @@ const (
 	streamGroupInit   // GRPO's and RLOO's unused value head (policy.New needs one)
 	streamGroupRollout
 	streamGroupShuffle
+	streamDPOShuffle
+	streamDPOEval
 )

@@ -82,8 +82,8 @@ func (c RMConfig) Validate() error {
 		return bad("rm.pairs", c.Pairs, "want 1 to %d pairs", MaxPairs)
 	case c.TestPairs < 1 || c.TestPairs > MaxPairs:
 		return bad("rm.test_pairs", c.TestPairs, "want 1 to %d pairs", MaxPairs)
-	case !(c.Temperature > 0) || !finite(c.Temperature):
-		return bad("rm.label_noise", c.Temperature, "want a finite number > 0")
+	case !(c.Temperature >= 0) || !finite(c.Temperature):
+		return bad("rm.label_noise", c.Temperature, "want a finite number ≥ 0 (0: deterministic preferences, by the gold order)")
 	case c.Epochs < 1 || c.Epochs > MaxTrainEpoch:
 		return bad("rm.epochs", c.Epochs, "want 1 to %d", MaxTrainEpoch)
 	case c.Batch < 1:
@@ -107,8 +107,8 @@ func (c PrepareConfig) Validate() error {
 	if c.RMDir == "" {
 		return c.RM.Validate()
 	}
-	if !(c.RM.Temperature > 0) || !finite(c.RM.Temperature) {
-		return bad("rm.label_noise", c.RM.Temperature, "want a finite number > 0")
+	if !(c.RM.Temperature >= 0) || !finite(c.RM.Temperature) {
+		return bad("rm.label_noise", c.RM.Temperature, "want a finite number ≥ 0 (0: deterministic preferences, by the gold order)")
 	}
 	return nil
 }

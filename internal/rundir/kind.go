@@ -26,25 +26,29 @@ type Kind string
 // directory's files (so a library caller gets it too), or by the command for directories only
 // the command composes (the RLHF story, best-of-n and estimator outputs).
 const (
-	KindTrain      Kind = "train"           // klppo train: ppo.Train
-	KindCompare    Kind = "compare"         // klppo compare (a sweep or a shard, or compare merge): experiments.Run, experiments.Merge
-	KindVAE        Kind = "vae"             // klppo vae: vae.WriteOutputs
-	KindDistill    Kind = "distill"         // klppo distill: distill.WriteOutputs
-	KindRLHFStory  Kind = "rlhf"            // klppo rlhf without --kl-coef: sft/, rm/, no-leash/, leash/ and the story charts
-	KindRLHFSFT    Kind = "rlhf-sft"        // klppo rlhf sft (and the sft/ of every RLHF command): rlhf.SaveSFT
-	KindRLHFRM     Kind = "rlhf-rm"         // klppo rlhf rm (and every rm/): rlhf.SaveRM
-	KindRLHFPPO    Kind = "rlhf-ppo"        // klppo rlhf ppo, klppo rlhf --kl-coef B, and each run of the story and of a sweep: rlhf.RunPPO
-	KindRLHFGRPO   Kind = "rlhf-grpo"       // klppo rlhf grpo and each GRPO run of the leash experiment: rlhf.RunGRPO
-	KindRLHFRLOO   Kind = "rlhf-rloo"       // klppo rlhf rloo and each RLOO run of the leash experiment: rlhf.RunRLOO
-	KindRLHFBoN    Kind = "rlhf-bon"        // klppo rlhf bon
-	KindRLHFSweep  Kind = "rlhf-sweep"      // klppo rlhf sweep: rlhf.Sweep
-	KindRLHFLeash  Kind = "rlhf-leash"      // klppo rlhf leash: rlhf.Leash
-	KindEstimators Kind = "rlhf-estimators" // klppo rlhf estimators --optimise --out DIR
+	KindTrain        Kind = "train"           // klppo train: ppo.Train
+	KindCompare      Kind = "compare"         // klppo compare (a sweep or a shard, or compare merge): experiments.Run, experiments.Merge
+	KindVAE          Kind = "vae"             // klppo vae: vae.WriteOutputs
+	KindDistill      Kind = "distill"         // klppo distill: distill.WriteOutputs
+	KindRLHFStory    Kind = "rlhf"            // klppo rlhf without --kl-coef: sft/, rm/, no-leash/, leash/ and the story charts
+	KindRLHFSFT      Kind = "rlhf-sft"        // klppo rlhf sft (and the sft/ of every RLHF command): rlhf.SaveSFT
+	KindRLHFRM       Kind = "rlhf-rm"         // klppo rlhf rm (and every rm/): rlhf.SaveRM
+	KindRLHFPPO      Kind = "rlhf-ppo"        // klppo rlhf ppo, klppo rlhf --kl-coef B, and each run of the story and of a sweep: rlhf.RunPPO
+	KindRLHFGRPO     Kind = "rlhf-grpo"       // klppo rlhf grpo and each GRPO run of the leash experiment: rlhf.RunGRPO
+	KindRLHFRLOO     Kind = "rlhf-rloo"       // klppo rlhf rloo and each RLOO run of the leash experiment: rlhf.RunRLOO
+	KindRLHFBoN      Kind = "rlhf-bon"        // klppo rlhf bon
+	KindRLHFSweep    Kind = "rlhf-sweep"      // klppo rlhf sweep: rlhf.Sweep
+	KindRLHFLeash    Kind = "rlhf-leash"      // klppo rlhf leash: rlhf.Leash
+	KindEstimators   Kind = "rlhf-estimators" // klppo rlhf estimators --optimise --out DIR
+	KindRLHFDPO      Kind = "rlhf-dpo"        // klppo rlhf dpo, and each run of a drift or a frontier: rlhf.RunDPO
+	KindRLHFDrift    Kind = "rlhf-drift"      // klppo rlhf drift: DPO/IPO arms × seeds, drift.md and charts
+	KindRLHFFrontier Kind = "rlhf-frontier"   // klppo rlhf frontier: every method on one gold-vs-√KL frontier
 )
 
 // Kinds lists every Kind above, in the order of the list.
 var Kinds = []Kind{KindTrain, KindCompare, KindVAE, KindDistill, KindRLHFStory, KindRLHFSFT, KindRLHFRM,
-	KindRLHFPPO, KindRLHFGRPO, KindRLHFRLOO, KindRLHFBoN, KindRLHFSweep, KindRLHFLeash, KindEstimators}
+	KindRLHFPPO, KindRLHFGRPO, KindRLHFRLOO, KindRLHFBoN, KindRLHFSweep, KindRLHFLeash, KindEstimators, KindRLHFDPO,
+	KindRLHFDrift, KindRLHFFrontier}
 
 // OnlineRLHF reports whether k is a run of an online RLHF method (PPO, GRPO, RLOO): they write the
 // same files (config.json, metrics.csv, samples.jsonl, summary.json).
