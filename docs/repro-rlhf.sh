@@ -2,8 +2,9 @@
 # Reproduces every number quoted in docs/rlhf.md, docs/rlhf-estimators.md and the README's RLHF
 # block, one command per quoted block or table, and prints each table from the runs' files.
 #
-#   bash docs/repro-rlhf.sh              # everything (≈ 10 minutes on 2 idle cores, more with --parallel 1)
-#   bash docs/repro-rlhf.sh story prop   # only some stages: story sft rm bon prop placements sweep estimators memory
+#   bash docs/repro-rlhf.sh              # the default stages (minutes; the sweep takes longest)
+#   bash docs/repro-rlhf.sh story prop   # only some stages: story sft rm bon prop placements sweep estimators
+#   bash docs/repro-rlhf.sh leash memory # the stages not run by default
 #
 # Runs go to $OUT (default runs/repro-rlhf). Needs jq and awk; builds a klppo binary into $OUT
 # unless $KLPPO names one. Every run is deterministic: the same build gives the same numbers on any
@@ -127,6 +128,15 @@ estimators() {
 	echo "exit status $rc"
 }
 
+# leash: docs/rlhf-leash.md's tables (72 runs + best-of-n; not in the default set). With
+# LEASH_FLAGS="--methods ppo --betas 0" only the PPO β = 0 rows, which take a few minutes.
+leash() {
+	echo "== klppo rlhf leash ${LEASH_FLAGS:-}"
+	# shellcheck disable=SC2086 # LEASH_FLAGS are words
+	"$KLPPO" rlhf leash ${LEASH_FLAGS:-} --out "$OUT/leash" --force --quiet >/dev/null
+	cat "$OUT/leash/leash.md"
+}
+
 # memory: docs/rlhf.md "Memory", each stage's estimate against its peak RSS (/usr/bin/time).
 memory() {
 	local m=$OUT/mem
@@ -156,7 +166,7 @@ stages=("$@")
 for st in "${stages[@]}"; do
 	case $st in
 	rm) rm_ ;;
-	story | sft | bon | prop | placements | sweep | estimators | memory) "$st" ;;
+	story | sft | bon | prop | placements | sweep | estimators | leash | memory) "$st" ;;
 	*)
 		echo "repro-rlhf.sh: unknown stage $st" >&2
 		exit 2
