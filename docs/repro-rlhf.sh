@@ -7,8 +7,9 @@
 #   bash docs/repro-rlhf.sh leash memory # the stages not run by default
 #
 # Runs go to $OUT (default runs/repro-rlhf). Needs jq and awk; builds a klppo binary into $OUT
-# unless $KLPPO names one. Every run is deterministic: the same build gives the same numbers on any
-# machine (apart from tokens_per_s and wall_s, which this script never prints). The memory stage
+# unless $KLPPO names one. Every run is deterministic: the same build on the same machine gives the
+# same numbers (apart from tokens_per_s and wall_s, which this script never prints); a CPU that
+# takes other kernels (kl/fast, nn's AVX2) may differ in the last digits. The memory stage
 # needs /usr/bin/time and ≈ 6 GiB free, and takes a few minutes; it is not in the default set.
 set -euo pipefail
 OUT=${OUT:-runs/repro-rlhf}
