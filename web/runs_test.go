@@ -75,7 +75,7 @@ func fixtureRuns(t *testing.T) string {
 		"rlhf-x/summary.json": `{"env_id":"CartPole-v1","penalty":"kl-adaptive:0.01","steps":2048,"final_return":200,"solved_threshold":475,"first_step_return_ge":-1,"stopped":""}`,
 		// klppo rlhf sweep: sweep.json like a compare, but an RLHF sweep (issue 21)
 		"rs/run.json":                     kindJSON(rundir.KindRLHFSweep),
-		"rs/sweep.json":                   `{"config":{"betas":[0,0.5],"seeds":[1]},"runs":[{},{}],"fit_rl":{"peak_d":2.5}}`,
+		"rs/sweep.json":                   `{"config":{"betas":[0,0.5],"seeds":[1]},"runs":[{},{}],"fit_rl":{"peaked":true,"peak_d":2.5}}`,
 		"rs/frontier.csv":                 "seed,beta,d,gold\n1,0,3,0.1\n1,0.5,1,0.4\n",
 		"rs/seed-1/beta-0/run.json":       kindJSON(rundir.KindRLHFPPO),
 		"rs/seed-1/beta-0/metrics.csv":    rlhfHeader,
