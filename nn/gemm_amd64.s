@@ -84,6 +84,67 @@ axpy_store:
 	VZEROUPPER
 	RET
 
+// func axpyTile4x8(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
+//
+// axpyTile4x16 for 8 columns: for r = 0..3 and j = 0..7, in the order l = 0, 1, …, k−1:
+//	c[r·ldc + j] += a[r·ars + l·acs] · b[l·ldb + j]
+TEXT ·axpyTile4x8(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R8
+	SHLQ $2, R8
+	MOVQ acs+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $2, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $2, R13
+	LEAQ (R8)(R8*2), R9
+
+	MOVQ    DX, R14
+	VMOVUPS (R14), Y0
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y2
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y4
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y6
+
+	TESTQ CX, CX
+	JE    axpy8_store
+
+axpy8_loop:
+	VMOVUPS      (DI), Y8
+	VBROADCASTSS (SI), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y0, Y0
+	VBROADCASTSS (SI)(R8*1), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y2, Y2
+	VBROADCASTSS (SI)(R8*2), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS (SI)(R9*1), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y6, Y6
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNZ          axpy8_loop
+
+axpy8_store:
+	VMOVUPS Y0, (DX)
+	ADDQ    R13, DX
+	VMOVUPS Y2, (DX)
+	ADDQ    R13, DX
+	VMOVUPS Y4, (DX)
+	ADDQ    R13, DX
+	VMOVUPS Y6, (DX)
+	VZEROUPPER
+	RET
+
 // func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32)
 //
 // out[t] = x[0:16·k16] · y[t·ldy : t·ldy+16·k16] for t = 0..3, summed in the order of gonum's
