@@ -151,6 +151,18 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 // element by element, for the columns right of the last 16- and 8-wide tiles — where one axpy
 // call per row and l, of w < 8 elements (a 25-word head leaves 1), would cost more than the tiles.
 func axpyTail4(k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc, w int) {
+	if w == 1 { // one column (a 25-word head past 16 + 8): each sum in a register
+		for r := 0; r < 4; r++ {
+			s := c[r*ldc]
+			for l := 0; l < k; l++ {
+				if v := a[r*ars+l*acs]; v != 0 {
+					s += float32(v * b[l*ldb])
+				}
+			}
+			c[r*ldc] = s
+		}
+		return
+	}
 	rows := [4][]float32{c[:w], c[ldc : ldc+w], c[2*ldc : 2*ldc+w], c[3*ldc : 3*ldc+w]}
 	for l := 0; l < k; l++ {
 		bl := b[l*ldb : l*ldb+w]
