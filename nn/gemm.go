@@ -75,7 +75,7 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			ci := c[i*ldc+j0 : i*ldc+n]
 			for l := 0; l < k; l++ {
 				if v := a[i*ars+l*acs]; v != 0 {
-					impl.Saxpy(n-j0, v, b[l*ldb+j0:], 1, ci, 1)
+					saxpy(v, b[l*ldb+j0:l*ldb+n], ci)
 				}
 			}
 		}
@@ -120,7 +120,7 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			al, bl := a[l*lda:], b[l*ldb:l*ldb+n]
 			for _, i := range fallback {
 				if v := al[i]; v != 0 {
-					impl.Saxpy(n, v, bl, 1, c[i*ldc:i*ldc+n], 1)
+					saxpy(v, bl, c[i*ldc:i*ldc+n])
 				}
 			}
 		}
@@ -143,6 +143,19 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		}
 	}
 	return true
+}
+
+// saxpy sets y[j] += alpha·x[j] for j < len(x) ≤ len(y), the product rounded before the sum —
+// gonum's Saxpy with unit increments, bit for bit — 8 lanes at a time (axpy8), the rest in Go.
+func saxpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	n8 := len(x) &^ 7
+	if n8 > 0 {
+		axpy8(n8, alpha, &x[0], &y[0])
+	}
+	for j := n8; j < len(x); j++ {
+		y[j] += float32(alpha * x[j])
+	}
 }
 
 // axpyTail4 adds to the w columns of C's 4 rows (c[r·ldc+j], r < 4, j < w) the products

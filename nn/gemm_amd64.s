@@ -145,6 +145,31 @@ axpy8_store:
 	VZEROUPPER
 	RET
 
+// func axpy8(n8 int, alpha float32, x, y *float32)
+//
+// y[j] += alpha · x[j] for j < n8 (a multiple of 8), the product rounded before the sum: gonum's
+// AxpyUnitary arithmetic, 8 lanes at a time.
+TEXT ·axpy8(SB), NOSPLIT, $0-32
+	MOVQ         n8+0(FP), CX
+	VBROADCASTSS alpha+8(FP), Y0
+	MOVQ         x+16(FP), SI
+	MOVQ         y+24(FP), DI
+	SHRQ         $3, CX
+	JZ           axpy8_done
+
+axpy8_vloop:
+	VMULPS  (SI), Y0, Y1
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     axpy8_vloop
+
+axpy8_done:
+	VZEROUPPER
+	RET
+
 // func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32)
 //
 // out[t] = x[0:16·k16] · y[t·ldy : t·ldy+16·k16] for t = 0..3, summed in the order of gonum's
