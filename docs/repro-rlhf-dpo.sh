@@ -23,9 +23,9 @@ run "$KLPPO" rlhf dpo --seed 1 --loss dpo --beta 0.1 --out "$OUT/dpo" --quiet
 # The PPO β sweep and best-of-n on seeds 1-3 (the frontier's π_ref, reward models and pairs).
 run "$KLPPO" rlhf sweep --out "$OUT/sweep" --quiet
 
-# DPO and IPO β grids on the sweep's seeds, on one frontier with PPO and best-of-n.
-run "$KLPPO" rlhf frontier --sweep "$OUT/sweep" --out "$OUT/frontier" --quiet \
-	--arms dpo:0.01,dpo:0.03,dpo:0.1,dpo:0.3,dpo:1,ipo:0.3,ipo:1,ipo:3,ipo-sum:0.1
+# DPO and IPO β grids on the sweep's seeds (the default arms: DPO β 0.01-1, IPO τ 0.1-3 with
+# TRL's per-token mean, IPO τ 0.03-0.3 with the sum), on one frontier with PPO and best-of-n.
+run "$KLPPO" rlhf frontier --sweep "$OUT/sweep" --out "$OUT/frontier" --quiet
 
 # The drift experiment: deterministic preferences (label noise 0), DPO β 0.1, IPO τ 0.1 (TRL's
 # per-token mean and the paper's sum), seeds 1-3, 10 epochs.
