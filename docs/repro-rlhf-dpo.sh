@@ -42,5 +42,5 @@ run "$KLPPO" rlhf frontier --sweep "$OUT/sweep" --out "$OUT/frontier" --quiet \
 	--method grpo="$OUT/methods/grpo" --method rloo="$OUT/methods/rloo"
 
 # The drift experiment: deterministic preferences (label noise 0), DPO β 0.1, IPO τ 0.1 (TRL's
-# per-token mean and the paper's sum), seeds 1-3, 10 epochs.
-run "$KLPPO" rlhf drift --epochs 10 --out "$OUT/drift" --quiet
+# per-token mean and the paper's sum), seeds 1-3, 20 epochs (the defaults).
+run "$KLPPO" rlhf drift --out "$OUT/drift" --quiet
