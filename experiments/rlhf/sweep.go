@@ -135,7 +135,6 @@ func DefaultSweepConfig() SweepConfig {
 	c := SweepConfig{Betas: []float64{0, 0.03, 0.1, 0.2, 0.3, 0.5, 1}, Seeds: []uint64{1, 2, 3},
 		PPO: DefaultPPOConfig(0, 1), BoNNs: []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}, BoNPool: 20000, Parallel: 2, FitMaxD: 3,
 		Prepare: DefaultPrepareConfig(1)}
-	c.PPO.Updates = 150
 	return c
 }
 
