@@ -10,7 +10,10 @@ import (
 // The dtype helpers: klppo's graphs are float32 or float64, its plain-Go code float64.
 
 // NewDense returns a zero tensor of dtype dt (tensor.Float32 or tensor.Float64) and the given
-// shape, filled from init (converted to dt) when init is non-nil.
+// shape, filled from init (converted to dt) when init is non-nil. Its engine is the one of
+// NewTrainer's machines (the standard engine with exact AVX2 kernels, see engine), so that a
+// product whose first operand is an input or a parameter — X·W₁ and Xᵀ·∂Z of a first layer — takes
+// the same fast paths as one of intermediate values.
 func NewDense(dt tensor.Dtype, shape []int, init []float64) *tensor.Dense {
 	n := 1
 	for _, s := range shape {
@@ -21,11 +24,11 @@ func NewDense(dt tensor.Dtype, shape []int, init []float64) *tensor.Dense {
 		for i, v := range init {
 			d[i] = float32(v)
 		}
-		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+		return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d), tensor.WithEngine(engine{}))
 	}
 	d := make([]float64, n)
 	copy(d, init)
-	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d))
+	return tensor.New(tensor.WithShape(shape...), tensor.WithBacking(d), tensor.WithEngine(engine{}))
 }
 
 // CopyInto copies v into t's elements, converting to t's element type; len(v) must equal t's

@@ -3,6 +3,9 @@ package nn
 import (
 	"math"
 
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/gonum"
+
 	"github.com/chewxy/math32"
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -118,3 +121,65 @@ var vecConsts = func() (t [24][8]uint32) {
 	}
 	return t
 }()
+
+var _ tensor.MatMuler = engine{}
+
+// MatMul is the standard engine's MatMul. With gonum's BLAS installed (tensor's default: a
+// library user who never called UseFastBLAS), a float32 product that sgemmTiled covers goes to
+// its AVX2 tiles, which give every element exactly the value gonum's Sgemm gives it
+// (TestSgemmTiledMatchesGonum); with any other BLAS installed (FastBLAS, which already uses the
+// tiles) and in every other case the standard engine does the product.
+func (e engine) MatMul(a, b, prealloc tensor.Tensor) error {
+	if matMulTiled(a, b, prealloc) {
+		return nil
+	}
+	return e.StandardEngine.MatMul(a, b, prealloc)
+}
+
+// matMulTiled does C = A·B as tensor.StdEng.MatMul would with gonum's Sgemm, through sgemmTiled,
+// and reports whether it did. It takes row-major float32 matrices of at least 2 × 2 — A and B
+// either plain (strides (cols, 1)) or transposed views of plain data (strides (1, rows): passed
+// with their original layout and the Trans flag, as StdEng does), C plain — and does nothing when
+// another BLAS is installed, for any other layout, or when sgemmTiled declines.
+func matMulTiled(a, b, prealloc tensor.Tensor) bool {
+	if _, ok := tensor.WhichBLAS().(gonum.Implementation); !ok || !haveGemmAVX2 {
+		return false
+	}
+	ad, ok1 := a.(*tensor.Dense)
+	bd, ok2 := b.(*tensor.Dense)
+	cd, ok3 := prealloc.(*tensor.Dense)
+	if !ok1 || !ok2 || !ok3 {
+		return false
+	}
+	A, tA, lda, ok1 := matrix32(ad)
+	B, tB, ldb, ok2 := matrix32(bd)
+	C, tC, ldc, ok3 := matrix32(cd)
+	if !ok1 || !ok2 || !ok3 || tC != blas.NoTrans {
+		return false
+	}
+	m, k, n := ad.Shape()[0], ad.Shape()[1], bd.Shape()[1]
+	if bd.Shape()[0] != k || cd.Shape()[0] != m || cd.Shape()[1] != n {
+		return false
+	}
+	return sgemmTiled(tA, tB, m, n, k, 1, A, lda, B, ldb, 0, C, ldc)
+}
+
+// matrix32 returns the data of a row-major float32 matrix d of at least 2 × 2 that is plain or a
+// transposed view of plain data, with the BLAS transpose flag and leading dimension of that data.
+func matrix32(d *tensor.Dense) (data []float32, t blas.Transpose, ld int, ok bool) {
+	if d.Dtype() != tensor.Float32 || d.IsMasked() || !d.DataOrder().IsRowMajor() || d.Dims() != 2 {
+		return nil, 0, 0, false
+	}
+	r, c := d.Shape()[0], d.Shape()[1]
+	st := d.Strides()
+	if r < 2 || c < 2 || len(st) != 2 || d.DataSize() != r*c {
+		return nil, 0, 0, false
+	}
+	switch {
+	case st[0] == c && st[1] == 1:
+		return d.Float32s(), blas.NoTrans, c, true
+	case st[0] == 1 && st[1] == r:
+		return d.Float32s(), blas.Trans, r, true
+	}
+	return nil, 0, 0, false
+}

@@ -2,7 +2,10 @@ package nn
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
+
+	"gonum.org/v1/gonum/blas/gonum"
 
 	"github.com/chewxy/math32"
 	"gorgonia.org/gorgonia"
@@ -109,4 +112,75 @@ func TestEngineTanhExp(t *testing.T) {
 		}
 	}
 	var _ gorgonia.VM // the engine serves gorgonia's tape machines (NewTrainer)
+}
+
+// TestEngineMatMulMatchesStdEng: with gonum's BLAS installed, the engine's MatMul gives every
+// element the standard engine's bits, for plain and transposed (T()) operands, dense and one-hot
+// A, and the shapes it declines (a head of 1 output, 1-row matrices); and it does go through
+// the tiles for the shapes of an RLHF minibatch.
+func TestEngineMatMulMatchesStdEng(t *testing.T) {
+	if _, ok := tensor.WhichBLAS().(gonum.Implementation); !ok {
+		t.Skip("another BLAS is installed")
+	}
+	rng := rand.New(rand.NewPCG(5, 6))
+	tiled := 0
+	for _, sh := range [][3]int{{256, 64, 119}, {256, 25, 64}, {64, 25, 256}, {119, 64, 256}, {256, 64, 25},
+		{256, 1, 64}, {1, 64, 64}, {64, 1, 256}, {256, 64, 1}, {17, 33, 48}} {
+		m, n, k := sh[0], sh[1], sh[2]
+		for _, tA := range []bool{false, true} {
+			for _, tB := range []bool{false, true} {
+				for _, oneHot := range []bool{false, true} {
+					mk := func(r, c int, trans, hot bool) (*tensor.Dense, *tensor.Dense) {
+						if trans {
+							r, c = c, r
+						}
+						d := make([]float32, r*c)
+						for i := range d {
+							if !hot || rng.IntN(8) == 0 {
+								d[i] = float32(rng.NormFloat64())
+							}
+						}
+						std := tensor.New(tensor.WithShape(r, c), tensor.WithBacking(d))
+						eng := tensor.New(tensor.WithShape(r, c), tensor.WithBacking(append([]float32(nil), d...)), tensor.WithEngine(engine{}))
+						if trans {
+							if err := std.T(); err != nil {
+								t.Fatal(err)
+							}
+							if err := eng.T(); err != nil {
+								t.Fatal(err)
+							}
+						}
+						return std, eng
+					}
+					aS, aE := mk(m, k, tA, oneHot)
+					bS, bE := mk(k, n, tB, false)
+					want, err := tensor.MatMul(aS, bS)
+					if err != nil {
+						t.Fatal(err)
+					}
+					c := tensor.New(tensor.WithShape(m, n), tensor.WithBacking(make([]float32, m*n)), tensor.WithEngine(engine{}))
+					did := matMulTiled(aE, bE, c)
+					if did {
+						tiled++
+					}
+					got, err := tensor.MatMul(aE, bE)
+					if err != nil {
+						t.Fatal(err)
+					}
+					w, g := want.Data().([]float32), got.Data().([]float32)
+					for i := range w {
+						if math.Float32bits(w[i]) != math.Float32bits(g[i]) {
+							t.Fatalf("%v tA %v tB %v one-hot %v: c[%d] = %v, standard engine %v", sh, tA, tB, oneHot, i, g[i], w[i])
+						}
+					}
+					if did && !equalBits(c.Float32s(), w) || !did && !equalBits(c.Float32s(), make([]float32, m*n)) {
+						t.Fatalf("%v tA %v tB %v one-hot %v: matMulTiled (did %v) left C differing from the standard engine's product", sh, tA, tB, oneHot, did)
+					}
+				}
+			}
+		}
+	}
+	if haveGemmAVX2 && tiled == 0 {
+		t.Fatal("no product went through the tiles")
+	}
 }

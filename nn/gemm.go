@@ -16,9 +16,10 @@ import (
 // tiles keep that order while they keep C in registers and work on 8 lanes at a time:
 //   - A·B and Aᵀ·B (gonum: one axpy C[i,:] += A[i,l]·B[l,:] per nonzero A[i,l], in the order of
 //     l): C[i,j] += A[i,l]·B[l,j] for l = 0, 1, …, each product rounded before the sum (no FMA),
-//     on 4 rows × 16 columns of C at a time. gonum skips a zero A[i,l]; the tiles do not (+0 added
-//     to −0 gives +0), so a block of 4 rows holding a zero goes through gonum's axpy row by row.
-//     Needs n ≥ 16.
+//     on 4 rows × 16 columns of C at a time (the columns left over: 4 × 8, then element by
+//     element). gonum skips a zero A[i,l]; the tiles do not (+0 added to −0 gives +0), so a block
+//     of 4 rows holding a zero goes through gonum's axpy (for Aᵀ·B with l outermost, as gonum
+//     does). Needs n ≥ 16.
 //   - A·Bᵀ (gonum: C[i,j] += DotUnitary(A[i,:], B[j,:])): four dot products at a time with
 //     DotUnitary's summation order, which depends on B's alignment and the length; the tiles
 //     reproduce it for 16-byte aligned rows of B and k a multiple of 16, unless gonum takes its
@@ -74,7 +75,7 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			ci := c[i*ldc+j0 : i*ldc+n]
 			for l := 0; l < k; l++ {
 				if v := a[i*ars+l*acs]; v != 0 {
-					impl.Saxpy(n-j0, v, b[l*ldb+j0:], 1, ci, 1)
+					saxpy(v, b[l*ldb+j0:l*ldb+n], ci)
 				}
 			}
 		}
@@ -84,8 +85,19 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			zeroFree = !anyZero(a[:m*k])
 		}
 		n16 := n &^ 15
+		// With Aᵀ, the rows of C whose block holds a zero go through gonum's axpys with l
+		// outermost (as gonum's Aᵀ·B kernel orders them), reading A along its stored rows: a
+		// sparse A (one-hot observations) then costs a pass over A plus one axpy per nonzero,
+		// where a row at a time would read A with stride lda k times per row of C.
+		var fallback []int
 		for i0 := 0; i0 < m; i0 += 4 {
 			if i0+4 > m || (!zeroFree && hasZero4(a[i0*ars:], ars, acs, k)) {
+				if aT {
+					for i := i0; i < min(i0+4, m); i++ {
+						fallback = append(fallback, i)
+					}
+					continue
+				}
 				for i := i0; i < min(i0+4, m); i++ {
 					axpyRow(i, 0)
 				}
@@ -94,9 +106,21 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			for j0 := 0; j0 < n16; j0 += 16 {
 				axpyTile4x16(k, &a[i0*ars], ars, acs, &b[j0], ldb, &c[i0*ldc+j0], ldc)
 			}
-			if n16 < n {
-				for i := i0; i < i0+4; i++ {
-					axpyRow(i, n16)
+			if j0 := n16; j0 < n {
+				if n-j0 >= 8 {
+					axpyTile4x8(k, &a[i0*ars], ars, acs, &b[j0], ldb, &c[i0*ldc+j0], ldc)
+					j0 += 8
+				}
+				if j0 < n {
+					axpyTail4(k, a[i0*ars:], ars, acs, b[j0:], ldb, c[i0*ldc+j0:], ldc, n-j0)
+				}
+			}
+		}
+		for l := 0; l < k && len(fallback) > 0; l++ {
+			al, bl := a[l*lda:], b[l*ldb:l*ldb+n]
+			for _, i := range fallback {
+				if v := al[i]; v != 0 {
+					saxpy(v, bl, c[i*ldc:i*ldc+n])
 				}
 			}
 		}
@@ -119,6 +143,53 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		}
 	}
 	return true
+}
+
+// saxpy sets y[j] += alpha·x[j] for j < len(x) ≤ len(y), the product rounded before the sum —
+// gonum's Saxpy with unit increments, bit for bit — 8 lanes at a time (axpy8), the rest in Go.
+func saxpy(alpha float32, x, y []float32) {
+	y = y[:len(x)]
+	n8 := len(x) &^ 7
+	if n8 > 0 {
+		axpy8(n8, alpha, &x[0], &y[0])
+	}
+	for j := n8; j < len(x); j++ {
+		y[j] += float32(alpha * x[j])
+	}
+}
+
+// axpyTail4 adds to the w columns of C's 4 rows (c[r·ldc+j], r < 4, j < w) the products
+// A[r,l]·B[l,j] (A[r,l] = a[r·ars + l·acs], B[l,j] = b[l·ldb + j]) for l = 0, 1, …, k−1, skipping
+// a zero A[r,l], each product rounded to float32 before the sum: gonum's axpy arithmetic,
+// element by element, for the columns right of the last 16- and 8-wide tiles — where one axpy
+// call per row and l, of w < 8 elements (a 25-word head leaves 1), would cost more than the tiles.
+func axpyTail4(k int, a []float32, ars, acs int, b []float32, ldb int, c []float32, ldc, w int) {
+	if w == 1 { // one column (a 25-word head past 16 + 8): each sum in a register
+		for r := 0; r < 4; r++ {
+			s := c[r*ldc]
+			for l := 0; l < k; l++ {
+				if v := a[r*ars+l*acs]; v != 0 {
+					s += float32(v * b[l*ldb])
+				}
+			}
+			c[r*ldc] = s
+		}
+		return
+	}
+	rows := [4][]float32{c[:w], c[ldc : ldc+w], c[2*ldc : 2*ldc+w], c[3*ldc : 3*ldc+w]}
+	for l := 0; l < k; l++ {
+		bl := b[l*ldb : l*ldb+w]
+		for r, cr := range rows {
+			v := a[r*ars+l*acs]
+			if v == 0 {
+				continue
+			}
+			cr = cr[:len(bl)]
+			for j, x := range bl {
+				cr[j] += float32(v * x) // the conversion rounds the product: no fused multiply-add
+			}
+		}
+	}
 }
 
 // gonum's Sgemm goes parallel when C spans at least gonumMinParBlocks blocks of gonumBlock ×

@@ -11,6 +11,12 @@ var haveGemmAVX2 = cpu.X86.HasAVX2
 func axpyTile4x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
+func axpyTile4x8(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
+
+//go:noescape
+func axpy8(n8 int, alpha float32, x, y *float32)
+
+//go:noescape
 func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32)
 
 //go:noescape

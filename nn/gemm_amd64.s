@@ -84,6 +84,92 @@ axpy_store:
 	VZEROUPPER
 	RET
 
+// func axpyTile4x8(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int)
+//
+// axpyTile4x16 for 8 columns: for r = 0..3 and j = 0..7, in the order l = 0, 1, …, k−1:
+//	c[r·ldc + j] += a[r·ars + l·acs] · b[l·ldb + j]
+TEXT ·axpyTile4x8(SB), NOSPLIT, $0-64
+	MOVQ k+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ars+16(FP), R8
+	SHLQ $2, R8
+	MOVQ acs+24(FP), R11
+	SHLQ $2, R11
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), R12
+	SHLQ $2, R12
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R13
+	SHLQ $2, R13
+	LEAQ (R8)(R8*2), R9
+
+	MOVQ    DX, R14
+	VMOVUPS (R14), Y0
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y2
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y4
+	ADDQ    R13, R14
+	VMOVUPS (R14), Y6
+
+	TESTQ CX, CX
+	JE    axpy8_store
+
+axpy8_loop:
+	VMOVUPS      (DI), Y8
+	VBROADCASTSS (SI), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y0, Y0
+	VBROADCASTSS (SI)(R8*1), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y2, Y2
+	VBROADCASTSS (SI)(R8*2), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y4, Y4
+	VBROADCASTSS (SI)(R9*1), Y10
+	VMULPS       Y8, Y10, Y11
+	VADDPS       Y11, Y6, Y6
+	ADDQ         R11, SI
+	ADDQ         R12, DI
+	DECQ         CX
+	JNZ          axpy8_loop
+
+axpy8_store:
+	VMOVUPS Y0, (DX)
+	ADDQ    R13, DX
+	VMOVUPS Y2, (DX)
+	ADDQ    R13, DX
+	VMOVUPS Y4, (DX)
+	ADDQ    R13, DX
+	VMOVUPS Y6, (DX)
+	VZEROUPPER
+	RET
+
+// func axpy8(n8 int, alpha float32, x, y *float32)
+//
+// y[j] += alpha · x[j] for j < n8 (a multiple of 8), the product rounded before the sum: gonum's
+// AxpyUnitary arithmetic, 8 lanes at a time.
+TEXT ·axpy8(SB), NOSPLIT, $0-32
+	MOVQ         n8+0(FP), CX
+	VBROADCASTSS alpha+8(FP), Y0
+	MOVQ         x+16(FP), SI
+	MOVQ         y+24(FP), DI
+	SHRQ         $3, CX
+	JZ           axpy8_done
+
+axpy8_vloop:
+	VMULPS  (SI), Y0, Y1
+	VADDPS  (DI), Y1, Y1
+	VMOVUPS Y1, (DI)
+	ADDQ    $32, SI
+	ADDQ    $32, DI
+	DECQ    CX
+	JNZ     axpy8_vloop
+
+axpy8_done:
+	VZEROUPPER
+	RET
+
 // func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32)
 //
 // out[t] = x[0:16·k16] · y[t·ldy : t·ldy+16·k16] for t = 0..3, summed in the order of gonum's

@@ -8,6 +8,12 @@ func axpyTile4x16(k int, a *float32, ars, acs int, b *float32, ldb int, c *float
 	panic("nn: axpyTile4x16 without AVX2")
 }
 
+func axpyTile4x8(k int, a *float32, ars, acs int, b *float32, ldb int, c *float32, ldc int) {
+	panic("nn: axpyTile4x8 without AVX2")
+}
+
+func axpy8(n8 int, alpha float32, x, y *float32) { panic("nn: axpy8 without AVX2") }
+
 func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32) {
 	panic("nn: dotTile1x4 without AVX2")
 }

@@ -20,8 +20,8 @@ func alignedF32(n, off int) []float32 {
 
 // TestSgemmTiledMatchesGonum: the AVX2 tiles give every element of C exactly gonum's bits, for
 // the shapes of PPO's networks (batch × 4 inputs, 64 hidden units) and odd ones, strided and
-// misaligned operands, β ∈ {0, 1, 0.3}, and A with zeros (which gonum skips: B then holds an
-// infinity, so that adding 0·B[l,j] would show as a NaN).
+// misaligned operands, β ∈ {0, 1, 0.3}, and A with a few zeros or mostly zeros (which gonum
+// skips: B then holds an infinity, so that adding 0·B[l,j] would show as a NaN).
 func TestSgemmTiledMatchesGonum(t *testing.T) {
 	if !haveGemmAVX2 {
 		t.Skip("no AVX2")
@@ -31,7 +31,7 @@ func TestSgemmTiledMatchesGonum(t *testing.T) {
 	tiled := 0
 	for _, sh := range [][3]int{{64, 64, 64}, {128, 64, 64}, {64, 64, 4}, {4, 64, 64}, {4, 64, 128}, {64, 64, 128},
 		{1, 64, 64}, {4, 64, 4}, {7, 40, 32}, {9, 17, 48}, {5, 16, 16}, {6, 35, 3}, {13, 5, 64}, {3, 70, 96},
-		{256, 128, 256}, {130, 100, 192}, {256, 64, 128}} {
+		{256, 128, 256}, {130, 100, 192}, {256, 64, 128}, {256, 25, 64}, {64, 25, 256}, {30, 25, 119}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -48,10 +48,13 @@ func TestSgemmTiledMatchesGonum(t *testing.T) {
 						lda, ldb, ldc := ac+layout.pad, bc+layout.pad, n+layout.pad
 						a, b := alignedF32(ar*lda, layout.off), alignedF32(br*ldb, layout.off)
 						c0 := alignedF32(m*ldc, 0)
-						zeros := rng.IntN(2) == 0 // half the cases have zeros in A
+						// a third of the cases have no zeros in A, a third a few, a third mostly
+						// zeros (one-hot observations: RLHF's prefix encodings)
+						sparsity := rng.IntN(3)
+						zeros := sparsity > 0
 						for i := range a {
 							a[i] = float32(rng.NormFloat64())
-							if zeros && rng.IntN(97) == 0 {
+							if sparsity == 1 && rng.IntN(97) == 0 || sparsity == 2 && rng.IntN(10) != 0 {
 								a[i] = 0
 							}
 						}

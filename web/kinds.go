@@ -255,7 +255,9 @@ func (r *Runs) headline(l *loaded) string {
 			add("%d β × %d seeds: %d PPO runs written", len(betas), len(seeds), len(runs))
 		}
 		if fit, ok := l.config["fit_rl"].(map[string]any); ok {
-			if d, ok := num(fit, "peak_d"); ok {
+			if peaked, _ := fit["peaked"].(bool); !peaked {
+				add("Gao's RL law has no peak within the fitted points")
+			} else if d, ok := num(fit, "peak_d"); ok {
 				add("Gao's RL law peaks at √KL = %s", short(d))
 			}
 		}

@@ -75,7 +75,7 @@ func fixtureRuns(t *testing.T) string {
 		"rlhf-x/summary.json": `{"env_id":"CartPole-v1","penalty":"kl-adaptive:0.01","steps":2048,"final_return":200,"solved_threshold":475,"first_step_return_ge":-1,"stopped":""}`,
 		// klppo rlhf sweep: sweep.json like a compare, but an RLHF sweep (issue 21)
 		"rs/run.json":                     kindJSON(rundir.KindRLHFSweep),
-		"rs/sweep.json":                   `{"config":{"betas":[0,0.5],"seeds":[1]},"runs":[{},{}],"fit_rl":{"peak_d":2.5}}`,
+		"rs/sweep.json":                   `{"config":{"betas":[0,0.5],"seeds":[1]},"runs":[{},{}],"fit_rl":{"peaked":true,"peak_d":2.5}}`,
 		"rs/frontier.csv":                 "seed,beta,d,gold\n1,0,3,0.1\n1,0.5,1,0.4\n",
 		"rs/seed-1/beta-0/run.json":       kindJSON(rundir.KindRLHFPPO),
 		"rs/seed-1/beta-0/metrics.csv":    rlhfHeader,
@@ -535,8 +535,8 @@ func TestExportGuards(t *testing.T) {
 	if fi, lerr := os.Lstat(filepath.Join(site, "index.html")); lerr != nil || fi.Mode()&os.ModeSymlink != 0 {
 		t.Errorf("index.html is still a link (%v)", lerr)
 	}
-	if err == nil {
-		t.Error("Export wrote through static/, a link out of the directory")
+	if !errors.Is(err, ErrExportLink) || !strings.Contains(err.Error(), filepath.Join(site, "static")) {
+		t.Errorf("Export through static/, a link out of the directory: %v, want %v naming the link", err, ErrExportLink)
 	}
 	if es, _ := os.ReadDir(base); len(es) != 5 {
 		t.Errorf("the parent directory now holds %d entries, want the 5 it had", len(es))

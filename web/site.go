@@ -101,6 +101,9 @@ var (
 	// ErrExportInRuns: the copy of the runs would lie inside the runs directory, where its copies
 	// of run files would be listed as runs.
 	ErrExportInRuns = errors.New("lies inside the runs directory it would copy; choose a directory outside it")
+	// ErrExportLink: a directory the site writes into is a symbolic link leading out of the
+	// export directory (it is never written through).
+	ErrExportLink = errors.New("is a symbolic link out of the export directory; remove it or choose another directory")
 )
 
 // Export writes a static copy of the site into dir: every explainer page, the runs pages and the
@@ -143,16 +146,26 @@ func Export(dir string, opt ExportOptions) error {
 		return fmt.Errorf("web: export: %w", err)
 	}
 	defer root.Close()
+	// failed explains an error of the root about name: a link among its directories that leads
+	// out of dir (the root refuses to follow it) is ErrExportLink naming the link.
+	failed := func(name string, err error) error {
+		for d := path.Dir(name); d != "." && d != "/"; d = path.Dir(d) {
+			if fi, lerr := root.Lstat(d); lerr == nil && fi.Mode()&fs.ModeSymlink != 0 {
+				return fmt.Errorf("web: export: %s %w (%v)", filepath.Join(dir, filepath.FromSlash(d)), ErrExportLink, err)
+			}
+		}
+		return fmt.Errorf("web: export: %w", err)
+	}
 	write := func(name string, b []byte) error {
 		if err := root.MkdirAll(path.Dir(name), 0o755); err != nil {
-			return fmt.Errorf("web: export: %w", err)
+			return failed(name, err)
 		}
 		if err := root.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("web: export: %w", err)
+			return failed(name, err)
 		}
 		f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if err != nil {
-			return fmt.Errorf("web: export: %w", err)
+			return failed(name, err)
 		}
 		_, err = f.Write(b)
 		if cerr := f.Close(); err == nil {

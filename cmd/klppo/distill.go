@@ -120,9 +120,6 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		return usagef("--teacher-hidden %s, --student-hidden %s, --train-size %d, --test-size %d, --transfer-size %d, --batch %d: the run %v; lower them",
 			teacherHidden.String(), studentHidden.String(), *nTrain, *nTest, gc.Transfer, *batch, err)
 	}
-	if err := rundir.Create(*out); err != nil {
-		return usagef("--out %q: %v", *out, err)
-	}
 	data, err := datasets.Glyphs(gc)
 	if err != nil {
 		return err
@@ -184,6 +181,10 @@ func runDistill(args []string, stdout, stderr io.Writer) error {
 		cfg.Teacher = t
 		sizes := t.Sizes()
 		cfg.TeacherHidden = sizes[1 : len(sizes)-1]
+	}
+	// Every setting is checked: now the run directory is made.
+	if err := rundir.Create(*out); err != nil {
+		return usagef("--out %q: %v", *out, err)
 	}
 	total := 2 * *epochs * (transferN / *batch)
 	if len(curveSizes) > 0 {

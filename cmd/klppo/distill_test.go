@@ -19,6 +19,7 @@ import (
 )
 
 func TestDistillBadFlags(t *testing.T) {
+	noOutputDirs(t)
 	tests := []struct {
 		args []string
 		want string
@@ -69,6 +70,7 @@ func TestDistillSmokeAndTeacherReuse(t *testing.T) {
 }
 
 func TestDistillNewBadFlags(t *testing.T) {
+	noOutputDirs(t)
 	tests := []struct {
 		args []string
 		want string

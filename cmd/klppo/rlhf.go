@@ -116,7 +116,7 @@ func ppoGroup(defBeta float64, withBeta bool) rlhfGroup {
 		f.klCtl = f.fs.String("kl-ctl", d.Ctl, fmt.Sprintf("β controller: fixed, prop (Ziegler et al./TRL proportional, --kl-target, --kl-horizon) or adaptive (PPO paper's halve/double, --kl-target); both keep β in [%g, %g]", ppo.DefaultBetaMin, ppo.DefaultBetaMax))
 		f.klTarget = f.fs.Float64("kl-target", d.Target, "target KL(π‖π_ref) in nats per sequence for --kl-ctl prop|adaptive")
 		f.klHorizon = f.fs.Float64("kl-horizon", d.Horizon, "horizon of the proportional controller, in sequences")
-		f.updates = f.fs.Int("updates", 150, fmt.Sprintf("PPO updates (rollouts), 1 to %d", rlhf.MaxUpdates))
+		f.updates = f.fs.Int("updates", d.Updates, fmt.Sprintf("PPO updates (rollouts), 1 to %d", rlhf.MaxUpdates))
 		f.batch = f.fs.Int("batch", d.Batch, fmt.Sprintf("sequences per rollout, 1 to %d", rlhf.MaxBatch))
 		f.minibatch = f.fs.Int("minibatch", d.Minibatch, fmt.Sprintf("tokens per gradient step, 1 to %d", rlhf.MaxMinibatch))
 		f.epochs = f.fs.Int("epochs", d.Epochs, fmt.Sprintf("PPO epochs per rollout, 1 to %d", rlhf.MaxEpochs))

@@ -64,7 +64,7 @@ func serveCmd(args []string, stdout, stderr io.Writer) error {
 			opt.Runs = o.runs
 		}
 		if err := web.Export(o.export, opt); err != nil {
-			if errors.Is(err, web.ErrExportNotEmpty) || errors.Is(err, web.ErrExportRunDir) || errors.Is(err, web.ErrExportNotDir) || errors.Is(err, web.ErrExportInRuns) {
+			if errors.Is(err, web.ErrExportNotEmpty) || errors.Is(err, web.ErrExportRunDir) || errors.Is(err, web.ErrExportNotDir) || errors.Is(err, web.ErrExportInRuns) || errors.Is(err, web.ErrExportLink) {
 				return usagef("--export %s: %v", o.export, strings.TrimPrefix(err.Error(), "web: export: "))
 			}
 			return fmt.Errorf("--export %s: %w", o.export, err)

@@ -81,6 +81,23 @@ func TestServeExport(t *testing.T) {
 	if code := run([]string{"serve", "--export", runDir, "--force"}, &out, &errb); code != 2 || !strings.Contains(errb.String(), "holds a run") {
 		t.Errorf("export into a run directory: exit %d, %s", code, errb.String())
 	}
+	// A directory of the site that is a link out of DIR is never written through: exit 2 naming
+	// the link (it was exit 1 with "mkdirat explain/coin: path escapes from parent").
+	linked, outside := filepath.Join(t.TempDir(), "site"), t.TempDir()
+	if err := os.MkdirAll(linked, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(linked, "explain")); err != nil {
+		t.Fatal(err)
+	}
+	errb.Reset()
+	code := run([]string{"serve", "--export", linked, "--force"}, &out, &errb)
+	if code != 2 || !strings.Contains(errb.String(), "--export "+linked) || !strings.Contains(errb.String(), filepath.Join(linked, "explain")+" is a symbolic link out of") {
+		t.Errorf("export with explain/ a link out of DIR: exit %d, %s", code, errb.String())
+	}
+	if es, _ := os.ReadDir(outside); len(es) != 0 {
+		t.Errorf("export wrote %d entries through the explain/ link", len(es))
+	}
 	// --runs with --export: a snapshot of the runs; never inside the runs directory itself.
 	withRuns := filepath.Join(t.TempDir(), "site")
 	out.Reset()

@@ -123,6 +123,9 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 		return usagef("--hidden %s, --latent %d, --train-size %d, --test-size %d, --batch %d: the run %v; lower them",
 			hidden.String(), *latent, *nTrain, *nTest, *batch, err)
 	}
+	if *batch > *nTrain { // before the run directory is made
+		return usagef("--batch %d: larger than the training set (%d examples)", *batch, *nTrain)
+	}
 	if err := rundir.Create(*out); err != nil {
 		return usagef("--out %q: %v", *out, err)
 	}
@@ -138,9 +141,6 @@ func runVAE(args []string, stdout, stderr io.Writer) error {
 	}
 	if err != nil {
 		return err
-	}
-	if *batch > data.Train.N {
-		return usagef("--batch %d: larger than the training set (%d examples)", *batch, data.Train.N)
 	}
 	cfg.Latent, cfg.Beta, cfg.Warmup, cfg.FreeBits = *latent, *beta, *warmup, *freeBits
 	cfg.Hidden, cfg.Activation, cfg.LR, cfg.Batch, cfg.Epochs = hidden, activation, *lr, *batch, *epochs

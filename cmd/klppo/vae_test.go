@@ -17,6 +17,7 @@ func vaeRunCLI(args ...string) (int, string, string) {
 }
 
 func TestVAEBadFlags(t *testing.T) {
+	noOutputDirs(t)
 	tests := []struct {
 		args []string
 		want string
@@ -157,4 +158,17 @@ func TestVAEMemoryCheck(t *testing.T) {
 	if code != 2 || !strings.Contains(stderr, "--hidden 4096,4096") || !strings.Contains(stderr, "--train-size 1000000") || !strings.Contains(stderr, "GOMEMLIMIT") {
 		t.Errorf("vae needing more than GOMEMLIMIT: exit %d, stderr %q; want 2 naming the size flags and the limit", code, stderr)
 	}
+}
+
+// noOutputDirs runs the test in an empty working directory and fails it if the test leaves
+// anything there: a command refused for a bad flag must not have made its default output
+// directory (runs/…) first.
+func noOutputDirs(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	t.Cleanup(func() {
+		if es, err := os.ReadDir(dir); err != nil || len(es) > 0 {
+			t.Errorf("the refused commands left %d entries in the working directory (%v), e.g. %v", len(es), err, es)
+		}
+	})
 }

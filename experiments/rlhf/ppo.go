@@ -49,11 +49,11 @@ type PPOConfig struct {
 	Task
 }
 
-// DefaultPPOConfig: 200 updates of 64 sequences, 4 epochs of 256-token minibatches, Adam 1e-3,
+// DefaultPPOConfig: 150 updates of 64 sequences, 4 epochs of 256-token minibatches, Adam 1e-3,
 // clip 0.2, γ = 1, λ = 0.95, k1 in the reward (TRL's classic PPOTrainer) with a fixed β = beta,
 // against the reward model, whole reviews from the start.
 func DefaultPPOConfig(beta float64, seed uint64) PPOConfig {
-	return PPOConfig{Updates: 200, Batch: 64, Minibatch: 256, Epochs: 4, LR: 1e-3, Clip: 0.2, Gamma: 1, Lambda: 0.95,
+	return PPOConfig{Updates: 150, Batch: 64, Minibatch: 256, Epochs: 4, LR: 1e-3, Clip: 0.2, Gamma: 1, Lambda: 0.95,
 		MaxGrad: 1, KL: ppo.KLRef{Estimator: kl.K1, In: ppo.KLInReward, Beta: beta}, Ctl: "fixed",
 		Target: 1.5, Horizon: 500, Seed: seed, RefSamples: 1024, Task: DefaultTask()}
 }

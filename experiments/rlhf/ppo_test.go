@@ -134,7 +134,7 @@ func TestGaoFitRecoversParameters(t *testing.T) {
 	for _, kind := range []string{"rl", "bon"} {
 		want := GaoFit{Kind: kind, Alpha: 0.8, Beta: 0.3}
 		var d, r []float64
-		for i := 1; i <= 20; i++ {
+		for i := 1; i <= 40; i++ { // d up to 8: both laws peak within (rl at e^(0.8/0.3 − 1) ≈ 5.3)
 			x := 0.2 * float64(i)
 			d, r = append(d, x), append(r, want.Eval(x))
 		}
@@ -149,6 +149,16 @@ func TestGaoFitRecoversParameters(t *testing.T) {
 		if math.Abs(f.Eval(f.PeakD)-f.PeakGain) > 1e-9 || f.Eval(f.PeakD+0.01) > f.PeakGain || f.Eval(f.PeakD-0.01) > f.PeakGain {
 			t.Errorf("%s: peak %v at d = %v is not the maximum", kind, f.PeakGain, f.PeakD)
 		}
+	}
+	// The same law seen only up to d = 2 still rises there: its maximum at d ≈ 5.3 is an
+	// extrapolation, which the fit does not report as a peak.
+	law := GaoFit{Kind: "rl", Alpha: 0.8, Beta: 0.3}
+	var d, r []float64
+	for i := 1; i <= 10; i++ {
+		d, r = append(d, 0.2*float64(i)), append(r, law.Eval(0.2*float64(i)))
+	}
+	if f, err := FitGao("rl", d, r); err != nil || f.Peaked || f.PeakD != 0 || math.Abs(f.MaxD-2) > 1e-12 {
+		t.Errorf("fit on d ≤ 2: %+v, %v; want no peak, MaxD 2", f, err)
 	}
 	if _, err := FitGao("rl", []float64{1}, []float64{1}); err == nil {
 		t.Error("a fit from one point succeeded")

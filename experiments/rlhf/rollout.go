@@ -29,6 +29,7 @@ type rollout struct {
 
 	// scratch
 	rowPi, rowRef, zeros []float64
+	tokEnt               []float64 // per token: the entropy of π(·|s)
 	truncated            []bool
 }
 
@@ -55,7 +56,8 @@ type generator struct {
 	r          rollout
 	cfg        ModelConfig
 	actor, ref *policy.Actor
-	critic     bool // record V(s) too
+	value      *policy.Actor // π's value net, on a workspace of its own
+	critic     bool          // record V(s) too
 	obs        []float64
 	rows       [][]int // token rows of each sequence, in generation order (scratch)
 	tmpObs     []float64
@@ -67,7 +69,8 @@ type generator struct {
 }
 
 func newGenerator(cfg ModelConfig, pi, ref *Model, critic bool) *generator {
-	return &generator{cfg: cfg, actor: policy.NewActor(pi.AC), ref: policy.NewActor(ref.AC), critic: critic}
+	return &generator{cfg: cfg, actor: policy.NewActor(pi.AC), ref: policy.NewActor(ref.AC), value: policy.NewActor(pi.AC),
+		critic: critic}
 }
 
 // generate samples one completion for each prompt (nil prompts: from the start), all advanced
@@ -112,22 +115,34 @@ func (g *generator) generate(ctx context.Context, prompts [][]int, rng *rand.Ran
 		for k, i := range active {
 			cfg.Obs(obs[k*D:(k+1)*D], r.seqs[i])
 		}
-		act, err := g.actor.Act(obs, n, rng, false, g.critic)
+		// π_ref's pass and V's need only the observations: they run on another goroutine while π
+		// samples (each actor has its own workspace; no weights change during a rollout).
+		var refD, values []float64
+		var refErr, valErr error
+		refDone := make(chan struct{})
+		go func() {
+			defer close(refDone)
+			if refD, refErr = g.ref.Dist(obs, n); refErr == nil && g.critic {
+				values, valErr = g.value.Values(obs, n)
+			}
+		}()
+		act, err := g.actor.Act(obs, n, rng, false, false)
+		<-refDone
+		if err == nil {
+			err = valErr
+		}
 		if err != nil {
 			return nil, fmt.Errorf("rlhf: rollout: %w", err)
+		}
+		if refErr != nil {
+			return nil, fmt.Errorf("rlhf: reference: %w", refErr)
 		}
 		row := len(g.tmpAct)
 		g.tmpObs = append(g.tmpObs, obs...)
 		g.tmpAct = append(g.tmpAct, act.Actions...)
 		g.tmpLogP = append(g.tmpLogP, act.LogP...)
 		g.tmpLogits = append(g.tmpLogits, act.Dist...)
-		if g.critic {
-			g.tmpValue = append(g.tmpValue, act.Values...)
-		}
-		refD, err := g.ref.Dist(obs, n)
-		if err != nil {
-			return nil, fmt.Errorf("rlhf: reference: %w", err)
-		}
+		g.tmpValue = append(g.tmpValue, values...)
 		g.tmpRef = append(g.tmpRef, refD...)
 		for k, i := range active {
 			g.rows[i] = append(g.rows[i], row+k)
@@ -186,11 +201,38 @@ func (r *rollout) klRewards(klr ppo.KLRef, beta float64, seqScore []float64) err
 	T := r.batch.N
 	r.kl, r.k1, r.k3 = zeroed(r.kl, N), zeroed(r.k1, N), zeroed(r.k3, N)
 	r.reward, r.terminated = resize(r.reward, T), resize(r.terminated, T)
-	r.rowPi, r.rowRef = resize(r.rowPi, V), resize(r.rowRef, V)
-	rowPi, rowRef := r.rowPi, r.rowRef
+	r.tokEnt = resize(r.tokEnt, T)
+	r.rowPi, r.rowRef = resize(r.rowPi, 2*V), resize(r.rowRef, 2*V)
 	klr.Beta = beta
+	// Two goroutines take a half of the sequences each (every value they write belongs to one
+	// sequence or one token); the entropies are summed afterwards in token order.
+	half := N / 2
+	var errLo error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		errLo = r.klRewardsOf(0, half, klr, seqScore, r.rowPi[:V], r.rowRef[:V])
+	}()
+	errHi := r.klRewardsOf(half, N, klr, seqScore, r.rowPi[V:], r.rowRef[V:])
+	<-done
+	if errLo != nil {
+		return errLo
+	}
+	if errHi != nil {
+		return errHi
+	}
 	var entSum float64
-	for i := 0; i < N; i++ {
+	for _, h := range r.tokEnt[:T] {
+		entSum += h
+	}
+	r.entropy = entSum / float64(T)
+	return nil
+}
+
+// klRewardsOf is klRewards for sequences lo … hi−1 with the scratch rows rowPi and rowRef (len V).
+func (r *rollout) klRewardsOf(lo, hi int, klr ppo.KLRef, seqScore []float64, rowPi, rowRef []float64) error {
+	V := len(rowPi)
+	for i := lo; i < hi; i++ {
 		for t := r.start[i]; t < r.start[i+1]; t++ {
 			if err := logSoftmaxPair(rowPi, r.batch.Dist[t*V:(t+1)*V], rowRef, r.batch.RefLogits[t*V:(t+1)*V]); err != nil {
 				return err
@@ -204,7 +246,7 @@ func (r *rollout) klRewards(klr ppo.KLRef, beta float64, seqScore []float64) err
 			if err != nil {
 				return fmt.Errorf("rlhf: entropy: %w", err)
 			}
-			entSum += h
+			r.tokEnt[t] = h
 			r.kl[i], r.k1[i], r.k3[i] = r.kl[i]+exact, r.k1[i]+k1, r.k3[i]+k3
 			last := t == r.start[i+1]-1
 			score := 0.0
@@ -218,7 +260,6 @@ func (r *rollout) klRewards(klr ppo.KLRef, beta float64, seqScore []float64) err
 			}
 		}
 	}
-	r.entropy = entSum / float64(T)
 	return nil
 }
 

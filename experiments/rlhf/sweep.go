@@ -30,7 +30,8 @@ import (
 // or (d, −d²) without an intercept (R(0) = 0).
 type GaoFit struct {
 	Kind      string  `json:"kind"`   // "rl" or "bon"
-	Peaked    bool    `json:"peaked"` // β > 0: the law has a maximum (else PeakD, PeakKL, PeakGain are 0)
+	Peaked    bool    `json:"peaked"` // the law's maximum lies within the fitted points (0 < PeakD ≤ MaxD); else PeakD, PeakKL, PeakGain are 0
+	MaxD      float64 `json:"max_d"`  // the largest d among the fitted points
 	Alpha     float64 `json:"alpha"`
 	Beta      float64 `json:"beta"`
 	PeakD     float64 `json:"peak_d"`
@@ -77,6 +78,7 @@ func FitGao(kind string, d, r []float64) (GaoFit, error) {
 		t1 += x1 * r[i]
 		t2 += x2 * r[i]
 		f.N++
+		f.MaxD = max(f.MaxD, d[i])
 	}
 	det := s11*s22 - s12*s12
 	if f.N < 2 || !(math.Abs(det) > 1e-12*s11*s22) {
@@ -100,8 +102,10 @@ func FitGao(kind string, d, r []float64) (GaoFit, error) {
 		f.PeakD = f.Alpha / (2 * f.Beta)
 		f.PeakGain = f.Alpha * f.Alpha / (4 * f.Beta)
 	}
-	f.Peaked = f.Beta > 0 && !math.IsInf(f.PeakD, 0)
-	if !f.Peaked { // no over-optimisation within the data (or e^(α/β) overflows)
+	// A maximum beyond the data (e^(α/β − 1) is astronomic when β is small) is an extrapolation,
+	// not a measured over-optimisation.
+	f.Peaked = f.Beta > 0 && f.PeakD <= f.MaxD
+	if !f.Peaked { // no over-optimisation within the data
 		f.PeakD, f.PeakGain = 0, 0
 	}
 	f.PeakKL = f.PeakD * f.PeakD
@@ -131,7 +135,6 @@ func DefaultSweepConfig() SweepConfig {
 	c := SweepConfig{Betas: []float64{0, 0.03, 0.1, 0.2, 0.3, 0.5, 1}, Seeds: []uint64{1, 2, 3},
 		PPO: DefaultPPOConfig(0, 1), BoNNs: []int{1, 2, 4, 8, 16, 32, 64, 128, 256, 512}, BoNPool: 20000, Parallel: 2, FitMaxD: 3,
 		Prepare: DefaultPrepareConfig(1)}
-	c.PPO.Updates = 150
 	return c
 }
 
@@ -631,8 +634,12 @@ func (res *SweepResult) Markdown() string {
 		if f.Kind == "bon" {
 			law = "d(α − β d)"
 		}
-		fmt.Fprintf(&b, "\nGao fit (%s): R(d) = %s, α = %.3f, β = %.3f (%d points, RMSE %.3f); peak gain %.3f at d = %.2f (KL %.2f nats)\n",
-			f.Kind, law, f.Alpha, f.Beta, f.N, f.RMSE, f.PeakGain, f.PeakD, f.PeakKL)
+		peak := fmt.Sprintf("peak gain %.3f at d = %.2f (KL %.2f nats)", f.PeakGain, f.PeakD, f.PeakKL)
+		if !f.Peaked {
+			peak = fmt.Sprintf("no peak within the fitted points (d ≤ %.2f)", f.MaxD)
+		}
+		fmt.Fprintf(&b, "\nGao fit (%s): R(d) = %s, α = %.3f, β = %.3f (%d points, RMSE %.3f); %s\n",
+			f.Kind, law, f.Alpha, f.Beta, f.N, f.RMSE, peak)
 	}
 	return b.String()
 }

@@ -25,6 +25,7 @@ var dpoPage = Page{
 	},
 	AtScale: []Scale{
 		{Command: "klppo rlhf", Shows: "the same KL-regularised objective on a toy language, solved by PPO with the leash KL(π‖π_ref)", Doc: "docs/rlhf.md"},
+		{Command: "klppo rlhf frontier", Shows: "DPO and IPO trained on preference pairs with the exact KL(π‖π_ref) they never sample: what β does to it, over-optimisation, drift on deterministic preferences", Doc: "docs/rlhf-dpo.md"},
 	},
 	Compute: dpo,
 }
