@@ -355,11 +355,11 @@ func (r *rollout) learn(ctx context.Context, l *ppo.Learner, update int, lr, klR
 	learnStart := time.Now()
 	stats, err := l.Learn(ctx, &r.batch, lr, 0, klRefBeta, rng)
 	if err != nil {
-		return UpdateMetrics{}, fmt.Errorf("rlhf: update %d: %w", update, err)
+		return UpdateMetrics{}, err // the run loop names the update
 	}
 	ppoKL, err := l.TrustRegionKL(&r.batch)
 	if err != nil {
-		return UpdateMetrics{}, fmt.Errorf("rlhf: update %d: %w", update, err)
+		return UpdateMetrics{}, err
 	}
 	m := r.metrics(update, beta)
 	m.PPOKL, m.ClipFrac, m.PolicyLoss, m.ValueLoss = ppoKL, stats.ClipFrac, stats.PolicyLoss, stats.ValueLoss
