@@ -30,41 +30,22 @@ var ErrNotRegular = errors.New("not a regular file")
 // a regular file before opening it (opening a FIFO would block) and a file larger than limit;
 // the errors name the path and wrap ErrNotRegular or ErrTooLarge.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kindOf(fi.Mode()))
-	}
-	if fi.Size() > limit {
-		return nil, fmt.Errorf("%s: %w: %d bytes, more than the %d this file may have", path, ErrTooLarge, fi.Size(), limit)
-	}
-	f, err := os.OpenFile(path, os.O_RDONLY, 0)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	// Check again on the open file: the path may have been replaced since the Stat.
-	if fi, err = f.Stat(); err != nil {
-		return nil, err
-	}
-	if !fi.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s: %w (%s)", path, ErrNotRegular, kindOf(fi.Mode()))
-	}
-	data, err := ReadAll(f, limit)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return data, nil
+	return readRegular(path, limit, func() (fs.FileInfo, error) { return os.Stat(path) },
+		func() (fs.File, error) { return os.OpenFile(path, os.O_RDONLY, 0) })
 }
 
 // ReadFileFS is ReadFile for the file name in fsys, e.g. the FS of an os.Root, which keeps every
-// read inside one directory. It refuses what is not a regular file before opening it (checked
-// again on the open file) and a file larger than limit; the errors name the file and wrap
-// ErrNotRegular or ErrTooLarge.
+// read inside one directory.
 func ReadFileFS(fsys fs.FS, name string, limit int64) ([]byte, error) {
-	fi, err := fs.Stat(fsys, name)
+	return readRegular(name, limit, func() (fs.FileInfo, error) { return fs.Stat(fsys, name) },
+		func() (fs.File, error) { return fsys.Open(name) })
+}
+
+// readRegular reads the file called name through stat and open: it refuses what is not a
+// regular file before opening it and again on the open file (the path may have been replaced
+// since the stat), and a file larger than limit.
+func readRegular(name string, limit int64, stat func() (fs.FileInfo, error), open func() (fs.File, error)) ([]byte, error) {
+	fi, err := stat()
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +55,7 @@ func ReadFileFS(fsys fs.FS, name string, limit int64) ([]byte, error) {
 	if fi.Size() > limit {
 		return nil, fmt.Errorf("%s: %w: %d bytes, more than the %d this file may have", name, ErrTooLarge, fi.Size(), limit)
 	}
-	f, err := fsys.Open(name)
+	f, err := open()
 	if err != nil {
 		return nil, err
 	}
