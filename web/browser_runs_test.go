@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"sort"
@@ -136,14 +135,7 @@ func TestBrowserRunPages(t *testing.T) {
 	trainTiny(t, runs, "adaptive", "kl-adaptive:0.01", 1)
 	trainTiny(t, runs, "clipped", "clip:0.2", 2)
 	rlhfStoryTiny(t, filepath.Join(runs, "story"))
-	srv, err := NewServer(runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	ctx := browser(t)
+	ts, ctx := serveInBrowser(t, runs)
 	waitCharts := func(n int) chromedp.Action {
 		return chromedp.Poll(fmt.Sprintf(`document.querySelectorAll(".run svg.chart").length >= %d`, n), nil, chromedp.WithPollingTimeout(20*time.Second))
 	}
@@ -336,14 +328,7 @@ func TestBrowserScreenshots(t *testing.T) {
 	if runs == "" || out == "" {
 		t.Skip("set KLPPO_SCREENSHOT_RUNS and KLPPO_SCREENSHOTS to write the run pages' screenshots")
 	}
-	srv, err := NewServer(runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	ctx := browser(t)
+	ts, ctx := serveInBrowser(t, runs)
 	for _, p := range []struct{ path, shot, ready string }{
 		{"runs/", "runs", ".runlist"},
 		{"runs/view/?run=kl-adaptive-0.01", "run", ".run svg.chart"},

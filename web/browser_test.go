@@ -189,14 +189,7 @@ func formatter(t *testing.T) func(float64, error) string {
 
 func TestBrowserExplainers(t *testing.T) {
 	chromiumPath(t)
-	srv, err := NewServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	ctx := browser(t)
+	ts, ctx := serveInBrowser(t, t.TempDir())
 
 	run(t, ctx, "index", chromedp.Navigate(ts.URL+"/"), chromedp.WaitVisible(".cards"))
 	legible(t, ctx, "index")
@@ -394,14 +387,7 @@ func TestBrowserLiveRun(t *testing.T) {
 	chromiumPath(t)
 	t.Chdir(t.TempDir())
 	runs := "runs" // relative, as `klppo serve` is usually started
-	srv, err := NewServer(runs)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	ctx := browser(t)
+	ts, ctx := serveInBrowser(t, runs)
 
 	cfg, err := ppo.DefaultConfig("CartPole-v1")
 	if err != nil {
@@ -518,4 +504,18 @@ func TestBrowserLiveRun(t *testing.T) {
 	if leash < 0 || trust < 0 || leash == trust {
 		t.Errorf("rlhf run page charts %q: want KL(π‖π_ref) and PPO's KL(π_old‖π_θ) on separate charts", titles)
 	}
+}
+
+// serveInBrowser serves the runs directory runs on a test server and opens a browser; both
+// close when the test ends.
+func serveInBrowser(t *testing.T, runs string) (*httptest.Server, context.Context) {
+	t.Helper()
+	srv, err := NewServer(runs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	return ts, browser(t)
 }

@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -18,14 +17,7 @@ import (
 // the asymmetry page's KL(Q‖P) minimum equal to a brute-force grid minimum, every slider at its
 // minimum and its maximum, PPO's KL against kl, and "1 bit" in the singular.
 func TestBrowserExplainerEdges(t *testing.T) {
-	srv, err := NewServer(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer srv.Close()
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	ctx := browser(t)
+	ts, ctx := serveInBrowser(t, t.TempDir())
 
 	// state reads what the page shows after loading path: the data-values, whether an error or
 	// the loader is still on the page, and the caption.
