@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"sort"
-	"syscall"
 	"time"
 
+	"klppo/internal/cputime"
 	"klppo/kl/fast"
 )
 
@@ -31,15 +30,6 @@ type benchKLResult struct {
 	Threads      int     `json:"threads"`
 	Kernel       string  `json:"kernel"`
 	MeanKL       float64 `json:"mean_kl"` // mean over rows, nats (a check that work was done)
-}
-
-// benchKLCPU is the process's user+system CPU time.
-func benchKLCPU() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func runBenchKL(args []string, stdout, stderr io.Writer) error {
@@ -100,7 +90,7 @@ func runBenchKL(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	ms := make([]float64, *repeat)
-	cpu0 := benchKLCPU()
+	cpu0, _ := cputime.Process()
 	for i := range ms {
 		t0 := time.Now()
 		if err := call(); err != nil {
@@ -108,22 +98,19 @@ func runBenchKL(args []string, stdout, stderr io.Writer) error {
 		}
 		ms[i] = float64(time.Since(t0).Nanoseconds()) / 1e6
 	}
-	cpu := benchKLCPU() - cpu0
+	cpu1, _ := cputime.Process()
+	cpu := cpu1 - cpu0
 	sorted := append([]float64(nil), ms...)
-	sort.Float64s(sorted)
-	median := sorted[len(sorted)/2]
-	if len(sorted)%2 == 0 {
-		median = (sorted[len(sorted)/2-1] + sorted[len(sorted)/2]) / 2
-	}
+	msMedian := median(sorted) // sorts its argument
 	meanKL := 0.0
 	for _, v := range dst {
 		meanKL += v / float64(len(dst))
 	}
 	res := benchKLResult{
 		Batch: *batch, Vocab: *vocab, DType: *dtype,
-		MsPerCall: median, MinMs: sorted[0], MaxMs: sorted[len(sorted)-1],
+		MsPerCall: msMedian, MinMs: sorted[0], MaxMs: sorted[len(sorted)-1],
 		CPUMsPerCall: float64(cpu.Nanoseconds()) / 1e6 / float64(*repeat),
-		GBPerSecond:  bytes / (median / 1e3) / 1e9,
+		GBPerSecond:  bytes / (msMedian / 1e3) / 1e9,
 		Repeats:      *repeat, Warmup: *warmup, Threads: min(f.Threads(), *batch),
 		Kernel: fast.Kernel(), MeanKL: meanKL,
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime/pprof"
 	"sort"
 
 	"klppo/experiments/rlhf"
@@ -73,19 +72,15 @@ func runBenchRLHF(args []string, stdout, stderr io.Writer) (err error) {
 		}
 	}
 	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return usagef("--cpuprofile %s: %v", *cpuprofile, err)
+		stop, perr := startCPUProfile(*cpuprofile)
+		if perr != nil {
+			return perr
 		}
 		defer func() {
-			if cerr := f.Close(); cerr != nil && err == nil {
-				err = fmt.Errorf("--cpuprofile %s: %w", *cpuprofile, cerr)
+			if serr := stop(); serr != nil && err == nil {
+				err = serr
 			}
 		}()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return fmt.Errorf("--cpuprofile: %w", err)
-		}
-		defer pprof.StopCPUProfile()
 	}
 	var all, roll, learn []float64
 	tokens := 0

@@ -8,24 +8,14 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
-	"sort"
 	"strings"
-	"syscall"
 
+	"klppo/internal/cputime"
 	"klppo/ppo"
 )
 
 func init() {
 	register("bench train", "measure training throughput (env steps per second) with CleanRL's hyperparameters (--preset cleanrl)", runBenchTrain)
-}
-
-// cpuSeconds is the process's user+system CPU time.
-func cpuSeconds() float64 {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return float64(ru.Utime.Sec+ru.Stime.Sec) + float64(ru.Utime.Usec+ru.Stime.Usec)/1e6
 }
 
 // runBenchTrain prints only what it measures on this machine; reference figures of other tools
@@ -79,19 +69,15 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 		return usagef("--repeat %d: must be > 0", *repeat)
 	}
 	if *cpuprofile != "" {
-		f, err := os.Create(*cpuprofile)
-		if err != nil {
-			return usagef("--cpuprofile %s: %v", *cpuprofile, err)
+		stop, perr := startCPUProfile(*cpuprofile)
+		if perr != nil {
+			return perr
 		}
 		defer func() {
-			if cerr := f.Close(); cerr != nil && err == nil {
-				err = fmt.Errorf("--cpuprofile %s: %w", *cpuprofile, cerr)
+			if serr := stop(); serr != nil && err == nil {
+				err = serr
 			}
 		}()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
 	}
 	source := "preset " + *preset
 	if *config != "" {
@@ -113,9 +99,10 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 		if err != nil {
 			return err
 		}
-		cpu0 := cpuSeconds()
+		cpu0, _ := cputime.Process()
 		s, err := ppo.Train(context.Background(), cfg, dir, ppo.Options{Force: true})
-		cpu := cpuSeconds() - cpu0
+		cpu1, _ := cputime.Process()
+		cpu := (cpu1 - cpu0).Seconds()
 		if rerr := os.RemoveAll(dir); rerr != nil && err == nil {
 			err = rerr
 		}
@@ -127,13 +114,31 @@ func runBenchTrain(args []string, stdout, stderr io.Writer) (err error) {
 		sps = append(sps, s.SPS)
 		cpus = append(cpus, float64(s.Steps)/cpu)
 	}
-	sort.Float64s(sps)
-	sort.Float64s(cpus)
-	fmt.Fprintf(stdout, "median: %.0f steps/s wall, %.0f steps per CPU-second\n", sps[len(sps)/2], cpus[len(cpus)/2])
+	fmt.Fprintf(stdout, "median: %.0f steps/s wall, %.0f steps per CPU-second\n", median(sps), median(cpus))
 	if l, err := os.ReadFile("/proc/loadavg"); err == nil {
 		fmt.Fprintf(stdout, "load average during the runs: %s", l)
 	}
 	return nil
+}
+
+// startCPUProfile starts a CPU profile written to path (--cpuprofile); stop ends it and closes
+// the file.
+func startCPUProfile(path string) (stop func() error, err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, usagef("--cpuprofile %s: %v", path, err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile %s: %w", path, err)
+	}
+	return func() error {
+		pprof.StopCPUProfile()
+		if err := f.Close(); err != nil {
+			return fmt.Errorf("--cpuprofile %s: %w", path, err)
+		}
+		return nil
+	}, nil
 }
 
 // writeHeapProfile writes the allocation profile (all allocations since the start, with
