@@ -652,14 +652,9 @@ func (l *Learner) readLosses() (minibatchLosses, error) {
 		*r.dst = x
 	}
 	l.logRatio = nn.Float64s(p.logRatio.v, l.logRatio)
-	for _, x := range []float64{out.surrogate, out.entropy} {
-		if !finite(x) {
-			return out, fmt.Errorf("%w in the losses (policy loss %v, value loss %v, entropy %v, KL %v)", errNonFinite, out.surrogate, out.value, out.entropy, out.kl)
-		}
-	}
-	for _, x := range []float64{out.kl, out.value, out.klRef} {
-		if math.IsInf(x, 0) || (math.IsNaN(x) && !math.IsNaN(x)) {
-			return out, fmt.Errorf("%w in the losses (policy loss %v, value loss %v, entropy %v, KL %v)", errNonFinite, out.surrogate, out.value, out.entropy, out.kl)
+	for _, r := range reads { // every value this objective computes must be finite
+		if r.from.v != nil && !finite(*r.dst) {
+			return out, fmt.Errorf("%w in the losses (%s %v; policy loss %v, value loss %v, entropy %v, KL %v)", errNonFinite, r.name, *r.dst, out.surrogate, out.value, out.entropy, out.kl)
 		}
 	}
 	return out, nil
