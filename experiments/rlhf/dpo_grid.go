@@ -1,9 +1,7 @@
 package rlhf
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -172,9 +170,9 @@ func RunDPOGrid(ctx context.Context, cfg DPOGridConfig, dir string, opts DPOGrid
 	}
 	if seedEnv == nil {
 		seedEnv = func(seed uint64) (GridSeed, error) {
-			pc := cfg.Prepare
-			pc.SFT.Seed, pc.RM.Seed = seed, seed
-			p, err := Prepare(ctx, pc, filepath.Join(dir, fmt.Sprintf("seed-%d", seed)), nil)
+			sd := filepath.Join(dir, fmt.Sprintf("seed-%d", seed))
+			pc := seedPrepare(cfg.Prepare, seed, sd, opts.Resume) // a resumed grid reuses the seed's π_ref and reward model
+			p, err := Prepare(ctx, pc, sd, nil)
 			return GridSeed{Env: p.Env, Prefs: pc.RM}, err
 		}
 	}
@@ -248,9 +246,7 @@ func finishedDPORun(dir string, cfg DPOConfig, prefs RMConfig) (DPOSummary, bool
 	if err := readJSON(filepath.Join(dir, ConfigFile), &rc); err != nil {
 		return sum, false
 	}
-	a, err1 := json.Marshal([]any{rc.DPO, rc.Prefs})
-	b, err2 := json.Marshal([]any{cfg, prefs})
-	return sum, err1 == nil && err2 == nil && bytes.Equal(a, b)
+	return sum, sameJSON([]any{rc.DPO, rc.Prefs}, []any{cfg, prefs})
 }
 
 // DefaultDriftConfig is the drift experiment: deterministic preferences (label noise 0), DPO with

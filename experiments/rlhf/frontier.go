@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"klppo/internal/fileio"
 	"klppo/internal/rundir"
 )
 
@@ -113,7 +114,7 @@ func DiscoverRuns(method, root string) ([]FrontierRunRef, error) {
 		if _, err := os.Stat(filepath.Join(path, MetricsFile)); err != nil {
 			return nil
 		}
-		data, err := os.ReadFile(filepath.Join(path, SummaryFile))
+		data, err := fileio.ReadFile(filepath.Join(path, SummaryFile), fileio.SmallFile)
 		if err != nil {
 			return nil
 		}
@@ -575,11 +576,8 @@ func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGr
 	}
 	var refs []FrontierRunRef
 	for _, r := range res.Runs {
-		d := filepath.Join(cfg.Sweep, r.Dir) // a sweep's run paths are relative to it …
-		if _, err := os.Stat(d); err != nil {
-			d = r.Dir // … or, in sweeps written before they were, to where it ran
-		}
-		refs = append(refs, FrontierRunRef{Method: "ppo", Setting: r.Beta, Seed: r.Seed, Dir: d})
+		// LoadSweep made every run path relative to the sweep and checked that it finished there.
+		refs = append(refs, FrontierRunRef{Method: "ppo", Setting: r.Beta, Seed: r.Seed, Dir: filepath.Join(cfg.Sweep, r.Dir)})
 	}
 	for _, r := range runs {
 		refs = append(refs, FrontierRunRef{Method: frontierMethod(r.Arm), Setting: r.Arm.Beta, Seed: r.Seed, Dir: filepath.Join(dir, r.Dir)})

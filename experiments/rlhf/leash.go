@@ -167,9 +167,8 @@ func LeashRunDir(method string, reward Reward, beta float64, seed uint64) string
 
 // leashRun is one run of the grid, ready to go.
 type leashRun struct {
-	run   func(ctx context.Context, env Env, dir string, onUpdate func(UpdateMetrics)) (Summary, error)
-	rc    RunConfig // the method's part of config.json, to recognise a finished run
-	descr string
+	run func(ctx context.Context, env Env, dir string, onUpdate func(UpdateMetrics)) (Summary, error)
+	rc  RunConfig // the method's part of config.json, to recognise a finished run
 }
 
 // run returns the run (method, reward, β, seed) of the grid, validated.
@@ -367,14 +366,7 @@ func sameJSON(a, b any) bool {
 func (res *LeashResult) seed(ctx context.Context, seed uint64, opts LeashOptions, report func(LeashStep)) ([]LeashRow, error) {
 	cfg := res.Config
 	sd := filepath.Join(res.dir, fmt.Sprintf("seed-%d", seed))
-	pc := cfg.Prepare
-	pc.SFT.Seed, pc.RM.Seed = seed, seed
-	if opts.Resume && stageWritten(filepath.Join(sd, "sft"), SFTModelFile) {
-		pc.SFTDir = filepath.Join(sd, "sft")
-		if stageWritten(filepath.Join(sd, "rm"), RMModelFile) {
-			pc.RMDir = filepath.Join(sd, "rm")
-		}
-	}
+	pc := seedPrepare(cfg.Prepare, seed, sd, opts.Resume)
 	prep, err := Prepare(ctx, pc, sd, nil)
 	if err != nil {
 		return nil, err
@@ -513,12 +505,8 @@ func finishedOnlineRun(dir string, want RunConfig) (Summary, bool) {
 	if err != nil || !sum.Complete {
 		return sum, false
 	}
-	data, err := fileio.ReadFile(filepath.Join(dir, ConfigFile), fileio.SmallFile)
-	if err != nil {
-		return sum, false
-	}
 	var rc RunConfig
-	if err := json.Unmarshal(data, &rc); err != nil {
+	if err := readJSON(filepath.Join(dir, ConfigFile), &rc); err != nil {
 		return sum, false
 	}
 	return sum, sameJSON([]any{rc.Method, rc.PPO, rc.GRPO, rc.RLOO}, []any{want.Method, want.PPO, want.GRPO, want.RLOO})

@@ -308,14 +308,7 @@ func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) 
 func (res *SweepResult) seed(ctx context.Context, seed uint64, opts SweepOptions, report func(SweepStep)) ([]SweepRow, error) {
 	cfg := res.Config
 	sd := filepath.Join(res.dir, fmt.Sprintf("seed-%d", seed))
-	pc := cfg.Prepare
-	pc.SFT.Seed, pc.RM.Seed = seed, seed
-	if opts.Resume && stageWritten(filepath.Join(sd, "sft"), SFTModelFile) {
-		pc.SFTDir = filepath.Join(sd, "sft")
-		if stageWritten(filepath.Join(sd, "rm"), RMModelFile) {
-			pc.RMDir = filepath.Join(sd, "rm")
-		}
-	}
+	pc := seedPrepare(cfg.Prepare, seed, sd, opts.Resume)
 	prep, err := Prepare(ctx, pc, sd, nil)
 	if err != nil {
 		return nil, err
@@ -381,6 +374,20 @@ func (res *SweepResult) seed(ctx context.Context, seed uint64, opts SweepOptions
 		}
 	}
 	return rows, nil
+}
+
+// seedPrepare is the pipeline of one seed of an experiment whose seed directory is sd: pc with
+// the seed's SFT and reward-model seeds, and, when resuming, the stages an earlier run of the
+// experiment wrote completely there loaded instead of trained again.
+func seedPrepare(pc PrepareConfig, seed uint64, sd string, resume bool) PrepareConfig {
+	pc.SFT.Seed, pc.RM.Seed = seed, seed
+	if resume && stageWritten(filepath.Join(sd, "sft"), SFTModelFile) {
+		pc.SFTDir = filepath.Join(sd, "sft")
+		if stageWritten(filepath.Join(sd, "rm"), RMModelFile) {
+			pc.RMDir = filepath.Join(sd, "rm")
+		}
+	}
+	return pc
 }
 
 // stageWritten reports whether dir holds a stage Prepare wrote completely (its model file and,
