@@ -117,7 +117,7 @@ func printHelp(w io.Writer, prefix string) {
 func run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		printHelp(stderr, "")
-		fmt.Fprintf(stderr, "Start with 'klppo train' (CartPole-v1, about a minute) or 'klppo rlhf'; 'klppo version' prints the build.\n")
+		fmt.Fprintf(stderr, "Start with 'klppo train' (Pendulum-v1 with a binding KL target, under a minute) or 'klppo rlhf'; 'klppo version' prints the build.\n")
 		return 2
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
