@@ -44,13 +44,25 @@ func (a AdaptiveBeta) Next(beta, d float64, n int) float64 {
 	if !finite(d) {
 		return beta
 	}
-	switch {
-	case d < a.Target/1.5:
+	switch adaptiveBand(d, a.Target) {
+	case -1:
 		return beta / 2
-	case d > a.Target*1.5:
+	case 1:
 		return beta * 2
 	}
 	return beta
+}
+
+// adaptiveBand places the KL d against the adaptive rule's band [target/1.5, 1.5·target]: −1
+// below it (the rule halves β), +1 above it (the rule doubles β), 0 inside (β is kept).
+func adaptiveBand(d, target float64) int {
+	switch {
+	case d < target/1.5:
+		return -1
+	case d > target*1.5:
+		return 1
+	}
+	return 0
 }
 
 // ProportionalBeta is the proportional controller of Ziegler et al. (2019), TRL's

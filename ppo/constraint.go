@@ -54,10 +54,10 @@ func (c *klConstraintCounter) add(d, beta float64) {
 	if math.IsNaN(c.target) {
 		return
 	}
-	switch {
-	case d < c.target/1.5:
+	switch adaptiveBand(d, c.target) {
+	case -1:
 		c.below++
-	case d > c.target*1.5:
+	case 1:
 		c.above++
 	default:
 		c.in++

@@ -31,8 +31,8 @@ func runBenchRLHF(args []string, stdout, stderr io.Writer) (err error) {
 	updates := fs.Int("updates", 30, "timed PPO updates (default config: 64 sequences, 4 epochs of 256-token minibatches, k1 in the reward, β = 0.5)")
 	warmup := fs.Int("warmup", 3, "untimed updates first")
 	seed := fs.Uint64("seed", 1, "seed of π_ref, the reward model and PPO")
-	sftDir := fs.String("sft", "", "load π_ref from this `klppo rlhf sft` directory instead of training it")
-	rmDir := fs.String("rm", "", "load the reward model from this `klppo rlhf rm` directory instead of training it")
+	sftDir := fs.String("sft", "", "load π_ref from this DIR (written by 'klppo rlhf sft') instead of training it")
+	rmDir := fs.String("rm", "", "load the reward model from this DIR (written by 'klppo rlhf rm') instead of training it")
 	cpuprofile := fs.String("cpuprofile", "", "write a CPU profile of the timed updates to FILE")
 	asJSON := fs.Bool("json", false, "print one JSON object")
 	if err := parseFlags(fs, args); err != nil {

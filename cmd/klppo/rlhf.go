@@ -199,21 +199,27 @@ func (f *rlhfFlags) prepareDirs() []string {
 	return d
 }
 
-// prepareConfig is the pipeline of the flags, validated, with its memory checked.
-func (f *rlhfFlags) prepareConfig() (rlhf.PrepareConfig, error) {
+// prepareFields is the pipeline the flags of prepareGroup set (not validated).
+func (f *rlhfFlags) prepareFields() rlhf.PrepareConfig {
 	pc := rlhf.DefaultPrepareConfig(*f.seed)
 	pc.RM.Temperature = *f.labelNoise
 	pc.SFT.Epochs, pc.SFT.Train, pc.RM.Pairs = *f.sftEpochs, *f.sentence, *f.pairs
 	pc.SFTDir, pc.RMDir = *f.sftDir, *f.rmDir
+	return pc
+}
+
+// prepareConfig is the pipeline of the flags, validated, with its memory checked.
+func (f *rlhfFlags) prepareConfig() (rlhf.PrepareConfig, error) {
+	pc := f.prepareFields()
 	if err := pc.Validate(); err != nil {
 		return pc, f.usage(err)
 	}
 	return pc, f.usage(pc.CheckMemory())
 }
 
-// ppoConfig is the PPO configuration of the flags, validated, with the memory of a run of the
-// default model checked (the library checks again with the model it loads).
-func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
+// ppoFields is the PPO configuration the flags of ppoGroup set (not validated: the sweep
+// validates it as its template).
+func (f *rlhfFlags) ppoFields() (rlhf.PPOConfig, error) {
 	c := rlhf.DefaultPPOConfig(*f.klCoef, *f.seed)
 	est, err := kl.ParseEstimator(*f.klEst)
 	if err != nil {
@@ -224,6 +230,16 @@ func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
 	c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
 	c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda
 	c.Reward = rlhf.Reward(*f.reward)
+	return c, nil
+}
+
+// ppoConfig is the PPO configuration of the flags, validated, with the memory of a run of the
+// default model checked (the library checks again with the model it loads).
+func (f *rlhfFlags) ppoConfig() (rlhf.PPOConfig, error) {
+	c, err := f.ppoFields()
+	if err != nil {
+		return c, err
+	}
 	if err := c.Validate(); err != nil {
 		return c, f.usage(err)
 	}
@@ -597,21 +613,10 @@ func runRLHFSweep(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		cfg.BoNPool, cfg.Parallel, cfg.FitMaxD = *pool, *parallel, *fitMaxD
-		cfg.Prepare = rlhf.DefaultPrepareConfig(*f.seed)
-		cfg.Prepare.RM.Temperature = *f.labelNoise
-		cfg.Prepare.SFT.Epochs, cfg.Prepare.SFT.Train, cfg.Prepare.RM.Pairs = *f.sftEpochs, *f.sentence, *f.pairs
-		cfg.Prepare.SFTDir, cfg.Prepare.RMDir = *f.sftDir, *f.rmDir
-		cfg.PPO = rlhf.DefaultPPOConfig(0, *f.seed)
-		c := &cfg.PPO
-		est, err := kl.ParseEstimator(*f.klEst)
-		if err != nil {
-			return usagef("--kl-estimator %q: want k1, k2, k3 or exact", *f.klEst)
+		cfg.Prepare = f.prepareFields()
+		if cfg.PPO, err = f.ppoFields(); err != nil { // β 0: the sweep sets it per run
+			return err
 		}
-		c.KL.In, c.KL.Estimator = ppo.KLRefPlacement(*f.klIn), est
-		c.Ctl, c.Target, c.Horizon = *f.klCtl, *f.klTarget, *f.klHorizon
-		c.Updates, c.Batch, c.Minibatch, c.Epochs = *f.updates, *f.batch, *f.minibatch, *f.epochs
-		c.LR, c.Clip, c.Gamma, c.Lambda = *f.lr, *f.clip, *f.gamma, *f.lambda
-		c.Reward = rlhf.Reward(*f.reward)
 	}
 	if err := cfg.Validate(); err != nil {
 		return f.usage(err)

@@ -177,9 +177,12 @@ func (f *KL) rowsLoop() {
 		var v float64
 		if f.p32 != nil {
 			p, q := f.p32[r*c:(r+1)*c], f.q32[r*c:(r+1)*c]
-			if fastHaveAVX2 {
+			switch {
+			case fastHaveAVX512:
+				v = fastRow32AVX512(p, q)
+			case fastHaveAVX2:
 				v = fastRow32AVX2(p, q)
-			} else {
+			default:
 				v = fastRow32(p, q)
 			}
 			if !fastFinite(v) {

@@ -258,6 +258,12 @@ func TestFastKLMatchesExact(t *testing.T) {
 				if g := fastRow32(p32[lo:hi], q32[lo:hi]); math.Abs(g-want32) > 1e-11*math.Abs(want32)+1e-13 {
 					t.Errorf("row %d pure-Go float32: %.17g, exact %.17g", r, g, want32)
 				}
+				// the AVX2 float32 row too (on an AVX-512 machine the KL above ran the AVX-512 one)
+				if fastHaveAVX2 {
+					if g := fastRow32AVX2(p32[lo:hi], q32[lo:hi]); math.Abs(g-want32) > 1e-5*math.Abs(want32)+1e-7 {
+						t.Errorf("row %d AVX2 float32: %.17g, exact %.17g", r, g, want32)
+					}
+				}
 			}
 		})
 	}

@@ -163,9 +163,6 @@ const fastBlock = 2048
 func fastRow32AVX2(x, y []float32) float64 {
 	n := len(x)
 	y = y[:n]
-	if fastHaveAVX512 {
-		return fastRow32AVX512(x, y)
-	}
 	nv := n &^ 15
 	if nv == 0 {
 		return fastRow32(x, y)

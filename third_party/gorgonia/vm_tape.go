@@ -638,18 +638,19 @@ func (instr alloc) exec(m *tapeMachine) (err error) {
 	var v Value
 	switch dev {
 	case CPU:
-		// klppo patch (see README.md): reuse the value this alloc made in an earlier run, if
-		// any, zeroed, instead of a new zeroed one.
+		// klppo patch (see README.md): reuse the tensor this alloc made in an earlier run, if
+		// any, zeroed, instead of a new zeroed one (scalars are cheap: always made anew).
 		id := instr.writeTo.id
 		if id >= 0 && id < len(m.spare) && m.spare[id] != nil && m.spare[id].Dtype() == dt && m.spare[id].Shape().Eq(instr.s) {
-			v = m.spare[id]
-			if z, ok := v.(tensor.Tensor); ok {
-				z.Zero() // as makeValue's: some instructions accumulate into what alloc made
-			}
+			z := m.spare[id].(tensor.Tensor)
+			z.Zero() // as makeValue's: some instructions accumulate into what alloc made
+			v = z
 			break
 		}
 		if v, err = makeValue(instr.t, instr.s); err == nil && id >= 0 && id < len(m.spare) {
-			m.spare[id] = v
+			if _, isTensor := v.(tensor.Tensor); isTensor {
+				m.spare[id] = v
+			}
 		}
 
 	default:
