@@ -183,3 +183,67 @@ func matrix32(d *tensor.Dense) (data []float32, t blas.Transpose, ld int, ok boo
 	}
 	return nil, 0, 0, false
 }
+
+var _ tensor.Repeater = engine{}
+
+// RepeatReuse is the standard engine's RepeatReuse. The two repeats gorgonia's BroadcastAdd and
+// BroadcastSub make of a matrix — a (1, n) row repeated r times down axis 0 (a bias over a
+// batch) and an (m, 1) column repeated r times along axis 1 (a per-row max or log-sum-exp over
+// a row of logits) — are written here with plain copies: the same values the standard engine
+// writes through its generic element-array path, which costs about ten times as much.
+func (e engine) RepeatReuse(t, reuse tensor.Tensor, axis int, repeats ...int) (tensor.Tensor, error) {
+	if repeatBroadcast(t, reuse, axis, repeats) {
+		return reuse, nil
+	}
+	return e.StandardEngine.RepeatReuse(t, reuse, axis, repeats...)
+}
+
+// repeatBroadcast does RepeatReuse's two broadcast cases for plain float32 and float64
+// matrices and reports whether it did; it declines anything else.
+func repeatBroadcast(t, reuse tensor.Tensor, axis int, repeats []int) bool {
+	a, ok1 := t.(*tensor.Dense)
+	d, ok2 := reuse.(*tensor.Dense)
+	if !ok1 || !ok2 || len(repeats) != 1 || !plainMatrix(a) || !plainMatrix(d) || a.Dtype() != d.Dtype() {
+		return false
+	}
+	r, as, ds := repeats[0], a.Shape(), d.Shape()
+	switch {
+	case axis == 0 && as[0] == 1 && ds[0] == r && ds[1] == as[1]:
+	case axis == 1 && as[1] == 1 && ds[1] == r && ds[0] == as[0]:
+	default:
+		return false
+	}
+	switch a.Dtype() {
+	case tensor.Float32:
+		broadcastInto(d.Float32s(), a.Float32s(), axis, ds[0], ds[1])
+	case tensor.Float64:
+		broadcastInto(d.Float64s(), a.Float64s(), axis, ds[0], ds[1])
+	default:
+		return false
+	}
+	return true
+}
+
+// broadcastInto fills the rows×cols matrix dst from src: the row src repeated down (axis 0) or
+// the column src repeated across (axis 1).
+func broadcastInto[T float32 | float64](dst, src []T, axis, rows, cols int) {
+	for i := 0; i < rows; i++ {
+		row := dst[i*cols : (i+1)*cols]
+		if axis == 0 {
+			copy(row, src)
+			continue
+		}
+		v := src[i]
+		for j := range row {
+			row[j] = v
+		}
+	}
+}
+
+// plainMatrix reports whether d is a float32 or float64 matrix whose elements are its data slice
+// in row-major order.
+func plainMatrix(d *tensor.Dense) bool {
+	dt := d.Dtype()
+	return (dt == tensor.Float32 || dt == tensor.Float64) && d.Dims() == 2 && !d.RequiresIterator() && !d.IsMasked() &&
+		d.DataOrder().IsRowMajor() && d.DataSize() == d.Shape().TotalSize()
+}

@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -183,4 +184,69 @@ func TestEngineMatMulMatchesStdEng(t *testing.T) {
 	if haveGemmAVX2 && tiled == 0 {
 		t.Fatal("no product went through the tiles")
 	}
+}
+
+// TestEngineRepeatMatchesStdEng: the engine's RepeatReuse writes what the standard engine writes,
+// for the two broadcast shapes it copies itself (in float32 and float64) and for shapes it
+// declines, and it overwrites whatever the reuse tensor held.
+func TestEngineRepeatMatchesStdEng(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		for _, tc := range []struct {
+			shape tensor.Shape
+			axis  int
+			rep   int
+		}{{tensor.Shape{1, 5}, 0, 7}, {tensor.Shape{6, 1}, 1, 3}, {tensor.Shape{1, 1}, 0, 4}, {tensor.Shape{1, 1}, 1, 4},
+			{tensor.Shape{2, 3}, 0, 2}, {tensor.Shape{2, 3}, 1, 2}, {tensor.Shape{4}, 0, 3}} {
+			n := tc.shape.TotalSize()
+			src := tensor.New(tensor.Of(dt), tensor.WithShape(tc.shape...), tensor.WithEngine(engine{}))
+			for i := 0; i < n; i++ {
+				if err := src.SetAt(castTo(dt, float64(i)*1.5-2), unravel(tc.shape, i)...); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := tensor.StdEng{}.Repeat(src, tc.axis, tc.rep)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reuse := tensor.New(tensor.Of(dt), tensor.WithShape(want.Shape()...))
+			if err := reuse.Memset(castTo(dt, 9)); err != nil {
+				t.Fatal(err)
+			}
+			got, err := engine{}.RepeatReuse(src, reuse, tc.axis, tc.rep)
+			if err != nil {
+				t.Fatalf("%v %v axis %d ×%d: %v", dt, tc.shape, tc.axis, tc.rep, err)
+			}
+			if got != tensor.Tensor(reuse) || !got.Shape().Eq(want.Shape()) {
+				t.Fatalf("%v %v axis %d ×%d: result %v, want the reuse tensor of shape %v", dt, tc.shape, tc.axis, tc.rep, got.Shape(), want.Shape())
+			}
+			if fmt.Sprint(got.Data()) != fmt.Sprint(want.Data()) {
+				t.Fatalf("%v %v axis %d ×%d: %v, standard engine %v", dt, tc.shape, tc.axis, tc.rep, got.Data(), want.Data())
+			}
+		}
+	}
+	// The two broadcasts are the ones the engine copies itself.
+	row := tensor.New(tensor.WithShape(1, 3), tensor.WithBacking([]float32{1, 2, 3}))
+	if !repeatBroadcast(row, tensor.New(tensor.Of(tensor.Float32), tensor.WithShape(2, 3)), 0, []int{2}) {
+		t.Fatal("a (1, 3) row repeated down axis 0 was declined")
+	}
+	col := tensor.New(tensor.WithShape(3, 1), tensor.WithBacking([]float64{1, 2, 3}))
+	if !repeatBroadcast(col, tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(3, 4)), 1, []int{4}) {
+		t.Fatal("a (3, 1) column repeated along axis 1 was declined")
+	}
+}
+
+func unravel(s tensor.Shape, i int) []int {
+	idx := make([]int, len(s))
+	for d := len(s) - 1; d >= 0; d-- {
+		idx[d] = i % s[d]
+		i /= s[d]
+	}
+	return idx
+}
+
+func castTo(dt tensor.Dtype, v float64) any {
+	if dt == tensor.Float32 {
+		return float32(v)
+	}
+	return v
 }
