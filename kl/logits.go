@@ -32,7 +32,7 @@ func validateLogits[F Float](name string, x []F) error {
 func logSoftmaxInto[F Float](dst []float64, x []F) {
 	m := math.Inf(-1)
 	for _, v := range x {
-		m = math.Max(m, float64(v))
+		m = max(m, float64(v)) // math.Max's value (NaN, ±0 and ±Inf alike), inlined
 	}
 	var s float64
 	for _, v := range x {
@@ -99,7 +99,7 @@ func SoftmaxInto[F Float](dst []float64, x []F) error {
 	}
 	m := math.Inf(-1)
 	for _, v := range x {
-		m = math.Max(m, float64(v))
+		m = max(m, float64(v)) // math.Max's value (NaN, ±0 and ±Inf alike), inlined
 	}
 	var s float64
 	for i, v := range x {

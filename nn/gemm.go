@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"sync"
 	"unsafe"
 
 	"gonum.org/v1/gonum/blas"
@@ -70,14 +71,25 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 	}
 	var impl gonum.Implementation
 	if !bT {
-		// gonum's axpy over columns j0..n of row i: C[i,j] += A[i,l]·B[l,j] for every nonzero A[i,l]
-		axpyRow := func(i, j0 int) {
-			ci := c[i*ldc+j0 : i*ldc+n]
-			for l := 0; l < k; l++ {
-				if v := a[i*ars+l*acs]; v != 0 {
-					saxpy(v, b[l*ldb+j0:l*ldb+n], ci)
+		sc := sparsePool.Get().(*sparseScratch)
+		defer sparsePool.Put(sc)
+		// gonum's axpys over row i: C[i,j] += A[i,l]·B[l,j] for every nonzero A[i,l], l ascending
+		axpyRow := func(i int) {
+			sc.vals, sc.offs = sc.vals[:0], sc.offs[:0]
+			if !aT { // A's row is contiguous: find its nonzeros 8 at a time
+				ai := a[i*lda : i*lda+k]
+				sc.idx = growInt32(sc.idx, k)
+				for _, l := range sc.idx[:nonzeros(&sc.idx[0], &ai[0], k)] {
+					sc.vals, sc.offs = append(sc.vals, ai[l]), append(sc.offs, int(l)*ldb)
+				}
+			} else {
+				for l := 0; l < k; l++ {
+					if v := a[i*ars+l*acs]; v != 0 {
+						sc.vals, sc.offs = append(sc.vals, v), append(sc.offs, l*ldb)
+					}
 				}
 			}
+			sparseRow(c[i*ldc:i*ldc+n], sc.vals, sc.offs, b, n)
 		}
 		// A without zeros (the usual case: activations, gradients) needs no check per block.
 		zeroFree := false
@@ -99,7 +111,7 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 					continue
 				}
 				for i := i0; i < min(i0+4, m); i++ {
-					axpyRow(i, 0)
+					axpyRow(i)
 				}
 				continue
 			}
@@ -116,13 +128,42 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 				}
 			}
 		}
-		for l := 0; l < k && len(fallback) > 0; l++ {
-			al, bl := a[l*lda:], b[l*ldb:l*ldb+n]
-			for _, i := range fallback {
-				if v := al[i]; v != 0 {
-					saxpy(v, bl, c[i*ldc:i*ldc+n])
+		if len(fallback) == 0 {
+			return true
+		}
+		if len(fallback)*k > maxSparseScratch {
+			for l := 0; l < k; l++ {
+				al, bl := a[l*lda:], b[l*ldb:l*ldb+n]
+				for _, i := range fallback {
+					if v := al[i]; v != 0 {
+						saxpy(v, bl, c[i*ldc:i*ldc+n])
+					}
 				}
 			}
+			return true
+		}
+		// One pass over A's stored rows sorts the nonzeros of every fallback row of C by l
+		// (row f's at f·k …), then each row of C takes its axpys at once (sparseRow).
+		sc.vals, sc.offs = grow32(sc.vals, len(fallback)*k), growInt(sc.offs, len(fallback)*k)
+		sc.count, sc.slot, sc.idx = growInt(sc.count, len(fallback)), growInt(sc.slot, m), growInt32(sc.idx, m)
+		clear(sc.count)
+		clear(sc.slot)
+		for f, i := range fallback {
+			sc.slot[i] = f + 1
+		}
+		for l := 0; l < k; l++ {
+			al := a[l*lda : l*lda+m]
+			for _, i := range sc.idx[:nonzeros(&sc.idx[0], &al[0], m)] {
+				if f := sc.slot[i] - 1; f >= 0 {
+					p := f*k + sc.count[f]
+					sc.vals[p], sc.offs[p] = al[i], l*ldb
+					sc.count[f]++
+				}
+			}
+		}
+		for f, i := range fallback {
+			lo, hi := f*k, f*k+sc.count[f]
+			sparseRow(c[i*ldc:i*ldc+n], sc.vals[lo:hi], sc.offs[lo:hi], b, n)
 		}
 		return true
 	}
@@ -143,6 +184,57 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		}
 	}
 	return true
+}
+
+// sparseScratch holds the nonzeros of sparse rows of op(A) and their offsets into B.
+type sparseScratch struct {
+	vals              []float32
+	offs, count, slot []int
+	idx               []int32
+}
+
+var sparsePool = sync.Pool{New: func() any { return new(sparseScratch) }}
+
+// maxSparseScratch bounds the scratch of Aᵀ·B's sparse rows (rows × k entries); larger cases
+// take gonum's axpys one nonzero at a time.
+const maxSparseScratch = 1 << 20
+
+func growInt32(s []int32, n int) []int32 {
+	if cap(s) < n {
+		return make([]int32, n)
+	}
+	return s[:n]
+}
+
+func growInt(s []int, n int) []int {
+	if cap(s) < n {
+		return make([]int, n)
+	}
+	return s[:n]
+}
+
+// sparseRow adds to the n columns of a row ci of C the products vals[q]·B[row of offs[q], j] in
+// the order of q — gonum's axpy per nonzero A[i,l], each product rounded before the sum — with the
+// row's sums held in registers across all of its nonzeros (sparseAxpy64, sparseAxpy8; the last
+// n mod 8 columns in Go). offs[q] is the nonzero's B row times ldb.
+func sparseRow(ci, vals []float32, offs []int, b []float32, n int) {
+	if len(vals) == 0 {
+		return
+	}
+	j := 0
+	for ; j+64 <= n; j += 64 {
+		sparseAxpy64(&ci[j], &vals[0], &offs[0], len(vals), &b[j])
+	}
+	for ; j+8 <= n; j += 8 {
+		sparseAxpy8(&ci[j], &vals[0], &offs[0], len(vals), &b[j])
+	}
+	for ; j < n; j++ {
+		s := ci[j]
+		for q, v := range vals {
+			s += float32(v * b[offs[q]+j]) // the conversion rounds the product: no fused multiply-add
+		}
+		ci[j] = s
+	}
 }
 
 // saxpy sets y[j] += alpha·x[j] for j < len(x) ≤ len(y), the product rounded before the sum —

@@ -21,3 +21,12 @@ func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32)
 
 //go:noescape
 func anyZero8(p *float32, n int) bool
+
+//go:noescape
+func sparseAxpy64(c *float32, vals *float32, offs *int, nnz int, b *float32)
+
+//go:noescape
+func sparseAxpy8(c *float32, vals *float32, offs *int, nnz int, b *float32)
+
+//go:noescape
+func nonzeros(dst *int32, a *float32, n int) (count int)

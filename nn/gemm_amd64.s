@@ -259,3 +259,150 @@ zero_loop:
 	SETNE     ret+16(FP)
 	VZEROUPPER
 	RET
+
+// func sparseAxpy64(c *float32, vals *float32, offs *int, nnz int, b *float32)
+//
+// c[j] += vals[q] · b[offs[q] + j] for j < 64, for q = 0, 1, …, nnz−1 in that order, each product
+// rounded before the sum: gonum's axpy arithmetic over one sparse row of A (its nonzeros vals at
+// B-row offsets offs), with the 64 sums of C in eight registers from the first product to the
+// last instead of a load and a store of C per nonzero.
+TEXT ·sparseAxpy64(SB), NOSPLIT, $0-40
+	MOVQ    c+0(FP), DI
+	MOVQ    vals+8(FP), SI
+	MOVQ    offs+16(FP), DX
+	MOVQ    nnz+24(FP), CX
+	MOVQ    b+32(FP), R8
+	VMOVUPS (DI), Y0
+	VMOVUPS 32(DI), Y1
+	VMOVUPS 64(DI), Y2
+	VMOVUPS 96(DI), Y3
+	VMOVUPS 128(DI), Y4
+	VMOVUPS 160(DI), Y5
+	VMOVUPS 192(DI), Y6
+	VMOVUPS 224(DI), Y7
+	TESTQ   CX, CX
+	JZ      sparse64_store
+
+sparse64_loop:
+	VBROADCASTSS (SI), Y8
+	MOVQ         (DX), AX
+	LEAQ         (R8)(AX*4), R9
+	VMULPS       (R9), Y8, Y9
+	VADDPS       Y9, Y0, Y0
+	VMULPS       32(R9), Y8, Y10
+	VADDPS       Y10, Y1, Y1
+	VMULPS       64(R9), Y8, Y11
+	VADDPS       Y11, Y2, Y2
+	VMULPS       96(R9), Y8, Y12
+	VADDPS       Y12, Y3, Y3
+	VMULPS       128(R9), Y8, Y13
+	VADDPS       Y13, Y4, Y4
+	VMULPS       160(R9), Y8, Y14
+	VADDPS       Y14, Y5, Y5
+	VMULPS       192(R9), Y8, Y15
+	VADDPS       Y15, Y6, Y6
+	VMULPS       224(R9), Y8, Y9
+	VADDPS       Y9, Y7, Y7
+	ADDQ         $4, SI
+	ADDQ         $8, DX
+	DECQ         CX
+	JNZ          sparse64_loop
+
+sparse64_store:
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VZEROUPPER
+	RET
+
+// func sparseAxpy8(c *float32, vals *float32, offs *int, nnz int, b *float32)
+//
+// sparseAxpy64 for 8 columns.
+TEXT ·sparseAxpy8(SB), NOSPLIT, $0-40
+	MOVQ    c+0(FP), DI
+	MOVQ    vals+8(FP), SI
+	MOVQ    offs+16(FP), DX
+	MOVQ    nnz+24(FP), CX
+	MOVQ    b+32(FP), R8
+	VMOVUPS (DI), Y0
+	TESTQ   CX, CX
+	JZ      sparse8_store
+
+sparse8_loop:
+	VBROADCASTSS (SI), Y8
+	MOVQ         (DX), AX
+	VMULPS       (R8)(AX*4), Y8, Y9
+	VADDPS       Y9, Y0, Y0
+	ADDQ         $4, SI
+	ADDQ         $8, DX
+	DECQ         CX
+	JNZ          sparse8_loop
+
+sparse8_store:
+	VMOVUPS Y0, (DI)
+	VZEROUPPER
+	RET
+
+// func nonzeros(dst *int32, a *float32, n int) (count int)
+//
+// Writes to dst, in increasing order, the indices i < n of the elements of a that gonum's axpy
+// loops do not skip (a[i] ≠ 0, NaN included: an unordered compare), and returns how many there
+// are; 8 elements per compare, so a mostly zero row (one-hot observations) costs little more than
+// one read.
+TEXT ·nonzeros(SB), NOSPLIT, $0-32
+	MOVQ   dst+0(FP), DI
+	MOVQ   a+8(FP), SI
+	MOVQ   n+16(FP), CX
+	XORQ   R11, R11
+	XORQ   R12, R12
+	VXORPS Y15, Y15, Y15
+
+nz_loop8:
+	MOVQ      CX, AX
+	SUBQ      R11, AX
+	CMPQ      AX, $8
+	JLT       nz_tail
+	VCMPPS    $4, (SI)(R11*4), Y15, Y14 // a[i] ≠ 0 or NaN
+	VMOVMSKPS Y14, DX
+	TESTL     DX, DX
+	JZ        nz_next8
+
+nz_bits:
+	BSFL  DX, AX
+	ADDL  R11, AX
+	MOVL  AX, (DI)(R12*4)
+	INCQ  R12
+	LEAL  -1(DX), AX
+	ANDL  AX, DX
+	JNZ   nz_bits
+
+nz_next8:
+	ADDQ $8, R11
+	JMP  nz_loop8
+
+nz_tail:
+	CMPQ     R11, CX
+	JGE      nz_done
+	VMOVSS   (SI)(R11*4), X8
+	VUCOMISS X15, X8
+	JNE      nz_hit
+	JPS      nz_hit
+	JMP      nz_tail_next
+
+nz_hit:
+	MOVL R11, (DI)(R12*4)
+	INCQ R12
+
+nz_tail_next:
+	INCQ R11
+	JMP  nz_tail
+
+nz_done:
+	MOVQ R12, count+24(FP)
+	VZEROUPPER
+	RET

@@ -19,3 +19,13 @@ func dotTile1x4(k16 int, x, y *float32, ldy int, out *[4]float32) {
 }
 
 func anyZero8(p *float32, n int) bool { panic("nn: anyZero8 without AVX2") }
+
+func sparseAxpy64(c *float32, vals *float32, offs *int, nnz int, b *float32) {
+	panic("nn: sparseAxpy64 without AVX2")
+}
+
+func sparseAxpy8(c *float32, vals *float32, offs *int, nnz int, b *float32) {
+	panic("nn: sparseAxpy8 without AVX2")
+}
+
+func nonzeros(dst *int32, a *float32, n int) int { panic("nn: nonzeros without AVX2") }

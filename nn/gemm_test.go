@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -31,7 +32,8 @@ func TestSgemmTiledMatchesGonum(t *testing.T) {
 	tiled := 0
 	for _, sh := range [][3]int{{64, 64, 64}, {128, 64, 64}, {64, 64, 4}, {4, 64, 64}, {4, 64, 128}, {64, 64, 128},
 		{1, 64, 64}, {4, 64, 4}, {7, 40, 32}, {9, 17, 48}, {5, 16, 16}, {6, 35, 3}, {13, 5, 64}, {3, 70, 96},
-		{256, 128, 256}, {130, 100, 192}, {256, 64, 128}, {256, 25, 64}, {64, 25, 256}, {30, 25, 119}} {
+		{256, 128, 256}, {130, 100, 192}, {256, 64, 128}, {256, 25, 64}, {64, 25, 256}, {30, 25, 119},
+		{256, 64, 119}, {119, 64, 256}, {40, 72, 50}, {33, 77, 70}, {12, 130, 9}} {
 		m, n, k := sh[0], sh[1], sh[2]
 		for _, tA := range []blas.Transpose{blas.NoTrans, blas.Trans} {
 			for _, tB := range []blas.Transpose{blas.NoTrans, blas.Trans} {
@@ -100,4 +102,37 @@ func equalBits(a, b []float32) bool {
 		}
 	}
 	return true
+}
+
+// TestNonzeros: the index scan gonum's skip rule relies on finds exactly the elements that are
+// not ±0 (NaN included), in order, for every length around the 8-wide steps.
+func TestNonzeros(t *testing.T) {
+	if !haveGemmAVX2 {
+		t.Skip("no AVX2")
+	}
+	rng := rand.New(rand.NewPCG(8, 9))
+	specials := []float32{0, float32(math.Copysign(0, -1)), float32(math.NaN()), float32(math.Inf(-1)), math.SmallestNonzeroFloat32, 1.5}
+	for n := 1; n <= 70; n++ {
+		for trial := 0; trial < 20; trial++ {
+			a := make([]float32, n)
+			for i := range a {
+				if rng.IntN(3) > 0 {
+					a[i] = specials[rng.IntN(2)]
+				} else {
+					a[i] = specials[rng.IntN(len(specials))]
+				}
+			}
+			var want []int32
+			for i, v := range a {
+				if v != 0 {
+					want = append(want, int32(i))
+				}
+			}
+			got := make([]int32, n)
+			got = got[:nonzeros(&got[0], &a[0], n)]
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("n=%d a=%v: nonzeros %v, want %v", n, a, got, want)
+			}
+		}
+	}
 }
