@@ -46,7 +46,7 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			return false
 		}
 	case !aT:
-		if k%16 != 0 || n < 4 || ldb < k || len(b) < (n-1)*ldb+k || ldb%4 != 0 || uintptr(unsafe.Pointer(&b[0]))%16 != 0 {
+		if ldb < k || len(b) < (n-1)*ldb+k || uintptr(unsafe.Pointer(&b[0]))%4 != 0 {
 			return false
 		}
 		if k > gonumBlock && ceilDiv(m, gonumBlock)*ceilDiv(n, gonumBlock) >= gonumMinParBlocks {
@@ -168,6 +168,28 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		return true
 	}
 	var out [4]float32
+	if k%16 != 0 || n < 4 || ldb%4 != 0 || uintptr(unsafe.Pointer(&b[0]))%16 != 0 {
+		// Any other k or alignment of B: four rows of A against one row of B at a time, each dot
+		// product in DotUnitary's order for that row's alignment (dotRows4).
+		i := 0
+		for ; i+4 <= m; i += 4 {
+			x := a[i*lda:]
+			for j := 0; j < n; j++ {
+				bj := b[j*ldb : j*ldb+k]
+				dotRows4(&x[0], lda, &bj[0], k, dotTrim(&bj[0]), &out)
+				for r, v := range out {
+					c[(i+r)*ldc+j] += alpha * v
+				}
+			}
+		}
+		for ; i < m; i++ {
+			x, ci := a[i*lda:i*lda+k], c[i*ldc:i*ldc+n]
+			for j := range ci {
+				ci[j] += alpha * impl.Sdot(k, x, 1, b[j*ldb:], 1)
+			}
+		}
+		return true
+	}
 	for i := 0; i < m; i++ {
 		x := a[i*lda : i*lda+k]
 		ci := c[i*ldc : i*ldc+n]
@@ -235,6 +257,15 @@ func sparseRow(ci, vals []float32, offs []int, b []float32, n int) {
 		}
 		ci[j] = s
 	}
+}
+
+// dotTrim is how many elements of y DotUnitary adds one by one before y reaches a 16-byte
+// boundary (y is 4-byte aligned).
+func dotTrim(y *float32) int {
+	if r := int(uintptr(unsafe.Pointer(y)) & 15); r != 0 {
+		return (16 - r) / 4
+	}
+	return 0
 }
 
 // saxpy sets y[j] += alpha·x[j] for j < len(x) ≤ len(y), the product rounded before the sum —

@@ -30,3 +30,9 @@ func sparseAxpy8(c *float32, vals *float32, offs *int, nnz int, b *float32)
 
 //go:noescape
 func nonzeros(dst *int32, a *float32, n int) (count int)
+
+//go:noescape
+func dotRows4(x *float32, lda int, y *float32, k, t int, out *[4]float32)
+
+// lane0Mask keeps lanes 0 and 4 of a float32 vector (dotRows4's single products).
+var lane0Mask = [8]uint32{0xffffffff, 0, 0, 0, 0xffffffff, 0, 0, 0}

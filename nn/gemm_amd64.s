@@ -406,3 +406,125 @@ nz_done:
 	MOVQ R12, count+24(FP)
 	VZEROUPPER
 	RET
+
+// func dotRows4(x *float32, lda int, y *float32, k, t int, out *[4]float32)
+//
+// out[r] = DotUnitary(x[r·lda : r·lda+k], y[:k]) for r = 0..3, with the order of additions of
+// gonum's DotUnitary (internal/asm/f32/dotunitary_amd64.s) for a y whose first t elements
+// (t = 0..3) come before a 16-byte boundary: those t products added one by one to lane 0 of a
+// 4-lane sum S, then blocks of 16 into S and a second sum P (quarters 1 and 3 into S, 2 and 4
+// into P), S += P if there was a block, groups of 4 into S, the last k mod 4 products into
+// lane 0, and finally (S0 + S1) + (S2 + S3). Two rows share a register (S of rows 0 and 1 in
+// Y0's halves, of rows 2 and 3 in Y1's; P in Y2, Y3); a single product goes to lanes 0 and 4
+// only (the others are masked to +0, which leaves a sum unchanged: a sum that starts at +0 is
+// never −0).
+#define DOT_GROUP4(S01, S23) \
+	VMOVUPS        (SI)(AX*4), X4 \
+	VINSERTF128    $1, (R10)(AX*4), Y4, Y4 \
+	VMOVUPS        (R9)(AX*4), X5 \
+	VINSERTF128    $1, (R11)(AX*4), Y5, Y5 \
+	VBROADCASTF128 (DI)(AX*4), Y6 \
+	VMULPS         Y6, Y4, Y4 \
+	VMULPS         Y6, Y5, Y5 \
+	VADDPS         Y4, S01, S01 \
+	VADDPS         Y5, S23, S23
+
+#define DOT_SCALAR \
+	VMOVSS       (SI)(AX*4), X4 \
+	VMOVSS       (R10)(AX*4), X7 \
+	VINSERTF128  $1, X7, Y4, Y4 \
+	VMOVSS       (R9)(AX*4), X5 \
+	VMOVSS       (R11)(AX*4), X7 \
+	VINSERTF128  $1, X7, Y5, Y5 \
+	VBROADCASTSS (DI)(AX*4), Y6 \
+	VMULPS       Y6, Y4, Y4 \
+	VMULPS       Y6, Y5, Y5 \
+	VANDPS       Y15, Y4, Y4 \
+	VANDPS       Y15, Y5, Y5 \
+	VADDPS       Y4, Y0, Y0 \
+	VADDPS       Y5, Y1, Y1
+
+TEXT ·dotRows4(SB), NOSPLIT, $0-48
+	MOVQ    x+0(FP), SI
+	MOVQ    lda+8(FP), R8
+	SHLQ    $2, R8
+	LEAQ    (SI)(R8*1), R10
+	LEAQ    (R10)(R8*1), R9
+	LEAQ    (R9)(R8*1), R11
+	MOVQ    y+16(FP), DI
+	MOVQ    k+24(FP), CX
+	MOVQ    t+32(FP), BX
+	MOVQ    out+40(FP), DX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VMOVUPS ·lane0Mask(SB), Y15
+	XORQ    AX, AX
+	CMPQ    BX, CX
+	CMOVQGT CX, BX            // the trim stops at the end of the vectors
+	SUBQ    BX, CX
+	TESTQ   BX, BX
+	JZ      dot4_blocks
+
+dot4_trim:
+	DOT_SCALAR
+	INCQ AX
+	DECQ BX
+	JNZ  dot4_trim
+
+dot4_blocks:
+	MOVQ  CX, BX
+	SHRQ  $4, BX
+	ANDQ  $15, CX
+	TESTQ BX, BX
+	JZ    dot4_tail4
+
+dot4_block:
+	DOT_GROUP4(Y0, Y1)
+	ADDQ $4, AX
+	DOT_GROUP4(Y2, Y3)
+	ADDQ $4, AX
+	DOT_GROUP4(Y0, Y1)
+	ADDQ $4, AX
+	DOT_GROUP4(Y2, Y3)
+	ADDQ $4, AX
+	DECQ BX
+	JNZ  dot4_block
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+
+dot4_tail4:
+	MOVQ CX, BX
+	SHRQ $2, BX
+	JZ   dot4_tail1
+
+dot4_group:
+	DOT_GROUP4(Y0, Y1)
+	ADDQ $4, AX
+	DECQ BX
+	JNZ  dot4_group
+
+dot4_tail1:
+	ANDQ $3, CX
+	JZ   dot4_sum
+
+dot4_scalar:
+	DOT_SCALAR
+	INCQ AX
+	DECQ CX
+	JNZ  dot4_scalar
+
+dot4_sum:
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y0, Y0, Y0
+	VHADDPS      Y1, Y1, Y1
+	VHADDPS      Y1, Y1, Y1
+	VMOVSS       X0, (DX)
+	VEXTRACTF128 $1, Y0, X4
+	VMOVSS       X4, 4(DX)
+	VMOVSS       X1, 8(DX)
+	VEXTRACTF128 $1, Y1, X5
+	VMOVSS       X5, 12(DX)
+	VZEROUPPER
+	RET

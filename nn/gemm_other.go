@@ -29,3 +29,7 @@ func sparseAxpy8(c *float32, vals *float32, offs *int, nnz int, b *float32) {
 }
 
 func nonzeros(dst *int32, a *float32, n int) int { panic("nn: nonzeros without AVX2") }
+
+func dotRows4(x *float32, lda int, y *float32, k, t int, out *[4]float32) {
+	panic("nn: dotRows4 without AVX2")
+}
