@@ -12,11 +12,13 @@ import (
 )
 
 // engine is the tensor engine of the tape machines NewTrainer builds: gorgonia's standard
-// engine, except that float32 tanh and exp run through AVX2 kernels (engine_amd64.s) that return
-// bit for bit what the standard engine's element loop over math32.Tanh and math32.Exp returns
-// (TestVecMathMatchesMath32), 8 elements at a time. A training graph of tanh MLPs spends a
-// sixth of its time in math32.Tanh; the kernels take that to about a tenth of it. Any case the
-// kernels do not cover (float64, strided views, masked tensors, an increment option, no AVX2)
+// engine, except that tanh and exp run through AVX2 kernels that return bit for bit what the
+// standard engine's element loop returns — float32 over math32.Tanh and math32.Exp
+// (engine_amd64.s, 8 elements at a time, TestVecMathMatchesMath32), float64 over math.Tanh and
+// math.Exp (tanh64_amd64.s, 4 at a time, TestVecMath64MatchesMath) — and that products and the
+// broadcast repeats take exact shortcuts (MatMul, RepeatReuse). A training graph of tanh MLPs
+// spends a sixth of its time in math32.Tanh; the kernels take that to about a tenth of it. Any
+// case the kernels do not cover (strided views, masked tensors, an increment option, no AVX2)
 // goes to the standard engine unchanged.
 type engine struct {
 	gorgonia.StandardEngine
@@ -29,7 +31,7 @@ var (
 
 // Tanh is the standard engine's Tanh.
 func (e engine) Tanh(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
-	if r, ok := unary32(a, opts, tanh32AVX2, math32.Tanh); ok {
+	if r, ok := unary(a, opts, math32Into(tanh32AVX2, math32.Tanh), tanhInto64); ok {
 		return r, nil
 	}
 	return e.StandardEngine.Tanh(a, opts...)
@@ -37,33 +39,31 @@ func (e engine) Tanh(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, er
 
 // Exp is the standard engine's Exp.
 func (e engine) Exp(a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error) {
-	if r, ok := unary32(a, opts, exp32AVX2, math32.Exp); ok {
+	if r, ok := unary(a, opts, math32Into(exp32AVX2, math32.Exp), expInto64); ok {
 		return r, nil
 	}
 	return e.StandardEngine.Exp(a, opts...)
 }
 
-// unary32 applies f element-wise to a contiguous float32 tensor as the standard engine's unary
-// functions do — into the reuse tensor if one is given, in place when unsafe, else into a clone —
-// with kernel on whole groups of 8 and scalar on the rest. It declines (false) anything else.
-func unary32(a tensor.Tensor, opts []tensor.FuncOpt, kernel func(dst, src *float32, n int), scalar func(float32) float32) (tensor.Tensor, bool) {
-	if !haveVecMathAVX2 {
-		return nil, false
-	}
+// unary applies a function element-wise to a contiguous float32 or float64 tensor as the
+// standard engine's unary functions do — into the reuse tensor if one is given, in place when
+// unsafe, else into a clone — through f32 or f64 (dst, src), which must give every element the
+// standard engine's bits (float32: math32's functions, float64: math's). It declines (false)
+// anything else, and a dtype whose kernels the CPU lacks.
+func unary(a tensor.Tensor, opts []tensor.FuncOpt, f32 func(dst, src []float32), f64 func(dst, src []float64)) (tensor.Tensor, bool) {
 	d, ok := a.(*tensor.Dense)
-	if !ok || !plain32(d) {
+	if !ok || !plainFloat(d) || (d.Dtype() == tensor.Float32 && !haveVecMathAVX2) || (d.Dtype() == tensor.Float64 && !haveVecMath64) {
 		return nil, false
 	}
 	fo := tensor.ParseFuncOpts(opts...)
 	if fo.Incr() != nil || fo.Same() || fo.As() != (tensor.Dtype{}) {
 		return nil, false
 	}
-	src := d.Float32s()
 	var out *tensor.Dense
 	switch r := fo.Reuse(); {
 	case r != nil:
 		rd, ok := r.(*tensor.Dense)
-		if !ok || !plain32(rd) || !rd.Shape().Eq(d.Shape()) {
+		if !ok || !plainFloat(rd) || rd.Dtype() != d.Dtype() || !rd.Shape().Eq(d.Shape()) || rd.DataSize() != d.DataSize() {
 			return nil, false
 		}
 		out = rd
@@ -72,23 +72,33 @@ func unary32(a tensor.Tensor, opts []tensor.FuncOpt, kernel func(dst, src *float
 	default:
 		out = d.Clone().(*tensor.Dense)
 	}
-	dst := out.Float32s()
-	if len(dst) != len(src) {
-		return nil, false
-	}
-	n8 := len(src) &^ 7
-	if n8 > 0 {
-		kernel(&dst[0], &src[0], n8)
-	}
-	for i := n8; i < len(src); i++ {
-		dst[i] = scalar(src[i])
+	if d.Dtype() == tensor.Float32 {
+		f32(out.Float32s(), d.Float32s())
+	} else {
+		f64(out.Float64s(), d.Float64s())
 	}
 	return out, true
 }
 
-// plain32 reports whether d is a float32 tensor whose elements are its data slice in order.
-func plain32(d *tensor.Dense) bool {
-	return d.Dtype() == tensor.Float32 && !d.RequiresIterator() && !d.IsMasked() && d.DataSize() == d.Shape().TotalSize()
+// math32Into is the slice form of a float32 kernel of engine_amd64.s: the kernel on whole
+// groups of 8, scalar (its math32 function) on the rest.
+func math32Into(kernel func(dst, src *float32, n int), scalar func(float32) float32) func(dst, src []float32) {
+	return func(dst, src []float32) {
+		n8 := len(src) &^ 7
+		if n8 > 0 {
+			kernel(&dst[0], &src[0], n8)
+		}
+		for i := n8; i < len(src); i++ {
+			dst[i] = scalar(src[i])
+		}
+	}
+}
+
+// plainFloat reports whether d is a float32 or float64 tensor whose elements are its data slice
+// in order.
+func plainFloat(d *tensor.Dense) bool {
+	dt := d.Dtype()
+	return (dt == tensor.Float32 || dt == tensor.Float64) && !d.RequiresIterator() && !d.IsMasked() && d.DataSize() == d.Shape().TotalSize()
 }
 
 // vecConsts are the constants of engine_amd64.s, 8 copies each: exp's as math32's exp_amd64.s
@@ -243,7 +253,5 @@ func broadcastInto[T float32 | float64](dst, src []T, axis, rows, cols int) {
 // plainMatrix reports whether d is a float32 or float64 matrix whose elements are its data slice
 // in row-major order.
 func plainMatrix(d *tensor.Dense) bool {
-	dt := d.Dtype()
-	return (dt == tensor.Float32 || dt == tensor.Float64) && d.Dims() == 2 && !d.RequiresIterator() && !d.IsMasked() &&
-		d.DataOrder().IsRowMajor() && d.DataSize() == d.Shape().TotalSize()
+	return plainFloat(d) && d.Dims() == 2 && d.DataOrder().IsRowMajor()
 }

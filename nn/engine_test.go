@@ -115,6 +115,76 @@ func TestEngineTanhExp(t *testing.T) {
 	var _ gorgonia.VM // the engine serves gorgonia's tape machines (NewTrainer)
 }
 
+// TestEngineTanhExp64: float64 tanh and exp through the engine (in place, into a clone, into a
+// reuse tensor, lengths around the 4-wide groups, arguments in exp's fallback range) give the
+// standard engine's bits, which are math.Tanh's and math.Exp's.
+func TestEngineTanhExp64(t *testing.T) {
+	for _, n := range []int{1, 4, 7, 37} {
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(i)*1.37 - 25
+		}
+		xs[0] = -800 // exp underflows: the group goes to math.Exp
+		for _, tc := range []struct {
+			name  string
+			apply func(e tensor.Engine, a tensor.Tensor, opts ...tensor.FuncOpt) (tensor.Tensor, error)
+		}{
+			{"tanh", func(e tensor.Engine, a tensor.Tensor, o ...tensor.FuncOpt) (tensor.Tensor, error) {
+				return e.(tensor.Tanher).Tanh(a, o...)
+			}},
+			{"exp", func(e tensor.Engine, a tensor.Tensor, o ...tensor.FuncOpt) (tensor.Tensor, error) {
+				return e.(tensor.Exper).Exp(a, o...)
+			}},
+		} {
+			want, err := tc.apply(tensor.StdEng{}, tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float64(nil), xs...))))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, mode := range []string{"safe", "unsafe", "reuse"} {
+				a := tensor.New(tensor.WithShape(n), tensor.WithBacking(append([]float64(nil), xs...)))
+				reuse := tensor.New(tensor.Of(tensor.Float64), tensor.WithShape(n))
+				var opts []tensor.FuncOpt
+				switch mode {
+				case "unsafe":
+					opts = append(opts, tensor.UseUnsafe())
+				case "reuse":
+					opts = append(opts, tensor.WithReuse(reuse))
+				}
+				r, err := tc.apply(engine{}, a, opts...)
+				if err != nil {
+					t.Fatal(err)
+				}
+				got, w := r.Data().([]float64), want.Data().([]float64)
+				for i := range xs {
+					if math.Float64bits(got[i]) != math.Float64bits(w[i]) {
+						t.Fatalf("%s %s n=%d: [%d] = %v, standard engine %v", tc.name, mode, n, i, got[i], w[i])
+					}
+				}
+				switch in := a.Data().([]float64); mode {
+				case "safe":
+					if r == tensor.Tensor(a) || in[1%n] != xs[1%n] {
+						t.Fatalf("%s safe: the input was overwritten", tc.name)
+					}
+				case "unsafe":
+					if r != tensor.Tensor(a) {
+						t.Fatalf("%s unsafe: the result is not the input", tc.name)
+					}
+				case "reuse":
+					if r != tensor.Tensor(reuse) {
+						t.Fatalf("%s reuse: the result is not the reuse tensor", tc.name)
+					}
+				}
+			}
+		}
+	}
+	if haveVecMath64 { // the engine's own path, not the standard engine's, gave those bits
+		a := tensor.New(tensor.WithShape(5), tensor.WithBacking([]float64{1, 2, 3, 4, 5}))
+		if _, ok := unary(a, nil, nil, tanhInto64); !ok {
+			t.Fatal("the engine declined a plain float64 tensor")
+		}
+	}
+}
+
 // TestEngineMatMulMatchesStdEng: with gonum's BLAS installed, the engine's MatMul gives every
 // element the standard engine's bits, for plain and transposed (T()) operands, dense and one-hot
 // A, and the shapes it declines (a head of 1 output, 1-row matrices); and it does go through
