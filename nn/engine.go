@@ -83,15 +83,7 @@ func unary(a tensor.Tensor, opts []tensor.FuncOpt, f32 func(dst, src []float32),
 // math32Into is the slice form of a float32 kernel of engine_amd64.s: the kernel on whole
 // groups of 8, scalar (its math32 function) on the rest.
 func math32Into(kernel func(dst, src *float32, n int), scalar func(float32) float32) func(dst, src []float32) {
-	return func(dst, src []float32) {
-		n8 := len(src) &^ 7
-		if n8 > 0 {
-			kernel(&dst[0], &src[0], n8)
-		}
-		for i := n8; i < len(src); i++ {
-			dst[i] = scalar(src[i])
-		}
-	}
+	return func(dst, src []float32) { vecInto(dst, src, true, 8, kernel, scalar) }
 }
 
 // plainFloat reports whether d is a float32 or float64 tensor whose elements are its data slice

@@ -19,16 +19,11 @@ type Workspace struct {
 	a32, b32      []float32
 }
 
-func grow64(s []float64, n int) []float64 {
+// grow returns s resliced to n elements, or a new slice when its capacity is short (the old
+// contents are not kept: every caller overwrites them).
+func grow[T any](s []T, n int) []T {
 	if cap(s) < n {
-		return make([]float64, n)
-	}
-	return s[:n]
-}
-
-func grow32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
+		return make([]T, n)
 	}
 	return s[:n]
 }
@@ -50,11 +45,11 @@ func (m *MLP) Forward(ws *Workspace, x []float64, rows int) ([]float64, error) {
 		width = max(width, s)
 	}
 	out := m.Out()
-	ws.out = grow64(ws.out, rows*out)
+	ws.out = grow(ws.out, rows*out)
 	nl := len(m.w)
 	if m.dtype == tensor.Float64 {
-		ws.a64 = grow64(ws.a64, rows*width)
-		ws.b64 = grow64(ws.b64, rows*width)
+		ws.a64 = grow(ws.a64, rows*width)
+		ws.b64 = grow(ws.b64, rows*width)
 		src, dst := x, ws.a64
 		for l := 0; l < nl; l++ {
 			if l == nl-1 {
@@ -73,8 +68,8 @@ func (m *MLP) Forward(ws *Workspace, x []float64, rows int) ([]float64, error) {
 		}
 		return ws.out, nil
 	}
-	ws.a32 = grow32(ws.a32, rows*max(width, m.in))
-	ws.b32 = grow32(ws.b32, rows*max(width, m.in))
+	ws.a32 = grow(ws.a32, rows*max(width, m.in))
+	ws.b32 = grow(ws.b32, rows*max(width, m.in))
 	for i, v := range x {
 		ws.b32[i] = float32(v)
 	}

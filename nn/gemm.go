@@ -78,7 +78,7 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			sc.vals, sc.offs = sc.vals[:0], sc.offs[:0]
 			if !aT { // A's row is contiguous: find its nonzeros 8 at a time
 				ai := a[i*lda : i*lda+k]
-				sc.idx = growInt32(sc.idx, k)
+				sc.idx = grow(sc.idx, k)
 				for _, l := range sc.idx[:nonzeros(&sc.idx[0], &ai[0], k)] {
 					sc.vals, sc.offs = append(sc.vals, ai[l]), append(sc.offs, int(l)*ldb)
 				}
@@ -144,8 +144,8 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		}
 		// One pass over A's stored rows sorts the nonzeros of every fallback row of C by l
 		// (row f's at f·k …), then each row of C takes its axpys at once (sparseRow).
-		sc.vals, sc.offs = grow32(sc.vals, len(fallback)*k), growInt(sc.offs, len(fallback)*k)
-		sc.count, sc.slot, sc.idx = growInt(sc.count, len(fallback)), growInt(sc.slot, m), growInt32(sc.idx, m)
+		sc.vals, sc.offs = grow(sc.vals, len(fallback)*k), grow(sc.offs, len(fallback)*k)
+		sc.count, sc.slot, sc.idx = grow(sc.count, len(fallback)), grow(sc.slot, m), grow(sc.idx, m)
 		clear(sc.count)
 		clear(sc.slot)
 		for f, i := range fallback {
@@ -220,20 +220,6 @@ var sparsePool = sync.Pool{New: func() any { return new(sparseScratch) }}
 // maxSparseScratch bounds the scratch of Aᵀ·B's sparse rows (rows × k entries); larger cases
 // take gonum's axpys one nonzero at a time.
 const maxSparseScratch = 1 << 20
-
-func growInt32(s []int32, n int) []int32 {
-	if cap(s) < n {
-		return make([]int32, n)
-	}
-	return s[:n]
-}
-
-func growInt(s []int, n int) []int {
-	if cap(s) < n {
-		return make([]int, n)
-	}
-	return s[:n]
-}
 
 // sparseRow adds to the n columns of a row ci of C the products vals[q]·B[row of offs[q], j] in
 // the order of q — gonum's axpy per nonzero A[i,l], each product rounded before the sum — with the

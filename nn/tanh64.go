@@ -13,28 +13,27 @@ import "math"
 
 // tanhInto64 sets dst[i] = math.Tanh(src[i]); dst and src may be the same slice.
 func tanhInto64(dst, src []float64) {
-	i := 0
-	if haveVecMath64 {
-		if i = len(src) &^ 3; i > 0 {
-			tanh64AVX2(&dst[0], &src[0], i)
-		}
-	}
-	for ; i < len(src); i++ {
-		dst[i] = math.Tanh(src[i])
-	}
+	vecInto(dst, src, haveVecMath64, 4, tanh64AVX2, math.Tanh)
 }
 
 // tanhInto32 sets dst[i] = float32(math.Tanh(float64(src[i]))); dst and src may be the same
 // slice.
 func tanhInto32(dst, src []float32) {
+	vecInto(dst, src, haveVecMath64, 4, tanh32x64AVX2, func(x float32) float32 { return float32(math.Tanh(float64(x))) })
+}
+
+// vecInto sets dst[i] = scalar(src[i]) (len(dst) ≥ len(src)): when vec, through kernel — which
+// must return scalar's bits — on the longest prefix that is a whole number of groups, and
+// scalar on the rest.
+func vecInto[T float32 | float64](dst, src []T, vec bool, group int, kernel func(dst, src *T, n int), scalar func(T) T) {
 	i := 0
-	if haveVecMath64 {
-		if i = len(src) &^ 3; i > 0 {
-			tanh32x64AVX2(&dst[0], &src[0], i)
+	if vec {
+		if i = len(src) / group * group; i > 0 {
+			kernel(&dst[0], &src[0], i)
 		}
 	}
 	for ; i < len(src); i++ {
-		dst[i] = float32(math.Tanh(float64(src[i])))
+		dst[i] = scalar(src[i])
 	}
 }
 
