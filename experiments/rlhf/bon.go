@@ -230,7 +230,7 @@ func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns
 	rep := make([][]int, pool)
 	for i, q := range prompts {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+			return nil, fmt.Errorf("rlhf: best-of-n: prompt %d of %d: %w", i+1, len(prompts), err)
 		}
 		for j := range rep {
 			rep[j] = q

@@ -285,9 +285,15 @@ func (m *Model) Complete(ctx context.Context, rng *rand.Rand, prompts [][]int) (
 	n := len(prompts)
 	obs := make([]float64, min(n, sampleChunk)*D)
 	active := make([]int, 0, n)
+	stopped := func(pos, i int) error {
+		return fmt.Errorf("rlhf: sample: token %d (sequence %d of %d): %w", pos, i+1, n, ctx.Err())
+	}
 	for pos := 1; ; pos++ {
 		active = active[:0]
 		for i, x := range seqs {
+			if i%checkEvery == 0 && ctx.Err() != nil {
+				return nil, stopped(pos, i)
+			}
 			if !m.Cfg.Done(x) {
 				active = append(active, i)
 			}
@@ -296,8 +302,8 @@ func (m *Model) Complete(ctx context.Context, rng *rand.Rand, prompts [][]int) (
 			return seqs, nil
 		}
 		for lo := 0; lo < len(active); lo += sampleChunk {
-			if err := ctx.Err(); err != nil {
-				return nil, fmt.Errorf("rlhf: sample: token %d of %d sequences (at sequence %d): %w", pos, n, active[lo]+1, err)
+			if ctx.Err() != nil {
+				return nil, stopped(pos, active[lo])
 			}
 			rows := active[lo:min(lo+sampleChunk, len(active))]
 			for r, i := range rows {
