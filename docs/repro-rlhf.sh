@@ -156,6 +156,10 @@ memory() {
 ppo --sft $m/small/sft --rm $m/small/rm --minibatch 200000 --updates 1
 ppo --sft $m/small/sft --rm $m/small/rm --batch 20000 --updates 1
 ppo --sft $m/small/sft --rm $m/small/rm --updates 2
+grpo --sft $m/small/sft --rm $m/small/rm --prompts 8 --group 2500 --updates 1
+rloo --sft $m/small/sft --rm $m/small/rm --prompts 8 --k 2500 --updates 1
+grpo --sft $m/small/sft --rm $m/small/rm --minibatch 200000 --updates 1
+grpo --sft $m/small/sft --rm $m/small/rm --distinct-prompts 500 --distinct-samples 500 --updates 1
 sft --corpus 200000 --sft-epochs 1
 rm --sft $m/small/sft --pairs 500000
 bon --sft $m/small/sft --rm $m/small/rm --pool 1000000

@@ -4,7 +4,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -280,27 +279,27 @@ func runRLHFFrontier(args []string, stdout, stderr io.Writer) error {
 	arms := armList(def.Grid.Arms)
 	fs.Var(&arms, "arms", "DPO/IPO runs per seed, LOSS[-LOGP]:BETA comma-separated (LOGP sum or mean; default sum for dpo, mean for ipo)")
 	methods := methodDirs{}
-	fs.Var(methods, "method", "another method's runs, NAME=DIR (repeatable): every directory under DIR with metrics.csv and summary.json")
+	fs.Var(methods, "method", "another method's runs, NAME=DIR (repeatable; NAME not bon, best-of-n's): every directory under DIR with metrics.csv and summary.json")
 	train := addDPOTrainFlags(fs, def.Grid.DPO)
 	parallel := fs.Int("parallel", def.Grid.Parallel, "DPO runs of a seed trained at once (results do not depend on it)")
 	fitMaxD := fs.Float64("fit-max-d", def.FitMaxD, "fit Gao's RL law to the rows with d = √KL ≤ this (0: all; negative: the sweep's)")
+	// The frontier's errors name its configuration's fields (rlhf.FrontierConfig.Validate);
+	// usage maps them back to these flags.
+	f := &rlhfFlags{fs: fs, flagOf: map[string]string{}}
+	bindDPOFlags(f, "grid.dpo.")
+	for name, field := range map[string]string{"sweep": "sweep", "arms": "grid.arms", "parallel": "grid.parallel", "method": "methods",
+		"fit-max-d": "fit_max_d"} {
+		f.bind(name, field)
+	}
 	if err := parseFlags(fs, args); err != nil {
 		return err
-	}
-	if *sweep == "" {
-		return usagef("--sweep: give the directory of a finished 'klppo rlhf sweep'")
-	}
-	if math.IsNaN(*fitMaxD) || math.IsInf(*fitMaxD, 0) {
-		return usagef("--fit-max-d %v: want a finite number", *fitMaxD)
 	}
 	cfg := def
 	cfg.Sweep, cfg.Methods, cfg.FitMaxD = *sweep, methods, *fitMaxD
 	cfg.Grid.Arms, cfg.Grid.Parallel = arms, *parallel
 	train.apply(&cfg.Grid.DPO)
-	check := cfg.Grid
-	check.Seeds = []uint64{0} // the sweep's seeds are checked when it is read
-	if err := check.Validate(); err != nil {
-		return usagef("%v", err)
+	if err := f.usage(cfg.Validate()); err != nil {
+		return err
 	}
 	if *resume && *force {
 		return usagef("--resume and --force: choose one")

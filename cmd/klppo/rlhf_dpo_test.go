@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -203,6 +204,39 @@ func TestRLHFFrontier(t *testing.T) {
 		code, _, stderr := vaeRunCLI(tc.args...)
 		if code == 0 || !strings.Contains(stderr, tc.want) {
 			t.Errorf("%v: exit %d, stderr %q; want an error naming %q", tc.args, code, stderr, tc.want)
+		}
+	}
+}
+
+// TestRLHFFrontierBadFlags: the frontier's configuration is checked by the library
+// (rlhf.FrontierConfig.Validate) and each error names the frontier's flag with the value given,
+// as every rlhf command does (a bad --lr was reported as the DPO stage's "dpo.lr"), before the
+// sweep is read or --out is created.
+func TestRLHFFrontierBadFlags(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "frontier")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--lr", "-1"}, "klppo rlhf frontier: --lr -1: want a number in (0, 1]"},
+		{[]string{"--epochs", "0"}, "--epochs 0: want ≥ 1"},
+		{[]string{"--batch", "0"}, "--batch 0: want ≥ 1 pairs"},
+		{[]string{"--evals-per-epoch", "0"}, "--evals-per-epoch 0: want ≥ 1"},
+		{[]string{"--eval-samples", "0"}, "--eval-samples 0: want ≥ 1"},
+		{[]string{"--mass-every", "-2"}, "--mass-every -2: want ≥ −1"},
+		{[]string{"--parallel", "0"}, "--parallel 0: want ≥ 1"},
+		{[]string{"--method", "bon=x"}, "--method bon=x: bon: is the frontier's name of best-of-n"},
+		{[]string{"--fit-max-d", "NaN"}, "--fit-max-d NaN: want a finite number"},
+		{[]string{"--sweep", ""}, `--sweep "": give the directory of a finished 'klppo rlhf sweep'`},
+	} {
+		args := append([]string{"rlhf", "frontier", "--sweep", filepath.Join(dir, "no-sweep"), "--out", out}, tc.args...)
+		code, _, stderr := vaeRunCLI(args...)
+		if code != 2 || !strings.Contains(stderr, tc.want) {
+			t.Errorf("%v: exit %d, stderr %q; want 2 and %q", tc.args, code, stderr, tc.want)
+		}
+		if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%v: %s was created (%v)", tc.args, out, err)
 		}
 	}
 }

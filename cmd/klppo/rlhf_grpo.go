@@ -109,6 +109,9 @@ func runRLHFGRPO(args []string, stdout, stderr io.Writer) error {
 	if err := f.usage(cfg.Validate()); err != nil {
 		return err
 	}
+	if err := f.usage(cfg.CheckMemory(pc.SFT.Model)); err != nil { // the library checks again with the model it loads
+		return err
+	}
 	label := fmt.Sprintf("GRPO %s β %g %s", cfg.Reward, cfg.KL.Beta, cfg.LossType)
 	return runGroupCommand(f, pc, label, "grpo", cfg.Updates, stdout, stderr, func(ctx context.Context, env rlhf.Env, on func(rlhf.UpdateMetrics)) (rlhf.Summary, error) {
 		return rlhf.RunGRPO(ctx, env, cfg, *f.out, on)
@@ -139,6 +142,9 @@ func runRLHFRLOO(args []string, stdout, stderr io.Writer) error {
 	if err := f.usage(cfg.Validate()); err != nil {
 		return err
 	}
+	if err := f.usage(cfg.CheckMemory(pc.SFT.Model)); err != nil {
+		return err
+	}
 	label := fmt.Sprintf("RLOO %s β %g k %d", cfg.Reward, cfg.Beta, cfg.K)
 	return runGroupCommand(f, pc, label, "rloo", cfg.Updates, stdout, stderr, func(ctx context.Context, env rlhf.Env, on func(rlhf.UpdateMetrics)) (rlhf.Summary, error) {
 		return rlhf.RunRLOO(ctx, env, cfg, *f.out, on)
@@ -164,7 +170,7 @@ func runGroupCommand(f *rlhfFlags, pc rlhf.PrepareConfig, label, prefix string, 
 		bar.Finish()
 	}
 	if err != nil {
-		return err
+		return f.usage(err) // a loaded π_ref that leaves the run no room names the flag that sized it
 	}
 	ms, err := rlhf.ReadMetrics(filepath.Join(*f.out, rlhf.MetricsFile))
 	if err != nil {

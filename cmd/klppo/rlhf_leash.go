@@ -83,10 +83,15 @@ func runRLHFLeash(args []string, stdout, stderr io.Writer) error {
 		cfg = prev
 	}
 	for field, name := range map[string]string{"methods": "methods", "rewards": "rewards", "betas": "betas", "seeds": "seeds", "parallel": "parallel",
-		"bon_n": "bon-n", "bon_pool": "bon-pool", "bon_prompts": "bon-prompts", "updates": "updates"} {
+		"bon_n": "bon-n", "bon_pool": "bon-pool", "bon_prompts": "bon-prompts", "updates": "updates",
+		// every run's updates are the experiment's (their memory names the run's field)
+		"ppo.updates": "updates", "grpo.updates": "updates", "rloo.updates": "updates"} {
 		f.bind(name, field)
 	}
 	if err := f.usage(cfg.Validate()); err != nil {
+		return err
+	}
+	if err := f.usage(cfg.CheckMemory()); err != nil {
 		return err
 	}
 	if !*resume {

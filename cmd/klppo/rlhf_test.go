@@ -122,6 +122,14 @@ func TestRLHFMemoryIsCheckedBeforeAllocating(t *testing.T) {
 		{[]string{"rlhf", "rm", "--pairs", "10000000"}, "--pairs 10000000: the run needs about"},
 		{[]string{"rlhf", "bon", "--pool", "10000000"}, "--pool 10000000: the run needs about"},
 		{[]string{"rlhf", "sweep", "--parallel", "200", "--batch", "2000"}, "--parallel 200: the run needs about"},
+		// the group methods and the leash experiment (their runs were never checked)
+		{[]string{"rlhf", "grpo", "--group", "8192"}, "--group 8192: the run needs about"},
+		{[]string{"rlhf", "grpo", "--prompts", "8192", "--group", "8"}, "--prompts 8192: the run needs about"},
+		{[]string{"rlhf", "grpo", "--distinct-prompts", "16384", "--distinct-samples", "64"}, "--distinct-prompts 16384: the run needs about"},
+		{[]string{"rlhf", "rloo", "--k", "4096"}, "--k 4096: the run needs about"},
+		{[]string{"rlhf", "rloo", "--minibatch", "1048576"}, "--minibatch 1048576: the run needs about"},
+		{[]string{"rlhf", "leash", "--updates", "1000000"}, "--updates 1000000: the run needs about"},
+		{[]string{"rlhf", "leash", "--parallel", "24", "--updates", "100000"}, "--parallel 24: the run needs about"},
 	} {
 		out := filepath.Join(dir, strings.Join(tc.args, "_"))
 		code, _, stderr := vaeRunCLI(append(tc.args, "--out", out)...)

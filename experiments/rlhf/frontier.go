@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -533,6 +534,40 @@ func DefaultFrontierConfig(sweep string) FrontierConfig {
 	return FrontierConfig{Sweep: sweep, Grid: g, FitMaxD: -1}
 }
 
+// Validate checks every field, naming it as the configuration spells it: "sweep" (given; it is
+// read by RunFrontier), the grid's arms, parallelism and DPO template ("grid.arms",
+// "grid.parallel", "grid.dpo.lr", …; the grid's seeds and stages are the sweep's, checked when it
+// is read), "methods" (each a name and a directory; a name that does not break the table or the
+// CSV, and not "bon", the best-of-n law's) and "fit_max_d" (finite).
+func (c FrontierConfig) Validate() error {
+	if c.Sweep == "" {
+		return bad("sweep", c.Sweep, "give the directory of a finished 'klppo rlhf sweep'")
+	}
+	g := c.Grid
+	g.Seeds = []uint64{0} // the sweep's
+	if err := g.Validate(); err != nil {
+		var ce *ConfigError
+		if errors.As(err, &ce) {
+			return bad("grid."+ce.Field, ce.Value, "%s", ce.Reason)
+		}
+		return err
+	}
+	for _, name := range slices.Sorted(maps.Keys(c.Methods)) {
+		switch dir := c.Methods[name]; {
+		case name == "" || dir == "":
+			return bad("methods", name+"="+dir, "want NAME=DIR, both given")
+		case name == "bon":
+			return bad("methods", name, "is the frontier's name of best-of-n; give the runs another name")
+		case strings.ContainsAny(name, ",|\"\n\r\t"):
+			return bad("methods", name, "a name must not hold a comma, '|', a quote, a tab or a line break (it is a cell of the CSV and the table)")
+		}
+	}
+	if !finite(c.FitMaxD) {
+		return bad("fit_max_d", c.FitMaxD, "want a finite number (0: every row; negative: the sweep's)")
+	}
+	return nil
+}
+
 // frontierMethod is the frontier's name of an arm's method: its loss, with the aggregation when
 // it is not the loss's default ("ipo-sum").
 func frontierMethod(a DPOArm) string {
@@ -544,9 +579,13 @@ func frontierMethod(a DPOArm) string {
 
 // RunFrontier runs cfg's DPO grid on the sweep's seeds into dir/seed-S/ARM (resuming as opts
 // says), then builds the frontier of the sweep's PPO runs and best-of-n, the DPO runs and the
-// other methods' runs, and saves it into dir (Frontier.Save). dir states its kind
-// (rundir.KindRLHFFrontier) before any run starts.
+// other methods' runs, and saves it into dir (Frontier.Save). An invalid configuration
+// (Validate) is refused before the sweep is read; dir states its kind (rundir.KindRLHFFrontier)
+// before any run starts.
 func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGridOptions) (*Frontier, string, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, "", err
+	}
 	res, err := LoadSweep(cfg.Sweep)
 	if err != nil {
 		return nil, "", err

@@ -1,6 +1,7 @@
 package rlhf
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"os"
@@ -150,5 +151,57 @@ func TestGaoLawText(t *testing.T) {
 		if got := tc.f.Law(); got != tc.want {
 			t.Errorf("%+v: %q, want %q", tc.f, got, tc.want)
 		}
+	}
+}
+
+// TestFrontierConfigValidate: every field of the frontier's configuration is the library's to
+// check, and each failure is a *ConfigError naming the field as the configuration spells it — the
+// DPO template's learning rate is "grid.dpo.lr", not the DPO command's "dpo.lr". RunFrontier
+// refuses an invalid configuration before it reads the sweep or writes anything.
+func TestFrontierConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		edit  func(*FrontierConfig)
+		field string // "" = valid
+	}{
+		{"default", func(c *FrontierConfig) {}, ""},
+		{"another method", func(c *FrontierConfig) { c.Methods = map[string]string{"grpo": "runs/leash", "rloo": "x"} }, ""},
+		{"fit over every row", func(c *FrontierConfig) { c.FitMaxD = 0 }, ""},
+		{"fit up to d = 2", func(c *FrontierConfig) { c.FitMaxD = 2 }, ""},
+		{"no sweep", func(c *FrontierConfig) { c.Sweep = "" }, "sweep"},
+		{"no arms", func(c *FrontierConfig) { c.Grid.Arms = nil }, "grid.arms"},
+		{"an arm twice", func(c *FrontierConfig) { c.Grid.Arms = append(c.Grid.Arms, c.Grid.Arms[0]) }, "grid.arms"},
+		{"an arm with β 0", func(c *FrontierConfig) { c.Grid.Arms[0].Beta = 0 }, "grid.arms"},
+		{"parallel 0", func(c *FrontierConfig) { c.Grid.Parallel = 0 }, "grid.parallel"},
+		{"lr −1", func(c *FrontierConfig) { c.Grid.DPO.LR = -1 }, "grid.dpo.lr"},
+		{"lr NaN", func(c *FrontierConfig) { c.Grid.DPO.LR = math.NaN() }, "grid.dpo.lr"},
+		{"epochs 0", func(c *FrontierConfig) { c.Grid.DPO.Epochs = 0 }, "grid.dpo.epochs"},
+		{"batch 0", func(c *FrontierConfig) { c.Grid.DPO.Batch = 0 }, "grid.dpo.batch"},
+		{"gradient norm 0", func(c *FrontierConfig) { c.Grid.DPO.MaxGrad = 0 }, "grid.dpo.max_grad_norm"},
+		{"evaluations 0", func(c *FrontierConfig) { c.Grid.DPO.EvalsPerEpoch = 0 }, "grid.dpo.evals_per_epoch"},
+		{"evaluation samples 0", func(c *FrontierConfig) { c.Grid.DPO.EvalSamples = 0 }, "grid.dpo.eval_samples"},
+		{"mass every −2", func(c *FrontierConfig) { c.Grid.DPO.MassEvery = -2 }, "grid.dpo.mass_every"},
+		{"reference samples 0", func(c *FrontierConfig) { c.Grid.DPO.RefSamples = 0 }, "grid.dpo.ref_samples"},
+		{"a method without a name", func(c *FrontierConfig) { c.Methods = map[string]string{"": "x"} }, "methods"},
+		{"a method without a directory", func(c *FrontierConfig) { c.Methods = map[string]string{"grpo": ""} }, "methods"},
+		{"a method named bon", func(c *FrontierConfig) { c.Methods = map[string]string{"bon": "x"} }, "methods"},
+		{"a method name with a comma", func(c *FrontierConfig) { c.Methods = map[string]string{"a,b": "x"} }, "methods"},
+		{"a method name with a bar", func(c *FrontierConfig) { c.Methods = map[string]string{"a|b": "x"} }, "methods"},
+		{"fit range NaN", func(c *FrontierConfig) { c.FitMaxD = math.NaN() }, "fit_max_d"},
+		{"fit range +Inf", func(c *FrontierConfig) { c.FitMaxD = math.Inf(1) }, "fit_max_d"},
+	} {
+		c := DefaultFrontierConfig("runs/sweep")
+		tc.edit(&c)
+		wantField(t, tc.name, c.Validate(), tc.field)
+	}
+	c := DefaultFrontierConfig(filepath.Join(t.TempDir(), "no-sweep"))
+	c.Grid.DPO.LR = -1
+	dir := t.TempDir()
+	_, _, err := RunFrontier(context.Background(), c, dir, DPOGridOptions{})
+	if err == nil || !strings.Contains(err.Error(), "grid.dpo.lr = -1: want a number in (0, 1]") {
+		t.Errorf("RunFrontier with lr −1 and no sweep: %v, want the lr named first", err)
+	}
+	if ents, err := os.ReadDir(dir); err != nil || len(ents) > 0 {
+		t.Errorf("RunFrontier wrote %v (%v) before refusing", ents, err)
 	}
 }

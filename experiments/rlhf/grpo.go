@@ -352,6 +352,9 @@ func RunGRPO(ctx context.Context, env Env, cfg GRPOConfig, dir string, onUpdate 
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
+	if err := cfg.CheckMemory(env.Ref.Cfg); err != nil {
+		return Summary{}, err
+	}
 	run := onlineRun{kind: rundir.KindRLHFGRPO, rc: RunConfig{Method: "grpo", GRPO: &cfg,
 		Description: fmt.Sprintf("klppo rlhf grpo: GRPO from π_ref against the %s reward, %s in the loss with β = %g, loss type %s",
 			rewardName(cfg.Reward), cfg.KL.Name(), cfg.KL.Beta, cfg.LossType)},

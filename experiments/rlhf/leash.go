@@ -159,6 +159,39 @@ func (c LeashConfig) Validate() error {
 	return nil
 }
 
+// CheckMemory refuses a valid experiment (Validate) one of whose stages would not fit in the
+// memory the process may use (internal/memlimit), with a *ConfigError naming the size: a seed's
+// π_ref and reward model (PrepareConfig.CheckMemory), its best-of-n pools (BoNMemoryEstimate with
+// a prompt's BoNPool completions sampled at once, "bon_pool"), one run of a method (its
+// CheckMemory: "grpo.group", "ppo.minibatch", …) or the Parallel runs of a seed trained at once
+// (no more than the seed has; "parallel").
+func (c LeashConfig) CheckMemory() error {
+	if err := c.Prepare.CheckMemory(); err != nil {
+		return err
+	}
+	m := c.Prepare.SFT.Model
+	if len(c.BoNNs) > 0 {
+		if err := memCheck(bonBytes(c.BoNPool, c.BoNPool, m), "bon_pool", c.BoNPool); err != nil {
+			return err
+		}
+	}
+	var widest int64 // the live data of the largest run
+	for _, method := range c.Methods {
+		run, err := c.run(method, c.Rewards[0], c.Betas[0], c.Seeds[0]) // reward, β and seed do not change the sizes
+		if err != nil {
+			return err
+		}
+		if err := run.sizes.check(m); err != nil {
+			return err
+		}
+		widest = max(widest, run.sizes.estimate(m)-base)
+	}
+	if n := min(c.Parallel, len(c.Methods)*len(c.Rewards)*len(c.Betas)); n > 1 {
+		return memCheck(int64(n)*widest+base, "parallel", c.Parallel)
+	}
+	return nil
+}
+
 // LeashRunDir is the directory of one run relative to the experiment's, e.g.
 // "seed-1/grpo-rm-beta-0.3".
 func LeashRunDir(method string, reward Reward, beta float64, seed uint64) string {
@@ -167,8 +200,9 @@ func LeashRunDir(method string, reward Reward, beta float64, seed uint64) string
 
 // leashRun is one run of the grid, ready to go.
 type leashRun struct {
-	run func(ctx context.Context, env Env, dir string, onUpdate func(UpdateMetrics)) (Summary, error)
-	rc  RunConfig // the method's part of config.json, to recognise a finished run
+	run   func(ctx context.Context, env Env, dir string, onUpdate func(UpdateMetrics)) (Summary, error)
+	rc    RunConfig   // the method's part of config.json, to recognise a finished run
+	sizes onlineSizes // what its memory grows with
 }
 
 // run returns the run (method, reward, β, seed) of the grid, validated.
@@ -181,7 +215,7 @@ func (c LeashConfig) run(method string, reward Reward, beta float64, seed uint64
 		if err := cfg.Validate(); err != nil {
 			return leashRun{}, err
 		}
-		return leashRun{rc: RunConfig{Method: method, PPO: &cfg}, run: func(ctx context.Context, env Env, dir string, on func(UpdateMetrics)) (Summary, error) {
+		return leashRun{rc: RunConfig{Method: method, PPO: &cfg}, sizes: cfg.sizes(), run: func(ctx context.Context, env Env, dir string, on func(UpdateMetrics)) (Summary, error) {
 			return RunPPO(ctx, env, cfg, dir, on)
 		}}, nil
 	case MethodGRPO:
@@ -191,7 +225,7 @@ func (c LeashConfig) run(method string, reward Reward, beta float64, seed uint64
 		if err := cfg.Validate(); err != nil {
 			return leashRun{}, err
 		}
-		return leashRun{rc: RunConfig{Method: method, GRPO: &cfg}, run: func(ctx context.Context, env Env, dir string, on func(UpdateMetrics)) (Summary, error) {
+		return leashRun{rc: RunConfig{Method: method, GRPO: &cfg}, sizes: cfg.sizes(), run: func(ctx context.Context, env Env, dir string, on func(UpdateMetrics)) (Summary, error) {
 			return RunGRPO(ctx, env, cfg, dir, on)
 		}}, nil
 	case MethodRLOO:
@@ -201,7 +235,7 @@ func (c LeashConfig) run(method string, reward Reward, beta float64, seed uint64
 		if err := cfg.Validate(); err != nil {
 			return leashRun{}, err
 		}
-		return leashRun{rc: RunConfig{Method: method, RLOO: &cfg}, run: func(ctx context.Context, env Env, dir string, on func(UpdateMetrics)) (Summary, error) {
+		return leashRun{rc: RunConfig{Method: method, RLOO: &cfg}, sizes: cfg.sizes(), run: func(ctx context.Context, env Env, dir string, on func(UpdateMetrics)) (Summary, error) {
 			return RunRLOO(ctx, env, cfg, dir, on)
 		}}, nil
 	}
@@ -275,13 +309,18 @@ type LeashOptions struct {
 	OnUpdate func(UpdateMetrics)
 }
 
-// Leash runs the grid into dir and writes the table and charts (Save). A directory that holds a
-// run is refused unless opts.Force, or opts.Resume for a leash experiment. When ctx is cancelled
+// Leash runs the grid into dir and writes the table and charts (Save). A configuration that is
+// invalid or would not fit in memory (Validate, CheckMemory) is refused before anything is
+// written; a directory that holds a run is refused unless opts.Force, or opts.Resume for a leash
+// experiment. When ctx is cancelled
 // or a run fails, Leash returns the error with the finished runs recorded in leash.json, which
 // stays incomplete.
 func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) (*LeashResult, error) {
 	start := time.Now()
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if err := cfg.CheckMemory(); err != nil {
 		return nil, err
 	}
 	res := &LeashResult{Kind: LeashKind, Config: cfg, BoN: map[string][]LeashBoN{}, dir: dir}

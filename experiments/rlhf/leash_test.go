@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -131,6 +132,55 @@ func TestLeashParallelMatchesSerial(t *testing.T) {
 	for i := range res[0].Runs {
 		if untimed(res[0].Runs[i].Summary) != untimed(res[1].Runs[i].Summary) {
 			t.Errorf("run %s differs with 2 workers", res[0].Runs[i].Dir)
+		}
+	}
+}
+
+// TestLeashMemoryIsCheckedBeforeWriting: the leash experiment refuses a grid one of whose stages
+// would not fit in the memory the process may use (GOMEMLIMIT here) — a run of a method, the
+// parallel runs of a seed, a best-of-n pool — naming the field and its value, before anything is
+// written into its directory; the default grid passes, and --parallel counts no more runs at once
+// than a seed has.
+func TestLeashMemoryIsCheckedBeforeWriting(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+	if err := DefaultLeashConfig().CheckMemory(); err != nil {
+		t.Errorf("default grid: %v", err)
+	}
+	wide := tinyLeash()
+	wide.Parallel = 256 // 6 runs per seed: at most 6 at once
+	m := wide.Prepare.SFT.Model
+	if need := 256*(wide.GRPO.MemoryEstimate(m)-base) + base; need <= 1<<30 {
+		t.Fatalf("256 tiny runs need %d bytes, within the limit: the case tests nothing", need)
+	}
+	if err := wide.CheckMemory(); err != nil {
+		t.Errorf("parallel 256 with 6 runs per seed: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel() // were the check missing, Leash would write its files and stop preparing the seed
+	for _, tc := range []struct {
+		name  string
+		edit  func(*LeashConfig)
+		limit int64
+		field string
+		value int
+	}{
+		{"a GRPO run", func(c *LeashConfig) { c.GRPO.Group = 8192 }, 1 << 30, "grpo.group", 8192},
+		{"every run's updates", func(c *LeashConfig) { c.Updates = MaxGroupUpdates }, 1 << 30, "ppo.updates", MaxGroupUpdates},
+		// 8 × 512 sequences per GRPO run fit alone (≈ 0.7 GiB), not 6 runs at once
+		{"parallel runs", func(c *LeashConfig) { c.GRPO.Prompts, c.GRPO.Group, c.Parallel = 8, 512, 6 }, 1 << 30, "parallel", 6},
+		{"best-of-n pool", func(c *LeashConfig) { c.BoNPool = 1 << 16 }, 512 << 20, "bon_pool", 1 << 16},
+	} {
+		debug.SetMemoryLimit(tc.limit)
+		cfg := tinyLeash()
+		tc.edit(&cfg)
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("%s: %v (the case must pass the bounds)", tc.name, err)
+		}
+		dir := t.TempDir()
+		_, err := Leash(ctx, cfg, dir, LeashOptions{})
+		refusedNaming(t, tc.name, err, tc.field, tc.value)
+		if ents, err := os.ReadDir(dir); err != nil || len(ents) > 0 {
+			t.Errorf("%s: the directory holds %v (%v), want it empty", tc.name, ents, err)
 		}
 	}
 }

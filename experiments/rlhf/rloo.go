@@ -119,6 +119,9 @@ func RunRLOO(ctx context.Context, env Env, cfg RLOOConfig, dir string, onUpdate 
 	if err := cfg.Validate(); err != nil {
 		return Summary{}, err
 	}
+	if err := cfg.CheckMemory(env.Ref.Cfg); err != nil {
+		return Summary{}, err
+	}
 	run := onlineRun{kind: rundir.KindRLHFRLOO, rc: RunConfig{Method: "rloo", RLOO: &cfg,
 		Description: fmt.Sprintf("klppo rlhf rloo: RLOO from π_ref against the %s reward, k1 summed per completion in the reward with β = %g",
 			rewardName(cfg.Reward), cfg.Beta)},

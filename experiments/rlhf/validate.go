@@ -215,43 +215,125 @@ const base = 96 << 20
 // (`/usr/bin/time -v`, see docs/rlhf.md, section Memory) are 0.2–0.55 of the estimates.
 const heapGrowth = 2
 
-// MemoryEstimate returns a conservative estimate, in bytes, of the memory one PPO run of c takes
-// with a policy of model m (heapGrowth times the live data, plus base); the live data are: the rollout of Batch sequences (per token an observation row,
-// π_old's and π_ref's logits, copied while sampling and again into flat arrays); the policy and
-// value graphs over Minibatch tokens; the RefSamples sequences of the reference measurement;
-// and the metrics and samples kept per update.
-func (c PPOConfig) MemoryEstimate(m ModelConfig) int64 {
-	parts := c.memoryParts(m)
-	return heapGrowth*(parts[0].bytes+parts[1].bytes+parts[2].bytes+int64(c.Updates)*2048) + base
-}
-
+// memPart is one part of a stage's memory and the field whose value sets it.
 type memPart struct {
 	field string
 	value int
 	bytes int64
 }
 
-func (c PPOConfig) memoryParts(m ModelConfig) [3]memPart {
+// onlineSizes are the sizes the memory of one online run (PPO, GRPO, RLOO) grows with, and the
+// fields that set them, named under prefix ("ppo", "grpo", "rloo").
+type onlineSizes struct {
+	prefix string
+	// seqs sequences per rollout, set by the field seqField (PPO's batch; for the group
+	// methods prompts × completions per prompt, named by the larger of the two) whose value is
+	// seqValue.
+	seqs, seqValue        int
+	seqField              string
+	minibatch, refSamples int
+	updates               int
+	eval                  EvalConfig
+}
+
+// parts are the live data of the run with a policy of model m: the rollout of seqs sequences
+// (per token an observation row, π_old's and π_ref's logits, copied while sampling and again
+// into flat arrays); the policy and value graphs over minibatch tokens; the refSamples sequences
+// of the reference measurement; the evaluation's completions (Evaluate: the held-out prompts,
+// and distinct_prompts × distinct_samples completions sampled at once, named by the larger of
+// the two); and the metrics and samples kept per update.
+func (s onlineSizes) parts(m ModelConfig) []memPart {
 	D, V := int64(m.ObsDim()), int64(m.V)
-	tokens := int64(c.Batch) * int64(m.MaxLen)
-	rollout := tokens*(3*D+6*V+24)*8 + m.sampleBytes(c.Batch)
-	return [3]memPart{
-		{"ppo.batch", c.Batch, rollout},
-		{"ppo.minibatch", c.Minibatch, m.graphBytes(c.Minibatch)},
-		{"ppo.ref_samples", c.RefSamples, m.sampleBytes(c.RefSamples)},
+	tokens := int64(s.seqs) * int64(m.MaxLen)
+	rollout := tokens*(3*D+6*V+24)*8 + m.sampleBytes(s.seqs)
+	e := s.eval
+	evalField, evalValue := "eval.distinct_samples", e.DistinctSamples
+	if e.DistinctPrompts > e.DistinctSamples {
+		evalField, evalValue = "eval.distinct_prompts", e.DistinctPrompts
+	}
+	f := func(name string) string { return s.prefix + "." + name }
+	return []memPart{
+		{f(s.seqField), s.seqValue, rollout},
+		{f("minibatch"), s.minibatch, m.graphBytes(s.minibatch)},
+		{f("ref_samples"), s.refSamples, m.sampleBytes(s.refSamples)},
+		{f(evalField), evalValue, m.sampleBytes(e.HeldOutPrompts + e.DistinctPrompts*e.DistinctSamples)},
+		{f("updates"), s.updates, int64(s.updates) * 2048},
 	}
 }
 
-// CheckMemory refuses a run whose MemoryEstimate exceeds the memory the process may use
+// estimate is heapGrowth times the live data of parts, plus base.
+func (s onlineSizes) estimate(m ModelConfig) int64 {
+	var live int64
+	for _, p := range s.parts(m) {
+		live += p.bytes
+	}
+	return heapGrowth*live + base
+}
+
+// check refuses a run whose estimate exceeds the memory the process may use
 // (internal/memlimit); the *ConfigError names the size that contributes most.
-func (c PPOConfig) CheckMemory(m ModelConfig) error {
-	if err := memlimit.Check(c.MemoryEstimate(m)); err != nil {
-		p := c.memoryParts(m)
-		big := slices.MaxFunc(p[:], func(a, b memPart) int { return cmp.Compare(a.bytes, b.bytes) })
+func (s onlineSizes) check(m ModelConfig) error {
+	if err := memlimit.Check(s.estimate(m)); err != nil {
+		big := slices.MaxFunc(s.parts(m), func(a, b memPart) int { return cmp.Compare(a.bytes, b.bytes) })
 		return bad(big.field, big.value, "the run %v; lower it", err)
 	}
 	return nil
 }
+
+// groupSizes are the sizes of a group method (GRPO, RLOO) of prompts × group completions per
+// update; groupField names the completions per prompt ("group", "k").
+func groupSizes(prefix, groupField string, prompts, group, minibatch, refSamples, updates int, eval EvalConfig) onlineSizes {
+	s := onlineSizes{prefix: prefix, seqs: prompts * group, seqField: groupField, seqValue: group, minibatch: minibatch,
+		refSamples: refSamples, updates: updates, eval: eval}
+	if prompts > group {
+		s.seqField, s.seqValue = "prompts", prompts
+	}
+	return s
+}
+
+func (c PPOConfig) sizes() onlineSizes {
+	return onlineSizes{prefix: "ppo", seqs: c.Batch, seqField: "batch", seqValue: c.Batch, minibatch: c.Minibatch,
+		refSamples: c.RefSamples, updates: c.Updates, eval: c.Eval}
+}
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory one PPO run of c takes
+// with a policy of model m: heapGrowth times the live data, plus base. The live data are the
+// rollout of Batch sequences (per token an observation row, π_old's and π_ref's logits, copied
+// while sampling and again into flat arrays); the policy and value graphs over Minibatch tokens;
+// the RefSamples sequences of the reference measurement; the evaluation's completions; and the
+// metrics and samples kept per update.
+func (c PPOConfig) MemoryEstimate(m ModelConfig) int64 { return c.sizes().estimate(m) }
+
+// CheckMemory refuses a run whose MemoryEstimate exceeds the memory the process may use
+// (internal/memlimit); the *ConfigError names the size that contributes most.
+func (c PPOConfig) CheckMemory(m ModelConfig) error { return c.sizes().check(m) }
+
+func (c GRPOConfig) sizes() onlineSizes {
+	return groupSizes("grpo", "group", c.Prompts, c.Group, c.Minibatch, c.RefSamples, c.Updates, c.Eval)
+}
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory one GRPO run of c takes
+// with a policy of model m: PPOConfig.MemoryEstimate's with a rollout of Prompts × Group
+// sequences (GRPO has no value graph; counting one keeps the estimate on the safe side).
+func (c GRPOConfig) MemoryEstimate(m ModelConfig) int64 { return c.sizes().estimate(m) }
+
+// CheckMemory refuses a run whose MemoryEstimate exceeds the memory the process may use; the
+// *ConfigError names the size that contributes most (the rollout by the larger of "grpo.prompts"
+// and "grpo.group").
+func (c GRPOConfig) CheckMemory(m ModelConfig) error { return c.sizes().check(m) }
+
+func (c RLOOConfig) sizes() onlineSizes {
+	return groupSizes("rloo", "k", c.Prompts, c.K, c.Minibatch, c.RefSamples, c.Updates, c.Eval)
+}
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory one RLOO run of c takes
+// with a policy of model m: PPOConfig.MemoryEstimate's with a rollout of Prompts × K sequences.
+func (c RLOOConfig) MemoryEstimate(m ModelConfig) int64 { return c.sizes().estimate(m) }
+
+// CheckMemory refuses a run whose MemoryEstimate exceeds the memory the process may use; the
+// *ConfigError names the size that contributes most (the rollout by the larger of "rloo.prompts"
+// and "rloo.k").
+func (c RLOOConfig) CheckMemory(m ModelConfig) error { return c.sizes().check(m) }
 
 // MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainSFT takes
 // (heapGrowth times the live data, plus base): the corpus as sentences and as (observation row, next token) pairs, the training graph over a
@@ -275,9 +357,12 @@ func (c RMConfig) MemoryEstimate(m ModelConfig) int64 {
 // BoNMemoryEstimate returns a conservative estimate, in bytes, of the memory BestOfN takes for
 // a pool of pool π_ref samples of model m (heapGrowth times the live data, plus base): the pool (sampled 1000 at a time), its texts and
 // counts, and per distinct sequence the reward-model features and the distributions.
-func BoNMemoryEstimate(pool int, m ModelConfig) int64 {
+func BoNMemoryEstimate(pool int, m ModelConfig) int64 { return bonBytes(pool, 1000, m) }
+
+// bonBytes is BoNMemoryEstimate with the pool sampled atOnce sequences at a time.
+func bonBytes(pool, atOnce int, m ModelConfig) int64 {
 	L, V := int64(m.MaxLen), int64(m.V)
-	return heapGrowth*(int64(pool)*(L*8+24+2*(L*12+64)+(V+8)*8)+m.sampleBytes(1000)) + base
+	return heapGrowth*(int64(pool)*(L*8+24+2*(L*12+64)+(V+8)*8)+m.sampleBytes(atOnce)) + base
 }
 
 // memCheck wraps memlimit.Check into a *ConfigError naming field.

@@ -3,6 +3,7 @@ package rlhf
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -51,14 +52,7 @@ func TestPPOConfigValidate(t *testing.T) {
 	} {
 		c := DefaultPPOConfig(0.5, 1)
 		tc.edit(&c)
-		err := c.Validate()
-		var ce *ConfigError
-		switch {
-		case tc.field == "" && err != nil:
-			t.Errorf("%s: %v, want valid", tc.name, err)
-		case tc.field != "" && (!errors.As(err, &ce) || ce.Field != tc.field):
-			t.Errorf("%s: %v, want a ConfigError on %s", tc.name, err, tc.field)
-		}
+		wantField(t, tc.name, c.Validate(), tc.field)
 	}
 	c := DefaultPPOConfig(1e300, 1)
 	c.Ctl = "adaptive"
@@ -241,6 +235,111 @@ func TestBestOfNBoundOnThePool(t *testing.T) {
 	for _, bad := range [][]int{{0}, {4, 4}} {
 		if _, err := BestOfN(context.Background(), g, gold, ref, rm, pool, bad, 3); !errors.As(err, &ce) || ce.Field != "bon_n" {
 			t.Errorf("n = %v: %v", bad, err)
+		}
+	}
+}
+
+// wantField checks that err is nil when field is "", else a *ConfigError on field.
+func wantField(t *testing.T, name string, err error, field string) {
+	t.Helper()
+	var ce *ConfigError
+	switch {
+	case field == "" && err != nil:
+		t.Errorf("%s: %v, want valid", name, err)
+	case field != "" && (!errors.As(err, &ce) || ce.Field != field):
+		t.Errorf("%s: %v, want a ConfigError on %s", name, err, field)
+	}
+}
+
+// refusedNaming checks that err is a *ConfigError on field with value, whose message names both
+// and the limit (GOMEMLIMIT).
+func refusedNaming(t *testing.T, name string, err error, field string, value int) {
+	t.Helper()
+	var ce *ConfigError
+	if !errors.As(err, &ce) || ce.Field != field || ce.Value != any(value) ||
+		!strings.Contains(err.Error(), fmt.Sprintf("%s = %d: the run needs about", field, value)) || !strings.Contains(err.Error(), "GOMEMLIMIT") {
+		t.Errorf("%s: %v, want a ConfigError naming %s = %d and the limit", name, err, field, value)
+	}
+}
+
+// TestGroupMemoryIsCheckedBeforeWriting: GRPO and RLOO refuse sizes within Validate's bounds whose
+// estimate exceeds the memory the process may use (GOMEMLIMIT of 1 GiB here), naming the field
+// that costs most and its value, before anything is written into the run's directory; the
+// defaults pass. The context is cancelled: were the check missing, a run would write its files
+// and stop at its first update instead of allocating the rollout.
+func TestGroupMemoryIsCheckedBeforeWriting(t *testing.T) {
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(1 << 30))
+	m := DefaultModelConfig(reviewsVocab())
+	if err := DefaultGRPOConfig(0, 1).CheckMemory(m); err != nil {
+		t.Errorf("default GRPO: %v", err)
+	}
+	if err := DefaultRLOOConfig(0.05, 1).CheckMemory(m); err != nil {
+		t.Errorf("default RLOO: %v", err)
+	}
+	// Each size alone, at a value Validate accepts.
+	grpo := func(edit func(*GRPOConfig)) GRPOConfig {
+		c := DefaultGRPOConfig(0, 1)
+		edit(&c)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%+v: %v (the case must pass the bounds)", c, err)
+		}
+		return c
+	}
+	rloo := func(edit func(*RLOOConfig)) RLOOConfig {
+		c := DefaultRLOOConfig(0.05, 1)
+		edit(&c)
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%+v: %v (the case must pass the bounds)", c, err)
+		}
+		return c
+	}
+	for _, tc := range []struct {
+		name  string
+		err   error
+		field string
+		value int
+	}{
+		{"grpo minibatch", grpo(func(c *GRPOConfig) { c.Minibatch = MaxGroupMinibatch }).CheckMemory(m), "grpo.minibatch", MaxGroupMinibatch},
+		{"grpo ref samples", grpo(func(c *GRPOConfig) { c.RefSamples = 1 << 20 }).CheckMemory(m), "grpo.ref_samples", 1 << 20},
+		{"grpo evaluation", grpo(func(c *GRPOConfig) { c.Eval.DistinctPrompts, c.Eval.DistinctSamples = MaxEvalPrompts, 64 }).CheckMemory(m),
+			"grpo.eval.distinct_prompts", MaxEvalPrompts},
+		{"rloo evaluation", rloo(func(c *RLOOConfig) { c.Eval.DistinctPrompts, c.Eval.DistinctSamples = 64, MaxEvalPrompts }).CheckMemory(m),
+			"rloo.eval.distinct_samples", MaxEvalPrompts},
+		{"rloo updates", rloo(func(c *RLOOConfig) { c.Updates = MaxGroupUpdates }).CheckMemory(m), "rloo.updates", MaxGroupUpdates},
+	} {
+		refusedNaming(t, tc.name, tc.err, tc.field, tc.value)
+	}
+	// The runs refuse before writing anything.
+	env := groupEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name  string
+		run   func(dir string) error
+		field string
+		value int
+	}{
+		{"RunGRPO 8 prompts × 8192", func(dir string) error {
+			_, err := RunGRPO(ctx, env, grpo(func(c *GRPOConfig) { c.Group = 8192 }), dir, nil)
+			return err
+		}, "grpo.group", 8192},
+		{"RunGRPO 8192 prompts × 8", func(dir string) error {
+			_, err := RunGRPO(ctx, env, grpo(func(c *GRPOConfig) { c.Prompts = 8192 }), dir, nil)
+			return err
+		}, "grpo.prompts", 8192},
+		{"RunRLOO 16 prompts × 4096", func(dir string) error {
+			_, err := RunRLOO(ctx, env, rloo(func(c *RLOOConfig) { c.K = 4096 }), dir, nil)
+			return err
+		}, "rloo.k", 4096},
+		{"RunRLOO a million updates", func(dir string) error {
+			_, err := RunRLOO(ctx, env, rloo(func(c *RLOOConfig) { c.Updates = MaxGroupUpdates }), dir, nil)
+			return err
+		}, "rloo.updates", MaxGroupUpdates},
+	} {
+		dir := t.TempDir()
+		refusedNaming(t, tc.name, tc.run(dir), tc.field, tc.value)
+		if ents, err := os.ReadDir(dir); err != nil || len(ents) > 0 {
+			t.Errorf("%s: the run's directory holds %v (%v), want it empty", tc.name, ents, err)
 		}
 	}
 }
