@@ -115,18 +115,18 @@ func BestOfNRanked(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *
 		return nil, err
 	}
 	rng := rng.New(seed, streamBoN)
-	var seqs [][]int
+	seqs := make([][]int, 0, pool)
 	for len(seqs) < pool {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+			return nil, fmt.Errorf("rlhf: best-of-n: sampling the pool (sample %d of %d): %w", len(seqs)+1, pool, err)
 		}
-		s, err := ref.Sample(rng, min(1000, pool-len(seqs)))
+		s, err := ref.Sample(ctx, rng, min(1000, pool-len(seqs)))
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("rlhf: best-of-n: sampling the pool: %w", err)
 		}
 		seqs = append(seqs, s...)
 	}
-	pts, err := bonOnPool(g, gold, rm, seqs, ns, []Reward{rank}, 0)
+	pts, err := bonOnPool(ctx, g, gold, rm, seqs, ns, []Reward{rank}, 0)
 	if err != nil {
 		return nil, err
 	}
@@ -135,11 +135,15 @@ func BestOfNRanked(ctx context.Context, g *Grammar, gold *Gold, ref *Model, rm *
 
 // bonOnPool merges identical sequences of seqs into their empirical distribution π̂ and returns,
 // for each ranking reward and each n, the exact best-of-n point on π̂; with m > 0 each point has
-// the expected number of distinct outputs among m draws.
-func bonOnPool(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, ns []int, ranks []Reward, m int) ([][]BoNPoint, error) {
+// the expected number of distinct outputs among m draws. It stops with ctx's error once ctx is
+// done.
+func bonOnPool(ctx context.Context, g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, ns []int, ranks []Reward, m int) ([][]BoNPoint, error) {
 	count := map[string]int{}
 	var uniq [][]int
-	for _, x := range seqs {
+	for i, x := range seqs {
+		if err := interrupted(ctx, i, len(seqs), "best-of-n: merging the pool", "sample"); err != nil {
+			return nil, err
+		}
 		k := g.Text(x)
 		if count[k] == 0 {
 			uniq = append(uniq, x)
@@ -150,6 +154,9 @@ func bonOnPool(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, ns []int, 
 	gs := make([]float64, len(uniq))
 	inl := make([]float64, len(uniq))
 	for i, x := range uniq {
+		if err := interrupted(ctx, i, len(uniq), "best-of-n: scoring the pool", "distinct sample"); err != nil {
+			return nil, err
+		}
 		p[i] = float64(count[g.Text(x)]) / float64(len(seqs))
 		gs[i] = gold.Score(x)
 		if g.Accepts(x) {
@@ -166,7 +173,10 @@ func bonOnPool(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, ns []int, 
 		if rank == RewardGold {
 			by = gs
 		}
-		for _, n := range ns {
+		for j, n := range ns {
+			if err := ctx.Err(); err != nil {
+				return nil, fmt.Errorf("rlhf: best-of-n: n = %d (%d of %d): %w", n, j+1, len(ns), err)
+			}
 			q, err := BoNDistribution(p, by, n)
 			if err != nil {
 				return nil, err
@@ -220,20 +230,20 @@ func PromptedBestOfN(ctx context.Context, env Env, prompts [][]int, pool int, ns
 	rep := make([][]int, pool)
 	for i, q := range prompts {
 		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("rlhf: best-of-n: %w", err)
+			return nil, fmt.Errorf("rlhf: best-of-n: prompt %d of %d: %w", i+1, len(prompts), err)
 		}
 		for j := range rep {
 			rep[j] = q
 		}
-		seqs, err := env.Ref.Complete(r, rep)
+		seqs, err := env.Ref.Complete(ctx, r, rep)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("rlhf: best-of-n: prompt %d of %d: %w", i+1, len(prompts), err)
 		}
 		m := 0
 		if i < distinctPrompts {
 			m = distinctSamples
 		}
-		pts, err := bonOnPool(env.G, env.Gold, env.RM, seqs, ns, ranks, m)
+		pts, err := bonOnPool(ctx, env.G, env.Gold, env.RM, seqs, ns, ranks, m)
 		if err != nil {
 			return nil, err
 		}

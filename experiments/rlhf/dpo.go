@@ -746,11 +746,11 @@ func RunDPO(ctx context.Context, env Env, prefs RMConfig, cfg DPOConfig, dir str
 	if err := WriteJSON(filepath.Join(dir, ConfigFile), rc); err != nil {
 		return sum, err
 	}
-	ref, err := RefStatsOf(env.G, env.Gold, env.RM, env.Ref, cfg.RefSamples, cfg.Seed)
+	ref, err := RefStatsOf(ctx, env.G, env.Gold, env.RM, env.Ref, cfg.RefSamples, cfg.Seed)
 	if err != nil {
 		return sum, err
 	}
-	train, test, err := SamplePairs(env.Ref, Labeler{Gold: env.Gold, Temperature: prefs.Temperature}, prefs)
+	train, test, err := SamplePairs(ctx, env.Ref, Labeler{Gold: env.Gold, Temperature: prefs.Temperature}, prefs)
 	if err != nil {
 		return sum, err
 	}

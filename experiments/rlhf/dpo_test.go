@@ -66,7 +66,7 @@ func TestDPOGraphLossAndGradient(t *testing.T) {
 			name += "-soft"
 		}
 		pi := randomModel(t, 2, V, L)
-		seqs, err := pi.Sample(rand.New(rand.NewPCG(3, 4)), 10)
+		seqs, err := pi.Sample(context.Background(), rand.New(rand.NewPCG(3, 4)), 10)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -299,7 +299,7 @@ func (t *GroupTrainer) Step(ctx context.Context, update int) (UpdateMetrics, []S
 // turns the rewards into advantages and fills the learner's batch.
 func (t *GroupTrainer) batch(ctx context.Context) (*rollout, error) {
 	s := t.spec
-	prompts, err := t.prompts.Groups(t.rngQ, s.prompts, s.group)
+	prompts, err := t.prompts.Groups(ctx, t.rngQ, s.prompts, s.group)
 	if err != nil {
 		return nil, err
 	}

@@ -427,7 +427,7 @@ func TestPromptsHeldOutAndComplete(t *testing.T) {
 	r := rng.New(1, 2)
 	held := map[string]bool{}
 	for _, side := range []bool{false, true} {
-		qs, err := p.Batch(r, 300, side)
+		qs, err := p.Batch(context.Background(), r, 300, side)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -453,8 +453,8 @@ func TestPromptsHeldOutAndComplete(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	qs, _ := p.Batch(r, 20, false)
-	seqs, err := m.Complete(r, qs)
+	qs, _ := p.Batch(context.Background(), r, 20, false)
+	seqs, err := m.Complete(context.Background(), r, qs)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -495,13 +495,13 @@ func leashBoN(ctx context.Context, env Env, cfg LeashConfig, seed uint64) ([]Lea
 	if err != nil {
 		return nil, err
 	}
-	held, train, err := p.evalPrompts(ev)
+	held, train, err := p.evalPrompts(ctx, ev)
 	if err != nil {
 		return nil, err
 	}
 	r := rng.New(seed, streamBoN)
 	if len(train) < cfg.BoNPrompts {
-		more, err := p.Batch(r, cfg.BoNPrompts-len(train), false)
+		more, err := p.Batch(ctx, r, cfg.BoNPrompts-len(train), false)
 		if err != nil {
 			return nil, err
 		}

@@ -1,6 +1,7 @@
 package rlhf
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -257,16 +258,22 @@ func (s *SequenceScorer) LogProbs(m *Model) ([]float64, error) {
 	return out, nil
 }
 
-// Sample draws n sequences from π, all n advanced together one position at a time (one plain-Go
-// forward pass per position).
-func (m *Model) Sample(rng *rand.Rand, n int) ([][]int, error) {
-	return m.Complete(rng, make([][]int, n))
+// Sample draws n sequences from π, all n advanced together one position at a time (Complete).
+func (m *Model) Sample(ctx context.Context, rng *rand.Rand, n int) ([][]int, error) {
+	return m.Complete(ctx, rng, make([][]int, n))
 }
+
+// sampleChunk is how many sequences Complete advances by one token per forward pass. Between
+// passes it looks at the context, so that a cancel stops even a sample of millions of sequences
+// within milliseconds. The chunks change no number: the tokens are drawn in the same order (one
+// uniform per active sequence, in order), and a row's forward pass does not depend on the rows
+// beside it (nn's matrix products add into each output in a fixed order).
+const sampleChunk = 1024
 
 // Complete draws one completion of each prompt from π (nil: a whole sequence) and returns the
 // sequences, prompt included, all advanced together one position at a time. The prompts are
-// not modified.
-func (m *Model) Complete(rng *rand.Rand, prompts [][]int) ([][]int, error) {
+// not modified. It stops with ctx's error, wrapped with where it was, once ctx is done.
+func (m *Model) Complete(ctx context.Context, rng *rand.Rand, prompts [][]int) ([][]int, error) {
 	seqs := make([][]int, len(prompts))
 	for i, p := range prompts {
 		if len(p) > 0 {
@@ -276,11 +283,17 @@ func (m *Model) Complete(rng *rand.Rand, prompts [][]int) ([][]int, error) {
 	actor := policy.NewActor(m.AC)
 	D := m.Cfg.ObsDim()
 	n := len(prompts)
-	obs := make([]float64, n*D)
+	obs := make([]float64, min(n, sampleChunk)*D)
 	active := make([]int, 0, n)
-	for {
+	stopped := func(pos, i int) error {
+		return fmt.Errorf("rlhf: sample: token %d (sequence %d of %d): %w", pos, i+1, n, ctx.Err())
+	}
+	for pos := 1; ; pos++ {
 		active = active[:0]
 		for i, x := range seqs {
+			if i%checkEvery == 0 && ctx.Err() != nil {
+				return nil, stopped(pos, i)
+			}
 			if !m.Cfg.Done(x) {
 				active = append(active, i)
 			}
@@ -288,15 +301,21 @@ func (m *Model) Complete(rng *rand.Rand, prompts [][]int) ([][]int, error) {
 		if len(active) == 0 {
 			return seqs, nil
 		}
-		for r, i := range active {
-			m.Cfg.Obs(obs[r*D:(r+1)*D], seqs[i])
-		}
-		act, err := actor.Act(obs[:len(active)*D], len(active), rng, false, false)
-		if err != nil {
-			return nil, fmt.Errorf("rlhf: sample: %w", err)
-		}
-		for r, i := range active {
-			seqs[i] = append(seqs[i], int(act.Actions[r]))
+		for lo := 0; lo < len(active); lo += sampleChunk {
+			if ctx.Err() != nil {
+				return nil, stopped(pos, active[lo])
+			}
+			rows := active[lo:min(lo+sampleChunk, len(active))]
+			for r, i := range rows {
+				m.Cfg.Obs(obs[r*D:(r+1)*D], seqs[i])
+			}
+			act, err := actor.Act(obs[:len(rows)*D], len(rows), rng, false, false)
+			if err != nil {
+				return nil, fmt.Errorf("rlhf: sample: %w", err)
+			}
+			for r, i := range rows {
+				seqs[i] = append(seqs[i], int(act.Actions[r]))
+			}
 		}
 	}
 }

@@ -250,49 +250,49 @@ func (t *Trainer) Policy() *Model { return t.pi }
 func (t *Trainer) Beta() float64 { return t.beta }
 
 // RefStatsOf samples n sequences from π_ref and returns their mean rewards, in-language fraction
-// and length.
-func RefStatsOf(g *Grammar, gold *Gold, rm *RewardModel, ref *Model, n int, seed uint64) (RefStats, error) {
+// and length. It stops with ctx's error once ctx is done.
+func RefStatsOf(ctx context.Context, g *Grammar, gold *Gold, rm *RewardModel, ref *Model, n int, seed uint64) (RefStats, error) {
 	rng := rng.New(seed, streamRefEval)
-	seqs, err := ref.Sample(rng, n)
+	seqs, err := ref.Sample(ctx, rng, n)
 	if err != nil {
-		return RefStats{}, err
+		return RefStats{}, fmt.Errorf("rlhf: π_ref's rewards: %w", err)
 	}
-	return refRewards(g, gold, rm, seqs, make([]int, n))
+	return refRewards(ctx, g, gold, rm, seqs, make([]int, n))
 }
 
 // refStats are π_ref's rewards for an online run — on RefSamples whole reviews (RefStatsOf) or
 // completions of training prompts when the run is prompted — and its evaluation.
-func refStats(env Env, p *Prompts, run onlineRun, n int) (RefStats, error) {
+func refStats(ctx context.Context, env Env, p *Prompts, run onlineRun, n int) (RefStats, error) {
 	var s RefStats
 	var err error
 	if run.prompted {
 		r := rng.New(run.seed, streamRefEval)
-		prompts, err := p.Batch(r, n, false)
+		prompts, err := p.Batch(ctx, r, n, false)
 		if err != nil {
-			return s, err
+			return s, fmt.Errorf("rlhf: π_ref's rewards: %w", err)
 		}
-		seqs, err := env.Ref.Complete(r, prompts)
+		seqs, err := env.Ref.Complete(ctx, r, prompts)
 		if err != nil {
-			return s, err
+			return s, fmt.Errorf("rlhf: π_ref's rewards: %w", err)
 		}
 		lens := make([]int, n)
 		for i, q := range prompts {
 			lens[i] = len(q)
 		}
-		s, err = refRewards(env.G, env.Gold, env.RM, seqs, lens)
+		s, err = refRewards(ctx, env.G, env.Gold, env.RM, seqs, lens)
 	} else {
-		s, err = RefStatsOf(env.G, env.Gold, env.RM, env.Ref, n, run.seed)
+		s, err = RefStatsOf(ctx, env.G, env.Gold, env.RM, env.Ref, n, run.seed)
 	}
 	if err != nil {
 		return s, err
 	}
-	s.Eval, err = Evaluate(env.Ref, env.G, env.Gold, p, run.task.Eval, run.seed)
+	s.Eval, err = Evaluate(ctx, env.Ref, env.G, env.Gold, p, run.task.Eval, run.seed)
 	return s, err
 }
 
 // refRewards are the mean rewards, in-language fraction and completion length of π_ref's
 // sequences seqs (prompt i of length promptLen[i] included).
-func refRewards(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, promptLen []int) (RefStats, error) {
+func refRewards(ctx context.Context, g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, promptLen []int) (RefStats, error) {
 	n := len(seqs)
 	proxy, err := rm.Scores(seqs)
 	if err != nil {
@@ -300,6 +300,9 @@ func refRewards(g *Grammar, gold *Gold, rm *RewardModel, seqs [][]int, promptLen
 	}
 	var s RefStats
 	for i, x := range seqs {
+		if err := interrupted(ctx, i, n, "π_ref's rewards: gold scores", "sample"); err != nil {
+			return RefStats{}, err
+		}
 		s.Proxy += proxy[i]
 		s.Gold += gold.Score(x)
 		if g.Accepts(x) {
@@ -322,7 +325,7 @@ func (t *Trainer) Step(ctx context.Context, update int) (UpdateMetrics, []Sample
 	prompts := make([][]int, t.cfg.Batch)
 	if t.prompts != nil {
 		var err error
-		if prompts, err = t.prompts.Batch(t.rngQ, t.cfg.Batch, false); err != nil {
+		if prompts, err = t.prompts.Batch(ctx, t.rngQ, t.cfg.Batch, false); err != nil {
 			return UpdateMetrics{}, nil, err
 		}
 	}

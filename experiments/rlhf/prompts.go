@@ -1,6 +1,7 @@
 package rlhf
 
 import (
+	"context"
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
@@ -64,10 +65,14 @@ func (p *Prompts) Draw(rng *rand.Rand, heldOut bool) ([]int, error) {
 	return nil, fmt.Errorf("rlhf: prompts: no %s prompt in %d draws (held-out fraction %v)", side(heldOut), maxPromptDraws, p.HeldOut)
 }
 
-// Batch returns n prompts of one side.
-func (p *Prompts) Batch(rng *rand.Rand, n int, heldOut bool) ([][]int, error) {
+// Batch returns n prompts of one side. It stops with ctx's error once ctx is done.
+func (p *Prompts) Batch(ctx context.Context, rng *rand.Rand, n int, heldOut bool) ([][]int, error) {
 	out := make([][]int, n)
+	what := "prompts: drawing " + side(heldOut) + " prompts"
 	for i := range out {
+		if err := interrupted(ctx, i, n, what, "prompt"); err != nil {
+			return nil, err
+		}
 		var err error
 		if out[i], err = p.Draw(rng, heldOut); err != nil {
 			return nil, err
@@ -78,8 +83,8 @@ func (p *Prompts) Batch(rng *rand.Rand, n int, heldOut bool) ([][]int, error) {
 
 // Groups returns n prompts of the training side, each repeated k times in a row: the prompts of a
 // group method's batch (completions i·k … i·k+k−1 share prompt i).
-func (p *Prompts) Groups(rng *rand.Rand, n, k int) ([][]int, error) {
-	prompts, err := p.Batch(rng, n, false)
+func (p *Prompts) Groups(ctx context.Context, rng *rand.Rand, n, k int) ([][]int, error) {
+	prompts, err := p.Batch(ctx, rng, n, false)
 	if err != nil {
 		return nil, err
 	}
@@ -144,22 +149,25 @@ type Eval struct {
 
 // Evaluate completes the fixed evaluation prompts (the same for every seed, method and policy:
 // drawn from their own stream of seed 0) with m, sampling with the stream of seed, and returns
-// the held-out gold and the diversity.
-func Evaluate(m *Model, g *Grammar, gold *Gold, p *Prompts, cfg EvalConfig, seed uint64) (Eval, error) {
+// the held-out gold and the diversity. It stops with ctx's error once ctx is done.
+func Evaluate(ctx context.Context, m *Model, g *Grammar, gold *Gold, p *Prompts, cfg EvalConfig, seed uint64) (Eval, error) {
 	var ev Eval
 	if err := cfg.Validate(); err != nil {
 		return ev, err
 	}
-	held, train, err := p.evalPrompts(cfg)
+	held, train, err := p.evalPrompts(ctx, cfg)
 	if err != nil {
-		return ev, err
+		return ev, fmt.Errorf("rlhf: evaluation: %w", err)
 	}
 	r := rng.New(seed, streamEval)
-	seqs, err := m.Complete(r, held)
+	seqs, err := m.Complete(ctx, r, held)
 	if err != nil {
-		return ev, err
+		return ev, fmt.Errorf("rlhf: evaluation: completing the held-out prompts: %w", err)
 	}
-	for _, x := range seqs {
+	for i, x := range seqs {
+		if err := interrupted(ctx, i, len(seqs), "evaluation: scoring the held-out completions", "completion"); err != nil {
+			return ev, err
+		}
 		ev.HeldOutGold += gold.Score(x)
 		if g.Accepts(x) {
 			ev.HeldOutInLanguage++
@@ -173,11 +181,14 @@ func Evaluate(m *Model, g *Grammar, gold *Gold, p *Prompts, cfg EvalConfig, seed
 			rep = append(rep, q)
 		}
 	}
-	if seqs, err = m.Complete(r, rep); err != nil {
-		return ev, err
+	if seqs, err = m.Complete(ctx, r, rep); err != nil {
+		return ev, fmt.Errorf("rlhf: evaluation: completing the training prompts: %w", err)
 	}
 	ev.DistinctOf = len(seqs)
 	for i := 0; i < len(seqs); i += cfg.DistinctSamples {
+		if err := ctx.Err(); err != nil {
+			return ev, fmt.Errorf("rlhf: evaluation: counting distinct completions (prompt %d of %d): %w", i/cfg.DistinctSamples+1, len(train), err)
+		}
 		seen := map[string]bool{}
 		for _, x := range seqs[i : i+cfg.DistinctSamples] {
 			seen[g.Text(x)] = true
@@ -188,12 +199,12 @@ func Evaluate(m *Model, g *Grammar, gold *Gold, p *Prompts, cfg EvalConfig, seed
 }
 
 // evalPrompts are the evaluation's held-out and training prompts, the same in every run.
-func (p *Prompts) evalPrompts(cfg EvalConfig) (held, train [][]int, err error) {
+func (p *Prompts) evalPrompts(ctx context.Context, cfg EvalConfig) (held, train [][]int, err error) {
 	r := rng.New(0, streamEvalPrompts)
-	if held, err = p.Batch(r, cfg.HeldOutPrompts, true); err != nil {
+	if held, err = p.Batch(ctx, r, cfg.HeldOutPrompts, true); err != nil {
 		return nil, nil, err
 	}
-	if train, err = p.Batch(r, cfg.DistinctPrompts, false); err != nil {
+	if train, err = p.Batch(ctx, r, cfg.DistinctPrompts, false); err != nil {
 		return nil, nil, err
 	}
 	return held, train, nil

@@ -108,9 +108,14 @@ func (l Labeler) Label(rng *rand.Rand, a, b []int) Pair {
 // BTLoss is the Bradley–Terry negative log-likelihood of the pairs under rm,
 //
 //	L(φ) = mean over pairs of −ln σ(r_φ(chosen) − r_φ(rejected)) = mean softplus(r_φ(rejected) − r_φ(chosen)).
-func BTLoss(rm *RewardModel, pairs []Pair) (float64, error) {
+//
+// It stops with ctx's error once ctx is done.
+func BTLoss(ctx context.Context, rm *RewardModel, pairs []Pair) (float64, error) {
 	var s float64
-	for _, p := range pairs {
+	for i, p := range pairs {
+		if err := interrupted(ctx, i, len(pairs), "rm: Bradley–Terry loss", "pair"); err != nil {
+			return 0, err
+		}
 		r, err := rm.Scores([][]int{p.Chosen, p.Rejected})
 		if err != nil {
 			return 0, err
@@ -120,13 +125,17 @@ func BTLoss(rm *RewardModel, pairs []Pair) (float64, error) {
 	return s / float64(len(pairs)), nil
 }
 
-// Accuracy is the fraction of pairs whose chosen text the reward model scores higher.
-func Accuracy(rm *RewardModel, pairs []Pair) (float64, error) {
+// Accuracy is the fraction of pairs whose chosen text the reward model scores higher. It stops
+// with ctx's error once ctx is done.
+func Accuracy(ctx context.Context, rm *RewardModel, pairs []Pair) (float64, error) {
 	if len(pairs) == 0 {
 		return 0, fmt.Errorf("rlhf: accuracy of no pairs")
 	}
 	ok := 0
-	for _, p := range pairs {
+	for i, p := range pairs {
+		if err := interrupted(ctx, i, len(pairs), "rm: accuracy", "pair"); err != nil {
+			return 0, err
+		}
 		r, err := rm.Scores([][]int{p.Chosen, p.Rejected})
 		if err != nil {
 			return 0, err
@@ -222,8 +231,9 @@ type RMReport struct {
 // SamplePairs draws the preference data of cfg: 2·(Pairs + TestPairs) samples of ref, paired in
 // order and labelled by lab, split into cfg.Pairs training pairs and cfg.TestPairs held-out
 // ones. The same (ref, cfg.Seed, cfg.Pairs, cfg.TestPairs, lab) always gives the same pairs:
-// the reward model (TrainRM) and DPO (RunDPO) are trained on exactly these.
-func SamplePairs(ref *Model, lab Labeler, cfg RMConfig) (train, test []Pair, err error) {
+// the reward model (TrainRM) and DPO (RunDPO) are trained on exactly these. It stops with ctx's
+// error once ctx is done.
+func SamplePairs(ctx context.Context, ref *Model, lab Labeler, cfg RMConfig) (train, test []Pair, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, nil, err
 	}
@@ -231,12 +241,15 @@ func SamplePairs(ref *Model, lab Labeler, cfg RMConfig) (train, test []Pair, err
 		return nil, nil, bad("rm.label_noise", cfg.Temperature, "the labeler's temperature is %v", lab.Temperature)
 	}
 	draws := rng.New(cfg.Seed, streamPrefs)
-	texts, err := ref.Sample(draws, 2*(cfg.Pairs+cfg.TestPairs))
+	texts, err := ref.Sample(ctx, draws, 2*(cfg.Pairs+cfg.TestPairs))
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("rlhf: preference pairs: sampling π_ref: %w", err)
 	}
 	pairs := make([]Pair, cfg.Pairs+cfg.TestPairs)
 	for i := range pairs {
+		if err := interrupted(ctx, i, len(pairs), "preference pairs: labelling", "pair"); err != nil {
+			return nil, nil, err
+		}
 		pairs[i] = lab.Label(draws, texts[2*i], texts[2*i+1])
 	}
 	return pairs[:cfg.Pairs:cfg.Pairs], pairs[cfg.Pairs:], nil
@@ -252,7 +265,7 @@ func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMCon
 	if err := memCheck(cfg.MemoryEstimate(ref.Cfg), "rm.pairs", cfg.Pairs); err != nil {
 		return nil, rep, err
 	}
-	train, test, err := SamplePairs(ref, lab, cfg)
+	train, test, err := SamplePairs(ctx, ref, lab, cfg)
 	if err != nil {
 		return nil, rep, err
 	}
@@ -292,17 +305,20 @@ func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMCon
 			}
 		}
 	}
-	if rep.TrainLoss, err = BTLoss(rm, train); err != nil {
+	if rep.TrainLoss, err = BTLoss(ctx, rm, train); err != nil {
 		return nil, rep, err
 	}
-	if rep.TestLoss, err = BTLoss(rm, test); err != nil {
+	if rep.TestLoss, err = BTLoss(ctx, rm, test); err != nil {
 		return nil, rep, err
 	}
-	if rep.TestAccuracy, err = Accuracy(rm, test); err != nil {
+	if rep.TestAccuracy, err = Accuracy(ctx, rm, test); err != nil {
 		return nil, rep, err
 	}
 	var distinct []Pair
-	for _, p := range test {
+	for i, p := range test {
+		if err := interrupted(ctx, i, len(test), "rm: gold order of the held-out pairs", "pair"); err != nil {
+			return nil, rep, err
+		}
 		gc, gr := lab.Gold.Score(p.Chosen), lab.Gold.Score(p.Rejected)
 		switch {
 		case gc > gr:
@@ -313,7 +329,7 @@ func TrainRM(ctx context.Context, g *Grammar, ref *Model, lab Labeler, cfg RMCon
 	}
 	rep.GoldPairs = len(distinct)
 	if len(distinct) > 0 {
-		if rep.GoldAccuracy, err = Accuracy(rm, distinct); err != nil {
+		if rep.GoldAccuracy, err = Accuracy(ctx, rm, distinct); err != nil {
 			return nil, rep, err
 		}
 	}

@@ -218,7 +218,7 @@ func TestBradleyTerryGradient(t *testing.T) {
 		t.Fatal(err)
 	}
 	graphLoss := nn.ValueAt(bt.lossV, 0)
-	plain, err := BTLoss(rm, pairs)
+	plain, err := BTLoss(context.Background(), rm, pairs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,9 +233,9 @@ func TestBradleyTerryGradient(t *testing.T) {
 		for i := range d {
 			orig := d[i]
 			d[i] = orig + h
-			lp, _ := BTLoss(rm, pairs)
+			lp, _ := BTLoss(context.Background(), rm, pairs)
 			d[i] = orig - h
-			lm, _ := BTLoss(rm, pairs)
+			lm, _ := BTLoss(context.Background(), rm, pairs)
 			d[i] = orig
 			fd := (lp - lm) / (2 * h)
 			if math.Abs(fd-gd[i]) > 1e-7 {

@@ -376,7 +376,7 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 	if err := WriteJSON(filepath.Join(dir, ConfigFile), rc); err != nil {
 		return sum, err
 	}
-	ref, err := refStats(env, prompts, run, run.refSamples)
+	ref, err := refStats(ctx, env, prompts, run, run.refSamples)
 	if err != nil {
 		return sum, err
 	}
@@ -417,7 +417,7 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 			onUpdate(m)
 		}
 	}
-	if final, err = Evaluate(tr.Policy(), env.G, env.Gold, prompts, run.task.Eval, run.seed); err != nil {
+	if final, err = Evaluate(ctx, tr.Policy(), env.G, env.Gold, prompts, run.task.Eval, run.seed); err != nil {
 		return sum, err
 	}
 	complete = true

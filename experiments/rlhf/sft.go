@@ -59,18 +59,25 @@ type SFTReport struct {
 	Samples          []string   `json:"samples"`
 }
 
-// corpusRows turns sentences into (observation, next token) rows.
-func corpusRows(cfg ModelConfig, sents [][]int) (obs []float64, act []float64) {
-	D := cfg.ObsDim()
+// corpusRows turns sentences into (observation, next token) rows, allocated once at their final
+// size (no row is copied as the arrays grow). It stops with ctx's error once ctx is done.
+func corpusRows(ctx context.Context, cfg ModelConfig, sents [][]int) (obs []float64, act []float64, err error) {
+	D, T := cfg.ObsDim(), 0
 	for _, x := range sents {
+		T += len(x)
+	}
+	obs, act = make([]float64, T*D), make([]float64, 0, T)
+	for i, x := range sents {
+		if err := interrupted(ctx, i, len(sents), "sft: building the corpus", "sentence"); err != nil {
+			return nil, nil, err
+		}
 		for t := range x {
-			row := make([]float64, D)
-			cfg.Obs(row, x[:t])
-			obs = append(obs, row...)
+			k := len(act)
+			cfg.Obs(obs[k*D:(k+1)*D], x[:t])
 			act = append(act, float64(x[t]))
 		}
 	}
-	return obs, act
+	return obs, act, nil
 }
 
 // TrainSFT samples a corpus from g and trains π_ref on it by cross-entropy, minimising
@@ -93,17 +100,26 @@ func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEp
 	data := rng.New(cfg.Seed, streamCorpus)
 	train := make([][]int, cfg.Train)
 	for i := range train {
+		if err := interrupted(ctx, i, cfg.Train, "sft: sampling the corpus", "sentence"); err != nil {
+			return nil, rep, err
+		}
 		train[i] = g.Sample(data)
 	}
 	test := make([][]int, cfg.Test)
 	for i := range test {
+		if err := interrupted(ctx, i, cfg.Test, "sft: sampling the held-out sentences", "sentence"); err != nil {
+			return nil, rep, err
+		}
 		test[i] = g.Sample(data)
 	}
 	m, err := NewModel(rng.New(cfg.Seed, streamSFTInit), cfg.Model)
 	if err != nil {
 		return nil, rep, err
 	}
-	obs, act := corpusRows(cfg.Model, train)
+	obs, act, err := corpusRows(ctx, cfg.Model, train)
+	if err != nil {
+		return nil, rep, err
+	}
 	N, D, V, B := len(act), cfg.Model.ObsDim(), cfg.Model.V, cfg.Batch
 	if B > N {
 		B = N
@@ -166,7 +182,7 @@ func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEp
 			}
 			sum += c
 		}
-		ce, err := tokenCE(m, test)
+		ce, err := tokenCE(ctx, m, test, e)
 		if err != nil {
 			return nil, rep, err
 		}
@@ -176,17 +192,21 @@ func TrainSFT(ctx context.Context, g *Grammar, cfg SFTConfig, onEpoch func(SFTEp
 			onEpoch(ep)
 		}
 	}
-	if err := evaluateSFT(m, g, test, &rep, rng.New(cfg.Seed, streamSFTEval)); err != nil {
+	if err := evaluateSFT(ctx, m, g, test, &rep, rng.New(cfg.Seed, streamSFTEval)); err != nil {
 		return nil, rep, err
 	}
 	return m, rep, nil
 }
 
-// tokenCE is the held-out cross-entropy in nats per token.
-func tokenCE(m *Model, test [][]int) (float64, error) {
+// tokenCE is the held-out cross-entropy in nats per token, measured after epoch.
+func tokenCE(ctx context.Context, m *Model, test [][]int, epoch int) (float64, error) {
 	var s float64
 	n := 0
-	for _, x := range test {
+	what := fmt.Sprintf("sft: held-out cross-entropy after epoch %d", epoch)
+	for i, x := range test {
+		if err := interrupted(ctx, i, len(test), what, "sentence"); err != nil {
+			return 0, err
+		}
 		lp, err := m.LogProb(x)
 		if err != nil {
 			return 0, err
@@ -198,10 +218,13 @@ func tokenCE(m *Model, test [][]int) (float64, error) {
 }
 
 // evaluateSFT fills the cross-entropy / entropy / KL part of rep.
-func evaluateSFT(m *Model, g *Grammar, test [][]int, rep *SFTReport, rng *rand.Rand) error {
+func evaluateSFT(ctx context.Context, m *Model, g *Grammar, test [][]int, rep *SFTReport, rng *rand.Rand) error {
 	ce := make([]float64, len(test))
 	direct := make([]float64, len(test))
 	for i, x := range test {
+		if err := interrupted(ctx, i, len(test), "sft: evaluating π_ref", "held-out sentence"); err != nil {
+			return err
+		}
 		lp, err := m.LogProb(x)
 		if err != nil {
 			return err
@@ -219,9 +242,9 @@ func evaluateSFT(m *Model, g *Grammar, test [][]int, rep *SFTReport, rng *rand.R
 	rep.CEToken = rep.CESentence / rep.MeanLen
 	rep.HToken = rep.HSentence / rep.MeanLen
 	rep.KLToken = rep.KLSentence / rep.MeanLen
-	samples, err := m.Sample(rng, 1000)
+	samples, err := m.Sample(ctx, rng, 1000)
 	if err != nil {
-		return err
+		return fmt.Errorf("rlhf: sft: evaluating π_ref: %w", err)
 	}
 	in := 0
 	for i, x := range samples {

@@ -313,7 +313,7 @@ func (res *SweepResult) seed(ctx context.Context, seed uint64, opts SweepOptions
 	if err != nil {
 		return nil, err
 	}
-	ref, err := RefStatsOf(prep.Env.G, prep.Env.Gold, prep.Env.RM, prep.Env.Ref, cfg.PPO.RefSamples, seed)
+	ref, err := RefStatsOf(ctx, prep.Env.G, prep.Env.Gold, prep.Env.RM, prep.Env.Ref, cfg.PPO.RefSamples, seed)
 	if err != nil {
 		return nil, err
 	}

@@ -212,7 +212,7 @@ const base = 96 << 20
 
 // heapGrowth scales the live bytes a stage holds to the memory it takes: Go's collector lets
 // the heap grow to (1 + GOGC/100) = 2 times the live data before it runs. Measured peaks
-// (`/usr/bin/time -v`, see docs/rlhf.md, section Memory) are 0.2–0.55 of the estimates.
+// (`/usr/bin/time -v`, see docs/rlhf.md, section Memory) are 0.08–0.62 of the estimates.
 const heapGrowth = 2
 
 // memPart is one part of a stage's memory and the field whose value sets it.
