@@ -143,6 +143,8 @@ memory() {
 	local m=$OUT/mem
 	mkdir -p "$m"
 	"$KLPPO" rlhf rm --corpus 1000 --pairs 200 --out "$m/small" --force --quiet >/dev/null
+	# The DPO rows train on the pairs of a reward model of 200000 pairs (loaded: the run is DPO's alone).
+	"$KLPPO" rlhf rm --sft "$m/small/sft" --pairs 200000 --out "$m/big" --force --quiet >/dev/null
 	local cmd
 	while IFS= read -r cmd; do
 		# The estimate is printed when a run is refused, so GOMEMLIMIT=1 asks for it without running.
@@ -163,6 +165,9 @@ grpo --sft $m/small/sft --rm $m/small/rm --distinct-prompts 500 --distinct-sampl
 sft --corpus 200000 --sft-epochs 1
 rm --sft $m/small/sft --pairs 500000
 bon --sft $m/small/sft --rm $m/small/rm --pool 1000000
+dpo --sft $m/small/sft --rm $m/small/rm
+dpo --sft $m/small/sft --rm $m/big/rm --epochs 1 --evals-per-epoch 1
+dpo --sft $m/small/sft --rm $m/big/rm --batch 1024 --epochs 1 --evals-per-epoch 1
 EOF
 }
 

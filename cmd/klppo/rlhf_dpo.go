@@ -94,6 +94,10 @@ func runRLHFDPO(args []string, stdout, stderr io.Writer) error {
 			return usagef("--rm %q: %v", *f.rmDir, err)
 		}
 	}
+	// The library checks again with the π_ref it loads.
+	if err := f.usage(cfg.CheckMemory(pc.SFT.Model, prefs)); err != nil {
+		return err
+	}
 	if err := f.guard(append(f.prepareDirs(), "")...); err != nil {
 		return err
 	}
@@ -222,6 +226,9 @@ func runRLHFDrift(args []string, stdout, stderr io.Writer) error {
 	if err := cfg.Validate(); err != nil {
 		return f.usage(err)
 	}
+	if err := f.usage(cfg.CheckMemory()); err != nil {
+		return err
+	}
 	if !*resume {
 		if err := f.guard(""); err != nil {
 			return err
@@ -319,7 +326,7 @@ func runRLHFFrontier(args []string, stdout, stderr io.Writer) error {
 		}
 	}})
 	if err != nil {
-		return err
+		return f.usage(err) // a *rlhf.ConfigError (the grid would not fit in memory) comes before any run
 	}
 	fmt.Fprintln(stdout, md)
 	fmt.Fprintf(stdout, "wrote %s/{frontier-methods.md,.csv,.json,frontier-methods-gold*.png} and %s/seed-*/ in %.1f s\n", *out, *out, time.Since(start).Seconds())

@@ -99,22 +99,25 @@ func (c DPOConfig) Validate() error {
 		return bad("dpo.beta", c.Beta, "want a finite number > 0")
 	case c.Logp != LogpSum && c.Logp != LogpMean:
 		return bad("dpo.logp", string(c.Logp), "want sum or mean")
-	case c.Epochs < 1:
-		return bad("dpo.epochs", c.Epochs, "want ≥ 1")
-	case c.Batch < 1:
-		return bad("dpo.batch", c.Batch, "want ≥ 1 pairs")
+	case c.Epochs < 1 || c.Epochs > MaxTrainEpoch:
+		return bad("dpo.epochs", c.Epochs, "want 1 to %d", MaxTrainEpoch)
+	case c.Batch < 1 || c.Batch > MaxPairs:
+		return bad("dpo.batch", c.Batch, "want 1 to %d pairs", MaxPairs)
 	case !(c.LR > 0) || c.LR > 1:
 		return bad("dpo.lr", c.LR, "want a number in (0, 1]")
 	case !(c.MaxGrad > 0) || math.IsInf(c.MaxGrad, 0):
 		return bad("dpo.max_grad_norm", c.MaxGrad, "want a finite number > 0")
-	case c.EvalsPerEpoch < 1:
-		return bad("dpo.evals_per_epoch", c.EvalsPerEpoch, "want ≥ 1")
-	case c.EvalSamples < 1:
-		return bad("dpo.eval_samples", c.EvalSamples, "want ≥ 1")
+	case c.EvalsPerEpoch < 1 || c.EvalsPerEpoch > MaxUpdates:
+		return bad("dpo.evals_per_epoch", c.EvalsPerEpoch, "want 1 to %d", MaxUpdates)
+	case c.Epochs*c.EvalsPerEpoch > MaxUpdates: // both bounded above: no overflow
+		return bad("dpo.evals_per_epoch", c.EvalsPerEpoch, "%d epochs × %d evaluations = %d rows of metrics.csv (kept in memory), at most %d",
+			c.Epochs, c.EvalsPerEpoch, c.Epochs*c.EvalsPerEpoch, MaxUpdates)
+	case c.EvalSamples < 1 || c.EvalSamples > MaxBatch:
+		return bad("dpo.eval_samples", c.EvalSamples, "want 1 to %d sequences", MaxBatch)
 	case c.MassEvery < -1:
 		return bad("dpo.mass_every", c.MassEvery, "want ≥ −1 (−1: never)")
-	case c.RefSamples < 1:
-		return bad("dpo.ref_samples", c.RefSamples, "want ≥ 1")
+	case c.RefSamples < 1 || c.RefSamples > MaxRefSamples:
+		return bad("dpo.ref_samples", c.RefSamples, "want 1 to %d", MaxRefSamples)
 	}
 	return nil
 }
@@ -175,8 +178,9 @@ type prefData struct {
 }
 
 // newPrefData indexes the pairs (Chosen first, p = 1) and computes ln π_ref of every distinct
-// sequence once. gold and g may be nil (then inLang and the gold order are left false).
-func newPrefData(ref *Model, g *Grammar, gold *Gold, train, test []Pair) (*prefData, error) {
+// sequence once. gold and g may be nil (then inLang and the gold order are left false). It stops
+// with ctx's error once ctx is done.
+func newPrefData(ctx context.Context, ref *Model, g *Grammar, gold *Gold, train, test []Pair) (*prefData, error) {
 	d := &prefData{}
 	index := map[string]int{}
 	id := func(x []int) int {
@@ -193,18 +197,24 @@ func newPrefData(ref *Model, g *Grammar, gold *Gold, train, test []Pair) (*prefD
 		d.seqs = append(d.seqs, x)
 		return len(d.seqs) - 1
 	}
-	for _, p := range train {
+	for i, p := range train {
+		if err := interrupted(ctx, i, len(train), "dpo: indexing the training pairs", "pair"); err != nil {
+			return nil, err
+		}
 		d.train = append(d.train, softPair{a: id(p.Chosen), b: id(p.Rejected), p: 1})
 	}
-	for _, p := range test {
+	for i, p := range test {
+		if err := interrupted(ctx, i, len(test), "dpo: indexing the held-out pairs", "pair"); err != nil {
+			return nil, err
+		}
 		d.test = append(d.test, softPair{a: id(p.Chosen), b: id(p.Rejected), p: 1})
 	}
-	return d, d.finish(ref, g, gold)
+	return d, d.finish(ctx, ref, g, gold)
 }
 
 // finish sets the roles, the language flags, the gold order of the held-out pairs and π_ref's
-// log-probabilities.
-func (d *prefData) finish(ref *Model, g *Grammar, gold *Gold) error {
+// log-probabilities. It stops with ctx's error once ctx is done.
+func (d *prefData) finish(ctx context.Context, ref *Model, g *Grammar, gold *Gold) error {
 	n := len(d.seqs)
 	d.chosen, d.rejected, d.inLang = make([]bool, n), make([]bool, n), make([]bool, n)
 	for _, p := range d.train {
@@ -212,21 +222,27 @@ func (d *prefData) finish(ref *Model, g *Grammar, gold *Gold) error {
 	}
 	if g != nil {
 		for i, x := range d.seqs {
+			if err := interrupted(ctx, i, n, "dpo: the language's sequences", "sequence"); err != nil {
+				return err
+			}
 			d.inLang[i] = g.Accepts(x)
 		}
 	}
 	d.goldDiffers, d.goldAFirst = make([]bool, len(d.test)), make([]bool, len(d.test))
 	if gold != nil {
 		for i, p := range d.test {
+			if err := interrupted(ctx, i, len(d.test), "dpo: gold order of the held-out pairs", "pair"); err != nil {
+				return err
+			}
 			ga, gb := gold.Score(d.seqs[p.a]), gold.Score(d.seqs[p.b])
 			d.goldDiffers[i], d.goldAFirst[i] = ga != gb, ga > gb
 		}
 	}
 	var err error
-	if d.scorer, err = NewSequenceScorer(ref.Cfg, d.seqs); err != nil {
+	if d.scorer, err = NewSequenceScorer(ctx, ref.Cfg, d.seqs); err != nil {
 		return err
 	}
-	if d.refLogp, err = d.scorer.LogProbs(ref); err != nil {
+	if d.refLogp, err = d.scorer.LogProbs(ctx, ref); err != nil {
 		return err
 	}
 	return nil
@@ -240,7 +256,7 @@ func (c DPOConfig) margin(d *prefData, delta []float64, p softPair) float64 {
 // loss is the mean loss over pairs under π, in plain Go (no graph): the formula the training
 // graph is tested against.
 func (d *prefData) loss(cfg DPOConfig, pi *Model, pairs []softPair) (float64, error) {
-	lp, err := d.scorer.LogProbs(pi)
+	lp, err := d.scorer.LogProbs(context.Background(), pi)
 	if err != nil {
 		return 0, err
 	}
@@ -533,7 +549,7 @@ func (e *dpoEval) measure(ctx context.Context, pi *Model, step int, exactMass bo
 	m.Entropy, m.Length, m.InLanguage = um.Entropy, um.Length, um.InLanguage
 	// Pairs and masses: exact, from ln π of every sequence of the data.
 	d := e.data
-	lp, err := d.scorer.LogProbs(pi)
+	lp, err := d.scorer.LogProbs(ctx, pi)
 	if err != nil {
 		return m, nil, err
 	}
@@ -594,7 +610,7 @@ func (e *dpoEval) measure(ctx context.Context, pi *Model, step int, exactMass bo
 		m.HeldoutGoldAcc /= float64(goldPairs)
 	}
 	if exactMass {
-		lm, err := ExactLanguageMass(e.env.G, pi, e.env.Gold.Score)
+		lm, err := ExactLanguageMass(ctx, e.env.G, pi, e.env.Gold.Score)
 		if err != nil {
 			return m, nil, err
 		}
@@ -731,11 +747,19 @@ type DPORunConfig struct {
 // rundir.KindRLHFDPO), dir/config.json,
 // dir/metrics.csv (one flushed row per evaluation: EvalsPerEpoch per epoch after the one at
 // step 0), dir/samples.jsonl (4 texts per evaluation) and dir/summary.json — also when ctx is
-// cancelled or a step fails (then "complete": false and the error is returned). The reward model
+// cancelled or a step fails (then "complete": false and the error is returned). A run that is
+// invalid (Validate) or would not fit in memory (CheckMemory) is refused before anything is
+// written. The reward model
 // env.RM only scores samples (proxy_reward); it is not used in training. onEval (may be nil) sees
 // every evaluation.
 func RunDPO(ctx context.Context, env Env, prefs RMConfig, cfg DPOConfig, dir string, onEval func(DPOMetrics)) (sum DPOSummary, err error) {
 	if err := cfg.Validate(); err != nil {
+		return sum, err
+	}
+	if err := prefs.Validate(); err != nil {
+		return sum, err
+	}
+	if err := cfg.CheckMemory(env.Ref.Cfg, prefs); err != nil {
 		return sum, err
 	}
 	if err := rundir.WriteKind(dir, rundir.KindRLHFDPO); err != nil {
@@ -754,7 +778,7 @@ func RunDPO(ctx context.Context, env Env, prefs RMConfig, cfg DPOConfig, dir str
 	if err != nil {
 		return sum, err
 	}
-	data, err := newPrefData(env.Ref, env.G, env.Gold, train, test)
+	data, err := newPrefData(ctx, env.Ref, env.G, env.Gold, train, test)
 	if err != nil {
 		return sum, err
 	}

@@ -99,8 +99,10 @@ func (c DPOGridConfig) Validate() error {
 		return bad("seeds", "[]", "give at least one seed")
 	case len(c.Arms) == 0:
 		return bad("arms", "[]", "give at least one arm")
-	case c.Parallel < 1:
-		return bad("parallel", c.Parallel, "want ≥ 1")
+	case c.Parallel < 1 || c.Parallel > MaxParallel:
+		return bad("parallel", c.Parallel, "want 1 to %d", MaxParallel)
+	case len(c.Seeds)*len(c.Arms) > MaxSweepRuns:
+		return bad("seeds", len(c.Seeds), "%d seeds × %d arms = %d runs, at most %d", len(c.Seeds), len(c.Arms), len(c.Seeds)*len(c.Arms), MaxSweepRuns)
 	}
 	for i, s := range c.Seeds {
 		if slices.Contains(c.Seeds[:i], s) {
@@ -162,10 +164,18 @@ type DPOGridOptions struct {
 
 // RunDPOGrid runs every arm of cfg on every seed into dir/seed-S/ARM. The runs come back
 // seed-major in the order of cfg.Arms (those finished before the first failure, with its
-// error).
+// error). A grid that is invalid (Validate) or one of whose stages or runs would not fit in
+// memory (CheckMemory; with opts.SeedEnv, only the runs) is refused before anything is written.
 func RunDPOGrid(ctx context.Context, cfg DPOGridConfig, dir string, opts DPOGridOptions) ([]DPOGridRun, error) {
 	seedEnv, onRun := opts.SeedEnv, opts.OnRun
 	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	check := cfg.CheckMemory
+	if seedEnv != nil {
+		check = cfg.checkRuns // the seeds' stages are the caller's
+	}
+	if err := check(); err != nil {
 		return nil, err
 	}
 	if seedEnv == nil {
@@ -355,6 +365,9 @@ func DriftEpochs(n int) []float64 {
 // runs and the table.
 func Drift(ctx context.Context, cfg DPOGridConfig, dir string, epochs []float64, opts DPOGridOptions) ([]DPOGridRun, string, error) {
 	if err := cfg.Validate(); err != nil {
+		return nil, "", err
+	}
+	if err := cfg.CheckMemory(); err != nil {
 		return nil, "", err
 	}
 	if err := rundir.WriteKind(dir, rundir.KindRLHFDrift); err != nil {

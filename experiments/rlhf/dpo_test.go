@@ -71,7 +71,7 @@ func TestDPOGraphLossAndGradient(t *testing.T) {
 			t.Fatal(err)
 		}
 		pairs := []Pair{{seqs[0], seqs[1]}, {seqs[2], seqs[3]}, {seqs[4], seqs[5]}, {seqs[6], seqs[7]}, {seqs[8], seqs[8]}}
-		d, err := newPrefData(ref, nil, nil, pairs, nil)
+		d, err := newPrefData(context.Background(), ref, nil, nil, pairs, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -173,7 +173,7 @@ func TestImplicitRewardAtTheOptimum(t *testing.T) {
 	if len(seqs) != 15 {
 		t.Fatalf("%d sequences, want 15", len(seqs))
 	}
-	lref, err := ref.SequenceLogProbs(seqs)
+	lref, err := ref.SequenceLogProbs(context.Background(), seqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +225,7 @@ func TestImplicitRewardAtTheOptimum(t *testing.T) {
 			d.train = append(d.train, softPair{a: a, b: b, p: kl.Sigmoid(r[a] - r[b])})
 		}
 	}
-	if err := d.finish(ref, nil, nil); err != nil {
+	if err := d.finish(context.Background(), ref, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	dcfg := DPOConfig{Loss: LossDPO, Beta: beta, Logp: LogpSum, LR: 0.03, MaxGrad: 10, Seed: 1}
@@ -235,7 +235,7 @@ func TestImplicitRewardAtTheOptimum(t *testing.T) {
 	}
 	defer tr.close()
 	klStar := func(m *Model) float64 {
-		lp, err := m.SequenceLogProbs(seqs)
+		lp, err := m.SequenceLogProbs(context.Background(), seqs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,7 +252,7 @@ func TestImplicitRewardAtTheOptimum(t *testing.T) {
 		}
 	}
 	after := klStar(tr.pi)
-	lp, err := tr.pi.SequenceLogProbs(seqs)
+	lp, err := tr.pi.SequenceLogProbs(context.Background(), seqs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -320,7 +320,7 @@ func TestSequenceLogProbsMatchesLogProb(t *testing.T) {
 		}
 	}
 	xs = append(xs, xs[0], []int{}) // a repeated sequence and an empty one (ln π = 0)
-	s, err := NewSequenceScorer(m.Cfg, xs)
+	s, err := NewSequenceScorer(context.Background(), m.Cfg, xs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -328,7 +328,7 @@ func TestSequenceLogProbsMatchesLogProb(t *testing.T) {
 	if s.nodes <= 4096 || s.nodes >= tokens {
 		t.Fatalf("%d nodes for %d tokens: does not cross a chunk or shares nothing", s.nodes, tokens)
 	}
-	got, err := s.LogProbs(m)
+	got, err := s.LogProbs(context.Background(), m)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +341,7 @@ func TestSequenceLogProbsMatchesLogProb(t *testing.T) {
 			t.Fatalf("sequence %d: %v, LogProb %v", i, got[i], want)
 		}
 	}
-	if _, err := NewSequenceScorer(m.Cfg, [][]int{{1, 9}}); err == nil {
+	if _, err := NewSequenceScorer(context.Background(), m.Cfg, [][]int{{1, 9}}); err == nil {
 		t.Error("a token outside the vocabulary was accepted")
 	}
 }
@@ -370,7 +370,7 @@ func TestExactLanguageMass(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got, err := ExactLanguageMass(g, m, score)
+		got, err := ExactLanguageMass(context.Background(), g, m, score)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -595,6 +595,13 @@ func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGr
 	if err := grid.Validate(); err != nil {
 		return nil, "", err
 	}
+	if err := grid.checkRuns(); err != nil { // the stages are the sweep's, loaded
+		var ce *ConfigError
+		if errors.As(err, &ce) && ce.Field != "rm.pairs" {
+			return nil, "", bad("grid."+ce.Field, ce.Value, "%s", ce.Reason)
+		}
+		return nil, "", err
+	}
 	if err := rundir.WriteKind(dir, rundir.KindRLHFFrontier); err != nil {
 		return nil, "", fmt.Errorf("rlhf: %w", err)
 	}

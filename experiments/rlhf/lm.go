@@ -160,13 +160,13 @@ func (m *Model) LogProb(x []int) (float64, error) {
 }
 
 // SequenceLogProbs returns ln π(x) = Σ_t ln π(x_t | x_<t) of every sequence of xs
-// (NewSequenceScorer(m.Cfg, xs).LogProbs(m)).
-func (m *Model) SequenceLogProbs(xs [][]int) ([]float64, error) {
-	s, err := NewSequenceScorer(m.Cfg, xs)
+// (NewSequenceScorer(ctx, m.Cfg, xs).LogProbs(ctx, m)).
+func (m *Model) SequenceLogProbs(ctx context.Context, xs [][]int) ([]float64, error) {
+	s, err := NewSequenceScorer(ctx, m.Cfg, xs)
 	if err != nil {
 		return nil, err
 	}
-	return s.LogProbs(m)
+	return s.LogProbs(ctx, m)
 }
 
 // SequenceScorer evaluates ln π(x) of a fixed set of sequences under any model of one
@@ -184,8 +184,9 @@ type SequenceScorer struct {
 	lsm   []float64
 }
 
-// NewSequenceScorer builds the trie of xs' prefixes for models of configuration cfg.
-func NewSequenceScorer(cfg ModelConfig, xs [][]int) (*SequenceScorer, error) {
+// NewSequenceScorer builds the trie of xs' prefixes for models of configuration cfg. It stops
+// with ctx's error once ctx is done.
+func NewSequenceScorer(ctx context.Context, cfg ModelConfig, xs [][]int) (*SequenceScorer, error) {
 	D := cfg.ObsDim()
 	s := &SequenceScorer{cfg: cfg, start: make([]int, 0, len(xs)+1)}
 	type edge struct{ parent, tok int32 }
@@ -197,6 +198,9 @@ func NewSequenceScorer(cfg ModelConfig, xs [][]int) (*SequenceScorer, error) {
 	}
 	root := newNode(nil)
 	for i, x := range xs {
+		if err := interrupted(ctx, i, len(xs), "sequence scorer: building the trie", "sequence"); err != nil {
+			return nil, err
+		}
 		s.start = append(s.start, len(s.node))
 		at := root
 		for t, a := range x {
@@ -220,14 +224,18 @@ func NewSequenceScorer(cfg ModelConfig, xs [][]int) (*SequenceScorer, error) {
 	s.nodes = len(prefixOf)
 	s.obs = make([]float64, s.nodes*D)
 	for k, p := range prefixOf {
+		if err := interrupted(ctx, k, s.nodes, "sequence scorer: observations", "node"); err != nil {
+			return nil, err
+		}
 		cfg.Obs(s.obs[k*D:(k+1)*D], p)
 	}
 	return s, nil
 }
 
 // LogProbs returns ln π(x) of every sequence under m, which must have the scorer's
-// configuration's observation width and vocabulary.
-func (s *SequenceScorer) LogProbs(m *Model) ([]float64, error) {
+// configuration's observation width and vocabulary. It stops with ctx's error once ctx is done
+// (it looks before each forward pass of at most 4096 nodes).
+func (s *SequenceScorer) LogProbs(ctx context.Context, m *Model) ([]float64, error) {
 	const chunk = 4096
 	D, V := s.cfg.ObsDim(), s.cfg.V
 	if m.Cfg.ObsDim() != D || m.Cfg.V != V {
@@ -238,6 +246,9 @@ func (s *SequenceScorer) LogProbs(m *Model) ([]float64, error) {
 		s.lsm = make([]float64, s.nodes*V)
 	}
 	for lo := 0; lo < s.nodes; lo += chunk {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("rlhf: sequence log-probabilities (node %d of %d): %w", lo+1, s.nodes, err)
+		}
 		n := min(chunk, s.nodes-lo)
 		logits, err := actor.Dist(s.obs[lo*D:(lo+n)*D], n)
 		if err != nil {
@@ -251,6 +262,9 @@ func (s *SequenceScorer) LogProbs(m *Model) ([]float64, error) {
 	}
 	out := make([]float64, len(s.start)-1)
 	for i := range out {
+		if err := interrupted(ctx, i, len(out), "sequence log-probabilities: summing", "sequence"); err != nil {
+			return nil, err
+		}
 		for k := s.start[i]; k < s.start[i+1]; k++ {
 			out[i] += s.lsm[int(s.node[k])*V+int(s.tok[k])]
 		}

@@ -1,6 +1,7 @@
 package rlhf
 
 import (
+	"context"
 	"fmt"
 	"math"
 
@@ -28,8 +29,9 @@ type LanguageMass struct {
 
 // ExactLanguageMass walks g breadth first, evaluating the prefixes of one length together in
 // plain-Go forward passes of at most 4096 rows. score (may be nil: Gold is then NaN) scores the
-// sentences of the language.
-func ExactLanguageMass(g *Grammar, m *Model, score func(x []int) float64) (LanguageMass, error) {
+// sentences of the language. It stops with ctx's error once ctx is done (it looks before each
+// forward pass).
+func ExactLanguageMass(ctx context.Context, g *Grammar, m *Model, score func(x []int) float64) (LanguageMass, error) {
 	type prefix struct {
 		x     []int
 		state int
@@ -49,6 +51,9 @@ func ExactLanguageMass(g *Grammar, m *Model, score func(x []int) float64) (Langu
 	for len(level) > 0 {
 		var next []prefix
 		for lo := 0; lo < len(level); lo += chunk {
+			if err := ctx.Err(); err != nil {
+				return res, fmt.Errorf("rlhf: language mass (prefix %d of %d of length %d): %w", lo+1, len(level), len(level[0].x), err)
+			}
 			batch := level[lo:min(lo+chunk, len(level))]
 			obs = obs[:len(batch)*D]
 			for k, p := range batch {

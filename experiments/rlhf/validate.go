@@ -212,7 +212,7 @@ const base = 96 << 20
 
 // heapGrowth scales the live bytes a stage holds to the memory it takes: Go's collector lets
 // the heap grow to (1 + GOGC/100) = 2 times the live data before it runs. Measured peaks
-// (`/usr/bin/time -v`, see docs/rlhf.md, section Memory) are 0.08–0.62 of the estimates.
+// (`/usr/bin/time -v`, see docs/rlhf.md, section Memory) are 0.09–0.81 of the estimates.
 const heapGrowth = 2
 
 // memPart is one part of a stage's memory and the field whose value sets it.
@@ -236,16 +236,35 @@ type onlineSizes struct {
 	eval                  EvalConfig
 }
 
+// rolloutBytes bounds what a rollout of n sequences of a model of m holds (generator.generate,
+// all n advanced together): per token an observation row, π_old's and π_ref's logits, copied
+// while sampling and again into flat arrays, and the sampling workspaces of all n at once.
+func (m ModelConfig) rolloutBytes(n int) int64 {
+	D, V := int64(m.ObsDim()), int64(m.V)
+	tokens := int64(n) * int64(m.MaxLen)
+	return tokens*(3*D+6*V+24)*8 + m.sampleBytes(n)
+}
+
+// seqBytes bounds what one sequence of a model of m allocates as it grows by append (Complete,
+// Grammar.Sample): capacities 1, 2, 4, … up to the first power of two ≥ MaxLen, together below
+// 4·MaxLen ints, and its slice header.
+func (m ModelConfig) seqBytes() int64 { return 4*int64(m.MaxLen)*8 + 24 }
+
+// completeBytes bounds what Complete allocates for n sequences of a model of m: the sequences,
+// the list of active ones, and the sampling workspaces of sampleChunk sequences at a time.
+func (m ModelConfig) completeBytes(n int) int64 {
+	return int64(n)*(m.seqBytes()+8) + m.sampleBytes(min(n, sampleChunk))
+}
+
 // parts are the live data of the run with a policy of model m: the rollout of seqs sequences
-// (per token an observation row, π_old's and π_ref's logits, copied while sampling and again
-// into flat arrays); the policy and value graphs over minibatch tokens; the refSamples sequences
+// (rolloutBytes); the policy and value graphs over minibatch tokens; the refSamples sequences
 // of the reference measurement; the evaluation's completions (Evaluate: the held-out prompts,
-// and distinct_prompts × distinct_samples completions sampled at once, named by the larger of
+// and distinct_prompts × distinct_samples completions, sampled sampleChunk at a time, with a
+// prompt header per completion and the distinct texts of one prompt; named by the larger of
 // the two); and the metrics and samples kept per update.
 func (s onlineSizes) parts(m ModelConfig) []memPart {
-	D, V := int64(m.ObsDim()), int64(m.V)
-	tokens := int64(s.seqs) * int64(m.MaxLen)
-	rollout := tokens*(3*D+6*V+24)*8 + m.sampleBytes(s.seqs)
+	L := int64(m.MaxLen)
+	rollout := m.rolloutBytes(s.seqs)
 	e := s.eval
 	evalField, evalValue := "eval.distinct_samples", e.DistinctSamples
 	if e.DistinctPrompts > e.DistinctSamples {
@@ -256,7 +275,8 @@ func (s onlineSizes) parts(m ModelConfig) []memPart {
 		{f(s.seqField), s.seqValue, rollout},
 		{f("minibatch"), s.minibatch, m.graphBytes(s.minibatch)},
 		{f("ref_samples"), s.refSamples, m.sampleBytes(s.refSamples)},
-		{f(evalField), evalValue, m.sampleBytes(e.HeldOutPrompts + e.DistinctPrompts*e.DistinctSamples)},
+		{f(evalField), evalValue, m.completeBytes(e.HeldOutPrompts+e.DistinctPrompts*e.DistinctSamples) +
+			int64(e.DistinctPrompts*e.DistinctSamples)*24 + int64(e.DistinctSamples)*(3*L+64)},
 		{f("updates"), s.updates, int64(s.updates) * 2048},
 	}
 }
@@ -335,23 +355,34 @@ func (c RLOOConfig) MemoryEstimate(m ModelConfig) int64 { return c.sizes().estim
 // and "rloo.k").
 func (c RLOOConfig) CheckMemory(m ModelConfig) error { return c.sizes().check(m) }
 
-// MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainSFT takes
-// (heapGrowth times the live data, plus base): the corpus as sentences and as (observation row, next token) pairs, the training graph over a
-// minibatch and the evaluation samples.
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainSFT takes:
+// heapGrowth times the live data, plus base. The live data are the corpus rows (an observation
+// row and a next token per token, at most MaxLen tokens a sentence, and the shuffled order),
+// allocated once at their final size, and what is allocated as the run goes (the training and
+// held-out sentences, the training graph over a minibatch and its input copies, the 1000 samples
+// of the evaluation).
 func (c SFTConfig) MemoryEstimate() int64 {
 	m := c.Model
-	D, L := int64(m.ObsDim()), int64(m.MaxLen)
-	tokens := int64(c.Train) * L
-	corpus := tokens*(D+1)*8*2 + int64(c.Train+c.Test)*(L*8+24)*2
-	return heapGrowth*(corpus+m.graphBytes(c.Batch)+m.sampleBytes(1000)) + base
+	D, V := int64(m.ObsDim()), int64(m.V)
+	tokens := int64(c.Train) * int64(m.MaxLen)
+	rows := tokens * (D + 2) * 8
+	B := int64(min(c.Batch, c.Train*m.MaxLen))
+	churn := int64(c.Train+c.Test)*m.seqBytes() + m.graphBytes(int(B)) + B*(D+1+V)*8 + m.completeBytes(1000)
+	// The rows are allocated once, but they are live data all the same: with them live the
+	// collector lets the garbage of the churn grow to their size before it runs, so they are
+	// doubled too.
+	return heapGrowth*(rows+churn) + base
 }
 
 // MemoryEstimate returns a conservative estimate, in bytes, of the memory TrainRM takes with a
-// π_ref of model m (heapGrowth times the live data, plus base): the 2·(Pairs+TestPairs) π_ref samples, drawn at once, and the pairs; the
-// Bradley–Terry graph over a minibatch is small beside them.
+// π_ref of model m: heapGrowth times the live data, plus base. The live data are the
+// 2·(Pairs+TestPairs) π_ref samples (completeBytes: sampled sampleChunk at a time, each grown by
+// append), the pairs and the held-out pairs of distinct gold; the Bradley–Terry graph over a
+// minibatch (counted as a policy graph over 2·Batch rows, more than it holds).
 func (c RMConfig) MemoryEstimate(m ModelConfig) int64 {
 	n := 2 * (c.Pairs + c.TestPairs)
-	return heapGrowth*(m.sampleBytes(n)+int64(c.Pairs+c.TestPairs)*64+m.graphBytes(2*c.Batch)) + base
+	pairs := int64(c.Pairs+2*c.TestPairs) * 48
+	return heapGrowth*(m.completeBytes(n)+pairs+m.graphBytes(2*c.Batch)) + base
 }
 
 // BoNMemoryEstimate returns a conservative estimate, in bytes, of the memory BestOfN takes for
@@ -363,6 +394,99 @@ func BoNMemoryEstimate(pool int, m ModelConfig) int64 { return bonBytes(pool, 10
 func bonBytes(pool, atOnce int, m ModelConfig) int64 {
 	L, V := int64(m.MaxLen), int64(m.V)
 	return heapGrowth*(int64(pool)*(L*8+24+2*(L*12+64)+(V+8)*8)+m.sampleBytes(atOnce)) + base
+}
+
+// dpoParts are the live data of a DPO run of c with a π_ref of model m on the pairs of prefs:
+//
+//   - the preference pairs (SamplePairs: 2·(Pairs+TestPairs) π_ref samples, completeBytes, and
+//     the pairs) and their indexed form (newPrefData: per distinct sequence, at most all of
+//     them, its key in the index map, its header, flags and ln π_ref; per pair its indices; the
+//     SequenceScorer's trie with, per node, an observation row, a row of log-softmax and its map
+//     entry, and per token its node and token — a node per token bounds the trie), named
+//     "rm.pairs";
+//   - the training graph over B = min(Batch, Pairs) pairs: the policy graph over R = 2·B·MaxLen
+//     token rows, its input copies, and the B×R pair weights twice (the matrix and its tensor),
+//     named "dpo.batch";
+//   - an evaluation's EvalSamples sequences of π (a rollout, rolloutBytes), "dpo.eval_samples";
+//   - the RefSamples sequences of π_ref's rewards, "dpo.ref_samples";
+//   - the metrics and samples of Epochs·EvalsPerEpoch + 1 evaluations, "dpo.evals_per_epoch";
+//   - the exact mass on the language unless MassEvery is −1 (exactMassBytes), "dpo.mass_every".
+func (c DPOConfig) dpoParts(m ModelConfig, prefs RMConfig) []memPart {
+	D, V, L := int64(m.ObsDim()), int64(m.V), int64(m.MaxLen)
+	P, T := int64(prefs.Pairs), int64(prefs.TestPairs)
+	seqs := 2 * (P + T)
+	terms := seqs * L
+	pairs := m.completeBytes(int(seqs)) + (P+T)*48 +
+		seqs*((3*L+64)+24+3+8+8) + (P+T)*24*2 + T*2 + // index, headers, flags, ln π_ref, start; pairs (grown by append); gold order
+		terms*(D*8+V*8+64+24+2*8) // per node: observation, log-softmax, map entry, prefix; per term: node and token (grown by append)
+	B := int64(min(c.Batch, prefs.Pairs))
+	R := 2 * B * L
+	graph := m.graphBytes(int(R)) + R*(D+1+V)*8 + 2*B*R*8
+	rows := int64(c.Epochs)*int64(c.EvalsPerEpoch) + 1
+	var mass int64
+	if c.MassEvery >= 0 {
+		mass = exactMassBytes
+	}
+	return []memPart{
+		{"rm.pairs", prefs.Pairs, pairs},
+		{"dpo.batch", c.Batch, graph},
+		{"dpo.eval_samples", c.EvalSamples, m.rolloutBytes(c.EvalSamples) + seqs*2*8},
+		{"dpo.ref_samples", c.RefSamples, m.completeBytes(c.RefSamples)},
+		{"dpo.evals_per_epoch", c.EvalsPerEpoch, rows * 2048},
+		{"dpo.mass_every", c.MassEvery, mass},
+	}
+}
+
+// exactMassBytes bounds the live data of ExactLanguageMass on the reviews grammar (the prefixes
+// of two lengths at once, each with its tokens). It depends on the grammar, not on any size of a
+// run: `klppo rlhf dpo` with the default sizes peaks 187 MB higher with the exact mass than with
+// --mass-every -1 (docs/rlhf.md, Memory).
+const exactMassBytes = 128 << 20
+
+// MemoryEstimate returns a conservative estimate, in bytes, of the memory a DPO run of c takes
+// (RunDPO) with a π_ref of model m on the preference pairs of prefs: heapGrowth times the live
+// data (dpoParts), plus base. c and prefs must be valid (Validate): the sizes are then small
+// enough that no product overflows.
+func (c DPOConfig) MemoryEstimate(m ModelConfig, prefs RMConfig) int64 {
+	var live int64
+	for _, p := range c.dpoParts(m, prefs) {
+		live += p.bytes
+	}
+	return heapGrowth*live + base
+}
+
+// CheckMemory refuses a DPO run whose MemoryEstimate exceeds the memory the process may use
+// (internal/memlimit); the *ConfigError names the size that contributes most ("rm.pairs",
+// "dpo.batch", "dpo.eval_samples", …).
+func (c DPOConfig) CheckMemory(m ModelConfig, prefs RMConfig) error {
+	if err := memlimit.Check(c.MemoryEstimate(m, prefs)); err != nil {
+		big := slices.MaxFunc(c.dpoParts(m, prefs), func(a, b memPart) int { return cmp.Compare(a.bytes, b.bytes) })
+		return bad(big.field, big.value, "the run %v; lower it", err)
+	}
+	return nil
+}
+
+// CheckMemory refuses a grid one of whose stages would not fit: a seed's π_ref and reward model
+// (Prepare.CheckMemory, for the stages it trains), one DPO run of the template on the pairs of
+// Prepare.RM (DPOConfig.CheckMemory), or Parallel of them at once ("parallel").
+func (c DPOGridConfig) CheckMemory() error {
+	if err := c.Prepare.CheckMemory(); err != nil {
+		return err
+	}
+	return c.checkRuns()
+}
+
+// checkRuns is CheckMemory without the stages (a grid whose seeds' π_ref and reward models are
+// loaded: the frontier's).
+func (c DPOGridConfig) checkRuns() error {
+	m := c.Prepare.SFT.Model
+	if err := c.DPO.CheckMemory(m, c.Prepare.RM); err != nil {
+		return err
+	}
+	if n := min(c.Parallel, len(c.Arms)); n > 1 {
+		return memCheck(int64(n)*(c.DPO.MemoryEstimate(m, c.Prepare.RM)-base)+base, "parallel", c.Parallel)
+	}
+	return nil
 }
 
 // memCheck wraps memlimit.Check into a *ConfigError naming field.
