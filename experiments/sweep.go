@@ -246,8 +246,9 @@ const (
 //
 // The random-policy baseline is measured first, so that a bad environment or a Ctrl-C before the
 // first run costs nothing. OutDir must not hold another run (see internal/rundir) unless
-// Options.Force, or unless it holds this sweep and Options.Resume is set.
-func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
+// Options.Force, or unless it holds this sweep and Options.Resume is set. Run locks OutDir for
+// the whole sweep (rundir.Lock): another Run into it fails at once with rundir.ErrLocked.
+func Run(ctx context.Context, s Sweep, opts Options) (_ *Results, err error) {
 	if opts.Runner == nil {
 		return nil, errors.New("sweep: no Runner")
 	}
@@ -260,12 +261,22 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 	if err := opts.Shard.Validate(); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	s, err := s.Validate(opts.Runner)
+	s, err = s.Validate(opts.Runner)
 	if err != nil {
 		return nil, err
 	}
 	parallel := max(opts.Parallel, 1)
 	runsPath := filepath.Join(opts.OutDir, RunsFile)
+	// The sweep holds OutDir until Run returns (its runs lock their own folders): a second Run
+	// of it — a second resume, or a fresh sweep started at the same moment — fails at once.
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	unlock, err := rundir.Lock(opts.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 
 	prev := map[string]RunRecord{}
 	switch {
@@ -299,9 +310,6 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 	bl, err := measureBaseline(ctx, s, opts.Baseline)
 	if err != nil {
 		return nil, err
-	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
 	}
 	if err := writeSweepFile(opts.OutDir, s, opts.Shard); err != nil {
 		return nil, err
