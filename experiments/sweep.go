@@ -269,6 +269,8 @@ func Run(ctx context.Context, s Sweep, opts Options) (_ *Results, err error) {
 	runsPath := filepath.Join(opts.OutDir, RunsFile)
 	// The sweep holds OutDir until Run returns (its runs lock their own folders): a second Run
 	// of it — a second resume, or a fresh sweep started at the same moment — fails at once.
+	_, serr := os.Stat(opts.OutDir)
+	created := errors.Is(serr, os.ErrNotExist)
 	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
@@ -276,7 +278,17 @@ func Run(ctx context.Context, s Sweep, opts Options) (_ *Results, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	defer func() { err = errors.Join(err, unlock()) }()
+	started := false // sweep.json written
+	defer func() {
+		if created && !started {
+			// Stopped before it wrote anything (a bad environment, a Ctrl-C during the baseline):
+			// leave no folder behind. The lock file goes while the lock is still held, so no
+			// other process can be holding it; the folder goes only if that left it empty.
+			_ = os.Remove(filepath.Join(opts.OutDir, rundir.LockFile))
+			_ = os.Remove(opts.OutDir)
+		}
+		err = errors.Join(err, unlock())
+	}()
 
 	prev := map[string]RunRecord{}
 	switch {
@@ -311,6 +323,7 @@ func Run(ctx context.Context, s Sweep, opts Options) (_ *Results, err error) {
 	if err != nil {
 		return nil, err
 	}
+	started = true
 	if err := writeSweepFile(opts.OutDir, s, opts.Shard); err != nil {
 		return nil, err
 	}
