@@ -738,10 +738,7 @@ func RunDPO(ctx context.Context, env Env, prefs RMConfig, cfg DPOConfig, dir str
 	if err := cfg.Validate(); err != nil {
 		return sum, err
 	}
-	if err := rundir.Create(dir); err != nil {
-		return sum, fmt.Errorf("rlhf: %s: %w", dir, err)
-	}
-	unlock, err := rundir.Lock(dir) // held until the run returns: another run of dir fails at once
+	unlock, err := rundir.CreateLocked(dir) // held until the run returns: another run of dir fails at once
 	if err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}

@@ -359,10 +359,7 @@ func Drift(ctx context.Context, cfg DPOGridConfig, dir string, epochs []float64,
 	if err := cfg.Validate(); err != nil {
 		return nil, "", err
 	}
-	if err := rundir.Create(dir); err != nil {
-		return nil, "", fmt.Errorf("rlhf: %s: %w", dir, err)
-	}
-	unlock, err := rundir.Lock(dir) // held until the experiment returns (its runs lock their own)
+	unlock, err := rundir.CreateLocked(dir) // held until the experiment returns (its runs lock their own)
 	if err != nil {
 		return nil, "", fmt.Errorf("rlhf: %w", err)
 	}

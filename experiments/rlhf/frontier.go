@@ -595,10 +595,7 @@ func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGr
 	if err := grid.Validate(); err != nil {
 		return nil, "", err
 	}
-	if err := rundir.Create(dir); err != nil {
-		return nil, "", fmt.Errorf("rlhf: %s: %w", dir, err)
-	}
-	unlock, err := rundir.Lock(dir) // held until the frontier is saved (its DPO runs lock their own)
+	unlock, err := rundir.CreateLocked(dir) // held until the frontier is saved (its DPO runs lock their own)
 	if err != nil {
 		return nil, "", fmt.Errorf("rlhf: %w", err)
 	}

@@ -369,10 +369,7 @@ func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate
 	if err != nil {
 		return sum, err
 	}
-	if err := rundir.Create(dir); err != nil {
-		return sum, fmt.Errorf("rlhf: %s: %w", dir, err)
-	}
-	unlock, err := rundir.Lock(dir) // held until the run returns: another run of dir fails at once
+	unlock, err := rundir.CreateLocked(dir) // held until the run returns: another run of dir fails at once
 	if err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}

@@ -50,3 +50,12 @@ func isDir(dir string) error {
 	}
 	return nil
 }
+
+// CreateLocked makes dir (Create) and locks it (Lock): the start of a run that writes a new
+// directory or writes over its own files.
+func CreateLocked(dir string) (unlock func() error, err error) {
+	if err := Create(dir); err != nil {
+		return nil, fmt.Errorf("rundir: %s: %w", dir, err)
+	}
+	return Lock(dir)
+}

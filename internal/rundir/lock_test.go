@@ -90,6 +90,20 @@ func TestLockErrors(t *testing.T) {
 	if _, err := Lock(file); err == nil || !strings.Contains(err.Error(), "not a directory") {
 		t.Errorf("a file: %v", err)
 	}
+	if _, err := CreateLocked(filepath.Join(file, "run")); err == nil {
+		t.Error("CreateLocked under a file: no error")
+	}
+	nested := filepath.Join(root, "new", "run")
+	unlock, err := CreateLocked(nested)
+	if err != nil {
+		t.Fatalf("CreateLocked of a new directory: %v", err)
+	}
+	if _, err := Lock(nested); lockSupported && !errors.Is(err, ErrLocked) {
+		t.Errorf("CreateLocked did not lock %s: %v", nested, err)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
+	}
 	if !lockSupported {
 		return
 	}
