@@ -98,7 +98,7 @@ func (sh Shard) set(s Sweep) map[string]bool {
 //
 // Merge uses opts.OutDir, opts.Force (write into a folder that holds a run: the sweep files and
 // the run folders of this sweep are replaced) and opts.Baseline; the other fields are ignored.
-func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, error) {
+func Merge(ctx context.Context, shardDirs []string, opts Options) (_ *Results, err error) {
 	if opts.OutDir == "" {
 		return nil, errors.New("merge: out dir: missing")
 	}
@@ -192,6 +192,14 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 		}
 	}
 
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	unlock, err := rundir.Lock(opts.OutDir) // held until the merged sweep is written
+	if err != nil {
+		return nil, fmt.Errorf("merge: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	if err := rundir.Check(opts.OutDir); err != nil && !(rundir.HoldsRun(err) && opts.Force) {
 		if rundir.HoldsRun(err) {
 			return nil, fmt.Errorf("merge: out dir: %w: force to overwrite it", err)
@@ -200,9 +208,6 @@ func Merge(ctx context.Context, shardDirs []string, opts Options) (*Results, err
 	}
 	bl, err := measureBaseline(ctx, s, opts.Baseline)
 	if err != nil {
-		return nil, fmt.Errorf("merge: %w", err)
-	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("merge: %w", err)
 	}
 	for _, r := range records {
@@ -342,7 +347,8 @@ func orMissing(v json.RawMessage, ok bool) string {
 	return string(v)
 }
 
-// copyTree copies the regular files and folders under from to the new folder to.
+// copyTree copies the regular files and folders under from to the new folder to, without the
+// lock files (rundir.LockFile) of the runs.
 func copyTree(from, to string) error {
 	return filepath.WalkDir(from, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -353,6 +359,9 @@ func copyTree(from, to string) error {
 			return err
 		}
 		dst := filepath.Join(to, rel)
+		if d.Name() == rundir.LockFile { // the shard's lock, not a file of the run
+			return nil
+		}
 		if d.IsDir() {
 			return os.MkdirAll(dst, 0o755)
 		}

@@ -246,8 +246,9 @@ const (
 //
 // The random-policy baseline is measured first, so that a bad environment or a Ctrl-C before the
 // first run costs nothing. OutDir must not hold another run (see internal/rundir) unless
-// Options.Force, or unless it holds this sweep and Options.Resume is set.
-func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
+// Options.Force, or unless it holds this sweep and Options.Resume is set. Run locks OutDir for
+// the whole sweep (rundir.Lock): another Run into it fails at once with rundir.ErrLocked.
+func Run(ctx context.Context, s Sweep, opts Options) (_ *Results, err error) {
 	if opts.Runner == nil {
 		return nil, errors.New("sweep: no Runner")
 	}
@@ -260,12 +261,34 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 	if err := opts.Shard.Validate(); err != nil {
 		return nil, fmt.Errorf("sweep: %w", err)
 	}
-	s, err := s.Validate(opts.Runner)
+	s, err = s.Validate(opts.Runner)
 	if err != nil {
 		return nil, err
 	}
 	parallel := max(opts.Parallel, 1)
 	runsPath := filepath.Join(opts.OutDir, RunsFile)
+	// The sweep holds OutDir until Run returns (its runs lock their own folders): a second Run
+	// of it — a second resume, or a fresh sweep started at the same moment — fails at once.
+	_, serr := os.Stat(opts.OutDir)
+	created := errors.Is(serr, os.ErrNotExist)
+	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	unlock, err := rundir.Lock(opts.OutDir)
+	if err != nil {
+		return nil, fmt.Errorf("sweep: %w", err)
+	}
+	started := false // sweep.json written
+	defer func() {
+		if created && !started {
+			// Stopped before it wrote anything (a bad environment, a Ctrl-C during the baseline):
+			// leave no folder behind. The lock file goes while the lock is still held, so no
+			// other process can be holding it; the folder goes only if that left it empty.
+			_ = os.Remove(filepath.Join(opts.OutDir, rundir.LockFile))
+			_ = os.Remove(opts.OutDir)
+		}
+		err = errors.Join(err, unlock())
+	}()
 
 	prev := map[string]RunRecord{}
 	switch {
@@ -300,9 +323,7 @@ func Run(ctx context.Context, s Sweep, opts Options) (*Results, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := os.MkdirAll(opts.OutDir, 0o755); err != nil {
-		return nil, fmt.Errorf("sweep: %w", err)
-	}
+	started = true
 	if err := writeSweepFile(opts.OutDir, s, opts.Shard); err != nil {
 		return nil, err
 	}

@@ -62,7 +62,8 @@ var ErrRunFiles = errors.New("run files do not match the checkpoint")
 var ErrNonFinite = errNonFinite
 
 // Train runs PPO, writing run.json (its kind, rundir.KindTrain), config.json, metrics.csv, episodes.csv, summary.json and a checkpoint
-// into outDir. It honours ctx cancellation (writes a checkpoint, flushes files, returns ctx.Err()
+// into outDir, which it locks for the whole run (rundir.Lock: another Train of outDir, in this
+// process or another, fails at once with rundir.ErrLocked). It honours ctx cancellation (writes a checkpoint, flushes files, returns ctx.Err()
 // wrapped).
 //
 // An existing outDir holding any of these files is refused unless opts.Force (the files are
@@ -96,6 +97,18 @@ func Train(ctx context.Context, cfg Config, outDir string, opts Options) (_ Summ
 		return Summary{}, fmt.Errorf("ppo: %w", err)
 	}
 	t.afterUpdate = opts.Hooks.AfterUpdate
+	// The run holds its directory until Train returns: a second Train (another process, or a
+	// second --resume) is refused at once instead of writing the same files.
+	if !opts.Resume {
+		if err := os.MkdirAll(outDir, 0o755); err != nil {
+			return Summary{}, fmt.Errorf("ppo: output directory: %w", err)
+		}
+	}
+	unlock, err := rundir.Lock(outDir)
+	if err != nil {
+		return Summary{}, fmt.Errorf("ppo: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	ckPath := filepath.Join(outDir, CheckpointFile)
 	if opts.Resume {
 		c, err := policy.ReadCheckpoint(ckPath)
@@ -258,11 +271,8 @@ func (t *trainer) save(path string, wallS float64) error {
 // runFiles are the files Train owns in a run directory.
 var runFiles = []string{ConfigFile, MetricsFile, EpisodesFile, SummaryFile, CheckpointFile}
 
-// prepareDir creates dir, refusing (unless force) one that already holds run files.
+// prepareDir refuses (unless force) a directory that already holds run files.
 func prepareDir(dir string, force bool) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("ppo: output directory: %w", err)
-	}
 	for _, f := range runFiles {
 		p := filepath.Join(dir, f)
 		if _, err := os.Stat(p); err == nil {

@@ -164,6 +164,9 @@ func scanDir(fsys fs.FS, dir string) (dirScan, error) {
 	}
 	s := dirScan{by: map[string]fileStat{}}
 	for _, e := range es {
+		if e.Name() == rundir.LockFile {
+			continue // the lock a run holds while it writes (rundir.Lock), not one of its files
+		}
 		f := fileStat{name: e.Name(), dir: e.IsDir()}
 		fi, err := e.Info()
 		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {

@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"klppo/internal/rundir"
 	"klppo/nn"
 )
 
@@ -145,6 +146,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "klppo %s: %v\n", c.path, err)
+		return 2
+	case errors.Is(err, rundir.ErrLocked): // another klppo is writing the output directory
 		fmt.Fprintf(stderr, "klppo %s: %v\n", c.path, err)
 		return 2
 	default:

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -84,5 +87,31 @@ func TestOutGuardForce(t *testing.T) {
 	code, _, stderr = runCmd("vae", "--dataset", "ring", "--epochs", "1", "--quiet", "--out", run)
 	if code != 2 || !strings.Contains(stderr, "already holds a run") {
 		t.Fatalf("vae into a vae run: exit %d, stderr %q; want 2", code, stderr)
+	}
+}
+
+// TestLockedOutExits2: a run into a directory another klppo is writing (here: this process holds
+// its lock, as a second process's run would) fails with exit status 2 and the message, and
+// writes nothing there.
+func TestLockedOutExits2(t *testing.T) {
+	switch runtime.GOOS {
+	case "windows", "aix", "js", "wasip1", "plan9":
+		t.Skipf("rundir.Lock is a no-op on %s", runtime.GOOS)
+	}
+	out := t.TempDir()
+	unlock, err := rundir.Lock(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := run([]string{"train", "--steps", "512", "--num-steps", "64", "--out", out, "--quiet"}, &stdout, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "is writing "+out) || !strings.Contains(stderr.String(), fmt.Sprintf("pid %d", os.Getpid())) {
+		t.Errorf("train into a locked --out: exit %d, stderr %q; want 2 and the holder named", code, stderr.String())
+	}
+	if es, err := os.ReadDir(out); err != nil || len(es) != 1 || es[0].Name() != rundir.LockFile {
+		t.Errorf("the locked directory now holds %v (%v), want only %s", es, err, rundir.LockFile)
+	}
+	if err := unlock(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -762,6 +762,11 @@ func RunDPO(ctx context.Context, env Env, prefs RMConfig, cfg DPOConfig, dir str
 	if err := cfg.CheckMemory(env.Ref.Cfg, prefs); err != nil {
 		return sum, err
 	}
+	unlock, err := rundir.CreateLocked(dir) // held until the run returns: another run of dir fails at once
+	if err != nil {
+		return sum, fmt.Errorf("rlhf: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	if err := rundir.WriteKind(dir, rundir.KindRLHFDPO); err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}

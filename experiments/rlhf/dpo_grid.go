@@ -166,6 +166,8 @@ type DPOGridOptions struct {
 // seed-major in the order of cfg.Arms (those finished before the first failure, with its
 // error). A grid that is invalid (Validate) or one of whose stages or runs would not fit in
 // memory (CheckMemory; with opts.SeedEnv, only the runs) is refused before anything is written.
+// Each run locks its own directory (RunDPO); dir itself is left to the caller that owns it (Drift
+// and RunFrontier lock it).
 func RunDPOGrid(ctx context.Context, cfg DPOGridConfig, dir string, opts DPOGridOptions) ([]DPOGridRun, error) {
 	seedEnv, onRun := opts.SeedEnv, opts.OnRun
 	if err := cfg.Validate(); err != nil {
@@ -362,14 +364,20 @@ func DriftEpochs(n int) []float64 {
 
 // Drift runs the drift experiment cfg into dir (its kind, rundir.KindRLHFDrift, first; then
 // the grid, RunDPOGrid; then the report at the given epochs, WriteDriftReport) and returns the
-// runs and the table.
-func Drift(ctx context.Context, cfg DPOGridConfig, dir string, epochs []float64, opts DPOGridOptions) ([]DPOGridRun, string, error) {
+// runs and the table. dir is locked until Drift returns (rundir.Lock: another Drift of it fails
+// at once with rundir.ErrLocked).
+func Drift(ctx context.Context, cfg DPOGridConfig, dir string, epochs []float64, opts DPOGridOptions) (_ []DPOGridRun, _ string, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, "", err
 	}
 	if err := cfg.CheckMemory(); err != nil {
 		return nil, "", err
 	}
+	unlock, err := rundir.CreateLocked(dir) // held until the experiment returns (its runs lock their own)
+	if err != nil {
+		return nil, "", fmt.Errorf("rlhf: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	if err := rundir.WriteKind(dir, rundir.KindRLHFDrift); err != nil {
 		return nil, "", fmt.Errorf("rlhf: %w", err)
 	}

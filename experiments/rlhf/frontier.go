@@ -581,8 +581,8 @@ func frontierMethod(a DPOArm) string {
 // says), then builds the frontier of the sweep's PPO runs and best-of-n, the DPO runs and the
 // other methods' runs, and saves it into dir (Frontier.Save). An invalid configuration
 // (Validate) is refused before the sweep is read; dir states its kind (rundir.KindRLHFFrontier)
-// before any run starts.
-func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGridOptions) (*Frontier, string, error) {
+// before any run starts; dir is locked until RunFrontier returns (rundir.Lock).
+func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGridOptions) (_ *Frontier, _ string, err error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, "", err
 	}
@@ -602,6 +602,11 @@ func RunFrontier(ctx context.Context, cfg FrontierConfig, dir string, opts DPOGr
 		}
 		return nil, "", err
 	}
+	unlock, err := rundir.CreateLocked(dir) // held until the frontier is saved (its DPO runs lock their own)
+	if err != nil {
+		return nil, "", fmt.Errorf("rlhf: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	if err := rundir.WriteKind(dir, rundir.KindRLHFFrontier); err != nil {
 		return nil, "", fmt.Errorf("rlhf: %w", err)
 	}

@@ -312,10 +312,10 @@ type LeashOptions struct {
 // Leash runs the grid into dir and writes the table and charts (Save). A configuration that is
 // invalid or would not fit in memory (Validate, CheckMemory) is refused before anything is
 // written; a directory that holds a run is refused unless opts.Force, or opts.Resume for a leash
-// experiment. When ctx is cancelled
-// or a run fails, Leash returns the error with the finished runs recorded in leash.json, which
+// experiment; dir is locked until Leash returns (rundir.Lock: another Leash of it fails at once
+// with rundir.ErrLocked). When ctx is cancelled or a run fails, Leash returns the error with the finished runs recorded in leash.json, which
 // stays incomplete.
-func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) (*LeashResult, error) {
+func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) (_ *LeashResult, err error) {
 	start := time.Now()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -324,9 +324,21 @@ func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) 
 		return nil, err
 	}
 	res := &LeashResult{Kind: LeashKind, Config: cfg, BoN: map[string][]LeashBoN{}, dir: dir}
-	switch {
-	case opts.Resume && opts.Force:
+	if opts.Resume && opts.Force {
 		return nil, errors.New("rlhf: leash: resume and force exclude each other")
+	}
+	if !opts.Resume { // a resumed experiment's directory must exist
+		if err := rundir.Create(dir); err != nil {
+			return nil, fmt.Errorf("rlhf: leash: %s: %w", dir, err)
+		}
+	}
+	// The experiment holds dir until it returns (its runs lock their own directories).
+	unlock, err := rundir.Lock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: leash: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
+	switch {
 	case opts.Resume:
 		prev, err := readLeashFile(dir)
 		if err != nil {

@@ -362,12 +362,18 @@ type onlineRun struct {
 // dir/metrics.csv (one flushed row per update), dir/samples.jsonl (4 texts per update) and
 // dir/summary.json — also when ctx is cancelled or an update fails (then "complete": false and
 // the error is returned). After the last update the policy is evaluated (Evaluate). onUpdate
-// (may be nil) sees every update's metrics.
+// (may be nil) sees every update's metrics. dir is locked while the run writes it (rundir.Lock:
+// another run of dir, in this process or another, fails at once with rundir.ErrLocked).
 func runOnline(ctx context.Context, env Env, run onlineRun, dir string, onUpdate func(UpdateMetrics)) (sum Summary, err error) {
 	prompts, err := NewPrompts(env.G, run.task.HeldOut)
 	if err != nil {
 		return sum, err
 	}
+	unlock, err := rundir.CreateLocked(dir) // held until the run returns: another run of dir fails at once
+	if err != nil {
+		return sum, fmt.Errorf("rlhf: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
 	if err := rundir.WriteKind(dir, run.kind); err != nil {
 		return sum, fmt.Errorf("rlhf: %w", err)
 	}

@@ -217,9 +217,10 @@ var ErrIncompleteSweep = errors.New("the sweep did not finish")
 
 // Sweep runs the grid into dir: dir/seed-S/{sft,rm,bon.csv,beta-B/…}, then the fits and the
 // frontier files (Save). A directory that holds a run is refused unless opts.Force, or
-// opts.Resume for a sweep. When ctx is cancelled or a run fails, Sweep returns the error with
+// opts.Resume for a sweep; dir is locked until Sweep returns (rundir.Lock: another Sweep of it
+// fails at once with rundir.ErrLocked). When ctx is cancelled or a run fails, Sweep returns the error with
 // the runs finished so far recorded in sweep.json, which stays incomplete.
-func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) (*SweepResult, error) {
+func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) (_ *SweepResult, err error) {
 	start := time.Now()
 	if dir == "" {
 		return nil, bad("out", `""`, "give a directory")
@@ -231,9 +232,22 @@ func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) 
 		return nil, err
 	}
 	res := &SweepResult{Config: cfg, BoN: map[string][]BoNPoint{}, RefGold: map[string]float64{}, dir: dir}
-	switch {
-	case opts.Resume && opts.Force:
+	if opts.Resume && opts.Force {
 		return nil, errors.New("rlhf: sweep: resume and force exclude each other")
+	}
+	if !opts.Resume { // a resumed sweep's directory must exist
+		if err := rundir.Create(dir); err != nil {
+			return nil, fmt.Errorf("rlhf: sweep: %s: %w", dir, err)
+		}
+	}
+	// The sweep holds dir until it returns (its runs lock their own directories): a second
+	// Sweep of dir — a second resume, or a fresh one started at the same moment — fails at once.
+	unlock, err := rundir.Lock(dir)
+	if err != nil {
+		return nil, fmt.Errorf("rlhf: sweep: %w", err)
+	}
+	defer func() { err = errors.Join(err, unlock()) }()
+	switch {
 	case opts.Resume:
 		prev, err := readSweepFile(dir)
 		if err != nil {

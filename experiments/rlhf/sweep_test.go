@@ -337,3 +337,67 @@ func TestSweepValidate(t *testing.T) {
 		t.Errorf("β 0 and −0 run in %s and %s", a, b)
 	}
 }
+
+// TestSweepLockedWhileItRuns resumes an interrupted sweep and, while that resume is inside its
+// first PPO run (holding the sweep's directory and the run's), starts a second resume and a
+// forced fresh sweep of the same directory: both fail at once with rundir.ErrLocked naming this
+// process, train nothing, and leave every file of the first as it was. The first then finishes:
+// a sweep holding its directory runs the runs that lock their own directories inside it.
+func TestSweepLockedWhileItRuns(t *testing.T) {
+	cfg := tinySweep()
+	cfg.Betas, cfg.Seeds, cfg.BoNNs = []float64{0, 0.5}, []uint64{4}, nil
+	dir := filepath.Join(t.TempDir(), "sweep")
+	ctx, cancel := context.WithCancel(context.Background())
+	updates := 0
+	if _, err := Sweep(ctx, cfg, dir, SweepOptions{OnUpdate: func(UpdateMetrics) {
+		if updates++; updates == 2 {
+			cancel()
+		}
+	}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted sweep: %v", err)
+	}
+	snapshot := func() map[string]string {
+		files := map[string]string{}
+		err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			b, err := os.ReadFile(p)
+			files[p] = string(b)
+			return err
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return files
+	}
+	tried := false
+	res, err := Sweep(context.Background(), cfg, dir, SweepOptions{Resume: true, OnUpdate: func(UpdateMetrics) {
+		if tried {
+			return
+		}
+		tried = true
+		before := snapshot()
+		started := 0
+		count := func(SweepStep) { started++ }
+		for _, opts := range []SweepOptions{{Resume: true, Progress: count}, {Force: true, Progress: count}} {
+			_, err := Sweep(context.Background(), cfg, dir, opts)
+			var le *rundir.LockedError
+			if !errors.Is(err, rundir.ErrLocked) || !errors.As(err, &le) || le.PID != os.Getpid() || le.Dir != dir {
+				t.Errorf("second sweep (%+v) while the first runs: %v, want rundir.ErrLocked naming %s and pid %d", opts, err, dir, os.Getpid())
+			}
+		}
+		if started != 0 {
+			t.Errorf("the refused sweeps reported %d steps", started)
+		}
+		if after := snapshot(); !reflect.DeepEqual(before, after) {
+			t.Errorf("the refused sweeps changed the files of the running one")
+		}
+	}})
+	if err != nil || !res.Complete || !tried {
+		t.Fatalf("first resume: %v (complete %v, second tried %v)", err, res != nil && res.Complete, tried)
+	}
+	if _, err := Sweep(context.Background(), cfg, dir, SweepOptions{Resume: true}); err != nil {
+		t.Errorf("resume after the first returned (lock released): %v", err)
+	}
+}
