@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"image/color"
 	"math"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -324,22 +323,12 @@ func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) 
 		return nil, err
 	}
 	res := &LeashResult{Kind: LeashKind, Config: cfg, BoN: map[string][]LeashBoN{}, dir: dir}
-	if opts.Resume && opts.Force {
-		return nil, errors.New("rlhf: leash: resume and force exclude each other")
-	}
-	if !opts.Resume { // a resumed experiment's directory must exist
-		if err := rundir.Create(dir); err != nil {
-			return nil, fmt.Errorf("rlhf: leash: %s: %w", dir, err)
-		}
-	}
-	// The experiment holds dir until it returns (its runs lock their own directories).
-	unlock, err := rundir.Lock(dir)
+	unlock, err := lockExperiment(dir, "leash", opts.Resume, opts.Force)
 	if err != nil {
-		return nil, fmt.Errorf("rlhf: leash: %w", err)
+		return nil, err
 	}
 	defer func() { err = errors.Join(err, unlock()) }()
-	switch {
-	case opts.Resume:
+	if opts.Resume {
 		prev, err := readLeashFile(dir)
 		if err != nil {
 			return nil, err
@@ -354,18 +343,9 @@ func Leash(ctx context.Context, cfg LeashConfig, dir string, opts LeashOptions) 
 			return prev, nil
 		}
 		res.WallS = prev.WallS
-	default:
-		if err := rundir.Check(dir); err != nil && !(opts.Force && rundir.HoldsRun(err)) {
-			return nil, fmt.Errorf("rlhf: leash: %w", err)
-		}
 	}
-	if err := rundir.WriteKind(dir, rundir.KindRLHFLeash); err != nil {
-		return nil, fmt.Errorf("rlhf: %w", err)
-	}
-	for _, f := range leashOutputs { // an incomplete experiment has none
-		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("rlhf: %w", err)
-		}
+	if err := readyExperiment(dir, "leash", rundir.KindRLHFLeash, !opts.Resume, opts.Force, leashOutputs); err != nil {
+		return nil, err
 	}
 	save := func() error {
 		res.Complete = false

@@ -232,23 +232,12 @@ func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) 
 		return nil, err
 	}
 	res := &SweepResult{Config: cfg, BoN: map[string][]BoNPoint{}, RefGold: map[string]float64{}, dir: dir}
-	if opts.Resume && opts.Force {
-		return nil, errors.New("rlhf: sweep: resume and force exclude each other")
-	}
-	if !opts.Resume { // a resumed sweep's directory must exist
-		if err := rundir.Create(dir); err != nil {
-			return nil, fmt.Errorf("rlhf: sweep: %s: %w", dir, err)
-		}
-	}
-	// The sweep holds dir until it returns (its runs lock their own directories): a second
-	// Sweep of dir — a second resume, or a fresh one started at the same moment — fails at once.
-	unlock, err := rundir.Lock(dir)
+	unlock, err := lockExperiment(dir, "sweep", opts.Resume, opts.Force)
 	if err != nil {
-		return nil, fmt.Errorf("rlhf: sweep: %w", err)
+		return nil, err
 	}
 	defer func() { err = errors.Join(err, unlock()) }()
-	switch {
-	case opts.Resume:
+	if opts.Resume {
 		prev, err := readSweepFile(dir)
 		if err != nil {
 			return nil, err
@@ -260,18 +249,9 @@ func Sweep(ctx context.Context, cfg SweepConfig, dir string, opts SweepOptions) 
 			return LoadSweep(dir)
 		}
 		res.WallS = prev.WallS
-	default:
-		if err := rundir.Check(dir); err != nil && !(opts.Force && rundir.HoldsRun(err)) {
-			return nil, fmt.Errorf("rlhf: sweep: %w", err)
-		}
 	}
-	if err := rundir.WriteKind(dir, rundir.KindRLHFSweep); err != nil {
-		return nil, fmt.Errorf("rlhf: sweep: %w", err)
-	}
-	for _, f := range frontierFiles { // an incomplete sweep has none
-		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("rlhf: %w", err)
-		}
+	if err := readyExperiment(dir, "sweep", rundir.KindRLHFSweep, !opts.Resume, opts.Force, frontierFiles); err != nil {
+		return nil, err
 	}
 	save := func() error {
 		res.Complete = false
@@ -710,4 +690,45 @@ func (res *SweepResult) Save(dir string) (table string, err error) {
 	}
 	res.Complete = true
 	return table, WriteJSON(filepath.Join(dir, SweepFile), res)
+}
+
+// lockExperiment opens dir for a resumable experiment of runs (Sweep, Leash; what names it in
+// errors) and returns its lock, held until the experiment returns — its runs lock their own
+// directories — so that a second writer of dir (a second resume, or a fresh experiment started
+// at the same moment) fails at once. A fresh experiment creates dir; a resumed one needs it to
+// exist. resume and force exclude each other.
+func lockExperiment(dir, what string, resume, force bool) (unlock func() error, err error) {
+	if resume && force {
+		return nil, fmt.Errorf("rlhf: %s: resume and force exclude each other", what)
+	}
+	if !resume {
+		if err := rundir.Create(dir); err != nil {
+			return nil, fmt.Errorf("rlhf: %s: %s: %w", what, dir, err)
+		}
+	}
+	if unlock, err = rundir.Lock(dir); err != nil {
+		return nil, fmt.Errorf("rlhf: %s: %w", what, err)
+	}
+	return unlock, nil
+}
+
+// readyExperiment readies the locked dir of an experiment of kind k that is not complete: a
+// fresh one (fresh) must not hold another run unless force; dir states its kind; and the
+// outputs the experiment writes only when it completes are removed (an incomplete experiment
+// has none).
+func readyExperiment(dir, what string, k rundir.Kind, fresh, force bool, outputs []string) error {
+	if fresh {
+		if err := rundir.Check(dir); err != nil && !(force && rundir.HoldsRun(err)) {
+			return fmt.Errorf("rlhf: %s: %w", what, err)
+		}
+	}
+	if err := rundir.WriteKind(dir, k); err != nil {
+		return fmt.Errorf("rlhf: %s: %w", what, err)
+	}
+	for _, f := range outputs {
+		if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("rlhf: %s: %w", what, err)
+		}
+	}
+	return nil
 }
