@@ -73,21 +73,15 @@ func sgemmTiled(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 	if !bT {
 		sc := sparsePool.Get().(*sparseScratch)
 		defer sparsePool.Put(sc)
-		// gonum's axpys over row i: C[i,j] += A[i,l]·B[l,j] for every nonzero A[i,l], l ascending
+		// gonum's axpys over row i of A·B: C[i,j] += A[i,l]·B[l,j] for every nonzero A[i,l], l
+		// ascending; A's row is contiguous, so its nonzeros are found 8 at a time (Aᵀ·B's rows
+		// with zeros go to the fallback below instead).
 		axpyRow := func(i int) {
+			ai := a[i*lda : i*lda+k]
+			sc.idx = grow(sc.idx, k)
 			sc.vals, sc.offs = sc.vals[:0], sc.offs[:0]
-			if !aT { // A's row is contiguous: find its nonzeros 8 at a time
-				ai := a[i*lda : i*lda+k]
-				sc.idx = grow(sc.idx, k)
-				for _, l := range sc.idx[:nonzeros(&sc.idx[0], &ai[0], k)] {
-					sc.vals, sc.offs = append(sc.vals, ai[l]), append(sc.offs, int(l)*ldb)
-				}
-			} else {
-				for l := 0; l < k; l++ {
-					if v := a[i*ars+l*acs]; v != 0 {
-						sc.vals, sc.offs = append(sc.vals, v), append(sc.offs, l*ldb)
-					}
-				}
+			for _, l := range sc.idx[:nonzeros(&sc.idx[0], &ai[0], k)] {
+				sc.vals, sc.offs = append(sc.vals, ai[l]), append(sc.offs, int(l)*ldb)
 			}
 			sparseRow(c[i*ldc:i*ldc+n], sc.vals, sc.offs, b, n)
 		}
